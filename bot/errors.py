@@ -1,0 +1,45 @@
+"""The one error hierarchy. Each error says what went wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class SocialdeskError(Exception):
+    """Root of every error socialdesk raises on purpose."""
+
+
+class ConfigError(SocialdeskError):
+    """The business profile or the environment is wrong; the message names the file and key."""
+
+
+class TemplateError(SocialdeskError):
+    """A reply template is missing or failed to render."""
+
+
+class StorageError(SocialdeskError):
+    """The database is unreachable or its schema is out of date."""
+
+
+class ChannelError(SocialdeskError):
+    """A platform refused or failed a request. Retrying later may work."""
+
+
+class RateLimited(ChannelError):
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unreachable(ChannelError):
+    """The recipient cannot be reached (blocked the bot, left the chat): do not retry."""
+
+
+class DeliveryUncertain(ChannelError):
+    """The request may have gone through (a timeout after sending): never repeat it blindly."""
+
+
+class BadPayload(SocialdeskError):
+    """An incoming platform payload is malformed."""
+
+
+class DataError(SocialdeskError):
+    """A data file given to a command (an evaluation set, an export) is malformed."""

@@ -1,0 +1,97 @@
+"""The typed values that cross module boundaries: what arrives, what leaves, what was decided."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal, Mapping
+
+Platform = Literal["telegram", "x", "slack", "webchat", "shell"]
+PLATFORMS: tuple[str, ...] = ("telegram", "x", "slack", "webchat", "shell")
+
+# How a message reached the bot: a direct message, a mention in public, a reply to the
+# bot, a group message naming it, or a press on one of our own buttons.
+InboundKind = Literal["dm", "mention", "reply", "group", "callback"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    platform_user_id: str
+    display_name: str
+    handle: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One customer message, normalised. `raw` rides along for storage; the core never reads it."""
+
+    platform: str
+    kind: str
+    external_id: str
+    thread_key: str
+    sender: Sender
+    text: str
+    received_at: datetime
+    link: str | None = None
+    has_attachment: bool = False
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.received_at.tzinfo is None:
+            raise ValueError("Inbound.received_at must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action_id: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One message to send on a platform. `idempotency_key` is unique across the outbox."""
+
+    platform: str
+    thread_key: str
+    text: str
+    idempotency_key: str
+    reply_to: str | None = None
+    buttons: tuple[Button, ...] = ()
+    recipient_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What the customer wants. `name` is None when the message is out of scope."""
+
+    name: str | None
+    confidence: float
+    matched_by: Literal["keyword", "model", "none"] = "model"
+
+    @property
+    def out_of_scope(self) -> bool:
+        return self.name is None
+
+
+class Action(StrEnum):
+    AUTO = "auto"
+    APPROVE = "approve"
+    ESCALATE = "escalate"
+    SILENT = "silent"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A rendered reply. `error` is set (and `text` empty) when the template failed."""
+
+    text: str
+    template: str | None
+    error: str | None = None
