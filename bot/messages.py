@@ -75,6 +75,14 @@ class Intent:
         return self.name is None
 
 
+@dataclass(frozen=True, slots=True)
+class LabelledExample:
+    """A (text, intent) pair the owner confirmed; intent None means "out of scope"."""
+
+    text: str
+    intent: str | None
+
+
 class Action(StrEnum):
     AUTO = "auto"
     APPROVE = "approve"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.messages import Intent
+from bot.messages import Intent, LabelledExample
+
+__all__ = ["Classifier", "IntentSpec", "LabelledExample"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,14 +17,6 @@ class IntentSpec:
     name: str
     examples: tuple[str, ...]
     keywords: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class LabelledExample:
-    """A (text, intent) pair the owner confirmed; intent None means "out of scope"."""
-
-    text: str
-    intent: str | None
 
 
 class Classifier(Protocol):

@@ -1,0 +1,107 @@
+"""Load business.yaml: merge the shipped default intents, validate, and point errors at the line."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bot.config import BusinessProfile
+from bot.errors import ConfigError
+
+
+def default_intents() -> dict[str, Any]:
+    text = resources.files("bot.defaults").joinpath("intents.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def example_profile_text() -> str:
+    return resources.files("bot.defaults").joinpath("business.example.yaml").read_text(encoding="utf-8")
+
+
+def load_profile(path: str | Path) -> BusinessProfile:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found (run `socialdesk init` to write an example)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    return parse_profile(text, source=path.name)
+
+
+def parse_profile(text: str, source: str = "business.yaml") -> BusinessProfile:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping with at least `business: {{name: ...}}`")
+    data["intents"] = _merge_intents(default_intents(), data.get("intents"))
+    try:
+        return BusinessProfile.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(source, root, error) for error in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+
+
+def _merge_intents(defaults: dict[str, Any], owners: Any) -> Any:
+    """The owner's entries override the shipped ones key by key; new names add intents."""
+    if owners is None:
+        return defaults
+    if not isinstance(owners, dict):
+        return owners  # let validation say what is wrong
+    merged = dict(defaults)
+    for name, spec in owners.items():
+        if isinstance(spec, dict) and isinstance(merged.get(name), dict):
+            merged[name] = {**merged[name], **spec}
+        else:
+            merged[name] = spec
+    return merged
+
+
+def _describe(source: str, root: yaml.Node | None, error: Any) -> str:
+    loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
+    path = ".".join(str(part) for part in loc) or "(top level)"
+    line = _line_of(root, loc)
+    where = f"{source}:{line}" if line else source
+    return f"{where}: {path}: {_message(error)}"
+
+
+def _message(error: Any) -> str:
+    kind, msg = error["type"], error["msg"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known key (check the spelling)"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    return f"{msg[0].lower()}{msg[1:]} (got {error.get('input')!r})"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the deepest YAML node along `loc` that exists in the file."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        child = _child(node, part)
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
+
+
+def _child(node: yaml.Node | None, part: Any) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == str(part):
+                return value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None

@@ -1,0 +1,44 @@
+"""Secrets and deployment settings: from the environment or .env, never from business.yaml."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///socialdesk.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    socialdesk_config: str = "business.yaml"
+    log_level: str = "INFO"
+    public_base_url: str | None = None
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str | None = None
+
+    x_api_key: SecretStr | None = None
+    x_api_secret: SecretStr | None = None
+    x_access_token: SecretStr | None = None
+    x_access_secret: SecretStr | None = None
+    x_bearer_token: SecretStr | None = None
+    x_api_url: str | None = None
+
+    worker_id: str = Field(default="")
+
+    def configured(self, *names: str) -> bool:
+        """True when every named secret is set to something non-empty."""
+        for name in names:
+            value = getattr(self, name)
+            raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if not raw:
+                return False
+        return True

@@ -1,0 +1,96 @@
+"""Drafts: what the bot would say, why it held it, and what the owner decided."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Decision, Draft, Intent
+from storage.models import ContactRow, ConversationRow, DraftRow, IdentityRow, MessageRow
+from storage.records import DraftRecord, DraftView
+
+PENDING = "pending"
+
+
+def to_draft(row: DraftRow) -> DraftRecord:
+    return DraftRecord(
+        row.id, row.message_id, row.conversation_id, row.action, tuple(row.reasons), row.intent,
+        row.confidence, row.template, row.text, row.status, row.final_text, row.decided_by,
+        row.decided_at, row.owner_card, row.created_at,
+    )
+
+
+async def add_draft(session: AsyncSession, *, message_id: int, conversation_id: int, intent: Intent,
+                    decision: Decision, draft: Draft, status: str, now: datetime) -> DraftRecord:
+    row = DraftRow(
+        message_id=message_id, conversation_id=conversation_id, action=decision.action.value,
+        reasons=list(decision.reasons), intent=intent.name, confidence=intent.confidence,
+        template=draft.template, text=draft.text, status=status, created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return to_draft(row)
+
+
+async def get_draft(session: AsyncSession, draft_id: int) -> DraftRecord | None:
+    row = await session.get(DraftRow, draft_id)
+    return to_draft(row) if row else None
+
+
+async def decide(session: AsyncSession, draft_id: int, *, status: str, actor: str, now: datetime,
+                 final_text: str | None = None) -> bool:
+    """Move a pending draft to `status`. False when it was already decided: two clicks, one effect."""
+    result = await session.execute(
+        update(DraftRow).where(DraftRow.id == draft_id, DraftRow.status == PENDING)
+        .values(status=status, decided_by=actor, decided_at=now, final_text=final_text)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def set_owner_card(session: AsyncSession, draft_id: int, card_ref: str) -> None:
+    await session.execute(update(DraftRow).where(DraftRow.id == draft_id).values(owner_card=card_ref))
+
+
+async def supersede_pending(session: AsyncSession, conversation_id: int, now: datetime, actor: str) -> list[int]:
+    """Close every pending draft of a conversation (a human answered it another way)."""
+    ids = list((await session.scalars(select(DraftRow.id).where(
+        DraftRow.conversation_id == conversation_id, DraftRow.status == PENDING))).all())
+    if ids:
+        await session.execute(update(DraftRow).where(DraftRow.id.in_(ids))
+                              .values(status="superseded", decided_by=actor, decided_at=now))
+    return ids
+
+
+async def draft_view(session: AsyncSession, draft_id: int) -> DraftView | None:
+    query = (
+        select(DraftRow, MessageRow, ConversationRow, IdentityRow)
+        .join(MessageRow, MessageRow.id == DraftRow.message_id)
+        .join(ConversationRow, ConversationRow.id == DraftRow.conversation_id)
+        .join(IdentityRow, (IdentityRow.contact_id == ConversationRow.contact_id)
+              & (IdentityRow.platform == ConversationRow.platform))
+        .where(DraftRow.id == draft_id)
+    )
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    draft, message, conversation, identity = found
+    contact = await session.get_one(ContactRow, conversation.contact_id)
+    return DraftView(
+        to_draft(draft), message.text, contact.display_name, identity.handle, conversation.platform,
+        conversation.thread_key, message.link, message.external_id, conversation.state, identity.platform_user_id,
+    )
+
+
+async def pending_drafts(session: AsyncSession, limit: int = 50) -> list[DraftRecord]:
+    query = select(DraftRow).where(DraftRow.status == PENDING).order_by(DraftRow.created_at, DraftRow.id).limit(limit)
+    return [to_draft(row) for row in (await session.scalars(query)).all()]
+
+
+async def latest_pending_draft(session: AsyncSession, conversation_id: int | None = None) -> DraftRecord | None:
+    query = select(DraftRow).where(DraftRow.status == PENDING)
+    if conversation_id is not None:
+        query = query.where(DraftRow.conversation_id == conversation_id)
+    row = await session.scalar(query.order_by(DraftRow.id.desc()).limit(1))
+    return to_draft(row) if row else None

@@ -1,0 +1,80 @@
+"""Engine and session setup. SQLite gets WAL, foreign keys and a busy timeout; any other URL is used as is."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.errors import StorageError
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs hosts hand out (postgres://…, sqlite:///…) and pick the async driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(f"DATABASE_URL {url!r} is not a database URL (e.g. sqlite+aiosqlite:///socialdesk.db)") from None
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    if driver:
+        parsed = parsed.set(drivername=driver)
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide when transactions begin (see the `begin` hook).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front, so two writers wait on busy_timeout instead of
+    # failing with "database is locked" when a read transaction later tries to write.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    url = normalise_url(url)
+    try:
+        engine = create_async_engine(url, **options)
+    except (ArgumentError, ModuleNotFoundError) as exc:
+        raise StorageError(f"DATABASE_URL cannot be used: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+class Database:
+    """One engine and its session factory. `session()` is a unit of work: commit on success."""
+
+    def __init__(self, url: str, **options: Any) -> None:
+        self.url = normalise_url(url)
+        self.engine = create_engine(self.url, **options)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,122 @@
+"""The outbox: the only way anything leaves. Rows have a due time, attempts and a lease."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxRow
+from storage.records import OutboxItem
+
+PENDING, SENDING, SENT, FAILED, UNCERTAIN, CANCELLED = "pending", "sending", "sent", "failed", "uncertain", "cancelled"
+
+
+def to_item(row: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        row.id, row.idempotency_key, row.kind, row.platform, dict(row.payload), row.status, row.due_at,
+        row.attempts, row.max_attempts, row.draft_id, row.event_id, row.last_error, row.external_id, row.sent_at,
+    )
+
+
+async def enqueue(session: AsyncSession, *, key: str, kind: str, platform: str, payload: dict[str, Any],
+                  due_at: datetime, now: datetime, draft_id: int | None = None, event_id: int | None = None,
+                  max_attempts: int = 8) -> bool:
+    """Insert a row unless one with this idempotency key exists. True when a row was added."""
+    values = dict(
+        idempotency_key=key, kind=kind, platform=platform, payload=payload, status=PENDING, due_at=due_at,
+        attempts=0, max_attempts=max_attempts, draft_id=draft_id, event_id=event_id, created_at=now,
+    )
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(OutboxRow).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    result = await session.execute(statement)
+    return result.rowcount == 1
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease: timedelta,
+                    limit: int = 20, platforms: tuple[str, ...] | None = None) -> list[OutboxItem]:
+    """Lease up to `limit` due rows to `worker`. Postgres lets many workers share with SKIP LOCKED;
+    on SQLite the write lock taken at BEGIN IMMEDIATE does the same job for one process."""
+    query = (
+        select(OutboxRow)
+        .where(OutboxRow.due_at <= now,
+               or_(OutboxRow.status == PENDING,
+                   (OutboxRow.status == SENDING) & (OutboxRow.lease_until < now)))
+        .order_by(OutboxRow.due_at, OutboxRow.id)
+        .limit(limit)
+    )
+    if platforms is not None:
+        query = query.where(OutboxRow.platform.in_(platforms))
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list((await session.scalars(query)).all())
+    for row in rows:
+        if row.status == SENDING:
+            # A lease that ran out means a worker died mid-send: the message may have gone.
+            row.status, row.last_error = UNCERTAIN, "worker stopped while sending"
+            continue
+        row.status, row.lease_owner, row.lease_until = SENDING, worker, now + lease
+        row.attempts += 1
+    await session.flush()
+    return [to_item(row) for row in rows if row.status == SENDING]
+
+
+async def mark_sent(session: AsyncSession, item_id: int, now: datetime, external_id: str | None) -> None:
+    await _set(session, item_id, status=SENT, sent_at=now, external_id=external_id, lease_owner=None,
+               lease_until=None, last_error=None)
+
+
+async def reschedule(session: AsyncSession, item_id: int, due_at: datetime, error: str,
+                     count_attempt: bool = True) -> None:
+    values: dict[str, Any] = dict(status=PENDING, due_at=due_at, last_error=error, lease_owner=None, lease_until=None)
+    if not count_attempt:
+        values["attempts"] = OutboxRow.attempts - 1
+    await _set(session, item_id, **values)
+
+
+async def mark_final(session: AsyncSession, item_id: int, status: str, error: str) -> None:
+    await _set(session, item_id, status=status, last_error=error, lease_owner=None, lease_until=None)
+
+
+async def cancel(session: AsyncSession, *, draft_id: int | None = None, event_id: int | None = None,
+                 kinds: tuple[str, ...] | None = None) -> int:
+    query = update(OutboxRow).where(OutboxRow.status == PENDING)
+    if draft_id is not None:
+        query = query.where(OutboxRow.draft_id == draft_id)
+    if event_id is not None:
+        query = query.where(OutboxRow.event_id == event_id)
+    if kinds is not None:
+        query = query.where(OutboxRow.kind.in_(kinds))
+    result = await session.execute(query.values(status=CANCELLED))
+    return result.rowcount
+
+
+async def get_item(session: AsyncSession, key: str) -> OutboxItem | None:
+    row = await session.scalar(select(OutboxRow).where(OutboxRow.idempotency_key == key))
+    return to_item(row) if row else None
+
+
+async def items(session: AsyncSession, *, status: str | None = None, kind: str | None = None,
+                platform: str | None = None) -> list[OutboxItem]:
+    query = select(OutboxRow).order_by(OutboxRow.id)
+    if status is not None:
+        query = query.where(OutboxRow.status == status)
+    if kind is not None:
+        query = query.where(OutboxRow.kind == kind)
+    if platform is not None:
+        query = query.where(OutboxRow.platform == platform)
+    return [to_item(row) for row in (await session.scalars(query)).all()]
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    return await session.scalar(select(OutboxRow.due_at).where(OutboxRow.status == PENDING)
+                                .order_by(OutboxRow.due_at).limit(1))
+
+
+async def _set(session: AsyncSession, item_id: int, **values: Any) -> None:
+    await session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values)
+                          .execution_options(synchronize_session=False))
