@@ -86,8 +86,11 @@ class PolicyConfig(_Strict):
     long_message_chars: int = Field(default=500, ge=20)
     repeat_window_minutes: int = Field(default=10, ge=1)
     repeats_before_escalation: int = Field(default=2, ge=1)
+    # Added to the shipped lists in bot/policy.py; they never replace them.
     risk_words: list[str] = Field(default_factory=list)
     negative_words: list[str] = Field(default_factory=list)
+    # Intents the owner must always answer personally (not just approve).
+    escalate_intents: list[str] = Field(default_factory=lambda: ["complaint", "refund", "human"])
 
 
 class UnderstandingConfig(_Strict):

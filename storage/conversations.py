@@ -121,3 +121,10 @@ async def record_outbound(session: AsyncSession, conversation_id: int, platform:
 
 async def count_messages(session: AsyncSession, direction: str = "in") -> int:
     return int(await session.scalar(select(func.count(MessageRow.id)).where(MessageRow.direction == direction)) or 0)
+
+
+async def recipient_of(session: AsyncSession, conversation: Conversation) -> str:
+    """The platform user id to write to in this conversation."""
+    found = await session.scalar(select(IdentityRow.platform_user_id).where(
+        IdentityRow.contact_id == conversation.contact_id, IdentityRow.platform == conversation.platform))
+    return found or conversation.thread_key

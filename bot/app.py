@@ -1,0 +1,80 @@
+"""Assemble one running socialdesk from settings and the business profile."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.approvals import Approvals
+from bot.clock import Clock, SystemClock
+from bot.config import BusinessProfile
+from bot.drafting import Drafter
+from bot.outbox import OutboxWorker
+from bot.profile import load_profile
+from bot.reply_context import clock as clock_filter
+from bot.router import Router
+from bot.settings import Settings
+from bot.understanding import Classifier, IntentSpec, train_classifier
+from storage import examples
+from storage.engine import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    profile: BusinessProfile
+    profile_path: Path
+    db: Database
+    clock: Clock
+    drafter: Drafter
+    router: Router
+    approvals: Approvals
+    worker: OutboxWorker
+
+    async def retrain(self) -> Classifier:
+        """Train again with the owner's latest confirmed examples and put the result to work."""
+        classifier = await train_for(self.profile, self.db)
+        self.router.use_classifier(classifier)
+        return classifier
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+def intent_specs(profile: BusinessProfile) -> list[IntentSpec]:
+    return [IntentSpec(name, tuple(spec.examples), tuple(spec.keywords))
+            for name, spec in profile.active_intents().items()]
+
+
+async def train_for(profile: BusinessProfile, db: Database) -> Classifier:
+    async with db.session() as session:
+        confirmed = await examples.all_examples(session)
+    return train_classifier(intent_specs(profile), confirmed, backend=profile.understanding.backend)
+
+
+def owner_templates_dir(profile: BusinessProfile, profile_path: Path) -> Path | None:
+    if not profile.templates_dir:
+        return None
+    folder = Path(profile.templates_dir)
+    return folder if folder.is_absolute() else profile_path.parent / folder
+
+
+async def build_app(settings: Settings, *, profile_path: Path | None = None, clock: Clock | None = None,
+                    migrate: bool = True, approvers_from_profile: bool = True) -> App:
+    path = Path(profile_path or settings.socialdesk_config)
+    profile = load_profile(path)
+    db = Database(settings.database_url)
+    if migrate:
+        await upgrade(db.url)
+    clock = clock or SystemClock()
+    drafter = Drafter(owner_templates_dir(profile, path), filters={"clock": clock_filter})
+    classifier = await train_for(profile, db)
+    router = Router(db, profile, classifier, drafter, clock)
+    approvers = list(profile.owner.approvers) if approvers_from_profile else None
+    approvals = Approvals(db, clock, approvers)
+    worker = OutboxWorker(db, clock)
+    return App(settings, profile, path, db, clock, drafter, router, approvals, worker)

@@ -1,0 +1,144 @@
+"""What the owner can do with a held draft or a conversation, whatever desk they click in.
+
+Every action is one transaction: the draft's status changes only if it was still pending (so two
+clicks, or two owners at once, have one effect), the reply is queued in the outbox, the
+conversation state moves, and the audit log records who did it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import uuid4
+
+from bot.clock import Clock
+from bot.errors import SocialdeskError
+from storage import audit, conversations, drafts, examples, outbox
+from storage.engine import Database
+from storage.records import Conversation, DraftRecord
+
+
+class NotAllowed(SocialdeskError):
+    """The person acting is not one of the business profile's approvers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    done: bool
+    message: str
+    draft: DraftRecord | None = None
+
+
+class Approvals:
+    def __init__(self, db: Database, clock: Clock, approvers: list[str] | None = None) -> None:
+        self._db, self._clock = db, clock
+        # None means "anyone at this desk" (the local console); a list restricts to those ids.
+        self._approvers = set(approvers) if approvers is not None else None
+
+    def check(self, actor: str) -> None:
+        if self._approvers is not None and actor not in self._approvers:
+            raise NotAllowed("only approvers can do this (ask the owner to add your id to owner.approvers)")
+
+    async def send(self, draft_id: int, actor: str, edited_text: str | None = None) -> Outcome:
+        """Approve a draft as it is, or with the owner's edit, and queue it to the customer."""
+        self.check(actor)
+        now = self._clock.now()
+        async with self._db.session() as session:
+            view = await drafts.draft_view(session, draft_id)
+            if view is None:
+                return Outcome(False, f"draft {draft_id} not found")
+            text = (edited_text or "").strip() or view.draft.text
+            status = "edited" if edited_text and edited_text.strip() != view.draft.text else "approved"
+            if not text:
+                return Outcome(False, "there is no draft text to send: use edit with a reply")
+            if not await drafts.decide(session, draft_id, status=status, actor=actor, now=now, final_text=text):
+                return Outcome(False, _already(await drafts.get_draft(session, draft_id)))
+            await outbox.enqueue(session, key=f"reply:{draft_id}", kind="reply", platform=view.platform,
+                                 payload={"thread_key": view.thread_key, "text": text,
+                                          "reply_to": view.message_external_id, "recipient_id": view.recipient_id,
+                                          "conversation_id": view.draft.conversation_id},
+                                 due_at=now, now=now, draft_id=draft_id)
+            if view.draft.intent is not None:
+                await examples.add(session, text=view.customer_text, intent=view.draft.intent, source=status, now=now)
+            await conversations.set_state(session, view.draft.conversation_id, "bot", now)
+            await audit.record(session, at=now, actor=actor, action=status, subject=f"draft:{draft_id}",
+                               detail={"edited": status == "edited"})
+            return Outcome(True, f"{'edited and sent' if status == 'edited' else 'sent'} by {actor}",
+                           await drafts.get_draft(session, draft_id))
+
+    async def reject(self, draft_id: int, actor: str) -> Outcome:
+        self.check(actor)
+        now = self._clock.now()
+        async with self._db.session() as session:
+            decided = await drafts.decide(session, draft_id, status="rejected", actor=actor, now=now)
+            draft = await drafts.get_draft(session, draft_id)
+            if not decided or draft is None:
+                return Outcome(False, _already(draft))
+            await conversations.set_state(session, draft.conversation_id, "bot", now)
+            await audit.record(session, at=now, actor=actor, action="rejected", subject=f"draft:{draft_id}")
+            return Outcome(True, f"rejected by {actor}", draft)
+
+    async def take_over(self, conversation_id: int, actor: str) -> Outcome:
+        """A person owns the conversation: the bot stays silent and pending drafts are closed."""
+        self.check(actor)
+        now = self._clock.now()
+        async with self._db.session() as session:
+            await conversations.set_state(session, conversation_id, "human", now, taken_by=actor)
+            closed = await drafts.supersede_pending(session, conversation_id, now, actor)
+            await audit.record(session, at=now, actor=actor, action="take_over",
+                               subject=f"conversation:{conversation_id}", detail={"closed_drafts": closed})
+            return Outcome(True, f"{actor} took over; the bot stays quiet until handed back")
+
+    async def hand_back(self, conversation_id: int, actor: str) -> Outcome:
+        self.check(actor)
+        now = self._clock.now()
+        async with self._db.session() as session:
+            await conversations.set_state(session, conversation_id, "bot", now)
+            await audit.record(session, at=now, actor=actor, action="hand_back", subject=f"conversation:{conversation_id}")
+            return Outcome(True, f"{actor} handed the conversation back to the bot")
+
+    async def reply(self, conversation_id: int, actor: str, text: str, reply_key: str | None = None) -> Outcome:
+        """An owner's own words to the customer, on the customer's platform."""
+        self.check(actor)
+        now = self._clock.now()
+        async with self._db.session() as session:
+            conversation = await conversations.get_conversation(session, conversation_id)
+            recipient = await conversations.recipient_of(session, conversation)
+            await outbox.enqueue(session, key=f"owner-reply:{reply_key or uuid4().hex}", kind="reply",
+                                 platform=conversation.platform,
+                                 payload={"thread_key": conversation.thread_key, "text": text, "reply_to": None,
+                                          "recipient_id": recipient, "conversation_id": conversation_id},
+                                 due_at=now, now=now)
+            await drafts.supersede_pending(session, conversation_id, now, actor)
+            await audit.record(session, at=now, actor=actor, action="reply", subject=f"conversation:{conversation_id}")
+            return Outcome(True, f"reply from {actor} queued")
+
+    async def teach(self, draft_id: int, actor: str, intent: str | None) -> Outcome:
+        """The owner says which intent a message was (None: out of scope); the next training uses it."""
+        self.check(actor)
+        now = self._clock.now()
+        async with self._db.session() as session:
+            view = await drafts.draft_view(session, draft_id)
+            if view is None:
+                return Outcome(False, f"draft {draft_id} not found")
+            await examples.add(session, text=view.customer_text, intent=intent, source="teach", now=now)
+            await audit.record(session, at=now, actor=actor, action="teach", subject=f"draft:{draft_id}",
+                               detail={"intent": intent})
+            return Outcome(True, f"noted: that was {intent or 'out of scope'}")
+
+    async def return_quiet_conversations(self, quiet: timedelta) -> list[Conversation]:
+        """Hand back conversations a person took over and then left quiet for `quiet`."""
+        now = self._clock.now()
+        async with self._db.session() as session:
+            due = await conversations.quiet_human_conversations(session, now - quiet)
+            for conversation in due:
+                await conversations.set_state(session, conversation.id, "bot", now)
+                await audit.record(session, at=now, actor="socialdesk", action="hand_back",
+                                   subject=f"conversation:{conversation.id}", detail={"reason": "quiet period"})
+            return due
+
+
+def _already(draft: DraftRecord | None) -> str:
+    if draft is None:
+        return "that draft does not exist"
+    return f"already {draft.status} by {draft.decided_by or 'the bot'}"

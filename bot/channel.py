@@ -1,0 +1,34 @@
+"""The small interfaces every platform adapter and the owner's desk implement."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from bot.messages import Inbound, Outbound
+from storage.records import DraftView
+
+# A handler delivers each parsed message here; the router answers with what it did.
+Deliver = Callable[[Inbound], Awaitable[Any]]
+
+
+class Channel(Protocol):
+    """A customer platform: receives messages (polling, webhook or socket) and sends replies."""
+
+    platform: str
+
+    async def start(self, deliver: Deliver) -> None: ...
+
+    async def send(self, outbound: Outbound) -> str:
+        """Send and return the platform's id for the sent message. Raises bot.errors.ChannelError."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+class OwnerDesk(Protocol):
+    """Where the owner sees held drafts and escalations: Slack, or the console as a fallback."""
+
+    async def post_draft(self, view: DraftView) -> str:
+        """Show a card (or, for a forwarded message, a thread reply) and return a reference to it."""
+        ...

@@ -1,0 +1,165 @@
+"""The `socialdesk` command. Errors become one clear line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from bot import logs
+from bot.errors import SocialdeskError
+from bot.settings import Settings
+
+app = typer.Typer(help="socialdesk: your business's chat-bot on every channel.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+F = TypeVar("F", bound=Callable[..., Any])
+ConfigOption = typer.Option(None, "--config", "-c", help="The business profile (default: $SOCIALDESK_CONFIG or business.yaml).")
+
+
+def friendly_errors(command: F) -> F:
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SocialdeskError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(config: Path | None) -> Settings:
+    settings = Settings()
+    if config is not None:
+        settings = settings.model_copy(update={"socialdesk_config": str(config)})
+    logs.configure(settings.log_level)
+    return settings
+
+
+@app.command()
+@friendly_errors
+def init(directory: Path = typer.Argument(Path("."), help="Where to write the files."),
+         force: bool = typer.Option(False, help="Overwrite existing files.")) -> None:
+    """Write an example business.yaml (a neighbourhood café), .env.example and a templates folder."""
+    from bot.profile import example_profile_text
+
+    defaults = resources.files("bot.defaults")
+    directory.mkdir(parents=True, exist_ok=True)
+    targets = {directory / "business.yaml": example_profile_text(),
+               directory / ".env.example": defaults.joinpath("env.example").read_text(encoding="utf-8")}
+    for name in ("wifi.j2", "dogs.j2"):
+        targets[directory / "templates" / name] = defaults.joinpath("owner_templates", name).read_text(encoding="utf-8")
+    for path, text in targets.items():
+        if path.exists() and not force:
+            typer.echo(f"kept {path} (exists; --force overwrites)")
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+@friendly_errors
+def check(config: Path | None = ConfigOption) -> None:
+    """Validate the business profile and render every template for every intent and platform."""
+    from bot.checks import intents_without_templates, template_problems
+    from bot.clock import SystemClock
+    from bot.errors import ConfigError
+    from bot.profile import load_profile
+
+    settings = _settings(config)
+    path = Path(settings.socialdesk_config)
+    profile = load_profile(path)
+    problems = intents_without_templates(profile) + template_problems(profile, path, SystemClock().now())
+    if problems:
+        raise ConfigError("\n".join(f"{path.name}: {p}" for p in problems))
+    typer.echo(f"{path}: ok ({len(profile.active_intents())} intents, every template renders on every platform)")
+
+
+@db_app.command("upgrade")
+@friendly_errors
+def db_upgrade() -> None:
+    """Apply database migrations (the Procfile's release step)."""
+    from storage.migrate import upgrade_sync
+
+    settings = _settings(None)
+    upgrade_sync(settings.database_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+@friendly_errors
+def chat(config: Path | None = ConfigOption,
+         customer: str = typer.Option("Alex", "--as", help="Who you are, as a customer.")) -> None:
+    """Talk to the bot as a customer in this terminal; act on held drafts as the owner."""
+    from bot.approvals import Approvals
+    from bot.app import build_app
+    from bot.handlers.shell import HELP, Console, ConsoleDesk, ShellChannel
+    from bot.runner import stdin_lines
+
+    settings = _settings(config)
+    settings = settings.model_copy(update={"log_level": "WARNING"})
+    logs.configure("WARNING")
+
+    async def session() -> None:
+        bot = await build_app(settings)
+        try:
+            bot.worker.channels["shell"] = ShellChannel(sys.stdout, bot.profile.business.name)
+            bot.worker.owner = ConsoleDesk(sys.stdout)
+            interactive = sys.stdin.isatty()
+            if interactive:
+                typer.echo(f"Chatting with {bot.profile.business.name}. {HELP}")
+            console = Console(bot.router, Approvals(bot.db, bot.clock, None), bot.worker, bot.clock, sys.stdout,
+                              customer=customer)
+            await console.run(stdin_lines("> " if interactive else None))
+        finally:
+            await bot.close()
+
+    asyncio.run(session())
+
+
+@app.command()
+@friendly_errors
+def run(config: Path | None = ConfigOption) -> None:
+    """Run the bot: every configured channel, the outbox and the scheduler, in one process."""
+    _run(config, console=sys.stdin.isatty())
+
+
+@app.command()
+@friendly_errors
+def worker(config: Path | None = ConfigOption) -> None:
+    """Run channels, outbox and scheduler without a console (the Procfile's worker)."""
+    _run(config, console=False)
+
+
+def _run(config: Path | None, console: bool) -> None:
+    from bot.app import build_app
+    from bot.runner import run_bot
+
+    settings = _settings(config)
+
+    async def main() -> None:
+        bot = await build_app(settings)
+        try:
+            await run_bot(bot, console=console)
+        finally:
+            await bot.close()
+
+    asyncio.run(main())
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

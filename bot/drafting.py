@@ -1,0 +1,75 @@
+"""Drafting: render the intent's template for a platform, in Jinja's sandbox with strict undefined.
+
+Templates are looked up as `<name>.<platform>.j2` then `<name>.j2`, in the owner's folder first and
+then in the packaged bot/templates. A failure never raises: it comes back as `Draft.error`, and the
+router escalates the message with that error as the reason.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any, Callable
+
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2.sandbox import SandboxedEnvironment
+
+from bot.messages import Draft
+from bot.textlimits import fits, limit_of
+
+# How each platform marks text up; customer-supplied values are escaped for it.
+_MARKUP: dict[str, Callable[[str], str]] = {
+    "telegram": lambda s: html.escape(s, quote=False),
+    "slack": lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+}
+
+
+class Drafter:
+    """Owns the Jinja environments: one plain, one per markup, all sandboxed and strict."""
+
+    def __init__(self, owner_templates: Path | None = None, filters: dict[str, Callable[..., Any]] | None = None) -> None:
+        loaders = [FileSystemLoader(str(owner_templates))] if owner_templates else []
+        self._loader = ChoiceLoader([*loaders, PackageLoader("bot", "templates")])
+        self._plain = self._environment(None, filters or {})
+        self._marked = {p: self._environment(esc, filters or {}) for p, esc in _MARKUP.items()}
+
+    def _environment(self, escape: Callable[[str], str] | None, filters: dict[str, Callable[..., Any]]) -> SandboxedEnvironment:
+        env = SandboxedEnvironment(
+            loader=self._loader, undefined=StrictUndefined, autoescape=False,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+            finalize=(lambda value: escape(str(value))) if escape else None,
+        )
+        env.filters.update(filters)
+        return env
+
+    def render(self, template: str, platform: str, context: dict[str, Any]) -> Draft:
+        try:
+            text = self._render(template, platform, context)
+        except TemplateNotFound:
+            return Draft("", template, f"template {template!r} not found (looked for {template}.{platform}.j2 and {template}.j2)")
+        except TemplateError as exc:
+            return Draft("", template, f"template {template!r} failed: {exc}")
+        if not text:
+            return Draft("", template, f"template {template!r} rendered an empty reply")
+        return Draft(text, template)
+
+    def _render(self, template: str, platform: str, context: dict[str, Any]) -> str:
+        escape = _MARKUP.get(platform)
+        if escape is not None:
+            try:
+                variant = self._marked[platform].get_template(f"{template}.{platform}.j2")
+                return variant.render(context).strip()
+            except TemplateNotFound:
+                pass
+        plain = self._plain.get_template(f"{template}.j2").render(context).strip()
+        return escape(plain) if escape else plain
+
+    def template_names(self) -> list[str]:
+        return sorted(self._loader.list_templates())
+
+
+def over_limit_reason(platform: str, text: str) -> str | None:
+    """Why a draft cannot go out as is on this platform, or None when it fits."""
+    if fits(platform, text):
+        return None
+    return f"reply is longer than {platform}'s {limit_of(platform)} characters"

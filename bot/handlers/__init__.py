@@ -1,0 +1,1 @@
+"""One module per platform. Only the registry and the process entry points import these."""

@@ -1,0 +1,145 @@
+"""The console: talk to the bot as a customer, and act as the owner on held drafts, in one terminal.
+
+`socialdesk chat` (and `socialdesk run` when no other owner desk is set up) uses it. Everything goes
+through the router, the database and the outbox exactly as on any other platform.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import AsyncIterable, Awaitable, Callable
+from typing import TextIO
+
+from bot.approvals import Approvals, Outcome
+from bot.clock import Clock
+from bot.messages import Inbound, Outbound, Sender
+from bot.outbox import OutboxWorker
+from bot.router import Router
+from storage.records import DraftView
+
+HELP = """commands: /approve [id]  /edit <text>  /reject [id]  /takeover  /handback  /drafts  /help  /quit
+anything else is a message from you, the customer"""
+
+
+class ShellChannel:
+    """The customer side: replies are printed."""
+
+    platform = "shell"
+
+    def __init__(self, out: TextIO, business_name: str) -> None:
+        self._out, self._name = out, business_name
+        self._ids = itertools.count(1)
+
+    async def start(self, deliver: object) -> None:
+        return None
+
+    async def send(self, outbound: Outbound) -> str:
+        print(f"{self._name}: {outbound.text}", file=self._out, flush=True)
+        return f"shell-out-{time.time_ns()}-{next(self._ids)}"
+
+    async def stop(self) -> None:
+        return None
+
+
+class ConsoleDesk:
+    """The owner side when Slack is not set up: held drafts and escalations are printed as cards."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    async def post_draft(self, view: DraftView) -> str:
+        draft = view.draft
+        if draft.status == "forwarded":
+            print(f"  [owner] {view.customer_name} wrote again (you have this conversation): {view.customer_text}",
+                  file=self._out, flush=True)
+            return f"console:{draft.id}"
+        label = "needs your approval" if draft.action == "approve" else "needs you"
+        intent = f"{draft.intent} ({draft.confidence:.2f})" if draft.intent else "out of scope"
+        lines = [
+            f"  [owner] draft #{draft.id} {label}: {view.customer_name} on {view.platform}",
+            f"          they said: {view.customer_text}",
+            f"          intent: {intent}",
+            f"          why held: {'; '.join(draft.reasons)}",
+            f"          draft: {draft.text or '(none)'}",
+            "          /approve, /edit <text>, /reject or /takeover",
+        ]
+        print("\n".join(lines), file=self._out, flush=True)
+        return f"console:{draft.id}"
+
+
+class Console:
+    """A conversation in the terminal: customer lines go to the router, /commands are owner actions."""
+
+    def __init__(self, router: Router, approvals: Approvals, worker: OutboxWorker, clock: Clock, out: TextIO,
+                 *, customer: str = "Alex") -> None:
+        self._router, self._approvals, self._worker = router, approvals, worker
+        self._clock, self._out, self._customer = clock, out, customer
+        self._run_id = f"{time.time_ns():x}"
+        self._counter = itertools.count(1)
+        self._last_draft: int | None = None
+        self._conversation: int | None = None
+
+    async def run(self, lines: AsyncIterable[str]) -> None:
+        async for line in lines:
+            if not await self.say(line):
+                return
+
+    async def say(self, line: str) -> bool:
+        """Handle one line; False when the user asked to quit."""
+        text = line.strip()
+        if not text:
+            return True
+        if text.startswith("/"):
+            return await self._command(text)
+        handled = await self._router.handle(self._inbound(text))
+        if handled.draft_id is not None and handled.decision and handled.decision.action.value in ("approve", "escalate"):
+            self._last_draft = handled.draft_id
+        self._conversation = handled.conversation_id or self._conversation
+        await self._worker.drain()
+        return True
+
+    def _inbound(self, text: str) -> Inbound:
+        number = next(self._counter)
+        return Inbound(platform="shell", kind="dm", external_id=f"{self._run_id}-{number}",
+                       thread_key=f"console:{self._customer}", sender=Sender(f"console:{self._customer}", self._customer.title()),
+                       text=text, received_at=self._clock.now())
+
+    async def _command(self, text: str) -> bool:
+        name, _, argument = text.partition(" ")
+        argument = argument.strip()
+        if name in ("/quit", "/exit"):
+            return False
+        if name == "/help":
+            self._print(HELP)
+            return True
+        outcome = await self._owner_action(name, argument)
+        self._print(f"  [owner] {outcome.message}")
+        await self._worker.drain()
+        return True
+
+    async def _owner_action(self, name: str, argument: str) -> Outcome:
+        actor = "console"
+        if name in ("/takeover", "/handback"):
+            if self._conversation is None:
+                return Outcome(False, "no conversation yet: say something first")
+            action = self._approvals.take_over if name == "/takeover" else self._approvals.hand_back
+            return await action(self._conversation, actor)
+        if name == "/edit":
+            if not argument:
+                return Outcome(False, "usage: /edit <the reply to send>")
+            return await self._on_draft(None, lambda d: self._approvals.send(d, actor, argument))
+        if name == "/approve":
+            return await self._on_draft(argument, lambda d: self._approvals.send(d, actor))
+        if name == "/reject":
+            return await self._on_draft(argument, lambda d: self._approvals.reject(d, actor))
+        return Outcome(False, f"unknown command {name}; /help lists them")
+
+    async def _on_draft(self, argument: str | None, action: Callable[[int], Awaitable[Outcome]]) -> Outcome:
+        draft_id = int(argument.lstrip("#")) if argument and argument.lstrip("#").isdigit() else self._last_draft
+        if draft_id is None:
+            return Outcome(False, "no draft is waiting")
+        return await action(draft_id)
+
+    def _print(self, text: str) -> None:
+        print(text, file=self._out, flush=True)

@@ -1,0 +1,167 @@
+"""The outbox worker: claims due rows, sends them, and records what happened.
+
+Rate limits reschedule after the platform's Retry-After; a send that may have gone through
+(a timeout) is marked uncertain and never repeated blindly; an unreachable customer is marked so;
+other failures back off exponentially until max_attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+
+from bot.channel import Channel, OwnerDesk
+from bot.clock import Clock
+from bot.errors import ChannelError, DeliveryUncertain, RateLimited, Unreachable
+from bot.messages import Outbound
+from storage import audit, contacts, conversations, drafts, outbox
+from storage.engine import Database
+from storage.records import OutboxItem
+
+log = logging.getLogger(__name__)
+# A delivery function sends one outbox item and returns the platform's id for what it sent.
+Delivery = Callable[[OutboxItem], Awaitable[str | None]]
+
+
+class NotReady(ChannelError):
+    """The channel for this row is not running (not configured, or still connecting): try later."""
+
+
+class OutboxWorker:
+    def __init__(self, db: Database, clock: Clock, channels: Mapping[str, Channel] | None = None,
+                 owner: OwnerDesk | None = None, *, worker_id: str | None = None,
+                 lease: timedelta = timedelta(seconds=60), base_backoff: float = 2.0,
+                 not_ready_delay: timedelta = timedelta(seconds=30)) -> None:
+        self._db, self._clock = db, clock
+        self.channels: dict[str, Channel] = dict(channels or {})
+        self.owner = owner
+        self._worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self._lease, self._base_backoff, self._not_ready_delay = lease, base_backoff, not_ready_delay
+        self._deliveries: dict[str, Delivery] = {"reply": self._send_reply, "owner_card": self._post_card}
+        self.wake = asyncio.Event()
+
+    def register(self, kind: str, delivery: Delivery) -> None:
+        """Teach the worker a new kind of row (event posts, reminders, ...)."""
+        self._deliveries[kind] = delivery
+
+    async def run_once(self, limit: int = 20) -> int:
+        """Deliver what is due now; returns how many rows were attempted."""
+        async with self._db.session() as session:
+            claimed = await outbox.claim_due(session, now=self._clock.now(), worker=self._worker_id,
+                                             lease=self._lease, limit=limit)
+        for item in claimed:
+            await self._deliver(item)
+        return len(claimed)
+
+    async def drain(self, max_rounds: int = 50) -> None:
+        """Deliver until nothing is due now (used by the console and by tests)."""
+        for _ in range(max_rounds):
+            if await self.run_once() == 0:
+                return
+
+    async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                if await self.run_once():
+                    continue
+            except Exception:
+                log.exception("outbox round failed; retrying")
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(_first(stop, self.wake), timeout=idle_seconds)
+            except TimeoutError:
+                pass
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        delivery = self._deliveries.get(item.kind)
+        try:
+            if delivery is None:
+                raise NotReady(f"no delivery for outbox kind {item.kind!r}")
+            external_id = await delivery(item)
+        except NotReady as exc:
+            await self._later(item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
+        except RateLimited as exc:
+            log.warning("rate limited", extra={"platform": item.platform, "retry_after": exc.retry_after})
+            await self._later(item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
+        except DeliveryUncertain as exc:
+            await self._final(item, outbox.UNCERTAIN, str(exc))
+        except Unreachable as exc:
+            await self._unreachable(item, str(exc))
+        except ChannelError as exc:
+            await self._retry_or_fail(item, str(exc))
+        except Exception as exc:  # a bug in a handler must not stop the worker
+            log.exception("delivery crashed", extra={"kind": item.kind, "platform": item.platform})
+            await self._retry_or_fail(item, f"{type(exc).__name__}: {exc}")
+        else:
+            await self._sent(item, external_id)
+
+    async def _send_reply(self, item: OutboxItem) -> str | None:
+        channel = self.channels.get(item.platform)
+        if channel is None:
+            raise NotReady(f"the {item.platform} channel is not running")
+        payload = item.payload
+        return await channel.send(Outbound(
+            platform=item.platform, thread_key=str(payload["thread_key"]), text=str(payload["text"]),
+            idempotency_key=item.idempotency_key, reply_to=payload.get("reply_to"),
+            recipient_id=payload.get("recipient_id")))
+
+    async def _post_card(self, item: OutboxItem) -> str | None:
+        if self.owner is None:
+            raise NotReady("no owner desk is configured (Slack or the console)")
+        draft_id = int(item.payload["draft_id"])
+        async with self._db.session() as session:
+            view = await drafts.draft_view(session, draft_id)
+        if view is None:
+            return None
+        reference = await self.owner.post_draft(view)
+        async with self._db.session() as session:
+            await drafts.set_owner_card(session, draft_id, reference)
+        return reference
+
+    async def _sent(self, item: OutboxItem, external_id: str | None) -> None:
+        now = self._clock.now()
+        async with self._db.session() as session:
+            await outbox.mark_sent(session, item.id, now, external_id)
+            if item.kind == "reply" and "conversation_id" in item.payload:
+                await conversations.record_outbound(
+                    session, int(item.payload["conversation_id"]), item.platform,
+                    f"out:{external_id or item.idempotency_key}", str(item.payload["text"]), now)
+
+    async def _later(self, item: OutboxItem, seconds: float, error: str, count_attempt: bool) -> None:
+        due = self._clock.now() + timedelta(seconds=max(seconds, 0.0))
+        async with self._db.session() as session:
+            await outbox.reschedule(session, item.id, due, error, count_attempt=count_attempt)
+
+    async def _retry_or_fail(self, item: OutboxItem, error: str) -> None:
+        if item.attempts >= item.max_attempts:
+            await self._final(item, outbox.FAILED, error)
+            return
+        delay = min(self._base_backoff * 2 ** (item.attempts - 1), 900.0)
+        await self._later(item, delay, error, count_attempt=True)
+
+    async def _unreachable(self, item: OutboxItem, error: str) -> None:
+        recipient = item.payload.get("recipient_id")
+        async with self._db.session() as session:
+            if recipient:
+                await contacts.mark_unreachable(session, item.platform, str(recipient))
+        await self._final(item, outbox.FAILED, f"unreachable: {error}")
+
+    async def _final(self, item: OutboxItem, status: str, error: str) -> None:
+        log.warning("outbox row stopped", extra={"id": item.id, "status": status, "platform": item.platform})
+        async with self._db.session() as session:
+            await outbox.mark_final(session, item.id, status, error)
+            await audit.record(session, at=self._clock.now(), actor="socialdesk", action=f"outbox_{status}",
+                               subject=f"outbox:{item.id}", detail={"error": error, "kind": item.kind})
+
+
+async def _first(*events: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

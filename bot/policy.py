@@ -1,0 +1,129 @@
+"""Policy: what the bot may do alone. Pure: data in, decision out, every decision with its reasons."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.config import BusinessProfile
+from bot.messages import Action, Decision, Intent
+
+RISK_WORDS: tuple[str, ...] = (
+    "refund", "chargeback", "money back", "lawyer", "solicitor", "sue", "legal action", "court",
+    "trading standards", "allergy", "allergic", "anaphylaxis", "epipen", "food poisoning", "poisoned",
+    "sick", "vomit", "hospital", "injured", "injury", "police", "discrimination", "harassment",
+)
+# Strong words count twice; a message scoring NEGATIVE_TONE_SCORE or more "sounds upset".
+STRONG_NEGATIVE: tuple[str, ...] = (
+    "furious", "disgusting", "disgusted", "worst", "unacceptable", "appalling", "scam", "never again",
+    "outraged", "horrendous", "pathetic", "shocking",
+)
+MILD_NEGATIVE: tuple[str, ...] = (
+    "terrible", "awful", "horrible", "angry", "rude", "ridiculous", "disappointed", "useless", "annoyed",
+    "fed up", "unhappy", "waste", "joke", "rubbish",
+)
+NEGATIVE_TONE_SCORE = 2
+_LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|net|org|io|ly|co|uk|me|info|biz|xyz)\b", re.IGNORECASE)
+_SHOUTED_WORD = re.compile(r"\b[A-Z]{3,}\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What the router knows about a message beyond its text."""
+
+    conversation_state: str = "bot"
+    vip: bool = False
+    has_attachment: bool = False
+    repeats: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    threshold: float
+    long_message_chars: int
+    repeats_before_escalation: int
+    auto_send_intents: frozenset[str]
+    silent_intents: frozenset[str]
+    escalate_intents: frozenset[str]
+    risk_words: tuple[str, ...] = RISK_WORDS
+    negative_words: tuple[str, ...] = MILD_NEGATIVE
+
+    @classmethod
+    def from_profile(cls, profile: BusinessProfile) -> "Rules":
+        intents = profile.active_intents()
+        policy = profile.policy
+        return cls(
+            threshold=policy.auto_send_threshold,
+            long_message_chars=policy.long_message_chars,
+            repeats_before_escalation=policy.repeats_before_escalation,
+            auto_send_intents=frozenset(n for n, i in intents.items() if i.auto_send),
+            silent_intents=frozenset(n for n, i in intents.items() if i.silent),
+            escalate_intents=frozenset(policy.escalate_intents),
+            risk_words=RISK_WORDS + tuple(w.lower() for w in policy.risk_words),
+            negative_words=MILD_NEGATIVE + tuple(w.lower() for w in policy.negative_words),
+        )
+
+
+def decide(text: str, intent: Intent, signals: Signals, rules: Rules) -> Decision:
+    if signals.conversation_state == "human":
+        return Decision(Action.ESCALATE, ("a person has taken over this conversation",))
+    if intent.name in rules.silent_intents and intent.confidence >= rules.threshold:
+        return Decision(Action.SILENT, (f"looks like {intent.name}",))
+    escalations = _escalation_reasons(text, intent, signals, rules)
+    holds = _hold_reasons(text, intent, signals, rules)
+    if escalations:
+        return Decision(Action.ESCALATE, tuple(escalations + holds))
+    if holds:
+        return Decision(Action.APPROVE, tuple(holds))
+    return Decision(Action.AUTO, (f"{intent.name} at confidence {intent.confidence:.2f}",))
+
+
+def _escalation_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> list[str]:
+    """Reasons the owner must answer personally."""
+    reasons = []
+    if intent.out_of_scope:
+        reasons.append("out of scope: not something the bot knows how to answer")
+    elif intent.name in rules.escalate_intents:
+        reasons.append(f"{intent.name} messages always go to the owner")
+    words = risk_words_in(text, rules.risk_words)
+    if words:
+        reasons.append("mentions " + ", ".join(f'"{w}"' for w in words))
+    if negative_tone(text, rules.negative_words) >= NEGATIVE_TONE_SCORE:
+        reasons.append("sounds upset")
+    if signals.repeats and signals.repeats + 1 >= rules.repeats_before_escalation:
+        reasons.append(f"sent the same message {signals.repeats + 1} times")
+    return reasons
+
+
+def _hold_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> list[str]:
+    """Reasons a draft needs the owner's approval before it goes out."""
+    reasons = []
+    if intent.name is not None and intent.name not in rules.auto_send_intents | rules.escalate_intents:
+        reasons.append(f"{intent.name} replies need approval")
+    if not intent.out_of_scope and intent.confidence < rules.threshold:
+        reasons.append(f"low confidence ({intent.confidence:.2f} < {rules.threshold:.2f})")
+    if signals.vip:
+        reasons.append("VIP contact")
+    if _LINK.search(text):
+        reasons.append("contains a link")
+    if signals.has_attachment:
+        reasons.append("has an attachment")
+    if len(text) > rules.long_message_chars:
+        reasons.append(f"much longer than usual ({len(text)} characters)")
+    return reasons
+
+
+def risk_words_in(text: str, words: tuple[str, ...]) -> list[str]:
+    lowered = text.lower()
+    return [w for w in dict.fromkeys(words) if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", lowered)]
+
+
+def negative_tone(text: str, mild_words: tuple[str, ...]) -> int:
+    """A small lexicon score: strong words 2, mild words 1, shouting and '!!' 1 each."""
+    lowered = text.lower()
+    score = 2 * len(risk_words_in(lowered, STRONG_NEGATIVE)) + len(risk_words_in(lowered, mild_words))
+    if len(_SHOUTED_WORD.findall(text)) >= 3:
+        score += 1
+    if "!!" in text:
+        score += 1
+    return score

@@ -1,0 +1,55 @@
+"""Which channels run, built from the environment: adding a platform is one handler plus a line here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from bot.channel import Channel
+from bot.config import BusinessProfile
+from bot.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    name: str
+    channel: Channel | None
+    note: str
+
+    @property
+    def on(self) -> bool:
+        return self.channel is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformEntry:
+    name: str
+    needs: tuple[str, ...]
+    how_to_enable: str
+    build: Callable[[Settings, BusinessProfile], Channel] | None
+
+
+def _entries() -> list[PlatformEntry]:
+    return [
+        PlatformEntry("telegram", ("telegram_bot_token",),
+                      "set TELEGRAM_BOT_TOKEN in .env (from @BotFather)", None),
+        PlatformEntry("x", ("x_api_key", "x_api_secret", "x_access_token", "x_access_secret"),
+                      "set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_SECRET in .env", None),
+        PlatformEntry("slack", ("slack_bot_token", "slack_app_token"),
+                      "set SLACK_BOT_TOKEN and SLACK_APP_TOKEN in .env (see README: Slack)", None),
+    ]
+
+
+def customer_channels(settings: Settings, profile: BusinessProfile) -> list[ChannelStatus]:
+    statuses = []
+    for entry in _entries():
+        enabled = getattr(profile.channels, entry.name).enabled
+        if not enabled:
+            statuses.append(ChannelStatus(entry.name, None, f"off: disabled in {settings.socialdesk_config}"))
+        elif not settings.configured(*entry.needs):
+            statuses.append(ChannelStatus(entry.name, None, f"off: {entry.how_to_enable}"))
+        elif entry.build is None:
+            statuses.append(ChannelStatus(entry.name, None, "off: not available in this version"))
+        else:
+            statuses.append(ChannelStatus(entry.name, entry.build(settings, profile), "on"))
+    return statuses

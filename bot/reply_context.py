@@ -1,0 +1,74 @@
+"""What a reply template can use: the business, its hours computed in its own time zone, the next event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from bot.config import BusinessProfile
+from bot.day_mention import mentioned_day
+from bot.hours import DayHours
+
+
+@dataclass(frozen=True, slots=True)
+class EventBrief:
+    """An upcoming event as templates see it (times already in the business's zone)."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime | None
+    place: str
+    description: str
+    spaces_left: int | None = None
+    ics_url: str | None = None
+
+
+def clock(value: time | datetime) -> str:
+    """9:00 → "9am", 17:30 → "5:30pm"."""
+    hour, minute = value.hour, value.minute
+    suffix = "am" if hour < 12 else "pm"
+    hour12 = hour % 12 or 12
+    return f"{hour12}{suffix}" if minute == 0 else f"{hour12}:{minute:02d}{suffix}"
+
+
+def hours_text(day: DayHours) -> str:
+    if day.closed:
+        return "closed"
+    return " and ".join(f"{clock(r.opens)}–{clock(r.closes)}" for r in day.ranges)
+
+
+def day_label(value: date | datetime, today: date | None = None) -> str:
+    day = value.date() if isinstance(value, datetime) else value
+    if today is not None and day == today:
+        return "today"
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def reply_context(profile: BusinessProfile, now: datetime, *, customer_name: str, message: str,
+                  platform: str, next_event: EventBrief | None = None) -> dict[str, Any]:
+    hours = profile.opening_hours()
+    local_now = now.astimezone(profile.zone)
+    today = hours.on(local_now.date())
+    asked = mentioned_day(message, local_now.date(), hours)
+    opening = hours.next_opening(now)
+    closing = next((r.closes for r in today.ranges if r.opens <= local_now.time() < r.closes), None)
+    return {
+        "business": profile.business,
+        "owner_name": profile.owner.name,
+        "customer_name": customer_name,
+        "message": message,
+        "platform": platform,
+        "now": local_now,
+        "today": today,
+        "open_now": closing is not None,
+        "closes_at": clock(closing) if closing else None,
+        "asked": hours.on(asked) if asked else None,
+        "week": hours.week(now),
+        "next_opening": opening,
+        "next_event": next_event,
+        "hours_text": hours_text,
+        "clock": clock,
+        "day_label": lambda value: day_label(value, local_now.date()),
+    }

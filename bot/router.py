@@ -1,0 +1,156 @@
+"""The router: one inbound message → record, understand, decide, draft, and queue, in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import BusinessProfile
+from bot.drafting import Drafter, over_limit_reason
+from bot.messages import Action, Decision, Draft, Inbound, Intent
+from bot.policy import Rules, Signals, decide
+from bot.reply_context import EventBrief, reply_context
+from bot.understanding import Classifier
+from storage import conversations, drafts, events, outbox
+from storage.engine import Database
+from storage.records import RecordedInbound
+
+log = logging.getLogger(__name__)
+FALLBACK_TEMPLATE = "fallback"
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What the router did with one inbound message."""
+
+    duplicate: bool
+    intent: Intent | None = None
+    decision: Decision | None = None
+    draft_id: int | None = None
+    conversation_id: int | None = None
+
+
+class Router:
+    def __init__(self, db: Database, profile: BusinessProfile, classifier: Classifier, drafter: Drafter,
+                 clock: Clock) -> None:
+        self._db, self._profile, self._classifier = db, profile, classifier
+        self._drafter, self._clock = drafter, clock
+        self._rules = Rules.from_profile(profile)
+
+    def use_classifier(self, classifier: Classifier) -> None:
+        """Swap in a retrained classifier (after the owner teaches it or the profile changes)."""
+        self._classifier = classifier
+
+    async def handle(self, inbound: Inbound) -> Handled:
+        try:
+            async with self._db.session() as session:
+                if await conversations.message_exists(session, inbound.platform, inbound.external_id):
+                    return Handled(duplicate=True)
+                return await self._handle_new(session, inbound)
+        except IntegrityError:
+            # Two deliveries of the same update raced past the existence check: one row won.
+            log.info("duplicate inbound", extra={"platform": inbound.platform, "external_id": inbound.external_id})
+            return Handled(duplicate=True)
+
+    async def _handle_new(self, session: AsyncSession, inbound: Inbound) -> Handled:
+        now = self._clock.now()
+        recorded = await conversations.record_inbound(session, inbound, now)
+        intent = self._classifier.classify(inbound.text)
+        signals = await self._signals(session, inbound, recorded)
+        decision = decide(inbound.text, intent, signals, self._rules)
+        draft = await self._draft(session, inbound, intent, decision)
+        decision = _account_for_draft(decision, draft, inbound.platform)
+        record = await drafts.add_draft(
+            session, message_id=recorded.message_id, conversation_id=recorded.conversation.id, intent=intent,
+            decision=decision, draft=draft, status=_draft_status(decision, signals), now=now)
+        await self._queue(session, inbound, recorded, decision, draft, record.id)
+        log.info("handled inbound", extra={"platform": inbound.platform, "intent": intent.name,
+                                           "confidence": round(intent.confidence, 3), "action": decision.action.value})
+        return Handled(False, intent, decision, record.id, recorded.conversation.id)
+
+    async def _signals(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound) -> Signals:
+        window = timedelta(minutes=self._profile.policy.repeat_window_minutes)
+        earlier = await conversations.recent_inbound_texts(
+            session, recorded.conversation.id, inbound.received_at - window, recorded.message_id)
+        normalised = _normalise(inbound.text)
+        repeats = sum(1 for text in earlier if _normalise(text) == normalised)
+        return Signals(recorded.conversation.state, recorded.contact.vip, inbound.has_attachment, repeats)
+
+    async def _draft(self, session: AsyncSession, inbound: Inbound, intent: Intent, decision: Decision) -> Draft:
+        if decision.action is Action.SILENT:
+            return Draft("", None)
+        spec = self._profile.active_intents().get(intent.name or "")
+        template = (spec.template if spec and spec.template else None) or FALLBACK_TEMPLATE
+        if intent.out_of_scope:
+            template = FALLBACK_TEMPLATE
+        context = reply_context(self._profile, self._clock.now(), customer_name=_first_name(inbound.sender.display_name),
+                                message=inbound.text, platform=inbound.platform,
+                                next_event=await self._next_event(session))
+        return self._drafter.render(template, inbound.platform, context)
+
+    async def _next_event(self, session: AsyncSession) -> EventBrief | None:
+        found = await events.upcoming(session, self._clock.now(), limit=1)
+        if not found:
+            return None
+        event, zone = found[0], self._profile.zone
+        spaces = None if event.capacity is None else max(0, event.capacity - event.going)
+        return EventBrief(event.id, event.title, event.starts_at.astimezone(zone),
+                          event.ends_at.astimezone(zone) if event.ends_at else None,
+                          event.place or self._profile.business.address or self._profile.business.name,
+                          event.description, spaces)
+
+    async def _queue(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound,
+                     decision: Decision, draft: Draft, draft_id: int) -> None:
+        now = self._clock.now()
+        if decision.action is Action.AUTO:
+            await outbox.enqueue(session, key=f"reply:{draft_id}", kind="reply", platform=inbound.platform,
+                                 payload=reply_payload(recorded, inbound.external_id, draft.text),
+                                 due_at=now, now=now, draft_id=draft_id)
+        elif decision.action in (Action.APPROVE, Action.ESCALATE):
+            await outbox.enqueue(session, key=f"card:{draft_id}", kind="owner_card", platform="owner",
+                                 payload={"draft_id": draft_id}, due_at=now, now=now, draft_id=draft_id)
+            if recorded.conversation.state == "bot":
+                await conversations.set_state(session, recorded.conversation.id, "awaiting_owner", now)
+
+
+def reply_payload(recorded: RecordedInbound, reply_to: str | None, text: str) -> dict[str, object]:
+    conversation = recorded.conversation
+    return {"thread_key": conversation.thread_key, "text": text, "reply_to": reply_to,
+            "recipient_id": recorded.recipient_id, "conversation_id": conversation.id}
+
+
+def _account_for_draft(decision: Decision, draft: Draft, platform: str) -> Decision:
+    """A broken template escalates; a reply too long for the platform waits for the owner."""
+    if draft.error:
+        return Decision(Action.ESCALATE, (*decision.reasons, draft.error))
+    too_long = over_limit_reason(platform, draft.text) if draft.text else None
+    if too_long and decision.action is Action.AUTO:
+        return Decision(Action.APPROVE, (too_long,))
+    if too_long:
+        return replace(decision, reasons=(*decision.reasons, too_long))
+    return decision
+
+
+def _draft_status(decision: Decision, signals: Signals) -> str:
+    if decision.action is Action.AUTO:
+        return "auto"
+    if decision.action is Action.SILENT:
+        return "silent"
+    if signals.conversation_state == "human":
+        return "forwarded"
+    return "pending"
+
+
+def _normalise(text: str) -> str:
+    return " ".join(_PUNCTUATION.sub("", text.lower()).split())
+
+
+def _first_name(display_name: str) -> str:
+    return display_name.split()[0] if display_name.strip() else "there"

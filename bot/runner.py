@@ -1,0 +1,91 @@
+"""`socialdesk run`: every channel, the outbox and the scheduler in one process, no public URL needed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import TextIO
+
+from bot.app import App
+from bot.approvals import Approvals
+from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
+from bot.registry import ChannelStatus, customer_channels
+
+log = logging.getLogger(__name__)
+HAND_BACK_CHECK_SECONDS = 60.0
+
+
+async def stdin_lines(prompt: str | None = None) -> AsyncIterator[str]:
+    """Lines from standard input without blocking the event loop; ends at EOF."""
+    while True:
+        if prompt:
+            print(prompt, end="", flush=True)
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            return
+        yield line
+
+
+def describe_channels(statuses: list[ChannelStatus], console: bool, out: TextIO) -> None:
+    for status in statuses:
+        print(f"  {status.name:<9} {status.note}", file=out)
+    print(f"  {'console':<9} {'on: type below as a customer, /help for owner commands' if console else 'off: no terminal'}",
+          file=out, flush=True)
+
+
+async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
+    statuses = customer_channels(app.settings, app.profile)
+    print(f"socialdesk for {app.profile.business.name}; channels:", file=out)
+    describe_channels(statuses, console, out)
+    worker = app.worker
+    worker.channels.update({s.name: s.channel for s in statuses if s.channel is not None})
+    worker.channels["shell"] = ShellChannel(out, app.profile.business.name)
+    if worker.owner is None:
+        worker.owner = ConsoleDesk(out)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    for status in statuses:
+        if status.channel is not None:
+            await status.channel.start(app.router.handle)
+    tasks = [asyncio.create_task(worker.run_forever(stop)), asyncio.create_task(_hand_back_loop(app, stop))]
+    if console:
+        tasks.append(asyncio.create_task(_console(app, out, stop)))
+    try:
+        await stop.wait()
+    finally:
+        for status in statuses:
+            if status.channel is not None:
+                await status.channel.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _console(app: App, out: TextIO, stop: asyncio.Event) -> None:
+    console = Console(app.router, Approvals(app.db, app.clock, None), app.worker, app.clock, out)
+    await console.run(stdin_lines("> " if sys.stdin.isatty() else None))
+    stop.set()
+
+
+async def _hand_back_loop(app: App, stop: asyncio.Event) -> None:
+    quiet = timedelta(minutes=app.profile.owner.quiet_period_minutes)
+    while not stop.is_set():
+        try:
+            for conversation in await app.approvals.return_quiet_conversations(quiet):
+                log.info("conversation handed back after quiet period", extra={"conversation": conversation.id})
+        except Exception:
+            log.exception("hand-back check failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=HAND_BACK_CHECK_SECONDS)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
