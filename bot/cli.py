@@ -141,6 +141,32 @@ def worker(config: Path | None = ConfigOption) -> None:
     _run(config, console=False)
 
 
+@app.command()
+@friendly_errors
+def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+          port: int = typer.Option(8000, help="Port to listen on.")) -> None:
+    """Run the web process: webhooks, Slack interactivity, health and metrics."""
+    import uvicorn
+
+    from bot.app import build_app
+    from bot.web import create_web_app, route_providers
+
+    settings = _settings(config)
+
+    async def main() -> None:
+        bot = await build_app(settings, migrate=bot_migrates(settings))
+        server = uvicorn.Server(uvicorn.Config(create_web_app(bot, route_providers()), host=host, port=port,
+                                               log_config=None))
+        await server.serve()
+
+    asyncio.run(main())
+
+
+def bot_migrates(settings: Settings) -> bool:
+    """SQLite files are upgraded on start; a shared Postgres is upgraded by the release step."""
+    return settings.database_url.startswith("sqlite")
+
+
 def _run(config: Path | None, console: bool) -> None:
     from bot.app import build_app
     from bot.runner import run_bot
@@ -148,7 +174,7 @@ def _run(config: Path | None, console: bool) -> None:
     settings = _settings(config)
 
     async def main() -> None:
-        bot = await build_app(settings)
+        bot = await build_app(settings, migrate=bot_migrates(settings))
         try:
             await run_bot(bot, console=console)
         finally:

@@ -1,0 +1,52 @@
+"""`socialdesk serve`: the ASGI web process (Slack events and interactivity, Telegram webhook, health)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import BaseRoute, Route
+
+from bot.app import App
+from storage import conversations
+
+# Each platform that receives over HTTP contributes routes: a function of the running App.
+RouteProvider = Callable[[App], Sequence[BaseRoute]]
+
+
+def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlette:
+    async def health(_: Request) -> JSONResponse:
+        try:
+            async with app.db.session() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "business": app.profile.business.name})
+
+    async def metrics(_: Request) -> PlainTextResponse:
+        async with app.db.session() as session:
+            inbound = await conversations.count_messages(session, "in")
+            outbound = await conversations.count_messages(session, "out")
+        body = (f"socialdesk_messages_total{{direction=\"in\"}} {inbound}\n"
+                f"socialdesk_messages_total{{direction=\"out\"}} {outbound}\n")
+        return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
+
+    routes: list[BaseRoute] = [Route("/health", health), Route("/metrics", metrics)]
+    for provider in providers:
+        routes.extend(provider(app))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await app.close()
+
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def route_providers() -> list[RouteProvider]:
+    """The HTTP routes of every platform that has them. Add a platform's provider here."""
+    return []

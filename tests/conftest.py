@@ -1,0 +1,119 @@
+"""Shared fixtures: real SQLite files in tmp dirs, a real Postgres database when TEST_DATABASE_URL is set,
+an injected clock, the example café profile, and a guard that fails any test touching the internet."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.app import App, build_app
+from bot.clock import FrozenClock
+from bot.profile import example_profile_text
+from bot.settings import Settings
+from storage.engine import Database
+from storage.migrate import upgrade
+
+LONDON = ZoneInfo("Europe/London")
+POSTGRES_SKIP = "TEST_DATABASE_URL not set: Postgres variant skipped (SQLite variant ran)"
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
+        if not (host.startswith("127.") or host in ("::1", "localhost")):
+            raise RuntimeError(f"tests may not reach the network (tried {host})")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+def london(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # A Wednesday morning in late November, in the café's own time zone.
+    return FrozenClock(london(2026, 11, 25, 10, 0))
+
+
+@pytest.fixture
+def profile_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "cafe"
+    folder.mkdir()
+    (folder / "business.yaml").write_text(example_profile_text(), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'socialdesk.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str | None]:
+    """A database of our own on the Postgres server, so parallel runs never share tables."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield None
+        return
+    name = f"socialdesk_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(user=parsed.username, password=parsed.password, host=parsed.host,
+                                       port=parsed.port or 5432, database=parsed.database)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, sqlite_url: str, postgres_server_url: str | None) -> str:
+    """Each storage test runs on a SQLite file and, when TEST_DATABASE_URL is set, on Postgres."""
+    if request.param == "sqlite":
+        return sqlite_url
+    if postgres_server_url is None:
+        pytest.skip(POSTGRES_SKIP)
+    await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    return postgres_server_url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    await upgrade(database_url)
+    database = Database(database_url)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def app(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> AsyncIterator[App]:
+    """The whole bot on the example café profile and a SQLite file, with a frozen clock."""
+    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"))
+    built = await build_app(settings, clock=clock)
+    yield built
+    await built.close()
