@@ -46,6 +46,16 @@ def day_label(value: date | datetime, today: date | None = None) -> str:
     return f"{day:%A} {day.day} {day:%B}"
 
 
+def when(value: date | datetime, today: date) -> str:
+    """"today", "tomorrow" or "on Saturday 28 November": reads right after "open" or "closed"."""
+    day = value.date() if isinstance(value, datetime) else value
+    if day == today:
+        return "today"
+    if (day - today).days == 1:
+        return "tomorrow"
+    return f"on {day_label(day)}"
+
+
 def reply_context(profile: BusinessProfile, now: datetime, *, customer_name: str, message: str,
                   platform: str, next_event: EventBrief | None = None) -> dict[str, Any]:
     hours = profile.opening_hours()
@@ -71,4 +81,5 @@ def reply_context(profile: BusinessProfile, now: datetime, *, customer_name: str
         "hours_text": hours_text,
         "clock": clock,
         "day_label": lambda value: day_label(value, local_now.date()),
+        "when": lambda value: when(value, local_now.date()),
     }

@@ -1,0 +1,95 @@
+"""Whole-bot conversations through the console channel, on the example café and a SQLite file."""
+
+from datetime import timedelta
+
+from bot.app import App
+from bot.clock import FrozenClock
+from storage import drafts, outbox
+from tests.conftest import london
+from tests.factories import ConsoleTranscript
+
+
+async def test_saturday_hours_come_from_the_profile(app: App) -> None:
+    chat = ConsoleTranscript(app)
+    reply = await chat.say("what time do you open on saturday?")
+    assert "Corner Bean Café: We're open 9am–5pm on Saturday 28 November." in reply
+    assert "[owner]" not in reply
+
+
+async def test_weekday_question_is_answered_in_the_business_time_zone(app: App, clock: FrozenClock) -> None:
+    # 17:30 UTC on a Thursday is 17:30 in London in November: open until 8pm.
+    clock.set(london(2026, 11, 26, 17, 30))
+    reply = await ConsoleTranscript(app).say("are you open now?")
+    assert "we're open now until 8pm" in reply
+
+
+async def test_holiday_closure_is_announced_with_its_name(app: App, clock: FrozenClock) -> None:
+    clock.set(london(2026, 12, 25, 9, 0))
+    reply = await ConsoleTranscript(app).say("are you open today?")
+    assert "Corner Bean Café: We're closed today for Christmas Day, sorry!" in reply
+    assert "We open again on Sunday 27 December at 10am." in reply
+
+
+async def test_asking_about_a_holiday_by_name_gives_that_day(app: App) -> None:
+    reply = await ConsoleTranscript(app).say("what are your hours on christmas eve?")
+    assert "We're open 8am–2pm on Thursday 24 December (Christmas Eve hours)." in reply
+
+
+async def test_refund_complaint_goes_to_the_owner_with_its_reasons(app: App) -> None:
+    reply = await ConsoleTranscript(app).say("I want a refund, my coffee was cold")
+    assert "[owner] draft #1 needs you" in reply
+    assert 'refund messages always go to the owner; mentions "refund"' in reply
+    assert "Corner Bean Café:" not in reply  # nothing reached the customer
+    async with app.db.session() as session:
+        assert [i.kind for i in await outbox.items(session)] == ["owner_card"]
+
+
+async def test_approve_sends_the_draft_to_the_customer(app: App) -> None:
+    chat = ConsoleTranscript(app)
+    held = await chat.say("I'd like to speak to the manager about a private party")
+    assert "[owner] draft #1 needs you" in held and "Corner Bean Café:" not in held
+    reply = await chat.say("/approve")
+    assert "Corner Bean Café: Of course! I've let Sam know" in reply
+    assert "[owner] sent by console" in reply
+
+
+async def test_edit_sends_the_owners_words_instead(app: App) -> None:
+    chat = ConsoleTranscript(app)
+    await chat.say("my latte was cold and the staff were rude")
+    reply = await chat.say("/edit So sorry Ana, your next coffee is on us.")
+    assert "Corner Bean Café: So sorry Ana, your next coffee is on us." in reply
+    async with app.db.session() as session:
+        draft = await drafts.get_draft(session, 1)
+    assert draft is not None and draft.status == "edited" and draft.decided_by == "console"
+
+
+async def test_reject_sends_nothing_and_a_second_decision_is_refused(app: App) -> None:
+    chat = ConsoleTranscript(app)
+    await chat.say("I want my money back")
+    assert "[owner] rejected by console" in await chat.say("/reject")
+    again = await chat.say("/approve 1")
+    assert "already rejected by console" in again
+    assert "Corner Bean Café:" not in again
+    async with app.db.session() as session:
+        assert [i.kind for i in await outbox.items(session)] == ["owner_card"]
+
+
+async def test_taken_over_conversation_gets_no_bot_answers_until_handed_back(app: App) -> None:
+    chat = ConsoleTranscript(app)
+    await chat.say("hi")
+    await chat.say("/takeover")
+    reply = await chat.say("what time do you open on saturday?")
+    assert "Corner Bean Café:" not in reply
+    assert "[owner] Ana wrote again (you have this conversation)" in reply
+    await chat.say("/handback")
+    assert "9am–5pm on Saturday 28 November" in await chat.say("what time do you open on saturday?")
+
+
+async def test_taken_over_conversation_returns_to_the_bot_after_the_quiet_period(app: App, clock: FrozenClock) -> None:
+    chat = ConsoleTranscript(app)
+    await chat.say("hi")
+    await chat.say("/takeover")
+    clock.advance(timedelta(minutes=app.profile.owner.quiet_period_minutes + 1))
+    returned = await app.approvals.return_quiet_conversations(timedelta(minutes=app.profile.owner.quiet_period_minutes))
+    assert len(returned) == 1
+    assert "We're open 9am–5pm on Saturday" in await chat.say("what time do you open on saturday?")
