@@ -39,6 +39,8 @@ def describe_channels(statuses: list[ChannelStatus], console: bool, out: TextIO)
 
 
 async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
     statuses = customer_channels(app.settings, app.profile)
     print(f"socialdesk for {app.profile.business.name}; channels:", file=out)
     describe_channels(statuses, console, out)
@@ -47,8 +49,6 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     worker.channels["shell"] = ShellChannel(out, app.profile.business.name)
     if worker.owner is None:
         worker.owner = ConsoleDesk(out)
-    stop = asyncio.Event()
-    _stop_on_signals(stop)
     for status in statuses:
         if status.channel is not None:
             await status.channel.start(app.router.handle)

@@ -1,0 +1,86 @@
+"""The socialdesk command as a user runs it: real processes, real files, one clear line on error."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+SOCIALDESK = str(Path(sys.executable).parent / "socialdesk")
+
+
+def run(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "X_"))}
+    environment.pop("DATABASE_URL", None)
+    environment.update(env or {})
+    return subprocess.run([SOCIALDESK, *args], cwd=cwd, input=stdin, capture_output=True, text=True,
+                          env=environment, timeout=120)
+
+
+def test_init_then_piped_chat_answers_saturday_hours(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "business.yaml").exists() and (tmp_path / ".env.example").exists()
+    result = run("chat", cwd=tmp_path, stdin="what time do you open on saturday?\n")
+    assert result.returncode == 0, result.stderr
+    assert "Corner Bean Café: We're open 9am–5pm on Saturday" in result.stdout
+    assert (tmp_path / "socialdesk.db").exists()
+
+
+def test_init_does_not_overwrite_an_existing_profile(tmp_path: Path) -> None:
+    (tmp_path / "business.yaml").write_text("business:\n  name: Mine\n", encoding="utf-8")
+    result = run("init", cwd=tmp_path)
+    assert "kept" in result.stdout
+    assert (tmp_path / "business.yaml").read_text(encoding="utf-8") == "business:\n  name: Mine\n"
+
+
+def test_check_passes_on_the_example(tmp_path: Path) -> None:
+    run("init", cwd=tmp_path)
+    result = run("check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "every template renders on every platform" in result.stdout
+
+
+def test_check_fails_with_the_key_and_line_and_no_traceback(tmp_path: Path) -> None:
+    (tmp_path / "business.yaml").write_text('business:\n  name: Cafe\nhours:\n  mon: "8-18"\n', encoding="utf-8")
+    result = run("check", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == 'error: business.yaml:4: hours.mon: "8-18" is not HH:MM-HH:MM (or "closed")'
+
+
+def test_check_reports_an_intent_whose_template_is_missing(tmp_path: Path) -> None:
+    run("init", cwd=tmp_path)
+    (tmp_path / "templates" / "wifi.j2").unlink()
+    result = run("check", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "template 'wifi' not found" in result.stderr
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    run("init", cwd=tmp_path)
+    env = {"DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"}
+    result = run("db", "upgrade", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot migrate the database at postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_nonsense_database_url_is_explained(tmp_path: Path) -> None:
+    run("init", cwd=tmp_path)
+    result = run("chat", cwd=tmp_path, stdin="hi\n", env={"DATABASE_URL": "not a url"})
+    assert result.returncode == 1
+    assert "is not a database URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_says_how_to_turn_each_channel_on_and_stops_cleanly(tmp_path: Path) -> None:
+    run("init", cwd=tmp_path)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "X_", "DATABASE_"))}
+    process = subprocess.Popen([SOCIALDESK, "run"], cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=environment)
+    assert process.stdout is not None
+    lines = [process.stdout.readline() for _ in range(5)]
+    process.send_signal(signal.SIGTERM)
+    _, errors = process.communicate(timeout=30)
+    assert process.returncode == 0, errors
+    assert lines[0] == "socialdesk for Corner Bean Café; channels:\n"
+    assert "telegram  off: set TELEGRAM_BOT_TOKEN in .env" in lines[1]
+    assert "console   off: no terminal" in lines[4]

@@ -1,0 +1,119 @@
+"""The outbox worker: retries, Retry-After, uncertain sends, unreachable customers."""
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from bot.app import App, build_app
+from bot.clock import FrozenClock
+from bot.errors import ChannelError, DeliveryUncertain, RateLimited, Unreachable
+from bot.settings import Settings
+from storage import contacts, outbox
+from tests.factories import RecordingChannel, inbound
+
+QUESTION = "what time do you open on saturday?"
+
+
+async def answered(app: App, channel: RecordingChannel) -> list[str]:
+    await app.router.handle(inbound(QUESTION))
+    await app.worker.run_once()
+    return [o.text for o in channel.sent]
+
+
+async def only_row(app: App) -> outbox.OutboxItem:
+    async with app.db.session() as session:
+        (row,) = await outbox.items(session, kind="reply")
+    return row
+
+
+async def test_a_rate_limited_send_waits_for_retry_after(app: App, clock: FrozenClock) -> None:
+    channel = RecordingChannel()
+    channel.failures.append(RateLimited("slow down", retry_after=30))
+    app.worker.channels["shell"] = channel
+    assert await answered(app, channel) == []
+    row = await only_row(app)
+    assert row.status == "pending" and row.due_at == clock.now() + timedelta(seconds=30)
+    clock.advance(timedelta(seconds=29))
+    await app.worker.run_once()
+    assert channel.sent == []
+    clock.advance(timedelta(seconds=1))
+    await app.worker.run_once()
+    assert len(channel.sent) == 1 and (await only_row(app)).status == "sent"
+
+
+async def test_a_timed_out_send_is_not_repeated(app: App, clock: FrozenClock) -> None:
+    channel = RecordingChannel()
+    channel.failures.append(DeliveryUncertain("timed out after sending"))
+    app.worker.channels["shell"] = channel
+    await answered(app, channel)
+    clock.advance(timedelta(hours=1))
+    await app.worker.drain()
+    assert channel.sent == []
+    assert (await only_row(app)).status == "uncertain"
+
+
+async def test_a_customer_who_blocked_the_bot_is_marked_unreachable(app: App) -> None:
+    channel = RecordingChannel()
+    channel.failures.append(Unreachable("bot was blocked by the user"))
+    app.worker.channels["shell"] = channel
+    await answered(app, channel)
+    assert (await only_row(app)).status == "failed"
+    async with app.db.session() as session:
+        assert await contacts.is_unreachable(session, "shell", "console:ana")
+
+
+async def test_platform_errors_back_off_then_give_up(app: App, clock: FrozenClock) -> None:
+    channel = RecordingChannel()
+    channel.failures.extend(ChannelError("502 from platform") for _ in range(20))
+    app.worker.channels["shell"] = channel
+    await answered(app, channel)
+    first = await only_row(app)
+    assert first.status == "pending" and first.due_at == clock.now() + timedelta(seconds=2)
+    for _ in range(10):
+        clock.advance(timedelta(minutes=16))
+        await app.worker.run_once()
+    row = await only_row(app)
+    assert row.status == "failed" and row.attempts == row.max_attempts
+    assert row.last_error == "502 from platform"
+
+
+async def test_a_reply_for_a_channel_that_is_not_running_waits_without_losing_it(app: App, clock: FrozenClock) -> None:
+    await app.router.handle(inbound(QUESTION))
+    await app.worker.run_once()
+    row = await only_row(app)
+    assert row.status == "pending" and row.attempts == 0
+    channel = RecordingChannel()
+    app.worker.channels["shell"] = channel
+    clock.advance(timedelta(minutes=1))
+    await app.worker.run_once()
+    assert len(channel.sent) == 1
+
+
+async def test_a_restart_does_not_send_again(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
+    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"))
+    first = await build_app(settings, clock=clock)
+    channel = RecordingChannel()
+    first.worker.channels["shell"] = channel
+    await first.router.handle(inbound(QUESTION, external_id="tg-1"))
+    await first.worker.drain()
+    await first.close()
+    second = await build_app(settings, clock=clock)
+    second.worker.channels["shell"] = channel
+    await second.router.handle(inbound(QUESTION, external_id="tg-1"))
+    await second.worker.drain()
+    await second.close()
+    assert len(channel.sent) == 1
+
+
+async def test_simultaneous_deliveries_of_one_update_answer_once(
+        profile_dir: Path, database_url: str, clock: FrozenClock) -> None:
+    settings = Settings(_env_file=None, database_url=database_url, socialdesk_config=str(profile_dir / "business.yaml"))
+    bot = await build_app(settings, clock=clock)
+    channel = RecordingChannel()
+    bot.worker.channels["shell"] = channel
+    message = inbound(QUESTION, external_id="tg-race")
+    results = await asyncio.gather(*(bot.router.handle(message) for _ in range(4)))
+    await bot.worker.drain()
+    await bot.close()
+    assert sum(not r.duplicate for r in results) == 1
+    assert len(channel.sent) == 1

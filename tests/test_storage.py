@@ -1,0 +1,114 @@
+"""Storage on a real SQLite file and, when TEST_DATABASE_URL is set, on Postgres."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from bot.messages import Action, Decision, Draft, Intent
+from storage import conversations, drafts, outbox
+from storage.engine import Database
+from storage.models import Base
+from tests.factories import inbound
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+
+
+async def test_migrations_build_exactly_the_models(db: Database) -> None:
+    async with db.engine.connect() as connection:
+        differences = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata))
+    assert differences == []
+
+
+async def test_sqlite_runs_with_wal_and_foreign_keys(sqlite_url: str) -> None:
+    from storage.migrate import upgrade
+
+    await upgrade(sqlite_url)
+    database = Database(sqlite_url)
+    async with database.session() as session:
+        assert (await session.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await session.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+        assert (await session.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+    await database.close()
+
+
+async def test_a_message_is_unique_on_platform_and_external_id(db: Database) -> None:
+    message = inbound("hi", external_id="dup-1")
+    async with db.session() as session:
+        await conversations.record_inbound(session, message, NOW)
+    with pytest.raises(IntegrityError):
+        async with db.session() as session:
+            await conversations.record_inbound(session, message, NOW)
+    async with db.session() as session:
+        assert await conversations.count_messages(session) == 1
+
+
+async def test_one_contact_and_conversation_per_sender_and_thread(db: Database) -> None:
+    async with db.session() as session:
+        first = await conversations.record_inbound(session, inbound("hi"), NOW)
+        second = await conversations.record_inbound(session, inbound("hours?"), NOW + timedelta(minutes=1))
+    assert first.contact.id == second.contact.id
+    assert first.conversation.id == second.conversation.id
+    assert second.conversation.last_message_at == NOW + timedelta(minutes=1)
+
+
+async def test_times_come_back_timezone_aware_in_utc(db: Database) -> None:
+    async with db.session() as session:
+        recorded = await conversations.record_inbound(session, inbound("hi"), NOW)
+    async with db.session() as session:
+        conversation = await conversations.get_conversation(session, recorded.conversation.id)
+    assert conversation.state_changed_at == NOW and conversation.state_changed_at.tzinfo is not None
+
+
+async def test_outbox_rows_are_idempotent_on_their_key(db: Database) -> None:
+    async with db.session() as session:
+        assert await outbox.enqueue(session, key="reply:1", kind="reply", platform="shell",
+                                    payload={"text": "a"}, due_at=NOW, now=NOW)
+        assert not await outbox.enqueue(session, key="reply:1", kind="reply", platform="shell",
+                                        payload={"text": "b"}, due_at=NOW, now=NOW)
+        rows = await outbox.items(session)
+    assert [(r.idempotency_key, r.payload["text"]) for r in rows] == [("reply:1", "a")]
+
+
+async def test_a_claimed_row_is_leased_and_not_claimed_again(db: Database) -> None:
+    async with db.session() as session:
+        await outbox.enqueue(session, key="k", kind="reply", platform="shell", payload={}, due_at=NOW, now=NOW)
+        await outbox.enqueue(session, key="later", kind="reply", platform="shell", payload={},
+                             due_at=NOW + timedelta(hours=1), now=NOW)
+    async with db.session() as session:
+        claimed = await outbox.claim_due(session, now=NOW, worker="w1", lease=timedelta(seconds=60))
+    async with db.session() as session:
+        again = await outbox.claim_due(session, now=NOW, worker="w2", lease=timedelta(seconds=60))
+    assert [c.idempotency_key for c in claimed] == ["k"] and claimed[0].attempts == 1
+    assert again == []
+
+
+async def test_a_lease_that_runs_out_marks_the_send_uncertain_not_repeated(db: Database) -> None:
+    async with db.session() as session:
+        await outbox.enqueue(session, key="k", kind="reply", platform="shell", payload={}, due_at=NOW, now=NOW)
+    async with db.session() as session:
+        await outbox.claim_due(session, now=NOW, worker="crashed", lease=timedelta(seconds=60))
+    async with db.session() as session:
+        later = await outbox.claim_due(session, now=NOW + timedelta(minutes=5), worker="w2", lease=timedelta(seconds=60))
+        rows = await outbox.items(session)
+    assert later == []
+    assert rows[0].status == "uncertain"
+
+
+async def test_a_draft_is_decided_once(db: Database) -> None:
+    async with db.session() as session:
+        recorded = await conversations.record_inbound(session, inbound("refund please"), NOW)
+        draft = await drafts.add_draft(
+            session, message_id=recorded.message_id, conversation_id=recorded.conversation.id,
+            intent=Intent("refund", 1.0), decision=Decision(Action.ESCALATE, ("refund",)),
+            draft=Draft("Sorry!", "refund"), status="pending", now=NOW)
+    async with db.session() as session:
+        assert await drafts.decide(session, draft.id, status="approved", actor="U1", now=NOW)
+    async with db.session() as session:
+        assert not await drafts.decide(session, draft.id, status="rejected", actor="U2", now=NOW)
+        stored = await drafts.get_draft(session, draft.id)
+    assert stored is not None and (stored.status, stored.decided_by) == ("approved", "U1")
