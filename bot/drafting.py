@@ -11,7 +11,7 @@ import html
 from pathlib import Path
 from typing import Any, Callable
 
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2 import ChoiceLoader, meta, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.messages import Draft
@@ -32,6 +32,7 @@ class Drafter:
         self._loader = ChoiceLoader([*loaders, PackageLoader("bot", "templates")])
         self._plain = self._environment(None, filters or {})
         self._marked = {p: self._environment(esc, filters or {}) for p, esc in _MARKUP.items()}
+        self._variables: dict[tuple[str, str], frozenset[str] | None] = {}
 
     def _environment(self, escape: Callable[[str], str] | None, filters: dict[str, Callable[..., Any]]) -> SandboxedEnvironment:
         env = SandboxedEnvironment(
@@ -63,6 +64,30 @@ class Drafter:
             pass
         plain = self._plain.get_template(f"{template}.j2").render(context).strip()
         return escape(plain) if escape else plain
+
+    def uses(self, template: str, platform: str, variable: str) -> bool:
+        """Whether rendering `template` may read `variable`, so callers fetch costly values only when needed."""
+        key = (template, platform)
+        if key not in self._variables:
+            self._variables[key] = self._referenced(template, platform)
+        found = self._variables[key]
+        return found is None or variable in found
+
+    def _referenced(self, template: str, platform: str) -> frozenset[str] | None:
+        """Names a template reads; None when it includes or extends others (then assume it reads all)."""
+        for name in (f"{template}.{platform}.j2", f"{template}.j2"):
+            try:
+                source, _, _ = self._loader.get_source(self._plain, name)
+            except TemplateNotFound:
+                continue
+            try:
+                parsed = self._plain.parse(source)
+            except TemplateError:
+                return None
+            if any(True for _ in meta.find_referenced_templates(parsed)):
+                return None
+            return frozenset(meta.find_undeclared_variables(parsed))
+        return frozenset()
 
     def template_names(self) -> list[str]:
         return sorted(self._loader.list_templates())

@@ -49,20 +49,20 @@ class Router:
         self._classifier = classifier
 
     async def handle(self, inbound: Inbound) -> Handled:
+        # Understanding is pure and needs no database: do it before the transaction opens.
+        intent = self._classifier.classify(inbound.text)
         try:
             async with self._db.session() as session:
-                if await conversations.message_exists(session, inbound.platform, inbound.external_id):
-                    return Handled(duplicate=True)
-                return await self._handle_new(session, inbound)
+                return await self._handle_new(session, inbound, intent)
         except IntegrityError:
-            # Two deliveries of the same update raced past the existence check: one row won.
+            # The unique (platform, external_id) constraint: a webhook retry or a second delivery.
+            # The whole unit of work rolled back, so nothing was recorded or queued twice.
             log.info("duplicate inbound", extra={"platform": inbound.platform, "external_id": inbound.external_id})
             return Handled(duplicate=True)
 
-    async def _handle_new(self, session: AsyncSession, inbound: Inbound) -> Handled:
+    async def _handle_new(self, session: AsyncSession, inbound: Inbound, intent: Intent) -> Handled:
         now = self._clock.now()
         recorded = await conversations.record_inbound(session, inbound, now)
-        intent = self._classifier.classify(inbound.text)
         signals = await self._signals(session, inbound, recorded)
         decision = decide(inbound.text, intent, signals, self._rules)
         draft = await self._draft(session, inbound, intent, decision)
@@ -90,9 +90,10 @@ class Router:
         template = (spec.template if spec and spec.template else None) or FALLBACK_TEMPLATE
         if intent.out_of_scope:
             template = FALLBACK_TEMPLATE
+        needs_event = self._drafter.uses(template, inbound.platform, "next_event")
         context = reply_context(self._profile, self._clock.now(), customer_name=_first_name(inbound.sender.display_name),
                                 message=inbound.text, platform=inbound.platform,
-                                next_event=await self._next_event(session))
+                                next_event=await self._next_event(session) if needs_event else None)
         return self._drafter.render(template, inbound.platform, context)
 
     async def _next_event(self, session: AsyncSession) -> EventBrief | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Inbound
@@ -29,59 +31,96 @@ async def message_exists(session: AsyncSession, platform: str, external_id: str)
 
 
 async def record_inbound(session: AsyncSession, inbound: Inbound, now: datetime) -> RecordedInbound:
-    """Store the message under its contact and conversation. The caller checks for duplicates first;
-    the unique (platform, external_id) constraint catches a race between two deliveries."""
-    identity, contact = await _identity_and_contact(session, inbound, now)
-    conversation = await _conversation(session, inbound, contact.id, now)
-    message = MessageRow(
+    """Store the message under its contact and conversation, in as few round trips as possible.
+
+    A second delivery of the same message fails on the unique (platform, external_id) constraint
+    with IntegrityError, which rolls the whole unit of work back: the caller treats it as a duplicate."""
+    contact = await _touch_contact(session, inbound, now)
+    conversation = await _touch_conversation(session, inbound, contact.id, now)
+    message_id = await session.scalar(_INSERT_MESSAGE, dict(
         conversation_id=conversation.id, platform=inbound.platform, external_id=inbound.external_id,
         direction="in", kind=inbound.kind, text=inbound.text, link=inbound.link,
-        created_at=inbound.received_at, raw=dict(inbound.raw),
-    )
-    session.add(message)
-    await session.flush()
-    return RecordedInbound(message.id, to_contact(contact), to_conversation(conversation), identity.platform_user_id)
+        created_at=inbound.received_at, raw=dict(inbound.raw), intent=None, confidence=None))
+    assert message_id is not None
+    return RecordedInbound(message_id, contact, conversation, inbound.sender.platform_user_id)
 
 
-async def _identity_and_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> tuple[IdentityRow, ContactRow]:
+# The hot path uses statements built once with bound parameters: building a statement per call
+# costs more than running it.
+_FIND_CONTACT = (
+    select(ContactRow.id, ContactRow.display_name, ContactRow.vip, ContactRow.notes, ContactRow.first_seen,
+           IdentityRow.handle)
+    .join(IdentityRow, IdentityRow.contact_id == ContactRow.id)
+    .where(IdentityRow.platform == bindparam("p_platform"), IdentityRow.platform_user_id == bindparam("p_user"))
+)
+_TOUCH_CONTACT = update(ContactRow).where(ContactRow.id == bindparam("p_id")).values(last_seen=bindparam("p_now"))
+_SET_HANDLE = (update(IdentityRow).where(IdentityRow.platform == bindparam("p_platform"),
+                                         IdentityRow.platform_user_id == bindparam("p_user"))
+               .values(handle=bindparam("p_handle")))
+_INSERT_CONTACT = insert(ContactRow).returning(ContactRow.id)
+_INSERT_IDENTITY = insert(IdentityRow)
+_INSERT_MESSAGE = insert(MessageRow).returning(MessageRow.id)
+_RECENT_TEXTS = select(MessageRow.text).where(
+    MessageRow.conversation_id == bindparam("p_conversation"), MessageRow.direction == "in",
+    MessageRow.created_at >= bindparam("p_since", type_=MessageRow.created_at.type),
+    MessageRow.id != bindparam("p_exclude"))
+
+
+def _conversation_upsert(dialect_module: Any) -> Any:
+    statement = dialect_module.insert(ConversationRow)
+    return statement.on_conflict_do_update(
+        index_elements=["platform", "thread_key"],
+        set_={"last_message_at": statement.excluded.last_message_at},
+    ).returning(*ConversationRow.__table__.columns)
+
+
+_UPSERT_CONVERSATION = {"sqlite": _conversation_upsert(sqlite), "postgresql": _conversation_upsert(postgresql)}
+
+
+async def _touch_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> Contact:
     sender = inbound.sender
-    identity = await session.scalar(select(IdentityRow).where(
-        IdentityRow.platform == inbound.platform, IdentityRow.platform_user_id == sender.platform_user_id))
-    if identity is None:
-        contact = ContactRow(display_name=sender.display_name, first_seen=now, last_seen=now, vip=False, notes="")
-        session.add(contact)
-        await session.flush()
-        identity = IdentityRow(contact_id=contact.id, platform=inbound.platform,
-                               platform_user_id=sender.platform_user_id, handle=sender.handle, unreachable=False)
-        session.add(identity)
-        await session.flush()
-        return identity, contact
-    contact = await session.get_one(ContactRow, identity.contact_id)
-    contact.last_seen = now
-    if sender.handle and identity.handle != sender.handle:
-        identity.handle = sender.handle
-    return identity, contact
+    found = (await session.execute(_FIND_CONTACT, {"p_platform": inbound.platform,
+                                                   "p_user": sender.platform_user_id})).first()
+    if found is None:
+        return await _new_contact(session, inbound, now)
+    await session.execute(_TOUCH_CONTACT, {"p_id": found.id, "p_now": now})
+    if sender.handle and found.handle != sender.handle:
+        await session.execute(_SET_HANDLE, {"p_platform": inbound.platform, "p_user": sender.platform_user_id,
+                                            "p_handle": sender.handle})
+    return Contact(found.id, found.display_name, found.vip, found.notes, found.first_seen, now)
 
 
-async def _conversation(session: AsyncSession, inbound: Inbound, contact_id: int, now: datetime) -> ConversationRow:
-    row = await session.scalar(select(ConversationRow).where(
-        ConversationRow.platform == inbound.platform, ConversationRow.thread_key == inbound.thread_key))
-    if row is None:
-        row = ConversationRow(contact_id=contact_id, platform=inbound.platform, thread_key=inbound.thread_key,
-                              state="bot", state_changed_at=now, last_message_at=now)
-        session.add(row)
-        await session.flush()
-    else:
-        row.last_message_at = now
-    return row
+async def _new_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> Contact:
+    sender = inbound.sender
+    contact_id = await session.scalar(_INSERT_CONTACT, dict(
+        display_name=sender.display_name, first_seen=now, last_seen=now, vip=False, notes=""))
+    assert contact_id is not None
+    await session.execute(_INSERT_IDENTITY, dict(
+        contact_id=contact_id, platform=inbound.platform, platform_user_id=sender.platform_user_id,
+        handle=sender.handle, unreachable=False))
+    return Contact(contact_id, sender.display_name, False, "", now, now)
+
+
+async def _touch_conversation(session: AsyncSession, inbound: Inbound, contact_id: int, now: datetime) -> Conversation:
+    """Create the conversation or mark its latest message time: one upsert, one round trip."""
+    statement = _UPSERT_CONVERSATION[session.bind.dialect.name]
+    row = (await session.execute(statement, dict(
+        contact_id=contact_id, platform=inbound.platform, thread_key=inbound.thread_key, state="bot",
+        taken_by=None, owner_thread=None, state_changed_at=now, last_message_at=now))).one()
+    return Conversation(row.id, row.contact_id, row.platform, row.thread_key, row.state, row.taken_by,
+                        row.owner_thread, _aware(row.state_changed_at), _aware(row.last_message_at))
+
+
+def _aware(moment: datetime) -> datetime:
+    # RETURNING rows from a Core statement on SQLite come back naive; they are stored as UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 async def recent_inbound_texts(session: AsyncSession, conversation_id: int, since: datetime,
                                exclude_message_id: int) -> list[str]:
-    query = select(MessageRow.text).where(
-        MessageRow.conversation_id == conversation_id, MessageRow.direction == "in",
-        MessageRow.created_at >= since, MessageRow.id != exclude_message_id)
-    return list((await session.scalars(query)).all())
+    result = await session.scalars(_RECENT_TEXTS, {"p_conversation": conversation_id, "p_since": since,
+                                                   "p_exclude": exclude_message_id})
+    return list(result.all())
 
 
 async def get_conversation(session: AsyncSession, conversation_id: int) -> Conversation:

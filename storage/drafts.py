@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Decision, Draft, Intent
@@ -12,6 +12,7 @@ from storage.models import ContactRow, ConversationRow, DraftRow, IdentityRow, M
 from storage.records import DraftRecord, DraftView
 
 PENDING = "pending"
+_INSERT_DRAFT = insert(DraftRow).returning(DraftRow.id)
 
 
 def to_draft(row: DraftRow) -> DraftRecord:
@@ -24,14 +25,16 @@ def to_draft(row: DraftRow) -> DraftRecord:
 
 async def add_draft(session: AsyncSession, *, message_id: int, conversation_id: int, intent: Intent,
                     decision: Decision, draft: Draft, status: str, now: datetime) -> DraftRecord:
-    row = DraftRow(
+    values = dict(
         message_id=message_id, conversation_id=conversation_id, action=decision.action.value,
         reasons=list(decision.reasons), intent=intent.name, confidence=intent.confidence,
         template=draft.template, text=draft.text, status=status, created_at=now,
     )
-    session.add(row)
-    await session.flush()
-    return to_draft(row)
+    values.update(final_text=None, decided_by=None, decided_at=None, owner_card=None)
+    draft_id = await session.scalar(_INSERT_DRAFT, values)
+    assert draft_id is not None
+    return DraftRecord(draft_id, message_id, conversation_id, decision.action.value, decision.reasons, intent.name,
+                       intent.confidence, draft.template, draft.text, status, None, None, None, None, now)
 
 
 async def get_draft(session: AsyncSession, draft_id: int) -> DraftRecord | None:

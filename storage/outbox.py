@@ -15,6 +15,13 @@ from storage.records import OutboxItem
 PENDING, SENDING, SENT, FAILED, UNCERTAIN, CANCELLED = "pending", "sending", "sent", "failed", "uncertain", "cancelled"
 
 
+# Built once: constructing a statement per call costs more than running it.
+_INSERT_UNLESS_KEY_EXISTS = {
+    name: module.insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+
+
 def to_item(row: OutboxRow) -> OutboxItem:
     return OutboxItem(
         row.id, row.idempotency_key, row.kind, row.platform, dict(row.payload), row.status, row.due_at,
@@ -30,10 +37,8 @@ async def enqueue(session: AsyncSession, *, key: str, kind: str, platform: str, 
         idempotency_key=key, kind=kind, platform=platform, payload=payload, status=PENDING, due_at=due_at,
         attempts=0, max_attempts=max_attempts, draft_id=draft_id, event_id=event_id, created_at=now,
     )
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OutboxRow).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    result = await session.execute(statement)
+    values.update(lease_owner=None, lease_until=None, last_error=None, external_id=None, sent_at=None)
+    result = await session.execute(_INSERT_UNLESS_KEY_EXISTS[session.bind.dialect.name], values)
     return result.rowcount == 1
 
 

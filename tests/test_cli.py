@@ -7,11 +7,18 @@ import sys
 from pathlib import Path
 
 SOCIALDESK = str(Path(sys.executable).parent / "socialdesk")
+# The checkout under test comes first on the path, whatever else is installed.
+REPO = str(Path(__file__).resolve().parent.parent)
+
+
+def clean_environment() -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "X_", "DATABASE_"))}
+    environment["PYTHONPATH"] = REPO
+    return environment
 
 
 def run(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "X_"))}
-    environment.pop("DATABASE_URL", None)
+    environment = clean_environment()
     environment.update(env or {})
     return subprocess.run([SOCIALDESK, *args], cwd=cwd, input=stdin, capture_output=True, text=True,
                           env=environment, timeout=120)
@@ -73,7 +80,7 @@ def test_a_nonsense_database_url_is_explained(tmp_path: Path) -> None:
 
 def test_run_says_how_to_turn_each_channel_on_and_stops_cleanly(tmp_path: Path) -> None:
     run("init", cwd=tmp_path)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "X_", "DATABASE_"))}
+    environment = clean_environment()
     process = subprocess.Popen([SOCIALDESK, "run"], cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=environment)
     assert process.stdout is not None
