@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -45,11 +45,13 @@ async def record_inbound(session: AsyncSession, inbound: Inbound, now: datetime)
     return RecordedInbound(message_id, contact, conversation, inbound.sender.platform_user_id)
 
 
+# "Last seen" is kept to the minute, which spares a write for every message of a conversation.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 # The hot path uses statements built once with bound parameters: building a statement per call
 # costs more than running it.
 _FIND_CONTACT = (
     select(ContactRow.id, ContactRow.display_name, ContactRow.vip, ContactRow.notes, ContactRow.first_seen,
-           IdentityRow.handle)
+           ContactRow.last_seen, IdentityRow.handle)
     .join(IdentityRow, IdentityRow.contact_id == ContactRow.id)
     .where(IdentityRow.platform == bindparam("p_platform"), IdentityRow.platform_user_id == bindparam("p_user"))
 )
@@ -83,11 +85,14 @@ async def _touch_contact(session: AsyncSession, inbound: Inbound, now: datetime)
                                                    "p_user": sender.platform_user_id})).first()
     if found is None:
         return await _new_contact(session, inbound, now)
-    await session.execute(_TOUCH_CONTACT, {"p_id": found.id, "p_now": now})
+    last_seen = _aware(found.last_seen)
+    if now - last_seen >= LAST_SEEN_RESOLUTION:
+        await session.execute(_TOUCH_CONTACT, {"p_id": found.id, "p_now": now})
+        last_seen = now
     if sender.handle and found.handle != sender.handle:
         await session.execute(_SET_HANDLE, {"p_platform": inbound.platform, "p_user": sender.platform_user_id,
                                             "p_handle": sender.handle})
-    return Contact(found.id, found.display_name, found.vip, found.notes, found.first_seen, now)
+    return Contact(found.id, found.display_name, found.vip, found.notes, _aware(found.first_seen), last_seen)
 
 
 async def _new_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> Contact:

@@ -49,6 +49,10 @@ def _sqlite_on_begin(connection: Any) -> None:
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     url = normalise_url(url)
+    if url.startswith("sqlite"):
+        # Every unit of work ends in COMMIT or ROLLBACK (Database.session), so a returned
+        # connection is already clean: skip the extra ROLLBACK round trip to the driver thread.
+        options.setdefault("pool_reset_on_return", None)
     try:
         engine = create_async_engine(url, **options)
     except (ArgumentError, ModuleNotFoundError) as exc:
