@@ -20,18 +20,21 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import SecretStr
+
 import aiohttp
 import tweepy
 from tweepy.asynchronous import AsyncClient
 
 from bot.channel import Deliver
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.config import XChannelConfig
 from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, SocialdeskError, Unreachable
 from bot.handlers.ratelimit import WindowBudget
 from bot.handlers.x import DM_FIELDS, PLATFORM, TWEET_FIELDS, USER_FIELDS, page_to_inbound, reply_request
 from bot.handlers.x_transport import make_session
 from bot.messages import Inbound, Outbound
+from bot.settings import Settings
 from bot.textlimits import limit_of, x_length
 from storage import cursors
 from storage.engine import Database
@@ -201,3 +204,16 @@ def translate_error(exc: BaseException, write: bool) -> ChannelError:
     if isinstance(exc, aiohttp.ClientConnectorError) or not write:
         return ChannelError(f"X could not be reached: {exc!r}")
     return DeliveryUncertain(f"X did not answer after the reply was sent: {exc!r}")
+
+
+def build(settings: Settings, config: XChannelConfig) -> XChannel:
+    """The channel `socialdesk run` starts, from the X_* credentials and the profile's channels.x budgets."""
+    client = AsyncClient(bearer_token=_secret(settings.x_bearer_token), consumer_key=_secret(settings.x_api_key),
+                         consumer_secret=_secret(settings.x_api_secret), access_token=_secret(settings.x_access_token),
+                         access_token_secret=_secret(settings.x_access_secret), return_type=dict)
+    return XChannel(client, Database(settings.database_url), SystemClock(), config, api_url=settings.x_api_url,
+                    own_db=True)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None
