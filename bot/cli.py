@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import typer
 
 from bot import logs
+from bot.cli_contacts import contacts_app
 from bot.errors import SocialdeskError
 from bot.settings import Settings
 
@@ -20,6 +21,7 @@ app = typer.Typer(help="socialdesk: your business's chat-bot on every channel.",
                   pretty_exceptions_enable=False, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(contacts_app, name="contacts")
 F = TypeVar("F", bound=Callable[..., Any])
 ConfigOption = typer.Option(None, "--config", "-c", help="The business profile (default: $SOCIALDESK_CONFIG or business.yaml).")
 

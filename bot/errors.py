@@ -43,3 +43,8 @@ class BadPayload(SocialdeskError):
 
 class DataError(SocialdeskError):
     """A data file given to a command (an evaluation set, an export) is malformed."""
+
+
+class OverBudget(RateLimited):
+    """Our own quota for a platform (X's cheap API tiers) is spent until `retry_after`. An automatic
+    reply is held for the owner instead of waiting; a reply the owner already approved waits."""

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from bot.channel import Channel, OwnerDesk
 from bot.clock import Clock
-from bot.errors import ChannelError, DeliveryUncertain, RateLimited, Unreachable
+from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, Unreachable
 from bot.messages import Outbound
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
@@ -84,6 +84,8 @@ class OutboxWorker:
             external_id = await delivery(item)
         except NotReady as exc:
             await self._later(item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
+        except OverBudget as exc:
+            await self._over_budget(item, exc)
         except RateLimited as exc:
             log.warning("rate limited", extra={"platform": item.platform, "retry_after": exc.retry_after})
             await self._later(item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
@@ -121,6 +123,23 @@ class OutboxWorker:
         async with self._db.session() as session:
             await drafts.set_owner_card(session, draft_id, reference)
         return reference
+
+    async def _over_budget(self, item: OutboxItem, exc: OverBudget) -> None:
+        """An automatic reply over the platform budget becomes a draft for the owner, who sees why;
+        anything the owner already approved waits for the budget instead."""
+        now, reason = self._clock.now(), str(exc)
+        async with self._db.session() as session:
+            held = (await drafts.hold_for_owner(session, item.draft_id, reason)
+                    if item.kind == "reply" and item.draft_id is not None else None)
+            if held is not None:
+                await outbox.retire(session, item.id, f"held for the owner: {reason}")
+                await outbox.enqueue(session, key=f"card:{held.id}", kind="owner_card", platform="owner",
+                                     payload={"draft_id": held.id}, due_at=now, now=now, draft_id=held.id)
+                await conversations.set_state(session, held.conversation_id, "awaiting_owner", now)
+                await audit.record(session, at=now, actor="socialdesk", action="held_over_budget",
+                                   subject=f"draft:{held.id}", detail={"platform": item.platform, "reason": reason})
+        if held is None:
+            await self._later(item, exc.retry_after, f"over budget: {reason}", count_attempt=False)
 
     async def _sent(self, item: OutboxItem, external_id: str | None) -> None:
         now = self._clock.now()

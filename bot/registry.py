@@ -29,12 +29,24 @@ class PlatformEntry:
     build: Callable[[Settings, BusinessProfile], Channel] | None
 
 
+def _build_telegram(settings: Settings, profile: BusinessProfile) -> Channel:
+    from bot.handlers.telegram_channel import build
+
+    return build(settings)
+
+
+def _build_x(settings: Settings, profile: BusinessProfile) -> Channel:
+    from bot.handlers.x_channel import build
+
+    return build(settings, profile.channels.x)
+
+
 def _entries() -> list[PlatformEntry]:
     return [
         PlatformEntry("telegram", ("telegram_bot_token",),
-                      "set TELEGRAM_BOT_TOKEN in .env (from @BotFather)", None),
+                      "set TELEGRAM_BOT_TOKEN in .env (from @BotFather)", _build_telegram),
         PlatformEntry("x", ("x_api_key", "x_api_secret", "x_access_token", "x_access_secret"),
-                      "set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_SECRET in .env", None),
+                      "set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_SECRET in .env", _build_x),
         PlatformEntry("slack", ("slack_bot_token", "slack_app_token"),
                       "set SLACK_BOT_TOKEN and SLACK_APP_TOKEN in .env (see README: Slack)", None),
     ]

@@ -49,4 +49,6 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
 
 def route_providers() -> list[RouteProvider]:
     """The HTTP routes of every platform that has them. Add a platform's provider here."""
-    return []
+    from bot.handlers.telegram_webhook import telegram_routes
+
+    return [telegram_routes]

@@ -97,3 +97,19 @@ async def latest_pending_draft(session: AsyncSession, conversation_id: int | Non
         query = query.where(DraftRow.conversation_id == conversation_id)
     row = await session.scalar(query.order_by(DraftRow.id.desc()).limit(1))
     return to_draft(row) if row else None
+
+
+async def hold_for_owner(session: AsyncSession, draft_id: int, reason: str) -> DraftRecord | None:
+    """Turn an automatic reply that could not go out into a pending draft for the owner, with the
+    reason added. None when the draft was not automatic (the owner already decided it)."""
+    row = await session.get(DraftRow, draft_id)
+    if row is None:
+        return None
+    result = await session.execute(
+        update(DraftRow).where(DraftRow.id == draft_id, DraftRow.status == "auto")
+        .values(status=PENDING, action="approve", reasons=[*row.reasons, reason])
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    await session.refresh(row)
+    return to_draft(row)

@@ -125,3 +125,11 @@ async def next_due(session: AsyncSession) -> datetime | None:
 async def _set(session: AsyncSession, item_id: int, **values: Any) -> None:
     await session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values)
                           .execution_options(synchronize_session=False))
+
+
+async def retire(session: AsyncSession, item_id: int, error: str) -> None:
+    """Cancel a row for good and free its idempotency key, so the same reply can be queued again
+    later (after the owner approves a reply that was held back)."""
+    row = await session.get_one(OutboxRow, item_id)
+    await _set(session, item_id, status=CANCELLED, last_error=error, lease_owner=None, lease_until=None,
+               idempotency_key=f"{row.idempotency_key}:retired:{item_id}")

@@ -100,3 +100,20 @@ class AuditEntry:
     action: str
     subject: str
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    platform: str
+    platform_user_id: str
+    handle: str | None
+    unreachable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSummary:
+    """A contact as the owner lists them: who, where, and how much they have written."""
+
+    contact: Contact
+    identities: tuple[Identity, ...]
+    messages: int

@@ -1,0 +1,227 @@
+"""Telegram, the transport: python-telegram-bot's `Bot` for long polling, webhook intake and sending.
+
+Receiving: `socialdesk run` long-polls getUpdates and keeps the offset in the database (cursor
+`telegram:offset`), so a restart neither misses nor repeats an update. With TELEGRAM_WEBHOOK_SECRET
+and PUBLIC_BASE_URL set, the channel registers the webhook instead (`socialdesk serve` receives it).
+Sending: HTML replies split under 4096 characters, within about one message per second per chat
+and thirty per second overall. A short wait for the budget happens in-process; a longer one is
+handed to the outbox as RateLimited so the row is rescheduled instead of holding the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+from collections import OrderedDict
+from datetime import timedelta
+from typing import Any, Mapping
+
+import httpx
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.request import HTTPXRequest
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channel import Deliver
+from bot.clock import Clock, SystemClock
+from bot.errors import BadPayload, ChannelError, DeliveryUncertain, RateLimited, Unreachable
+from bot.handlers.ratelimit import SendBudget
+from bot.handlers.telegram import ALLOWED_UPDATES, PLATFORM, SendRequest, send_requests, to_inbound
+from bot.messages import Outbound
+from bot.settings import Settings
+from storage import cursors
+from storage.engine import Database
+
+log = logging.getLogger(__name__)
+OFFSET_CURSOR = "telegram:offset"
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+class TelegramIntake:
+    """Turns raw updates into router calls: drops repeats, answers button presses at once."""
+
+    def __init__(self, bot: Bot, remember: int = 2048) -> None:
+        self._bot = bot
+        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._remember = remember
+
+    async def process(self, update: Mapping[str, Any], deliver: Deliver) -> None:
+        """Deliver one update unless it was delivered before. Raises if delivery fails, so the
+        caller does not confirm the update and it comes again."""
+        update_id = update.get("update_id")
+        if update_id in self._seen:
+            return
+        await self._bot.initialize()
+        try:
+            inbound = to_inbound(update, self._bot.username, self._bot.id)
+        except BadPayload as exc:
+            log.warning("ignored a malformed telegram update", extra={"error": str(exc)})
+            inbound = None
+        if inbound is not None:
+            if inbound.kind == "callback":
+                await self._answer(inbound.external_id.removeprefix("cb:"))
+            await deliver(inbound)
+        if isinstance(update_id, int):
+            self._remember_id(update_id)
+
+    def _remember_id(self, update_id: int) -> None:
+        self._seen[update_id] = None
+        while len(self._seen) > self._remember:
+            self._seen.popitem(last=False)
+
+    async def _answer(self, query_id: str) -> None:
+        try:
+            await self._bot.answer_callback_query(query_id)
+        except TelegramError as exc:  # an old press (> 15 min) cannot be answered; the RSVP still counts
+            log.warning("could not answer a button press", extra={"error": str(exc)})
+
+
+class TelegramChannel:
+    platform = PLATFORM
+
+    def __init__(self, bot: Bot, db: Database, *, clock: Clock | None = None, budget: SendBudget | None = None,
+                 poll_timeout: int = 30, webhook_url: str | None = None, webhook_secret: str | None = None,
+                 max_inline_wait: float = 1.0, own_db: bool = False) -> None:
+        self._bot, self._db, self._clock = bot, db, clock or SystemClock()
+        self._budget = budget or SendBudget.telegram()
+        self._poll_timeout, self._max_inline_wait = poll_timeout, max_inline_wait
+        self._webhook_url, self._webhook_secret, self._own_db = webhook_url, webhook_secret, own_db
+        self.intake = TelegramIntake(bot)
+        self._sent_parts: dict[str, list[int]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, deliver: Deliver) -> None:
+        await self._bot.initialize()
+        if self._webhook_url:
+            await self._bot.set_webhook(self._webhook_url, secret_token=self._webhook_secret,
+                                        allowed_updates=list(ALLOWED_UPDATES))
+            return
+        await self._bot.delete_webhook()  # getUpdates is refused while a webhook is set
+        self._task = asyncio.create_task(self._poll(deliver), name="telegram-polling")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(TelegramError):
+            await self._bot.shutdown()
+        if self._own_db:
+            await self._db.close()
+
+    async def _poll(self, deliver: Deliver) -> None:
+        offset = await self._load_offset()
+        while True:
+            try:
+                updates = await self._bot.get_updates(offset=offset, timeout=self._poll_timeout,
+                                                      allowed_updates=list(ALLOWED_UPDATES))
+                for update in updates:
+                    await self.intake.process(update.to_dict(), deliver)
+                    offset = update.update_id + 1
+                    await self._save_offset(offset)
+            except asyncio.CancelledError:
+                raise
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_after_seconds(exc))
+            except TimedOut:
+                continue
+            except Exception:  # network trouble or a database hiccup: the update is fetched again
+                log.exception("telegram polling failed; retrying")
+                await asyncio.sleep(5.0)
+
+    async def _load_offset(self) -> int | None:
+        async with self._db.session() as session:
+            value = await cursors.get(session, OFFSET_CURSOR)
+        return int(value) if value else None
+
+    async def _save_offset(self, offset: int) -> None:
+        async with self._db.session() as session:
+            await cursors.put(session, OFFSET_CURSOR, str(offset), self._clock.now())
+
+    async def send(self, outbound: Outbound) -> str:
+        requests = send_requests(outbound)
+        try:
+            await self._bot.initialize()  # once; also what lets stop() close the connection pool
+        except TelegramError as exc:
+            raise translate_error(exc) from exc
+        sent = self._sent_parts.setdefault(outbound.idempotency_key, [])
+        for request in requests[len(sent):]:  # parts sent before a rate limit are not sent again
+            await self._within_budget(str(request.chat_id))
+            sent.append(await self._send_one(request))
+        del self._sent_parts[outbound.idempotency_key]
+        return f"{requests[0].chat_id}:{sent[0]}"
+
+    async def _within_budget(self, chat: str) -> None:
+        wait = self._budget.wait_for(chat)
+        if wait > self._max_inline_wait:
+            raise RateLimited(f"telegram send budget for chat {chat} is spent", wait)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._budget.take(chat)
+
+    async def _send_one(self, request: SendRequest) -> int:
+        try:
+            message = await self._bot.send_message(**send_kwargs(request))
+        except TelegramError as exc:
+            raise translate_error(exc) from exc
+        return message.message_id
+
+
+def send_kwargs(request: SendRequest) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"chat_id": request.chat_id, "text": request.text, "parse_mode": ParseMode.HTML}
+    if request.reply_to_message_id is not None:
+        kwargs["reply_parameters"] = ReplyParameters(request.reply_to_message_id, allow_sending_without_reply=True)
+    if request.buttons:
+        kwargs["reply_markup"] = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, callback_data=data) for label, data in request.buttons]])
+    return kwargs
+
+
+def translate_error(exc: TelegramError) -> ChannelError:
+    """python-telegram-bot's errors as ours, so the outbox knows whether to wait, stop or retry."""
+    if isinstance(exc, RetryAfter):
+        return RateLimited(f"telegram flood control: {exc}", retry_after_seconds(exc))
+    if isinstance(exc, Forbidden):
+        return Unreachable(f"telegram: {exc} (the customer blocked the bot or left the chat)")
+    if isinstance(exc, TimedOut):
+        if isinstance(exc.__cause__, (httpx.ConnectTimeout, httpx.PoolTimeout)) or "Pool timeout" in str(exc):
+            return ChannelError(f"telegram: could not connect in time ({exc})")
+        return DeliveryUncertain(f"telegram: timed out after sending; the reply may have arrived ({exc})")
+    if isinstance(exc, BadRequest) and "chat not found" in str(exc).lower():
+        return Unreachable(f"telegram: {exc}")
+    return ChannelError(f"telegram: {exc}")
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # the int form is deprecated in 22.x; take either form
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def api_base_url(configured: str | None) -> str:
+    """TELEGRAM_API_URL may be a server root ("http://127.0.0.1:8081") or already end in "/bot";
+    python-telegram-bot appends the token to it."""
+    if not configured:
+        return "https://api.telegram.org/bot"
+    url = configured.rstrip("/")
+    return url if url.endswith("/bot") or "{token}" in url else url + "/bot"
+
+
+def make_bot(settings: Settings, keep_alive: bool = True) -> Bot:
+    """A Bot for TELEGRAM_API_URL. Without keep-alive, no connection outlives its request (the web
+    process makes a call only now and then and has no hook to close a pool)."""
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    request = None if keep_alive else HTTPXRequest(httpx_kwargs={"limits": httpx.Limits(max_keepalive_connections=0)})
+    return Bot(token, base_url=api_base_url(settings.telegram_api_url), request=request)
+
+
+def build(settings: Settings) -> TelegramChannel:
+    """The channel `socialdesk run` starts: polling, or registering the webhook when the web process receives."""
+    secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
+    url = f"{settings.public_base_url.rstrip('/')}{WEBHOOK_PATH}" if secret and settings.public_base_url else None
+    return TelegramChannel(make_bot(settings), Database(settings.database_url), own_db=True,
+                           webhook_url=url, webhook_secret=secret if url else None)

@@ -1,0 +1,109 @@
+"""A fake Telegram Bot API: getMe, getUpdates (with real offset semantics and long polling),
+sendMessage, answerCallbackQuery, setWebhook and deleteWebhook. Errors can be queued per method,
+e.g. a 429 with parameters.retry_after."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "7000001:AAFakeTokenForTests"
+BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "Corner Bean", "username": "CornerBean_bot",
+            "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+_JSON_FIELDS = {"reply_parameters", "reply_markup", "allowed_updates", "offset", "timeout", "limit", "chat_id"}
+
+
+@dataclass
+class FakeBotApi:
+    token: str = TOKEN
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    answered: list[str] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    webhook: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    confirmed_offset: int = 0
+    delay: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._arrived = asyncio.Event()
+        self._ids = itertools.count(500)
+
+    def push(self, update: dict[str, Any]) -> None:
+        self.updates.append(update)
+        self._arrived.set()
+
+    def fail_next(self, method: str, status: int, body: dict[str, Any]) -> None:
+        self.errors.setdefault(method, []).append((status, body))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post(f"/bot{self.token}/{{method}}", self._dispatch)
+        return app
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        self.calls.append(method)
+        params = _params(await request.post())
+        if self.errors.get(method):
+            status, body = self.errors[method].pop(0)
+            return web.json_response(body, status=status)
+        if method in self.delay:  # a slow server: the client gives up, the server still does the work
+            await asyncio.sleep(self.delay[method])
+        handler = getattr(self, f"_{method}", None)
+        if handler is None:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        return web.json_response({"ok": True, "result": await handler(params)})
+
+    async def _getMe(self, params: dict[str, Any]) -> Any:
+        return BOT_USER
+
+    async def _getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        if offset:  # getUpdates with an offset confirms every earlier update: they are gone for good
+            self.confirmed_offset = max(self.confirmed_offset, offset)
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates:
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), timeout=float(params.get("timeout") or 0))
+            except TimeoutError:
+                pass
+        return [u for u in self.updates if u["update_id"] >= offset][: int(params.get("limit") or 100)]
+
+    async def _sendMessage(self, params: dict[str, Any]) -> Any:
+        self.sent.append(params)
+        chat = {"id": int(params["chat_id"]), "type": "private" if int(params["chat_id"]) > 0 else "supergroup"}
+        return {"message_id": next(self._ids), "date": int(time.time()), "chat": chat, "from": BOT_USER,
+                "text": params["text"]}
+
+    async def _answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        self.answered.append(params["callback_query_id"])
+        return True
+
+    async def _setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = params
+        return True
+
+    async def _deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = {}
+        return True
+
+
+def _params(form: Any) -> dict[str, Any]:
+    return {key: json.loads(value) if key in _JSON_FIELDS else value for key, value in form.items()}
+
+
+def too_many_requests(retry_after: int) -> tuple[int, dict[str, Any]]:
+    return 429, {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
+                 "parameters": {"retry_after": retry_after}}
+
+
+def blocked() -> tuple[int, dict[str, Any]]:
+    return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}

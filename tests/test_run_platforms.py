@@ -1,0 +1,58 @@
+"""`socialdesk run` with Telegram and X credentials, pointed at the fake APIs, answers on both."""
+
+from __future__ import annotations
+
+import asyncio
+from io import StringIO
+from pathlib import Path
+
+from bot.app import build_app
+from bot.clock import FrozenClock
+from bot.registry import customer_channels
+from bot.runner import run_bot
+from bot.settings import Settings
+from storage import cursors
+from tests.fakes.server import eventually, serve
+from tests.fakes.telegram_api import TOKEN, FakeBotApi
+from tests.fakes.x_api import KEYS, FakeXApi
+from tests.payloads.load import payload
+
+PRIYA = {"id": "2244994945", "name": "Priya Shah", "username": "priyashah"}
+
+
+def settings_for(profile_dir: Path, sqlite_url: str, telegram_url: str, x_url: str) -> Settings:
+    return Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
+                    telegram_bot_token=TOKEN, telegram_api_url=telegram_url, x_api_key=KEYS["consumer_key"],
+                    x_api_secret=KEYS["consumer_secret"], x_access_token=KEYS["access_token"],
+                    x_access_secret=KEYS["access_secret"], x_api_url=x_url)
+
+
+async def test_run_answers_customers_on_telegram_and_x(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
+    telegram, x = FakeBotApi(), FakeXApi(clock)
+    async with serve(telegram.app()) as telegram_url, serve(x.app()) as x_url:
+        app = await build_app(settings_for(profile_dir, sqlite_url, telegram_url, x_url), clock=clock)
+        async with app.db.session() as session:  # as if the bot had run before: everything new is answered
+            await cursors.put(session, "x:mentions_since_id", "0", clock.now())
+            await cursors.put(session, "x:dm_last_id", "0", clock.now())
+        telegram.push(payload("telegram", "private_text"))
+        x.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
+        out = StringIO()
+        running = asyncio.create_task(run_bot(app, console=False, out=out))
+        try:
+            await eventually(lambda: telegram.sent and x.posts, timeout=10)
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            await app.close()
+    assert "telegram  on" in out.getvalue() and "x         on" in out.getvalue()
+    assert "Saturday" in telegram.sent[0]["text"] and "Saturday" in x.posts[0]["text"]
+    assert x.posts[0]["reply"] == {"in_reply_to_tweet_id": "1861000000000000300"}
+
+
+def test_channels_stay_off_without_credentials(profile_dir: Path, sqlite_url: str) -> None:
+    from bot.profile import load_profile
+
+    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"))
+    statuses = {s.name: s for s in customer_channels(settings, load_profile(profile_dir / "business.yaml"))}
+    assert not statuses["telegram"].on and "TELEGRAM_BOT_TOKEN" in statuses["telegram"].note
+    assert not statuses["x"].on and "X_API_KEY" in statuses["x"].note

@@ -1,0 +1,226 @@
+"""python-telegram-bot against a fake Bot API on 127.0.0.1: polling, webhook, sending."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.app import App
+from bot.errors import RateLimited
+from bot.handlers.ratelimit import SendBudget, TokenBuckets
+from bot.handlers.telegram_channel import OFFSET_CURSOR, TelegramChannel, api_base_url
+from bot.handlers.telegram_webhook import SECRET_HEADER, telegram_routes
+from bot.messages import Outbound
+from bot.web import create_web_app
+from storage import contacts, conversations, cursors, outbox
+from tests.fakes.server import eventually, serve
+from tests.fakes.telegram_api import TOKEN, FakeBotApi, blocked, too_many_requests
+from tests.payloads.load import payload
+
+SATURDAY = "On Saturday 28 November we're open 9am–5pm"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[tuple[FakeBotApi, str]]:
+    api = FakeBotApi()
+    async with serve(api.app()) as url:
+        yield api, url
+
+
+def make_channel(app: App, url: str, **options) -> TelegramChannel:
+    request = options.pop("request", None)
+    bot = Bot(TOKEN, base_url=api_base_url(url), request=request)
+    return TelegramChannel(bot, app.db, clock=app.clock, poll_timeout=1, **options)
+
+
+@pytest.fixture
+async def channel(app: App, fake: tuple[FakeBotApi, str]) -> AsyncIterator[TelegramChannel]:
+    made = make_channel(app, fake[1])
+    app.worker.channels["telegram"] = made
+    yield made
+    await made.stop()
+
+
+async def poll_through(api: FakeBotApi, channel: TelegramChannel, app: App, last_update_id: int) -> None:
+    """Start polling and wait until Telegram has been told every update up to `last_update_id` is done."""
+    await channel.start(app.router.handle)
+    await eventually(lambda: api.confirmed_offset > last_update_id)
+
+
+async def test_private_question_gets_its_templated_answer_in_reply(app: App, fake, channel) -> None:
+    api, _ = fake
+    api.push(payload("telegram", "private_text"))
+    await poll_through(api, channel, app, 815200101)
+    await app.worker.drain()
+    assert len(api.sent) == 1
+    sent = api.sent[0]
+    assert SATURDAY in sent["text"] and sent["parse_mode"] == "HTML"
+    assert int(sent["chat_id"]) == 123456789 and sent["reply_parameters"]["message_id"] == 41
+    assert "deleteWebhook" in api.calls  # polling needs the webhook out of the way
+
+
+async def test_group_message_is_answered_only_when_it_mentions_the_bot(app: App, fake, channel) -> None:
+    api, _ = fake
+    api.push(payload("telegram", "group_no_mention"))
+    api.push(payload("telegram", "group_mention"))
+    await poll_through(api, channel, app, 815200102)
+    await app.worker.drain()
+    assert [(int(s["chat_id"]), s["reply_parameters"]["message_id"]) for s in api.sent] == [(-1001987654321, 1207)]
+    assert SATURDAY in api.sent[0]["text"]
+
+
+async def test_button_press_is_answered_at_once_and_reaches_the_router(app: App, fake, channel) -> None:
+    api, _ = fake
+    api.push(payload("telegram", "callback_query"))
+    await poll_through(api, channel, app, 815200106)
+    assert api.answered == ["4382bfdwdsb323b2d9"]
+    async with app.db.session() as session:
+        assert await conversations.message_exists(session, "telegram", "cb:4382bfdwdsb323b2d9")
+
+
+async def test_restart_resumes_after_the_saved_offset_and_never_answers_twice(app: App, fake) -> None:
+    api, url = fake
+    first = make_channel(app, url)
+    app.worker.channels["telegram"] = first
+    api.push(payload("telegram", "private_text"))
+    await poll_through(api, first, app, 815200101)
+    await first.stop()
+    async with app.db.session() as session:
+        assert await cursors.get(session, OFFSET_CURSOR) == "815200102"
+    # Telegram delivers the same message again under a new update id (as after a crash mid-request).
+    again = payload("telegram", "private_text") | {"update_id": 815200102}
+    api.push(again)
+    api.confirmed_offset = 0
+    second = make_channel(app, url)
+    app.worker.channels["telegram"] = second
+    await poll_through(api, second, app, 815200102)
+    await app.worker.drain()
+    await second.stop()
+    assert len(api.sent) == 1
+
+
+async def test_flood_control_429_is_retried_after_the_delay(app: App, fake, channel) -> None:
+    api, _ = fake
+    api.fail_next("sendMessage", *too_many_requests(7))
+    api.push(payload("telegram", "private_text"))
+    await poll_through(api, channel, app, 815200101)
+    await app.worker.drain()
+    assert api.sent == []
+    app.clock.advance(timedelta(seconds=6))
+    await app.worker.drain()
+    assert api.sent == []
+    app.clock.advance(timedelta(seconds=1))
+    await app.worker.drain()
+    assert len(api.sent) == 1 and SATURDAY in api.sent[0]["text"]
+
+
+async def test_customer_who_blocked_the_bot_is_marked_unreachable_not_retried(app: App, fake, channel) -> None:
+    api, _ = fake
+    api.fail_next("sendMessage", *blocked())
+    api.push(payload("telegram", "private_text"))
+    await poll_through(api, channel, app, 815200101)
+    await app.worker.drain()
+    async with app.db.session() as session:
+        assert await contacts.is_unreachable(session, "telegram", "123456789")
+        assert [item.status for item in await outbox.items(session, kind="reply")] == ["failed"]
+
+
+async def test_send_that_times_out_after_sending_is_not_repeated(app: App, fake) -> None:
+    api, url = fake
+    api.delay["sendMessage"] = 0.5
+    channel = make_channel(app, url, request=HTTPXRequest(read_timeout=0.1))
+    app.worker.channels["telegram"] = channel
+    await app.router.handle(__import__("bot.handlers.telegram", fromlist=["to_inbound"]).to_inbound(
+        payload("telegram", "private_text"), "cornerbean_bot", 7000001))
+    await app.worker.drain()
+    async with app.db.session() as session:
+        assert [item.status for item in await outbox.items(session, kind="reply")] == ["uncertain"]
+    await eventually(lambda: len(api.sent) == 1)
+    await app.worker.drain()
+    assert len(api.sent) == 1
+    await channel.stop()
+
+
+async def test_five_thousand_character_reply_arrives_as_two_messages(app: App, fake, channel) -> None:
+    api, _ = fake
+    text = ("Our seasonal menu. " * 264)[:5000]
+    reference = await channel.send(Outbound("telegram", "123456789", text, "reply:long", reply_to="123456789:41"))
+    assert len(api.sent) == 2 and all(len(s["text"]) <= 4096 for s in api.sent)
+    assert " ".join(s["text"] for s in api.sent).split() == text.split()
+    assert reference == "123456789:500"
+
+
+async def test_spent_chat_budget_defers_the_rest_of_a_long_reply_without_resending(app: App, fake) -> None:
+    api, url = fake
+    now = [0.0]
+    budget = SendBudget(TokenBuckets(1.0, 1.0, lambda: now[0]), TokenBuckets(30.0, 30.0, lambda: now[0]))
+    channel = make_channel(app, url, budget=budget, max_inline_wait=0.0)
+    outbound = Outbound("telegram", "123456789", "x " * 2500, "reply:budget")
+    with pytest.raises(RateLimited) as raised:
+        await channel.send(outbound)
+    assert raised.value.retry_after == pytest.approx(1.0) and len(api.sent) == 1
+    now[0] += 1.0
+    await channel.send(outbound)
+    assert len(api.sent) == 2
+    await channel.stop()
+
+
+@pytest.fixture
+def webhook_app(app: App, fake) -> App:
+    _, url = fake
+    settings = app.settings.model_copy(update={"telegram_bot_token": SecretStr(TOKEN), "telegram_api_url": url,
+                                               "telegram_webhook_secret": SecretStr("s3cret-token")})
+    return dataclasses.replace(app, settings=settings)
+
+
+async def post_update(web_app: App, body: dict, secret: str) -> httpx.Response:
+    asgi = create_web_app(web_app, [telegram_routes])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
+        return await client.post("/telegram/webhook", json=body, headers={SECRET_HEADER: secret})
+
+
+async def test_webhook_with_a_wrong_secret_is_refused_and_not_processed(webhook_app: App, fake) -> None:
+    api, _ = fake
+    response = await post_update(webhook_app, payload("telegram", "private_text"), "guess")
+    assert response.status_code == 403
+    async with webhook_app.db.session() as session:
+        assert not await conversations.message_exists(session, "telegram", "123456789:41")
+    assert api.calls == []
+
+
+async def test_webhook_retry_of_the_same_update_is_answered_once(webhook_app: App, fake, channel) -> None:
+    api, _ = fake
+    routes = create_web_app(webhook_app, [telegram_routes])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(routes), base_url="http://testserver") as client:
+        for _ in range(2):
+            response = await client.post("/telegram/webhook", json=payload("telegram", "private_text"),
+                                         headers={SECRET_HEADER: "s3cret-token"})
+            assert response.status_code == 200
+    await webhook_app.worker.drain()
+    assert len(api.sent) == 1 and SATURDAY in api.sent[0]["text"]
+
+
+async def test_webhook_refuses_a_body_that_is_not_json(webhook_app: App) -> None:
+    asgi = create_web_app(webhook_app, [telegram_routes])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
+        response = await client.post("/telegram/webhook", content=b"{not json",
+                                     headers={SECRET_HEADER: "s3cret-token"})
+    assert response.status_code == 400
+
+
+async def test_webhook_mode_registers_the_webhook_with_its_secret(app: App, fake) -> None:
+    api, url = fake
+    channel = make_channel(app, url, webhook_url="https://cafe.example.org/telegram/webhook",
+                           webhook_secret="s3cret-token")
+    await channel.start(app.router.handle)
+    assert api.webhook["url"] == "https://cafe.example.org/telegram/webhook"
+    assert api.webhook["secret_token"] == "s3cret-token"
+    assert "getUpdates" not in api.calls
+    await channel.stop()

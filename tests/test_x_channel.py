@@ -1,0 +1,176 @@
+"""tweepy's AsyncClient against a fake X API on 127.0.0.1, signed with OAuth 1.0a for api.twitter.com."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from tweepy.asynchronous import AsyncClient
+
+from bot.app import App
+from bot.config import XChannelConfig
+from bot.errors import ChannelError, RateLimited
+from bot.handlers.shell import ConsoleDesk
+from bot.handlers.x_channel import MENTIONS_CURSOR, XChannel
+from storage import cursors, drafts, outbox
+from tests.fakes.server import eventually, serve
+from tests.fakes.x_api import KEYS, FakeXApi
+
+PRIYA = {"id": "2244994945", "name": "Priya Shah", "username": "priyashah"}
+TOM = {"id": "3300000000000000003", "name": "Tom Baker", "username": "tombaker"}
+SATURDAY = "Saturday"
+
+
+@pytest.fixture
+async def fake(app: App) -> AsyncIterator[tuple[FakeXApi, str]]:
+    api = FakeXApi(app.clock)
+    async with serve(api.app()) as url:
+        yield api, url
+
+
+def make_x(app: App, url: str, consumer_secret: str = KEYS["consumer_secret"], **config: int) -> XChannel:
+    client = AsyncClient(consumer_key=KEYS["consumer_key"], consumer_secret=consumer_secret,
+                         access_token=KEYS["access_token"], access_token_secret=KEYS["access_secret"],
+                         return_type=dict)
+    return XChannel(client, app.db, app.clock, XChannelConfig(**config), api_url=url)
+
+
+@pytest.fixture
+async def x(app: App, fake) -> AsyncIterator[XChannel]:
+    channel = make_x(app, fake[1])
+    app.worker.channels["x"] = channel
+    yield channel
+    await channel.stop()
+
+
+async def test_new_mention_is_answered_in_reply_and_older_ones_are_left_alone(app: App, fake, x) -> None:
+    api, _ = fake
+    api.mention(1861000000000000100, TOM, "@cornerbeancafe do you have wifi?")
+    assert await x.poll_once(app.router.handle) == 0  # first start: only notes where the timeline is
+    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
+    assert await x.poll_once(app.router.handle) == 1
+    await app.worker.drain()
+    assert len(api.posts) == 1
+    assert api.posts[0]["reply"] == {"in_reply_to_tweet_id": "1861000000000000300"}
+    assert SATURDAY in api.posts[0]["text"]
+
+
+async def test_after_a_restart_no_mention_is_answered_twice(app: App, fake, x) -> None:
+    api, url = fake
+    await x.poll_once(app.router.handle)
+    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
+    await x.poll_once(app.router.handle)
+    await app.worker.drain()
+    await x.stop()
+    restarted = make_x(app, url)
+    app.worker.channels["x"] = restarted
+    assert await restarted.poll_once(app.router.handle) == 0
+    api.mention(1861000000000000400, TOM, "@cornerbeancafe are you open on sunday?")
+    assert await restarted.poll_once(app.router.handle) == 1
+    await app.worker.drain()
+    await restarted.stop()
+    assert [p["reply"]["in_reply_to_tweet_id"] for p in api.posts] == ["1861000000000000300", "1861000000000000400"]
+    async with app.db.session() as session:
+        assert await cursors.get(session, MENTIONS_CURSOR) == "1861000000000000400"
+
+
+async def test_mentions_beyond_one_page_are_all_answered(app: App, fake, x) -> None:
+    api, _ = fake
+    api.page_size = 2
+    api.mention(1861000000000000050, TOM, "@cornerbeancafe hi")
+    await x.poll_once(app.router.handle)
+    for n, who in enumerate([PRIYA, TOM, PRIYA, TOM, PRIYA], start=1):
+        api.mention(1861000000000000300 + n, who, f"@cornerbeancafe what time do you open on saturday? ({n})")
+    assert await x.poll_once(app.router.handle) == 5
+    assert api.calls.count("GET /2/users/{id}/mentions") == 1 + 3
+
+
+async def test_rate_limited_poll_waits_for_the_reset(app: App, fake, x) -> None:
+    api, _ = fake
+    await x.poll_once(app.router.handle)
+    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
+    api.rate_limit_next("/2/users/{id}/mentions", timedelta(minutes=5))
+    with pytest.raises(RateLimited) as raised:
+        await x.poll_once(app.router.handle)
+    assert raised.value.retry_after == pytest.approx(300, abs=1)
+    calls = len(api.calls)
+    app.clock.advance(timedelta(minutes=4))
+    assert await x.poll_once(app.router.handle) == 0 and len(api.calls) == calls  # no call before the reset
+    app.clock.advance(timedelta(minutes=1, seconds=1))
+    assert await x.poll_once(app.router.handle) == 1
+
+
+async def test_spent_write_budget_turns_the_reply_into_a_draft_for_the_owner(app: App, fake) -> None:
+    api, url = fake
+    x = make_x(app, url, write_budget=1, budget_window_minutes=15)
+    app.worker.channels["x"] = x
+    out = StringIO()
+    app.worker.owner = ConsoleDesk(out)
+    await x.poll_once(app.router.handle)
+    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
+    api.mention(1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")
+    await x.poll_once(app.router.handle)
+    await app.worker.drain()
+    assert [p["reply"]["in_reply_to_tweet_id"] for p in api.posts] == ["1861000000000000300"]
+    assert "X write budget spent" in out.getvalue() and "Tom Baker" in out.getvalue()
+    async with app.db.session() as session:
+        held = await drafts.pending_drafts(session)
+    assert len(held) == 1 and any("write budget" in reason for reason in held[0].reasons)
+    app.clock.advance(timedelta(minutes=15))
+    outcome = await app.approvals.send(held[0].id, "U0123SAM")
+    assert outcome.done
+    await app.worker.drain()
+    assert [p["reply"]["in_reply_to_tweet_id"] for p in api.posts] == ["1861000000000000300", "1861000000000000301"]
+    await x.stop()
+
+
+async def test_approved_reply_waits_for_the_budget_instead_of_being_held_again(app: App, fake) -> None:
+    api, url = fake
+    x = make_x(app, url, write_budget=1, budget_window_minutes=15)
+    app.worker.channels["x"] = x
+    app.worker.owner = ConsoleDesk(StringIO())
+    await x.poll_once(app.router.handle)
+    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
+    api.mention(1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")
+    await x.poll_once(app.router.handle)
+    await app.worker.drain()
+    async with app.db.session() as session:
+        held = (await drafts.pending_drafts(session))[0]
+    await app.approvals.send(held.id, "U0123SAM")
+    await app.worker.drain()
+    async with app.db.session() as session:
+        waiting = await outbox.get_item(session, f"reply:{held.id}")
+    assert waiting is not None and waiting.status == "pending" and len(api.posts) == 1
+    app.clock.advance(timedelta(minutes=15))
+    await app.worker.drain()
+    assert len(api.posts) == 2
+    await x.stop()
+
+
+async def test_direct_message_is_answered_by_direct_message(app: App, fake, x) -> None:
+    api, _ = fake
+    await x.poll_once(app.router.handle)
+    api.dm(1861000000000009002, PRIYA, "what time do you open on saturday?")
+    assert await x.poll_once(app.router.handle) == 1
+    assert await x.poll_once(app.router.handle) == 0
+    await app.worker.drain()
+    assert len(api.sent_dms) == 1 and api.sent_dms[0]["participant_id"] == PRIYA["id"]
+    assert SATURDAY in api.sent_dms[0]["text"]
+
+
+async def test_requests_signed_with_the_wrong_secret_are_refused(app: App, fake) -> None:
+    api, url = fake
+    x = make_x(app, url, consumer_secret="not-the-secret")
+    with pytest.raises(ChannelError):
+        await x.poll_once(app.router.handle)
+    await x.stop()
+
+
+async def test_polling_runs_inside_the_channel_once_started(app: App, fake, x) -> None:
+    api, _ = fake
+    await x.start(app.router.handle)
+    await eventually(lambda: "GET /2/dm_events" in api.calls)
+    async with app.db.session() as session:
+        assert await cursors.get(session, MENTIONS_CURSOR) == "0"
