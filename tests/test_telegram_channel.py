@@ -24,7 +24,7 @@ from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi, blocked, too_many_requests
 from tests.payloads.load import payload
 
-SATURDAY = "On Saturday 28 November we're open 9am–5pm"
+SATURDAY = "We're open 9am–5pm on Saturday 28 November"
 
 
 @pytest.fixture

@@ -10,18 +10,21 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.app import App
 from bot.handlers.telegram_channel import WEBHOOK_PATH, TelegramIntake, make_bot
+
+if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
+    from bot.app import App
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-def telegram_routes(app: App) -> Sequence[BaseRoute]:
+def telegram_routes(app: "App") -> Sequence[BaseRoute]:
     """The webhook route, when TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are set."""
     settings = app.settings
     if not settings.configured("telegram_bot_token", "telegram_webhook_secret"):
