@@ -14,7 +14,8 @@ from typing import TextIO
 from bot.app import App
 from bot.approvals import Approvals
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
-from bot.registry import ChannelStatus, customer_channels
+from bot.handlers.slack_app import SocketMode
+from bot.registry import ChannelStatus, customer_channels, slack_desk
 
 log = logging.getLogger(__name__)
 HAND_BACK_CHECK_SECONDS = 60.0
@@ -45,6 +46,13 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     worker = app.worker
     worker.channels.update({s.name: s.channel for s in statuses if s.channel is not None})
     worker.channels["shell"] = ShellChannel(out, app.profile.business.name)
+    slack = slack_desk(app) if worker.owner is None else None
+    socket = SocketMode(slack, app.settings.slack_app_token.get_secret_value()) \
+        if slack is not None and app.settings.slack_app_token else None
+    if slack is not None:
+        worker.owner = slack.desk
+        print(f"  {'owner':<9} Slack {app.profile.owner.slack_channel} ({'socket mode' if socket else 'HTTP: socialdesk serve'})",
+              file=out, flush=True)
     if worker.owner is None:
         worker.owner = ConsoleDesk(out)
     stop = asyncio.Event()
@@ -52,12 +60,16 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     for status in statuses:
         if status.channel is not None:
             await status.channel.start(app.router.handle)
+    if socket is not None:
+        await socket.start()
     tasks = [asyncio.create_task(worker.run_forever(stop)), asyncio.create_task(_hand_back_loop(app, stop))]
     if console:
         tasks.append(asyncio.create_task(_console(app, out, stop)))
     try:
         await stop.wait()
     finally:
+        if socket is not None:
+            await socket.stop()
         for status in statuses:
             if status.channel is not None:
                 await status.channel.stop()

@@ -1,0 +1,98 @@
+"""The owner's Slack: held drafts and escalations become cards in the owner channel, one thread per
+conversation, updated in place when someone acts.
+
+`SlackOwnerDesk` is the outbox's owner desk (it posts cards through the Web API); `SlackDesk` bundles it
+with the Bolt app that receives clicks, modals, thread replies and App Home, over Socket Mode (inside
+`socialdesk run`) or HTTP at /slack/events (inside `socialdesk serve`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import slack_cards
+from bot.errors import ChannelError, Unreachable
+from bot.handlers.slack_api import MessageRef, call
+from storage import conversations, drafts
+from storage.engine import Database
+from storage.records import DraftView
+
+log = logging.getLogger(__name__)
+
+
+class SlackOwnerDesk:
+    """Posts cards to the owner channel and keeps one thread per customer conversation."""
+
+    def __init__(self, client: AsyncWebClient, db: Database, channel: str, intents: Sequence[str]) -> None:
+        self.client, self._db, self._channel, self._intents = client, db, channel, tuple(intents)
+        # The channel's id, learnt from Slack's first answer (the profile may give a #name).
+        self.channel_id: str | None = channel if channel[:1] in ("C", "G") and channel.isalnum() else None
+
+    def is_owner_channel(self, channel_id: str | None) -> bool:
+        return channel_id is not None and channel_id == self.channel_id
+
+    async def post_draft(self, view: DraftView) -> str:
+        async with self._db.session() as session:
+            conversation = await conversations.get_conversation(session, view.draft.conversation_id)
+        thread = MessageRef.parse(conversation.owner_thread)
+        if view.draft.status == "forwarded":
+            text, blocks = f"{view.customer_name} wrote again", slack_cards.forwarded(view)
+        else:
+            text, blocks = slack_cards.title(view), slack_cards.card(view, self._intents)
+        ref = await self.post(text, blocks, thread, broadcast=view.draft.status != "forwarded")
+        if thread is None:
+            async with self._db.session() as session:
+                await conversations.set_owner_thread(session, conversation.id, str(ref))
+        return str(ref)
+
+    async def post(self, text: str, blocks: list[dict[str, object]], thread: MessageRef | None = None,
+                   broadcast: bool = False) -> MessageRef:
+        """Post to the owner channel, or into a conversation's thread (also shown in the channel if broadcast)."""
+        extra: dict[str, object] = {}
+        if thread is not None:
+            extra = {"thread_ts": thread.ts, "reply_broadcast": broadcast}
+        try:
+            response = await call(self.client.chat_postMessage(
+                channel=thread.channel if thread else self._channel, text=text, blocks=blocks, **extra))
+        except Unreachable as exc:
+            # The bot is not in the owner channel yet: keep the card and retry once the owner invites it.
+            raise ChannelError(f"{exc} (owner channel {self._channel})") from None
+        self.channel_id = str(response["channel"])
+        return MessageRef(str(response["channel"]), str(response["ts"]))
+
+    async def update_card(self, draft_id: int, outcome: str) -> None:
+        """Replace a card's buttons with what happened to it."""
+        async with self._db.session() as session:
+            view = await drafts.draft_view(session, draft_id)
+        ref = MessageRef.parse(view.draft.owner_card if view else None)
+        if view is None or ref is None:
+            return
+        await call(self.client.chat_update(channel=ref.channel, ts=ref.ts, text=slack_cards.title(view),
+                                           blocks=slack_cards.closed_card(view, outcome)))
+
+    async def tell(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
+        """A message only `user` sees (a refusal, a hint)."""
+        extra = {"thread_ts": thread_ts} if thread_ts else {}
+        await call(self.client.chat_postEphemeral(channel=channel, user=user, text=text, **extra))
+
+
+# Features that add their own Slack listeners (slash commands, shortcuts) register one of these.
+SlackExtension = Callable[[AsyncApp], None]
+
+
+@dataclass
+class SlackDesk:
+    """Everything Slack in one process: the Web API client, the owner desk, and the Bolt app."""
+
+    bolt: AsyncApp
+    desk: SlackOwnerDesk
+    extensions: list[SlackExtension] = field(default_factory=list)
+
+    def extend(self, extension: SlackExtension) -> None:
+        extension(self.bolt)
+        self.extensions.append(extension)

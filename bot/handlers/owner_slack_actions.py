@@ -1,0 +1,193 @@
+"""What happens when an owner clicks, submits a modal or replies in a thread in the owner's Slack.
+
+Every listener acknowledges first (Slack wants an answer within 3 seconds) and then does the work.
+Approvals decides who may act and makes two clicks have one effect; this module only translates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import slack_cards as cards
+from bot.approvals import Approvals, NotAllowed, Outcome
+from bot.clock import Clock
+from bot.errors import ChannelError
+from bot.handlers.owner_slack import SlackOwnerDesk
+from bot.handlers.slack_api import MessageRef
+from storage import conversations, drafts
+from storage.engine import Database
+
+log = logging.getLogger(__name__)
+ONLY_APPROVERS = "Only approvers can do this. Ask the owner to add your Slack user id to owner.approvers."
+NOTE_PREFIX = "note:"
+Body = Mapping[str, Any]
+Ack = Callable[..., Awaitable[Any]]
+
+
+class OwnerListeners:
+    def __init__(self, desk: SlackOwnerDesk, approvals: Approvals, db: Database, clock: Clock,
+                 wake: asyncio.Event | None = None) -> None:
+        self._desk, self._approvals, self._db, self._clock, self._wake = desk, approvals, db, clock, wake
+
+    def register(self, bolt: AsyncApp) -> None:
+        bolt.action(cards.SEND)(self.send)
+        bolt.action(cards.REJECT)(self.reject)
+        bolt.action(cards.EDIT)(self.open_edit)
+        bolt.action(cards.REPLY)(self.open_reply)
+        bolt.action(cards.TAKE_OVER)(self.take_over)
+        bolt.action(cards.TEACH)(self.teach)
+        bolt.action(cards.HAND_BACK)(self.hand_back)
+        bolt.view(cards.EDIT_MODAL)(self.edit_submitted)
+        bolt.view(cards.REPLY_MODAL)(self.reply_submitted)
+
+    async def send(self, ack: Ack, body: Body) -> None:
+        await ack()
+        draft_id = _value(body)
+        await self._on_draft(body, draft_id, lambda user: self._approvals.send(draft_id, user))
+
+    async def reject(self, ack: Ack, body: Body) -> None:
+        await ack()
+        draft_id = _value(body)
+        await self._on_draft(body, draft_id, lambda user: self._approvals.reject(draft_id, user))
+
+    async def take_over(self, ack: Ack, body: Body) -> None:
+        await ack()
+        draft_id, user = _value(body), body["user"]["id"]
+        async with self._db.session() as session:
+            draft = await drafts.get_draft(session, draft_id)
+        if draft is None:
+            return
+        if await self._allowed(body, lambda: self._approvals.take_over(draft.conversation_id, user)):
+            await self._desk.update_card(draft_id, f":raising_hand: Taken over by <@{user}> {cards.when(self._clock.now())}")
+            await self._post_in_thread(draft.conversation_id, "taken over", cards.taken_over(draft.conversation_id, user))
+
+    async def hand_back(self, ack: Ack, body: Body) -> None:
+        await ack()
+        conversation_id, user = _value(body), body["user"]["id"]
+        if await self._allowed(body, lambda: self._approvals.hand_back(conversation_id, user)):
+            await self._post_in_thread(conversation_id, "handed back", cards.note(
+                f":robot_face: <@{user}> handed this conversation back to the bot {cards.when(self._clock.now())}."))
+
+    async def teach(self, ack: Ack, body: Body) -> None:
+        await ack()
+        draft_id, _, intent = str(body["actions"][0]["selected_option"]["value"]).partition(":")
+        chosen = None if intent == cards.OUT_OF_SCOPE else intent
+        user = body["user"]["id"]
+        outcome = await self._allowed(body, lambda: self._approvals.teach(int(draft_id), user, chosen))
+        if outcome:
+            await self._tell(body, f":mortar_board: {outcome.message}. The bot learns it at the next training.")
+
+    async def open_edit(self, ack: Ack, body: Body) -> None:
+        await ack()
+        draft_id = _value(body)
+        async with self._db.session() as session:
+            draft = await drafts.get_draft(session, draft_id)
+        if draft is not None:
+            await self._open_modal(body, cards.text_modal(cards.EDIT_MODAL, "Edit & send", "Send",
+                                                          {"draft_id": draft_id}, draft.text))
+
+    async def open_reply(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self._open_modal(body, cards.text_modal(cards.REPLY_MODAL, "Reply", "Send", {"draft_id": _value(body)}))
+
+    async def edit_submitted(self, ack: Ack, body: Body, view: Body) -> None:
+        text = cards.modal_text(view.get("state", {}))
+        if not text:
+            await ack(response_action="errors", errors={cards.TEXT_BLOCK: "Write the reply to send."})
+            return
+        await ack()
+        draft_id = int(json.loads(view["private_metadata"])["draft_id"])
+        await self._on_draft(body, draft_id, lambda user: self._approvals.send(draft_id, user, text))
+
+    async def reply_submitted(self, ack: Ack, body: Body, view: Body) -> None:
+        text = cards.modal_text(view.get("state", {}))
+        if not text:
+            await ack(response_action="errors", errors={cards.TEXT_BLOCK: "Write the reply to send."})
+            return
+        await ack()
+        draft_id, user = int(json.loads(view["private_metadata"])["draft_id"]), body["user"]["id"]
+        async with self._db.session() as session:
+            draft = await drafts.get_draft(session, draft_id)
+        if draft is None:
+            return
+        reply = lambda: self._approvals.reply(draft.conversation_id, user, text, reply_key=f"slack-view:{view['id']}")
+        if await self._allowed(body, reply):
+            await self._desk.update_card(draft_id, f":speech_balloon: Answered by <@{user}> "
+                                                   f"{cards.when(self._clock.now())}:\n{cards.escape(text)}")
+
+    async def thread_reply(self, event: Body) -> bool:
+        """A message in the owner channel. True when it was in a conversation's thread (and so handled here)."""
+        thread_ts, channel, user = event.get("thread_ts"), event.get("channel"), event.get("user")
+        if not thread_ts or thread_ts == event.get("ts") or not user or event.get("subtype") or event.get("bot_id"):
+            return False
+        async with self._db.session() as session:
+            conversation = await conversations.find_by_owner_thread(session, f"{channel}:{thread_ts}")
+        if conversation is None:
+            return False
+        text = str(event.get("text") or "").strip()
+        if not text or text.lower().startswith(NOTE_PREFIX):
+            return True
+        try:
+            await self._approvals.reply(conversation.id, user, text, reply_key=f"slack:{channel}:{event['ts']}")
+        except NotAllowed:
+            await self._desk.tell(str(channel), user, ONLY_APPROVERS, thread_ts=thread_ts)
+            return True
+        self._woken()
+        return True
+
+    async def _on_draft(self, body: Body, draft_id: int, act: Callable[[str], Awaitable[Outcome]]) -> None:
+        user = body["user"]["id"]
+        outcome = await self._allowed(body, lambda: act(user))
+        if outcome is None:
+            return
+        async with self._db.session() as session:
+            draft = await drafts.get_draft(session, draft_id)
+        if draft is not None and draft.status != "pending":
+            await self._desk.update_card(draft_id, cards.status_line(draft))
+        if not outcome.done:
+            await self._tell(body, f"Nothing done: {outcome.message}.")
+
+    async def _allowed(self, body: Body, act: Callable[[], Awaitable[Outcome]]) -> Outcome | None:
+        """Run an owner action; refuse non-approvers with a message only they see."""
+        try:
+            outcome = await act()
+        except NotAllowed:
+            await self._tell(body, ONLY_APPROVERS)
+            return None
+        self._woken()
+        return outcome
+
+    async def _open_modal(self, body: Body, modal: dict[str, Any]) -> None:
+        try:
+            self._approvals.check(body["user"]["id"])
+        except NotAllowed:
+            await self._tell(body, ONLY_APPROVERS)
+            return
+        await self._desk.client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    async def _post_in_thread(self, conversation_id: int, text: str, blocks: list[dict[str, Any]]) -> None:
+        async with self._db.session() as session:
+            conversation = await conversations.get_conversation(session, conversation_id)
+        await self._desk.post(text, blocks, MessageRef.parse(conversation.owner_thread))
+
+    async def _tell(self, body: Body, text: str) -> None:
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        try:
+            if channel:
+                await self._desk.tell(channel, body["user"]["id"], text)
+        except ChannelError:
+            log.warning("could not show a message to the owner", exc_info=True)
+
+    def _woken(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+
+def _value(body: Body) -> int:
+    return int(body["actions"][0]["value"])

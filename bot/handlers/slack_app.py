@@ -1,0 +1,104 @@
+"""The one Bolt app per process: owner cards, clicks, modals, thread replies, App Home and customer
+messages from a community Slack. Runs over Socket Mode (`socialdesk run`) or HTTP (`socialdesk serve`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from bot.app import App
+from bot.handlers.owner_slack import SlackDesk, SlackOwnerDesk
+from bot.handlers.owner_slack_actions import OwnerListeners
+from bot.handlers.slack import CustomerListener
+from bot.handlers.slack_api import call, web_client
+from bot.messages import Inbound
+from bot.slack_home import HomeFigures, home_view
+from storage import desk_stats
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+
+
+def build_slack_desk(app: App) -> SlackDesk:
+    """The owner desk and its Bolt app, from SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET for HTTP)."""
+    client = web_client(app.settings)
+    secret = app.settings.slack_signing_secret
+    bolt = AsyncApp(client=client, signing_secret=secret.get_secret_value() if secret else "",
+                    name="socialdesk", logger=logging.getLogger("socialdesk.slack"))
+    profile = app.profile
+    desk = SlackOwnerDesk(client, app.db, profile.owner.slack_channel or "#socialdesk", list(profile.active_intents()))
+    owner = OwnerListeners(desk, app.approvals, app.db, app.clock, app.worker.wake)
+    owner.register(bolt)
+
+    async def deliver(inbound: Inbound) -> Any:
+        handled = await app.router.handle(inbound)
+        app.worker.wake.set()
+        return handled
+
+    customers = CustomerListener(deliver, desk.is_owner_channel, set(profile.owner.approvers))
+    customers_on = profile.channels.slack.enabled
+
+    async def on_mention(event: Mapping[str, Any]) -> None:
+        if customers_on:
+            await customers.on_event(event)
+
+    async def on_message(event: Mapping[str, Any]) -> None:
+        if not await owner.thread_reply(event) and customers_on:
+            await customers.on_event(event)
+
+    async def on_home(event: Mapping[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            await call(client.views_publish(user_id=event["user"], view=home_view(await home_figures(app))))
+
+    bolt.event("app_mention")(on_mention)
+    bolt.event("message")(on_message)
+    bolt.event("app_home_opened")(on_home)
+    return SlackDesk(bolt, desk)
+
+
+async def home_figures(app: App) -> HomeFigures:
+    now = app.clock.now()
+    local = now.astimezone(app.profile.zone)
+    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = today - timedelta(days=local.weekday())
+    async with app.db.session() as session:
+        return HomeFigures(now, await desk_stats.waiting_drafts(session), await desk_stats.owned_conversations(session),
+                           await desk_stats.messages_per_platform(session, today),
+                           await desk_stats.median_first_answer(session, week))
+
+
+def http_routes(slack: SlackDesk) -> Sequence[BaseRoute]:
+    """Events API, interactivity and slash commands on one signed path."""
+    handler = AsyncSlackRequestHandler(slack.bolt)
+
+    async def endpoint(request: Request) -> Response:
+        return await handler.handle(request)
+
+    return [Route(EVENTS_PATH, endpoint, methods=["POST"])]
+
+
+class SocketMode:
+    """Slack over a websocket (SLACK_APP_TOKEN): no public URL needed."""
+
+    def __init__(self, slack: SlackDesk, app_token: str) -> None:
+        self._handler = AsyncSocketModeHandler(slack.bolt, app_token)
+
+    async def start(self) -> None:
+        try:
+            await self._handler.connect_async()
+        except Exception:
+            # Cards still go out through the Web API; clicks arrive once Slack is reachable and we restart.
+            log.exception("could not open the Slack Socket Mode connection")
+
+    async def stop(self) -> None:
+        await self._handler.close_async()
