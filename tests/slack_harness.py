@@ -4,6 +4,7 @@ customer's platform."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
@@ -163,3 +164,10 @@ async def desk(profile_dir: Path, sqlite_url: str, clock: FrozenClock, fake_slac
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://slack.test") as http:
         yield Desk(app, slack, fake_slack, http, customer)
     await app.close()
+
+
+async def listeners_done() -> None:
+    """Wait for the listeners Bolt runs after acknowledging Slack (it answers first, then works)."""
+    listeners = [task for task in asyncio.all_tasks()
+                 if "run_ack_function_asynchronously" in getattr(task.get_coro(), "__qualname__", "")]
+    await asyncio.wait_for(asyncio.gather(*listeners, return_exceptions=True), timeout=5)

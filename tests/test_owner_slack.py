@@ -9,7 +9,7 @@ from bot import slack_cards as cards
 from storage import audit, conversations, outbox
 from tests.fake_slack import FakeSlack
 from tests.slack_harness import (ALEX, HELD, OWNER_CHANNEL, SAM, STRANGER, UPSET, Desk, desk, event_envelope,
-                                 fake_slack, submission)
+                                 fake_slack, listeners_done, submission)
 
 __all__ = ["desk", "fake_slack"]
 
@@ -136,7 +136,7 @@ async def test_a_retried_thread_reply_event_sends_once(desk: Desk) -> None:
     await _until_queued(desk, 1)
     await desk.event(reply, retry=1)
     await desk.event(reply, retry=2)
-    await _settled(desk)
+    await listeners_done()
     await desk.app.worker.drain()
 
     assert desk.customer_heard() == ["Calling you now."]
@@ -168,9 +168,3 @@ async def _until_queued(desk: Desk, count: int) -> None:
         assert asyncio.get_running_loop().time() < deadline, "the reply was never queued"
         await asyncio.sleep(0.01)
 
-
-async def _settled(desk: Desk) -> None:
-    """Let the listeners Bolt started after acknowledging finish."""
-    listeners = [task for task in asyncio.all_tasks()
-                 if "run_ack_function_asynchronously" in getattr(task.get_coro(), "__qualname__", "")]
-    await asyncio.wait_for(asyncio.gather(*listeners, return_exceptions=True), timeout=5)

@@ -16,25 +16,35 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import slack_cards
+from bot.clock import Clock
 from bot.errors import ChannelError, Unreachable
 from bot.handlers.slack_api import MessageRef, call
-from storage import conversations, drafts
+from storage import conversations, cursors, drafts
 from storage.engine import Database
 from storage.records import DraftView
 
 log = logging.getLogger(__name__)
+CHANNEL_CURSOR = "slack:owner_channel"
 
 
 class SlackOwnerDesk:
     """Posts cards to the owner channel and keeps one thread per customer conversation."""
 
-    def __init__(self, client: AsyncWebClient, db: Database, channel: str, intents: Sequence[str]) -> None:
-        self.client, self._db, self._channel, self._intents = client, db, channel, tuple(intents)
-        # The channel's id, learnt from Slack's first answer (the profile may give a #name).
-        self.channel_id: str | None = channel if channel[:1] in ("C", "G") and channel.isalnum() else None
+    def __init__(self, client: AsyncWebClient, db: Database, clock: Clock, channel: str,
+                 intents: Sequence[str]) -> None:
+        self.client, self._db, self._clock = client, db, clock
+        self._channel, self._intents = channel, tuple(intents)
+        # The channel's id: given in the profile, or learnt from Slack's answer to our first card
+        # (the profile may name it "#socialdesk") and remembered across restarts.
+        self._channel_id: str | None = channel if channel[:1] in ("C", "G") and channel.isalnum() else None
 
-    def is_owner_channel(self, channel_id: str | None) -> bool:
-        return channel_id is not None and channel_id == self.channel_id
+    async def is_owner_channel(self, channel_id: str | None) -> bool:
+        if channel_id is None:
+            return False
+        if self._channel_id is None:
+            async with self._db.session() as session:
+                self._channel_id = await cursors.get(session, CHANNEL_CURSOR)
+        return channel_id == self._channel_id
 
     async def post_draft(self, view: DraftView) -> str:
         async with self._db.session() as session:
@@ -62,8 +72,14 @@ class SlackOwnerDesk:
         except Unreachable as exc:
             # The bot is not in the owner channel yet: keep the card and retry once the owner invites it.
             raise ChannelError(f"{exc} (owner channel {self._channel})") from None
-        self.channel_id = str(response["channel"])
+        await self._learn_channel(str(response["channel"]))
         return MessageRef(str(response["channel"]), str(response["ts"]))
+
+    async def _learn_channel(self, channel_id: str) -> None:
+        if channel_id != self._channel_id:
+            self._channel_id = channel_id
+            async with self._db.session() as session:
+                await cursors.put(session, CHANNEL_CURSOR, channel_id, self._clock.now())
 
     async def update_card(self, draft_id: int, outcome: str) -> None:
         """Replace a card's buttons with what happened to it."""

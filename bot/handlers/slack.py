@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -94,11 +94,11 @@ class SlackChannel:
 class CustomerListener:
     """Hands customer messages to the router; the owner channel and the approvers are not customers."""
 
-    def __init__(self, deliver: Deliver, is_owner_channel: Callable[[str | None], bool], owners: set[str]) -> None:
+    def __init__(self, deliver: Deliver, is_owner_channel: Callable[[str | None], Awaitable[bool]], owners: set[str]) -> None:
         self._deliver, self._is_owner_channel, self._owners = deliver, is_owner_channel, owners
 
     async def on_event(self, event: Mapping[str, Any]) -> None:
-        if self._is_owner_channel(event.get("channel")) or event.get("user") in self._owners:
+        if event.get("user") in self._owners or await self._is_owner_channel(event.get("channel")):
             return
         try:
             inbound = to_inbound(event)

@@ -36,7 +36,8 @@ def build_slack_desk(app: App) -> SlackDesk:
     bolt = AsyncApp(client=client, signing_secret=secret.get_secret_value() if secret else "",
                     name="socialdesk", logger=logging.getLogger("socialdesk.slack"))
     profile = app.profile
-    desk = SlackOwnerDesk(client, app.db, profile.owner.slack_channel or "#socialdesk", list(profile.active_intents()))
+    desk = SlackOwnerDesk(client, app.db, app.clock, profile.owner.slack_channel or "#socialdesk",
+                          list(profile.active_intents()))
     owner = OwnerListeners(desk, app.approvals, app.db, app.clock, app.worker.wake)
     owner.register(bolt)
 
