@@ -89,3 +89,16 @@ def test_the_home_tab_lists_escalations_as_needing_the_owner() -> None:
     shown = json.dumps(home_view(HomeFigures(NOW, waiting, [], {"x": 4}, timedelta(minutes=3))))
 
     assert "*Ana* on X (needs you, waiting 3 h)" in shown and "X: 4" in shown and "3 min" in shown
+
+
+def test_the_slack_manifest_subscribes_to_everything_the_app_listens_for() -> None:
+    import yaml
+    from pathlib import Path
+
+    manifest = yaml.safe_load((Path(__file__).parent.parent / "slack-manifest.yaml").read_text(encoding="utf-8"))
+
+    settings, scopes = manifest["settings"], manifest["oauth_config"]["scopes"]["bot"]
+    assert {"app_mention", "message.channels", "message.im", "app_home_opened"} <= set(settings["event_subscriptions"]["bot_events"])
+    assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
+    assert {"chat:write", "app_mentions:read", "channels:history", "im:history", "commands"} <= set(scopes)
+    assert manifest["features"]["app_home"]["home_tab_enabled"]

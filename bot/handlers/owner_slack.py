@@ -9,8 +9,8 @@ with the Bolt app that receives clicks, modals, thread replies and App Home, ove
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -97,18 +97,9 @@ class SlackOwnerDesk:
         await call(self.client.chat_postEphemeral(channel=channel, user=user, text=text, **extra))
 
 
-# Features that add their own Slack listeners (slash commands, shortcuts) register one of these.
-SlackExtension = Callable[[AsyncApp], None]
-
-
-@dataclass
+@dataclass(frozen=True)
 class SlackDesk:
-    """Everything Slack in one process: the Web API client, the owner desk, and the Bolt app."""
+    """Everything Slack in one process: the owner desk (Web API) and the Bolt app that receives."""
 
     bolt: AsyncApp
     desk: SlackOwnerDesk
-    extensions: list[SlackExtension] = field(default_factory=list)
-
-    def extend(self, extension: SlackExtension) -> None:
-        extension(self.bolt)
-        self.extensions.append(extension)

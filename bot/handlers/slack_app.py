@@ -5,7 +5,7 @@ messages from a community Slack. Runs over Socket Mode (`socialdesk run`) or HTT
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +27,13 @@ from storage import desk_stats
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+# A feature that adds its own Slack listeners (a slash command, a shortcut, a modal) to the shared app.
+SlackExtension = Callable[[AsyncApp, App], None]
+
+
+def slack_extensions() -> list[SlackExtension]:
+    """Listeners other features add to the owner's Slack app; the events feature registers /event here."""
+    return []
 
 
 def build_slack_desk(app: App) -> SlackDesk:
@@ -64,6 +71,8 @@ def build_slack_desk(app: App) -> SlackDesk:
     bolt.event("app_mention")(on_mention)
     bolt.event("message")(on_message)
     bolt.event("app_home_opened")(on_home)
+    for extension in slack_extensions():
+        extension(bolt, app)
     return SlackDesk(bolt, desk)
 
 
