@@ -29,10 +29,13 @@ class FakeSlack:
     url: str = ""
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -41,6 +44,8 @@ class FakeSlack:
         self.url = f"http://127.0.0.1:{port}/api/"
 
     async def stop(self) -> None:
+        for socket in self.sockets:
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -57,6 +62,24 @@ class FakeSlack:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"timed out; Slack saw {[name for name, _ in self.calls]}")
             await asyncio.sleep(0.01)
+
+    async def push(self, kind: str, body: dict[str, Any]) -> str:
+        """Send an envelope over Socket Mode, as Slack does ("events_api", "interactive", "slash_commands")."""
+        envelope_id = f"env-{next(self._ts)}"
+        await self.sockets[-1].send_json({"envelope_id": envelope_id, "type": kind, "payload": body,
+                                          "accepts_response_payload": kind != "events_api", "retry_attempt": 0,
+                                          "retry_reason": ""})
+        return envelope_id
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0SOCIALDESK"},
+                                "debug_info": {"host": "fake", "approximate_connection_time": 18060}})
+        async for message in socket:
+            self.acks.append(json.loads(message.data))
+        return socket
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -77,6 +100,8 @@ class FakeSlack:
             channel = CHANNELS.get(str(args.get("channel")), str(args.get("channel")))
             ts = args.get("ts") or f"1764064800.{next(self._ts):06d}"
             return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.url.replace("http://", "ws://").replace("/api/", "/socket")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1764064900.{next(self._ts):06d}"}
         if method in ("views.open", "views.publish"):

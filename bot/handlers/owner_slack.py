@@ -81,11 +81,11 @@ class SlackOwnerDesk:
             async with self._db.session() as session:
                 await cursors.put(session, CHANNEL_CURSOR, channel_id, self._clock.now())
 
-    async def update_card(self, draft_id: int, outcome: str) -> None:
-        """Replace a card's buttons with what happened to it."""
+    async def update_card(self, draft_id: int, outcome: str, clicked: MessageRef | None = None) -> None:
+        """Replace a card's buttons with what happened to it (the clicked card, or the one we posted)."""
         async with self._db.session() as session:
             view = await drafts.draft_view(session, draft_id)
-        ref = MessageRef.parse(view.draft.owner_card if view else None)
+        ref = clicked or MessageRef.parse(view.draft.owner_card if view else None)
         if view is None or ref is None:
             return
         await call(self.client.chat_update(channel=ref.channel, ts=ref.ts, text=slack_cards.title(view),

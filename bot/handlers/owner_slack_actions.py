@@ -64,7 +64,8 @@ class OwnerListeners:
         if draft is None:
             return
         if await self._allowed(body, lambda: self._approvals.take_over(draft.conversation_id, user)):
-            await self._desk.update_card(draft_id, f":raising_hand: Taken over by <@{user}> {cards.when(self._clock.now())}")
+            await self._desk.update_card(draft_id, f":raising_hand: Taken over by <@{user}> {cards.when(self._clock.now())}",
+                                         _clicked_card(body))
             await self._post_in_thread(draft.conversation_id, "taken over", cards.taken_over(draft.conversation_id, user))
 
     async def hand_back(self, ack: Ack, body: Body) -> None:
@@ -149,7 +150,7 @@ class OwnerListeners:
         async with self._db.session() as session:
             draft = await drafts.get_draft(session, draft_id)
         if draft is not None and draft.status != "pending":
-            await self._desk.update_card(draft_id, cards.status_line(draft))
+            await self._desk.update_card(draft_id, cards.status_line(draft), _clicked_card(body))
         if not outcome.done:
             await self._tell(body, f"Nothing done: {outcome.message}.")
 
@@ -191,3 +192,11 @@ class OwnerListeners:
 
 def _value(body: Body) -> int:
     return int(body["actions"][0]["value"])
+
+
+def _clicked_card(body: Body) -> MessageRef | None:
+    """The message whose button was clicked (None for a modal submission)."""
+    container = body.get("container") or {}
+    if container.get("type") != "message" or not container.get("message_ts"):
+        return None
+    return MessageRef(str(container["channel_id"]), str(container["message_ts"]))

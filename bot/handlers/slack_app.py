@@ -4,6 +4,7 @@ messages from a community Slack. Runs over Socket Mode (`socialdesk run`) or HTT
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -98,17 +99,18 @@ def http_routes(slack: SlackDesk) -> Sequence[BaseRoute]:
 
 
 class SocketMode:
-    """Slack over a websocket (SLACK_APP_TOKEN): no public URL needed."""
+    """Slack over a websocket (SLACK_APP_TOKEN): no public URL needed. It connects in the background and
+    keeps reconnecting while Slack is unreachable; cards still wait in the outbox meanwhile."""
 
     def __init__(self, slack: SlackDesk, app_token: str) -> None:
         self._handler = AsyncSocketModeHandler(slack.bolt, app_token)
+        self._connecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        try:
-            await self._handler.connect_async()
-        except Exception:
-            # Cards still go out through the Web API; clicks arrive once Slack is reachable and we restart.
-            log.exception("could not open the Slack Socket Mode connection")
+        self._connecting = asyncio.create_task(self._handler.connect_async())
 
     async def stop(self) -> None:
         await self._handler.close_async()
+        if self._connecting is not None:
+            self._connecting.cancel()
+            await asyncio.gather(self._connecting, return_exceptions=True)
