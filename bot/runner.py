@@ -46,13 +46,7 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     worker = app.worker
     worker.channels.update({s.name: s.channel for s in statuses if s.channel is not None})
     worker.channels["shell"] = ShellChannel(out, app.profile.business.name)
-    slack = slack_desk(app) if worker.owner is None else None
-    socket = SocketMode(slack, app.settings.slack_app_token.get_secret_value()) \
-        if slack is not None and app.settings.slack_app_token else None
-    if slack is not None:
-        worker.owner = slack.desk
-        print(f"  {'owner':<9} Slack {app.profile.owner.slack_channel} ({'socket mode' if socket else 'HTTP: socialdesk serve'})",
-              file=out, flush=True)
+    socket = _owner_slack(app, out) if worker.owner is None else None
     if worker.owner is None:
         worker.owner = ConsoleDesk(out)
     stop = asyncio.Event()
@@ -76,6 +70,19 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _owner_slack(app: App, out: TextIO) -> SocketMode | None:
+    """Make Slack the owner's desk when SLACK_BOT_TOKEN is set; Socket Mode when SLACK_APP_TOKEN is too."""
+    slack = slack_desk(app)
+    if slack is None:
+        return None
+    app.worker.owner = slack.desk
+    token = app.settings.slack_app_token
+    socket = SocketMode(slack, token.get_secret_value()) if token else None
+    how = "socket mode" if socket else "clicks arrive through socialdesk serve at /slack/events"
+    print(f"  {'owner':<9} Slack {app.profile.owner.slack_channel or '#socialdesk'} ({how})", file=out, flush=True)
+    return socket
 
 
 async def _console(app: App, out: TextIO, stop: asyncio.Event) -> None:

@@ -35,6 +35,7 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -100,6 +101,10 @@ class FakeSlack:
             channel = CHANNELS.get(str(args.get("channel")), str(args.get("channel")))
             ts = args.get("ts") or f"1764064800.{next(self._ts):06d}"
             return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+        if method == "users.info":
+            user = str(args.get("user"))
+            return {"ok": True, "user": {"id": user, "name": "jo", "real_name": "Jo Bloggs",
+                                         "profile": {"display_name": "", "real_name": "Jo Bloggs"}}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http://", "ws://").replace("/api/", "/socket")}
         if method == "chat.postEphemeral":
@@ -110,6 +115,8 @@ class FakeSlack:
 
 
 async def _arguments(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return dict(request.query)
     if request.content_type == "application/json":
         return dict(await request.json())
     form = await request.post()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
+
+from bot import slack_cards as cards
 
 from bot.errors import BadPayload
 from bot.handlers.slack import reply_request, to_inbound
@@ -102,3 +105,19 @@ async def test_mentions_in_the_owner_channel_are_not_customer_messages(desk: Des
 
     async with desk.app.db.session() as session:
         assert await conversations.count_messages(session, "in") == 1
+
+
+async def test_a_held_slack_question_shows_the_customer_by_name_and_send_answers_in_their_thread(desk: Desk) -> None:
+    await desk.event(event_envelope("app_mention", text=f"<@U0LAN0Z89> {HELD}"))
+    await listeners_done()
+    await desk.app.worker.drain()
+    [card] = desk.fake.to("chat.postMessage")
+    assert "*Jo Bloggs* on Slack said:" in json.dumps(card["blocks"])
+
+    draft_id = card["blocks"][-1]["elements"][0]["value"]
+    await desk.click(cards.SEND, draft_id)
+    await desk.fake.until(lambda: desk.fake.to("chat.update"))
+    await desk.app.worker.drain()
+
+    [answer] = [c for c in desk.fake.to("chat.postMessage") if c["channel"] == "C0LAN2Q65"]
+    assert answer["thread_ts"] == "1515449522.000016" and "On Saturday 28 November" in answer["text"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channel import Deliver
-from bot.errors import BadPayload
+from bot.errors import BadPayload, ChannelError
 from bot.handlers.slack_api import call
 from bot.messages import Inbound, Outbound, Sender
 
@@ -91,11 +92,30 @@ class SlackChannel:
         return None
 
 
+class UserNames:
+    """Customers' Slack display names (events carry only user ids), looked up once per user."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+        self._known: dict[str, str] = {}
+
+    async def name(self, user: str) -> str | None:
+        if user not in self._known:
+            try:
+                response = await call(self._client.users_info(user=user))
+            except ChannelError:
+                return None  # the id will do; try again next message
+            profile = (response.get("user") or {}).get("profile") or {}
+            self._known[user] = str(profile.get("display_name") or profile.get("real_name") or user)
+        return self._known[user]
+
+
 class CustomerListener:
     """Hands customer messages to the router; the owner channel and the approvers are not customers."""
 
-    def __init__(self, deliver: Deliver, is_owner_channel: Callable[[str | None], Awaitable[bool]], owners: set[str]) -> None:
-        self._deliver, self._is_owner_channel, self._owners = deliver, is_owner_channel, owners
+    def __init__(self, deliver: Deliver, is_owner_channel: Callable[[str | None], Awaitable[bool]], owners: set[str],
+                 names: UserNames | None = None) -> None:
+        self._deliver, self._is_owner_channel, self._owners, self._names = deliver, is_owner_channel, owners, names
 
     async def on_event(self, event: Mapping[str, Any]) -> None:
         if event.get("user") in self._owners or await self._is_owner_channel(event.get("channel")):
@@ -105,5 +125,9 @@ class CustomerListener:
         except BadPayload:
             log.warning("malformed Slack event ignored", exc_info=True)
             return
-        if inbound is not None:
-            await self._deliver(inbound)
+        if inbound is None:
+            return
+        if self._names is not None and inbound.sender.display_name == inbound.sender.platform_user_id:
+            name = await self._names.name(inbound.sender.platform_user_id)
+            inbound = replace(inbound, sender=replace(inbound.sender, display_name=name or inbound.sender.display_name))
+        await self._deliver(inbound)

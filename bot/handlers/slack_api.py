@@ -62,7 +62,8 @@ async def call(request: Awaitable[AsyncSlackResponse], *, uncertain_on_timeout: 
 def _api_error(exc: SlackApiError) -> ChannelError:
     response: Any = exc.response
     status = getattr(response, "status_code", None)
-    error = response.get("error", "unknown_error") if hasattr(response, "get") else "unknown_error"
+    data = getattr(response, "data", None)
+    error = str(data.get("error", "unknown_error")) if isinstance(data, dict) else f"HTTP {status}"
     if status == 429 or error == "ratelimited":
         headers = getattr(response, "headers", {}) or {}
         retry_after = headers.get("Retry-After") or headers.get("retry-after") or "1"

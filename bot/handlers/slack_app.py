@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from bot.app import App
 from bot.handlers.owner_slack import SlackDesk, SlackOwnerDesk
 from bot.handlers.owner_slack_actions import OwnerListeners
-from bot.handlers.slack import CustomerListener
+from bot.handlers.slack import CustomerListener, UserNames
 from bot.handlers.slack_api import call, web_client
 from bot.messages import Inbound
 from bot.slack_home import HomeFigures, home_view
@@ -48,33 +48,43 @@ def build_slack_desk(app: App) -> SlackDesk:
                           list(profile.active_intents()))
     owner = OwnerListeners(desk, app.approvals, app.db, app.clock, app.worker.wake)
     owner.register(bolt)
-
-    async def deliver(inbound: Inbound) -> Any:
-        handled = await app.router.handle(inbound)
-        app.worker.wake.set()
-        return handled
-
-    customers = CustomerListener(deliver, desk.is_owner_channel, set(profile.owner.approvers))
-    customers_on = profile.channels.slack.enabled
-
-    async def on_mention(event: Mapping[str, Any]) -> None:
-        if customers_on:
-            await customers.on_event(event)
-
-    async def on_message(event: Mapping[str, Any]) -> None:
-        if not await owner.thread_reply(event) and customers_on:
-            await customers.on_event(event)
-
-    async def on_home(event: Mapping[str, Any]) -> None:
-        if event.get("tab", "home") == "home":
-            await call(client.views_publish(user_id=event["user"], view=home_view(await home_figures(app))))
-
-    bolt.event("app_mention")(on_mention)
-    bolt.event("message")(on_message)
-    bolt.event("app_home_opened")(on_home)
+    SlackEvents(app, desk, owner).register(bolt)
     for extension in slack_extensions():
         extension(bolt, app)
     return SlackDesk(bolt, desk)
+
+
+class SlackEvents:
+    """Events API: thread replies in the owner channel, customer mentions and DMs, App Home."""
+
+    def __init__(self, app: App, desk: SlackOwnerDesk, owner: OwnerListeners) -> None:
+        self._app, self._desk, self._owner = app, desk, owner
+        self._customers_on = app.profile.channels.slack.enabled
+        self._customers = CustomerListener(self._deliver, desk.is_owner_channel, set(app.profile.owner.approvers),
+                                           UserNames(desk.client))
+
+    def register(self, bolt: AsyncApp) -> None:
+        bolt.event("app_mention")(self.on_mention)
+        bolt.event("message")(self.on_message)
+        bolt.event("app_home_opened")(self.on_home)
+
+    async def on_mention(self, event: Mapping[str, Any]) -> None:
+        if self._customers_on:
+            await self._customers.on_event(event)
+
+    async def on_message(self, event: Mapping[str, Any]) -> None:
+        if not await self._owner.thread_reply(event) and self._customers_on:
+            await self._customers.on_event(event)
+
+    async def on_home(self, event: Mapping[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            view = home_view(await home_figures(self._app))
+            await call(self._desk.client.views_publish(user_id=event["user"], view=view))
+
+    async def _deliver(self, inbound: Inbound) -> Any:
+        handled = await self._app.router.handle(inbound)
+        self._app.worker.wake.set()
+        return handled
 
 
 async def home_figures(app: App) -> HomeFigures:
