@@ -29,6 +29,8 @@ class FakeSlack:
     url: str = ""
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
+    hanging: set[str] = field(default_factory=set)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
 
@@ -45,6 +47,7 @@ class FakeSlack:
         self.url = f"http://127.0.0.1:{port}/api/"
 
     async def stop(self) -> None:
+        self.released.set()
         for socket in self.sockets:
             await socket.close()
         if self._runner is not None:
@@ -86,6 +89,9 @@ class FakeSlack:
         method = request.match_info["method"]
         args = await _arguments(request)
         self.calls.append((method, args))
+        if method in self.hanging:
+            self.hanging.discard(method)
+            await self.released.wait()  # never answers while the test runs: the client times out
         pending = self.failures.get(method)
         if pending:
             failure = pending.pop(0)

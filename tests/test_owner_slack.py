@@ -168,3 +168,12 @@ async def _until_queued(desk: Desk, count: int) -> None:
         assert asyncio.get_running_loop().time() < deadline, "the reply was never queued"
         await asyncio.sleep(0.01)
 
+
+
+async def test_a_second_held_message_from_the_same_customer_goes_into_the_conversation_thread(desk: Desk) -> None:
+    await desk.customer_says(HELD)
+    await desk.customer_says("and can I bring 12 friends? https://cornerbean.example.org/groups")
+
+    first, second = desk.fake.to("chat.postMessage")
+    assert "thread_ts" not in first
+    assert second["thread_ts"] == "1764064800.000001" and second["reply_broadcast"] is True
