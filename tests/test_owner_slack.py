@@ -6,8 +6,7 @@ import asyncio
 import json
 
 from bot import slack_cards as cards
-from storage import audit, conversations, outbox
-from tests.fake_slack import FakeSlack
+from storage import audit, outbox
 from tests.slack_harness import (ALEX, HELD, OWNER_CHANNEL, SAM, STRANGER, UPSET, Desk, desk, event_envelope,
                                  fake_slack, listeners_done, submission)
 
@@ -110,7 +109,7 @@ async def test_someone_who_is_not_an_approver_is_refused_and_nothing_happens(des
 
 async def test_an_approver_thread_reply_reaches_the_customer_and_a_note_does_not(desk: Desk) -> None:
     await desk.customer_says(UPSET)
-    card_ts = desk.fake.to("chat.postMessage")[0]
+    [card] = desk.fake.to("chat.postMessage")
     thread = "1764064800.000001"
     note = event_envelope("message_thread_reply", channel=OWNER_CHANNEL, thread_ts=thread, user=ALEX,
                           ts="1764064900.000100", text="note: this is the regular who always orders oat milk")
@@ -123,7 +122,7 @@ async def test_an_approver_thread_reply_reaches_the_customer_and_a_note_does_not
     await _until_queued(desk, 1)
     await desk.app.worker.drain()
 
-    assert card_ts["channel"] == "#socialdesk"
+    assert card["channel"] == "#socialdesk"
     assert desk.customer_heard() == ["So sorry Jo, your next coffee is on us."]
 
 
