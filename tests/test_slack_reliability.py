@@ -119,3 +119,17 @@ async def test_a_retried_customer_mention_is_answered_once(desk: Desk) -> None:
     answers = [c for c in desk.fake.to("chat.postMessage") if c["channel"] == "C0LAN2Q65"]
     assert len(answers) == 1
 
+
+
+async def test_a_signed_but_malformed_request_is_refused_without_side_effects(desk: Desk) -> None:
+    handled = await desk.customer_says(HELD)
+
+    garbage = await desk.post("payload=%7Bnot-json", "application/x-www-form-urlencoded")
+    bad_value = await desk.click(cards.SEND, "draft-one")
+    await listeners_done()
+    await desk.app.worker.drain()
+
+    assert garbage.status_code == 400
+    assert bad_value.status_code == 200  # acknowledged; the listener found nothing to do
+    assert (await desk.draft(handled.draft_id)).status == "pending"
+    assert desk.customer_heard() == [] and desk.fake.to("chat.update") == []

@@ -7,6 +7,7 @@ Approvals decides who may act and makes two clicks have one effect; this module 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,21 +31,32 @@ Body = Mapping[str, Any]
 Ack = Callable[..., Awaitable[Any]]
 
 
+def contained(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """Log a listener's failure instead of raising it: Slack already has its answer, and an error
+    raised after ack() would make Bolt drop that answer."""
+
+    @functools.wraps(listener)
+    async def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            await listener(*args, **kwargs)
+        except Exception:
+            log.exception("Slack listener %s failed", getattr(listener, "__name__", listener))
+
+    return run
+
+
 class OwnerListeners:
     def __init__(self, desk: SlackOwnerDesk, approvals: Approvals, db: Database, clock: Clock,
                  wake: asyncio.Event | None = None) -> None:
         self._desk, self._approvals, self._db, self._clock, self._wake = desk, approvals, db, clock, wake
 
     def register(self, bolt: AsyncApp) -> None:
-        bolt.action(cards.SEND)(self.send)
-        bolt.action(cards.REJECT)(self.reject)
-        bolt.action(cards.EDIT)(self.open_edit)
-        bolt.action(cards.REPLY)(self.open_reply)
-        bolt.action(cards.TAKE_OVER)(self.take_over)
-        bolt.action(cards.TEACH)(self.teach)
-        bolt.action(cards.HAND_BACK)(self.hand_back)
-        bolt.view(cards.EDIT_MODAL)(self.edit_submitted)
-        bolt.view(cards.REPLY_MODAL)(self.reply_submitted)
+        for action_id, listener in ((cards.SEND, self.send), (cards.REJECT, self.reject), (cards.EDIT, self.open_edit),
+                                    (cards.REPLY, self.open_reply), (cards.TAKE_OVER, self.take_over),
+                                    (cards.TEACH, self.teach), (cards.HAND_BACK, self.hand_back)):
+            bolt.action(action_id)(contained(listener))
+        bolt.view(cards.EDIT_MODAL)(contained(self.edit_submitted))
+        bolt.view(cards.REPLY_MODAL)(contained(self.reply_submitted))
 
     async def send(self, ack: Ack, body: Body) -> None:
         await ack()

@@ -14,12 +14,12 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
 from bot.handlers.owner_slack import SlackDesk, SlackOwnerDesk
-from bot.handlers.owner_slack_actions import OwnerListeners
+from bot.handlers.owner_slack_actions import OwnerListeners, contained
 from bot.handlers.slack import CustomerListener, UserNames
 from bot.handlers.slack_api import call, web_client
 from bot.messages import Inbound
@@ -64,9 +64,9 @@ class SlackEvents:
                                            UserNames(desk.client))
 
     def register(self, bolt: AsyncApp) -> None:
-        bolt.event("app_mention")(self.on_mention)
-        bolt.event("message")(self.on_message)
-        bolt.event("app_home_opened")(self.on_home)
+        bolt.event("app_mention")(contained(self.on_mention))
+        bolt.event("message")(contained(self.on_message))
+        bolt.event("app_home_opened")(contained(self.on_home))
 
     async def on_mention(self, event: Mapping[str, Any]) -> None:
         if self._customers_on:
@@ -103,7 +103,11 @@ def http_routes(slack: SlackDesk) -> Sequence[BaseRoute]:
     handler = AsyncSlackRequestHandler(slack.bolt)
 
     async def endpoint(request: Request) -> Response:
-        return await handler.handle(request)
+        try:
+            return await handler.handle(request)
+        except ValueError:  # Bolt could not parse the body: not something Slack sends
+            log.warning("malformed request to %s refused", EVENTS_PATH)
+            return PlainTextResponse("malformed Slack request", status_code=400)
 
     return [Route(EVENTS_PATH, endpoint, methods=["POST"])]
 
