@@ -77,3 +77,12 @@ def home_view(figures: HomeFigures) -> dict[str, Any]:
         {"type": "divider"},
         _section(_traffic(figures)),
     ]}
+
+
+def visitor_home(business: str) -> dict[str, Any]:
+    """What anyone who is not an approver sees: how to ask, and nothing about other customers."""
+    return {"type": "home", "blocks": [
+        _header(f"{business} on Slack"[:150]),
+        _section("Mention me in a channel or send me a direct message with your question, and I'll answer "
+                 "here or pass it to the team."),
+    ]}

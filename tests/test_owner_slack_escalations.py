@@ -127,3 +127,13 @@ async def test_app_home_shows_what_waits_and_how_the_day_goes(desk: Desk) -> Non
     assert "Waiting for you (1)" in shown and "*Jo* on console (draft to approve, waiting 25 min)" in shown
     assert "console: 2" in shown
     assert "Median time to first answer this week:* under a minute" in shown
+
+
+async def test_app_home_shows_nothing_about_customers_to_someone_who_is_not_an_approver(desk: Desk) -> None:
+    await desk.customer_says(HELD, who="Jo")
+
+    await desk.event(event_envelope("app_home_opened", user="U0CUSTOMER"))
+    await desk.fake.until(lambda: desk.fake.to("views.publish"))
+
+    shown = json.dumps(desk.fake.to("views.publish")[0]["view"], ensure_ascii=False)
+    assert "Jo" not in shown and "Waiting" not in shown and "Corner Bean Café on Slack" in shown

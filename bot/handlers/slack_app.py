@@ -18,12 +18,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
+from bot.approvals import NotAllowed
 from bot.handlers.owner_slack import SlackDesk, SlackOwnerDesk
 from bot.handlers.owner_slack_actions import OwnerListeners, contained
 from bot.handlers.slack import CustomerListener, UserNames
 from bot.handlers.slack_api import call, web_client
 from bot.messages import Inbound
-from bot.slack_home import HomeFigures, home_view
+from bot.slack_home import HomeFigures, home_view, visitor_home
 from storage import desk_stats
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,14 @@ class SlackEvents:
             await self._customers.on_event(event)
 
     async def on_home(self, event: Mapping[str, Any]) -> None:
-        if event.get("tab", "home") == "home":
+        if event.get("tab", "home") != "home":
+            return
+        try:
+            self._app.approvals.check(event["user"])
             view = home_view(await home_figures(self._app))
-            await call(self._desk.client.views_publish(user_id=event["user"], view=view))
+        except NotAllowed:  # a customer in a community Slack must not see other customers' messages
+            view = visitor_home(self._app.profile.business.name)
+        await call(self._desk.client.views_publish(user_id=event["user"], view=view))
 
     async def _deliver(self, inbound: Inbound) -> Any:
         handled = await self._app.router.handle(inbound)
