@@ -73,3 +73,9 @@ async def median_first_answer(session: AsyncSession, since: datetime) -> timedel
     if not waits:
         return None
     return timedelta(seconds=statistics.median(w.total_seconds() for w in waits.values()))
+
+
+async def pending_draft_ids(session: AsyncSession, conversation_id: int) -> list[int]:
+    """Drafts of one conversation still waiting for the owner (their cards still show buttons)."""
+    query = select(DraftRow.id).where(DraftRow.conversation_id == conversation_id, DraftRow.status == "pending")
+    return list((await session.scalars(query.order_by(DraftRow.id))).all())

@@ -124,6 +124,10 @@ async def test_an_approver_thread_reply_reaches_the_customer_and_a_note_does_not
 
     assert card["channel"] == "#socialdesk"
     assert desk.customer_heard() == ["So sorry Jo, your next coffee is on us."]
+    await desk.fake.until(lambda: desk.fake.to("chat.update"))
+    [closed] = desk.fake.to("chat.update")
+    assert closed["ts"] == thread and f"Answered in the thread by <@{SAM}>" in _text(closed["blocks"])
+    assert _button_ids(closed["blocks"]) == []
 
 
 async def test_a_retried_thread_reply_event_sends_once(desk: Desk) -> None:

@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.errors import ChannelError
 from bot.handlers.owner_slack import SlackOwnerDesk
 from bot.handlers.slack_api import MessageRef
-from storage import conversations, drafts
+from storage import conversations, desk_stats, drafts
 from storage.engine import Database
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,11 @@ class OwnerListeners:
             draft = await drafts.get_draft(session, draft_id)
         if draft is None:
             return
+        others = [d for d in await self._pending(draft.conversation_id) if d != draft_id]
         if await self._allowed(body, lambda: self._approvals.take_over(draft.conversation_id, user)):
-            await self._desk.update_card(draft_id, f":raising_hand: Taken over by <@{user}> {cards.when(self._clock.now())}",
-                                         _clicked_card(body))
+            line = f":raising_hand: Taken over by <@{user}> {cards.when(self._clock.now())}"
+            await self._desk.update_card(draft_id, line, _clicked_card(body))
+            await self._close_cards(others, line)
             await self._post_in_thread(draft.conversation_id, "taken over", cards.taken_over(draft.conversation_id, user))
 
     async def hand_back(self, ack: Ack, body: Body) -> None:
@@ -144,15 +146,29 @@ class OwnerListeners:
         if conversation is None:
             return False
         text = str(event.get("text") or "").strip()
-        if not text or text.lower().startswith(NOTE_PREFIX):
-            return True
-        try:
-            await self._approvals.reply(conversation.id, user, text, reply_key=f"slack:{channel}:{event['ts']}")
-        except NotAllowed:
-            await self._desk.tell(str(channel), user, ONLY_APPROVERS, thread_ts=thread_ts)
-            return True
-        self._woken()
+        if text and not text.lower().startswith(NOTE_PREFIX):
+            await self._answer_in_thread(conversation.id, event, text)
         return True
+
+    async def _answer_in_thread(self, conversation_id: int, event: Body, text: str) -> None:
+        user, channel = str(event["user"]), str(event["channel"])
+        waiting = await self._pending(conversation_id)
+        try:
+            outcome = await self._approvals.reply(conversation_id, user, text, reply_key=f"slack:{channel}:{event['ts']}")
+        except NotAllowed:
+            await self._desk.tell(channel, user, ONLY_APPROVERS, thread_ts=str(event["thread_ts"]))
+            return
+        self._woken()
+        if outcome.done:
+            await self._close_cards(waiting, f":speech_balloon: Answered in the thread by <@{user}> {cards.when(self._clock.now())}")
+
+    async def _pending(self, conversation_id: int) -> list[int]:
+        async with self._db.session() as session:
+            return await desk_stats.pending_draft_ids(session, conversation_id)
+
+    async def _close_cards(self, draft_ids: list[int], line: str) -> None:
+        for draft_id in draft_ids:
+            await self._desk.update_card(draft_id, line)
 
     async def _on_draft(self, body: Body, draft_id: int, act: Callable[[str], Awaitable[Outcome]]) -> None:
         user = body["user"]["id"]
