@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 import time
@@ -133,3 +134,17 @@ async def test_a_signed_but_malformed_request_is_refused_without_side_effects(de
     assert bad_value.status_code == 200  # acknowledged; the listener found nothing to do
     assert (await desk.draft(handled.draft_id)).status == "pending"
     assert desk.customer_heard() == [] and desk.fake.to("chat.update") == []
+
+
+async def test_slack_gets_its_answer_before_the_slow_work_is_done(desk: Desk) -> None:
+    handled = await desk.customer_says(HELD)
+    desk.fake.hanging.add("chat.update")
+
+    # Slack gives up after 3 seconds; the card update below never answers while we wait.
+    response = await asyncio.wait_for(desk.click(cards.SEND, str(handled.draft_id)), timeout=3)
+    await desk.fake.until(lambda: desk.fake.to("chat.update"))
+
+    assert response.status_code == 200
+    assert (await desk.draft(handled.draft_id)).status == "approved"
+    desk.fake.released.set()
+    await listeners_done()
