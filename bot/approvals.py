@@ -104,11 +104,14 @@ class Approvals:
         async with self._db.session() as session:
             conversation = await conversations.get_conversation(session, conversation_id)
             recipient = await conversations.recipient_of(session, conversation)
-            await outbox.enqueue(session, key=f"owner-reply:{reply_key or uuid4().hex}", kind="reply",
-                                 platform=conversation.platform,
-                                 payload={"thread_key": conversation.thread_key, "text": text, "reply_to": None,
-                                          "recipient_id": recipient, "conversation_id": conversation_id},
-                                 due_at=now, now=now)
+            queued = await outbox.enqueue(session, key=f"owner-reply:{reply_key or uuid4().hex}", kind="reply",
+                                          platform=conversation.platform,
+                                          payload={"thread_key": conversation.thread_key, "text": text,
+                                                   "reply_to": None, "recipient_id": recipient,
+                                                   "conversation_id": conversation_id},
+                                          due_at=now, now=now)
+            if not queued:  # the same reply delivered twice (a retried webhook): one effect
+                return Outcome(False, "that reply was already queued")
             await drafts.supersede_pending(session, conversation_id, now, actor)
             await audit.record(session, at=now, actor=actor, action="reply", subject=f"conversation:{conversation_id}")
             return Outcome(True, f"reply from {actor} queued")

@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from bot.app import App
 from bot.channel import Channel
 from bot.config import BusinessProfile
+from bot.handlers.owner_slack import SlackDesk
+from bot.handlers.slack import SlackChannel
+from bot.handlers.slack_api import web_client
+from bot.handlers.slack_app import build_slack_desk
 from bot.settings import Settings
 
 
@@ -47,8 +52,9 @@ def _entries() -> list[PlatformEntry]:
                       "set TELEGRAM_BOT_TOKEN in .env (from @BotFather)", _build_telegram),
         PlatformEntry("x", ("x_api_key", "x_api_secret", "x_access_token", "x_access_secret"),
                       "set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_SECRET in .env", _build_x),
-        PlatformEntry("slack", ("slack_bot_token", "slack_app_token"),
-                      "set SLACK_BOT_TOKEN and SLACK_APP_TOKEN in .env (see README: Slack)", None),
+        PlatformEntry("slack", ("slack_bot_token",),
+                      "set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) in .env (see docs/slack.md)",
+                      lambda settings, _: SlackChannel(web_client(settings))),
     ]
 
 
@@ -65,3 +71,10 @@ def customer_channels(settings: Settings, profile: BusinessProfile) -> list[Chan
         else:
             statuses.append(ChannelStatus(entry.name, entry.build(settings, profile), "on"))
     return statuses
+
+
+def slack_desk(app: App) -> SlackDesk | None:
+    """The owner's Slack when SLACK_BOT_TOKEN is set; None means the console is the owner's desk."""
+    if not app.settings.configured("slack_bot_token"):
+        return None
+    return build_slack_desk(app)

@@ -14,7 +14,8 @@ from typing import TextIO
 from bot.app import App
 from bot.approvals import Approvals
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
-from bot.registry import ChannelStatus, customer_channels
+from bot.handlers.slack_app import SocketMode
+from bot.registry import ChannelStatus, customer_channels, slack_desk
 
 log = logging.getLogger(__name__)
 HAND_BACK_CHECK_SECONDS = 60.0
@@ -47,23 +48,41 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     worker = app.worker
     worker.channels.update({s.name: s.channel for s in statuses if s.channel is not None})
     worker.channels["shell"] = ShellChannel(out, app.profile.business.name)
+    socket = _owner_slack(app, out) if worker.owner is None else None
     if worker.owner is None:
         worker.owner = ConsoleDesk(out)
     for status in statuses:
         if status.channel is not None:
             await status.channel.start(app.router.handle)
+    if socket is not None:
+        await socket.start()
     tasks = [asyncio.create_task(worker.run_forever(stop)), asyncio.create_task(_hand_back_loop(app, stop))]
     if console:
         tasks.append(asyncio.create_task(_console(app, out, stop)))
     try:
         await stop.wait()
     finally:
+        if socket is not None:
+            await socket.stop()
         for status in statuses:
             if status.channel is not None:
                 await status.channel.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _owner_slack(app: App, out: TextIO) -> SocketMode | None:
+    """Make Slack the owner's desk when SLACK_BOT_TOKEN is set; Socket Mode when SLACK_APP_TOKEN is too."""
+    slack = slack_desk(app)
+    if slack is None:
+        return None
+    app.worker.owner = slack.desk
+    token = app.settings.slack_app_token
+    socket = SocketMode(slack, token.get_secret_value()) if token else None
+    how = "socket mode" if socket else "clicks arrive through socialdesk serve at /slack/events"
+    print(f"  {'owner':<9} Slack {app.profile.owner.slack_channel or '#socialdesk'} ({how})", file=out, flush=True)
+    return socket
 
 
 async def _console(app: App, out: TextIO, stop: asyncio.Event) -> None:

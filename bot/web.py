@@ -51,4 +51,13 @@ def route_providers() -> list[RouteProvider]:
     """The HTTP routes of every platform that has them. Add a platform's provider here."""
     from bot.handlers.telegram_webhook import telegram_routes
 
-    return [telegram_routes]
+    return [slack_routes, telegram_routes]
+
+
+def slack_routes(app: App) -> Sequence[BaseRoute]:
+    """/slack/events, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set."""
+    from bot.handlers.slack_app import http_routes
+    from bot.registry import slack_desk
+
+    slack = slack_desk(app) if app.settings.configured("slack_signing_secret") else None
+    return http_routes(slack) if slack is not None else []

@@ -172,3 +172,9 @@ async def recipient_of(session: AsyncSession, conversation: Conversation) -> str
     found = await session.scalar(select(IdentityRow.platform_user_id).where(
         IdentityRow.contact_id == conversation.contact_id, IdentityRow.platform == conversation.platform))
     return found or conversation.thread_key
+
+
+async def find_by_owner_thread(session: AsyncSession, owner_thread: str) -> Conversation | None:
+    """The conversation whose owner's-desk thread is `owner_thread` (e.g. a Slack "channel:ts")."""
+    row = await session.scalar(select(ConversationRow).where(ConversationRow.owner_thread == owner_thread))
+    return to_conversation(row) if row else None

@@ -1,0 +1,145 @@
+"""Block Kit for the owner's Slack: draft and escalation cards, modals. Pure: data in, blocks out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from storage.records import DraftRecord, DraftView
+
+Block = dict[str, Any]
+SEND, EDIT, REJECT, TAKE_OVER = "sd_send", "sd_edit", "sd_reject", "sd_take_over"
+REPLY, TEACH, HAND_BACK = "sd_reply", "sd_teach", "sd_hand_back"
+EDIT_MODAL, REPLY_MODAL, TEXT_BLOCK, TEXT_INPUT = "sd_edit_modal", "sd_reply_modal", "sd_text", "sd_text_input"
+OUT_OF_SCOPE = "__out_of_scope__"
+PLATFORM_NAMES = {"telegram": "Telegram", "x": "X", "slack": "Slack", "webchat": "web chat", "shell": "console"}
+
+
+def escape(text: str) -> str:
+    """Customer words shown as mrkdwn: Slack's three control characters escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def when(moment: datetime) -> str:
+    """A time every viewer sees in their own zone."""
+    stamp = int(moment.timestamp())
+    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{moment.isoformat(timespec='minutes')}>"
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id,
+                     "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _who(view: DraftView) -> str:
+    name = escape(view.customer_name)
+    handle = f" ({escape(view.customer_handle)})" if view.customer_handle else ""
+    where = PLATFORM_NAMES.get(view.platform, view.platform)
+    said = f"<{view.message_link}|said>" if view.message_link else "said"
+    return f"*{name}*{handle} on {where} {said}:"
+
+
+def _summary(view: DraftView) -> list[Block]:
+    draft = view.draft
+    intent = f"{draft.intent} ({draft.confidence:.0%})" if draft.intent else "out of scope"
+    reasons = "; ".join(escape(r) for r in draft.reasons) or "no reason recorded"
+    blocks = [_section(f"{_who(view)}\n>{escape(view.customer_text)}"),
+              _context(f"Intent: {intent} · Held because: {reasons}")]
+    if draft.text:
+        blocks.append(_section(f"*Draft reply:*\n{draft.text}"))
+    return blocks
+
+
+def title(view: DraftView) -> str:
+    if view.draft.action == "escalate":
+        return f"{view.customer_name} needs you ({PLATFORM_NAMES.get(view.platform, view.platform)})"
+    return f"Draft reply to {view.customer_name} waiting for approval"
+
+
+def card(view: DraftView, intents: Sequence[str]) -> list[Block]:
+    """The card for a held draft (Send / Edit & send / Reject / Take over) or an escalation."""
+    value = str(view.draft.id)
+    if view.draft.action == "escalate":
+        buttons = [_button("Reply", REPLY, value, "primary"), _button("Take over", TAKE_OVER, value),
+                   _teach_select(value, intents)]
+    else:
+        buttons = [_button("Send", SEND, value, "primary"), _button("Edit & send", EDIT, value),
+                   _button("Reject", REJECT, value, "danger"), _button("Take over", TAKE_OVER, value)]
+    return [_section(f":speech_balloon: *{escape(title(view))}*"), *_summary(view),
+            {"type": "actions", "block_id": f"draft:{value}", "elements": buttons}]
+
+
+def _teach_select(value: str, intents: Sequence[str]) -> Block:
+    options = [{"text": {"type": "plain_text", "text": name[:75]}, "value": f"{value}:{name}"} for name in intents]
+    options.append({"text": {"type": "plain_text", "text": "out of scope"}, "value": f"{value}:{OUT_OF_SCOPE}"})
+    return {"type": "static_select", "action_id": TEACH, "options": options[:100],
+            "placeholder": {"type": "plain_text", "text": "Teach: it was…"}}
+
+
+def closed_card(view: DraftView, outcome: str) -> list[Block]:
+    """The card after someone acted: what happened, by whom, when; no buttons left."""
+    return [_section(f"*{escape(title(view))}*"), *_summary(view), _context(outcome)]
+
+
+def forwarded(view: DraftView) -> list[Block]:
+    """A new message in a conversation a person owns: shown in its thread, no draft."""
+    return [_section(f"{_who(view)}\n>{escape(view.customer_text)}"),
+            _context("You have this conversation: reply in this thread to answer (start with `note:` to keep it internal).")]
+
+
+def note(text: str) -> list[Block]:
+    return [_section(text)]
+
+
+def taken_over(conversation_id: int, actor: str) -> list[Block]:
+    return [_section(f"<@{actor}> took this conversation over; the bot stays quiet. Reply in this thread to answer "
+                     "the customer (start with `note:` to keep a message internal)."),
+            {"type": "actions", "block_id": f"conversation:{conversation_id}",
+             "elements": [_button("Hand back to the bot", HAND_BACK, str(conversation_id))]}]
+
+
+def text_modal(callback_id: str, title_text: str, submit: str, metadata: dict[str, Any], initial: str = "") -> Block:
+    """A modal with one multi-line text box (Edit & send, Reply)."""
+    element: Block = {"type": "plain_text_input", "action_id": TEXT_INPUT, "multiline": True}
+    if initial:
+        element["initial_value"] = initial[:3000]
+    return {"type": "modal", "callback_id": callback_id, "private_metadata": json.dumps(metadata),
+            "title": {"type": "plain_text", "text": title_text[:24]},
+            "submit": {"type": "plain_text", "text": submit}, "close": {"type": "plain_text", "text": "Cancel"},
+            "blocks": [{"type": "input", "block_id": TEXT_BLOCK, "element": element,
+                        "label": {"type": "plain_text", "text": "Message to the customer"}}]}
+
+
+def modal_text(view_state: dict[str, Any]) -> str:
+    """The text typed into a text_modal, from a view_submission's `view.state`."""
+    values = view_state.get("values", {}).get(TEXT_BLOCK, {}).get(TEXT_INPUT, {})
+    return str(values.get("value") or "").strip()
+
+
+_VERBS = {"approved": ":white_check_mark: Sent", "edited": ":pencil2: Edited and sent",
+          "rejected": ":no_entry_sign: Rejected", "superseded": ":raising_hand: Answered another way",
+          "forwarded": ":raising_hand: Forwarded", "auto": ":robot_face: Sent by the bot"}
+
+
+def status_line(draft: DraftRecord) -> str:
+    """What happened to a draft, by whom and when, for a closed card."""
+    verb = _VERBS.get(draft.status, f"Now {draft.status}")
+    who = f" by <@{draft.decided_by}>" if draft.decided_by and draft.decided_by != "socialdesk" else ""
+    at = f" {when(draft.decided_at)}" if draft.decided_at else ""
+    line = f"{verb}{who}{at}"
+    if draft.status == "edited" and draft.final_text:
+        line += f"\n*Sent instead:* {escape(draft.final_text)}"
+    return line
