@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.app import App
 from bot.approvals import Approvals
+from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.registry import ChannelStatus, customer_channels
 
@@ -47,6 +48,8 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     worker.channels["shell"] = ShellChannel(out, app.profile.business.name)
     if worker.owner is None:
         worker.owner = ConsoleDesk(out)
+    if app.events is not None:
+        await sync_profile_events(app.events, app.profile)
     stop = asyncio.Event()
     _stop_on_signals(stop)
     for status in statuses:
