@@ -183,6 +183,11 @@ def _run(config: Path | None, console: bool) -> None:
     asyncio.run(main())
 
 
+from bot.cli_events import events_app  # noqa: E402  (a sub-app; imported after the helpers above)
+
+app.add_typer(events_app, name="events")
+
+
 def main() -> None:
     app()
 

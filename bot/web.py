@@ -49,4 +49,6 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
 
 def route_providers() -> list[RouteProvider]:
     """The HTTP routes of every platform that has them. Add a platform's provider here."""
-    return []
+    from bot.events_web import event_routes
+
+    return [event_routes]

@@ -10,6 +10,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ContactRow, EventRow, IdentityRow, OutboxRow, RsvpRow
+from storage.outbox import to_item
+from storage.records import OutboxItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +167,7 @@ async def seats_taken(session: AsyncSession, event_id: int, *, except_contact: i
     return int(await session.scalar(query) or 0)
 
 
-async def posted_keys(session: AsyncSession, event_id: int) -> list[tuple[str, str, dict[str, Any]]]:
-    """(idempotency key, status, payload) of every outbox row belonging to an event."""
-    query = select(OutboxRow.idempotency_key, OutboxRow.status, OutboxRow.payload).where(
-        OutboxRow.event_id == event_id).order_by(OutboxRow.id)
-    return [(key, status, dict(payload)) for key, status, payload in (await session.execute(query)).all()]
+async def outbox_rows(session: AsyncSession, event_id: int) -> list[OutboxItem]:
+    """Every outbox row belonging to an event: its posts, reminders and notices."""
+    query = select(OutboxRow).where(OutboxRow.event_id == event_id).order_by(OutboxRow.due_at, OutboxRow.id)
+    return [to_item(row) for row in (await session.scalars(query)).all()]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.config import BusinessProfile
-from bot.drafting import Drafter
 from bot.errors import TemplateError
+from bot.messages import Draft
 from bot.reply_context import clock, day_label
 from bot.textlimits import fits, limit_of
 from storage.events import EventRecord
@@ -44,10 +44,16 @@ def event_view(event: EventRecord, profile: BusinessProfile, seats_taken: int, b
                      event.image_url, ics_url(base_url, event.id), event.status)
 
 
+class Renderer(Protocol):
+    """What renders a template for a platform (bot.drafting.Drafter in the running bot)."""
+
+    def render(self, template: str, platform: str, context: dict[str, Any]) -> Draft: ...
+
+
 class EventTexts:
     """Renders the events templates with the business's details; fails loudly, never sends a broken post."""
 
-    def __init__(self, drafter: Drafter, profile: BusinessProfile) -> None:
+    def __init__(self, drafter: Renderer, profile: BusinessProfile) -> None:
         self._drafter, self._profile = drafter, profile
 
     def render(self, template: str, platform: str, event: EventView, **extra: Any) -> str:

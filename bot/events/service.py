@@ -22,6 +22,7 @@ from bot.events.spec import EventSpec, spec_of
 from storage import audit, outbox
 from storage import events as store
 from storage.events import EventRecord, RsvpRecord
+from storage.records import OutboxItem
 
 SENT_STATES = (outbox.SENT, outbox.SENDING, outbox.UNCERTAIN)
 
@@ -84,6 +85,10 @@ class EventService:
         async with self.ctx.db.session() as session:
             return await store.list_events(session, since=None if include_past else self.ctx.clock.now())
 
+    async def posts(self, event_id: int) -> list[OutboxItem]:
+        async with self.ctx.db.session() as session:
+            return await store.outbox_rows(session, event_id)
+
     async def attendees(self, event_id: int) -> list[RsvpRecord]:
         async with self.ctx.db.session() as session:
             await self._get(session, event_id)
@@ -99,8 +104,8 @@ class EventService:
         """Queue each planned post not already made under an earlier version of the event."""
         if event.status != SCHEDULED:
             return 0
-        made = {key.rsplit(":", 1)[0] for key, status, _ in await store.posted_keys(session, event.id)
-                if status in SENT_STATES}
+        made = {item.idempotency_key.rsplit(":", 1)[0] for item in await store.outbox_rows(session, event.id)
+                if item.status in SENT_STATES}
         queued = 0
         for post in plan_posts(event.starts_at, self.ctx.profile.zone, plan_of(event), now):
             key = post_key(event.id, post, event.sequence)
