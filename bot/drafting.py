@@ -55,12 +55,12 @@ class Drafter:
 
     def _render(self, template: str, platform: str, context: dict[str, Any]) -> str:
         escape = _MARKUP.get(platform)
-        if escape is not None:
-            try:
-                variant = self._marked[platform].get_template(f"{template}.{platform}.j2")
-                return variant.render(context).strip()
-            except TemplateNotFound:
-                pass
+        environment = self._marked[platform] if escape is not None else self._plain
+        try:
+            variant = environment.get_template(f"{template}.{platform}.j2")
+            return variant.render(context).strip()
+        except TemplateNotFound:
+            pass
         plain = self._plain.get_template(f"{template}.j2").render(context).strip()
         return escape(plain) if escape else plain
 

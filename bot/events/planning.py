@@ -62,6 +62,12 @@ def should_send_late(starts_at: datetime, now: datetime) -> bool:
     return now < starts_at
 
 
+def superseded(due_at: datetime, other_due_times: list[datetime], now: datetime) -> bool:
+    """A late reminder is dropped when a later reminder for the same channel is also due already:
+    after downtime the channel gets one reminder, not a burst of stale ones."""
+    return any(due_at < other <= now for other in other_due_times)
+
+
 def post_key(event_id: int, post: PlannedPost, sequence: int) -> str:
     channel = post.target.name if post.target else "dm"
     return f"event:{event_id}:{channel}:{post.post}:{sequence}"

@@ -13,7 +13,7 @@ from bot.channel import Channel
 from bot.errors import ChannelError
 from bot.events.model import SCHEDULED, Offset
 from bot.events.notices import EventsContext, remind_attendees
-from bot.events.planning import ATTENDEES, should_send_late
+from bot.events.planning import ATTENDEES, REMINDER, should_send_late, superseded
 from bot.events.words import button_values
 from bot.messages import Button, Outbound
 from storage import audit, outbox
@@ -62,6 +62,8 @@ class EventPoster:
                 return None
             post = str(item.payload["post"])
             kind, _, label = post.partition("-")
+            if kind == REMINDER and await self._superseded(session, item, event, now):
+                return None
             if kind == ATTENDEES:
                 await remind_attendees(session, self._ctx, event, post=post, when=when_label(Offset.parse(label)),
                                        now=now)
@@ -76,6 +78,17 @@ class EventPoster:
         text = self._ctx.texts.render(template, item.platform, view, has_buttons=bool(buttons), when=when)
         return await channel.send(Outbound(platform=item.platform, thread_key=str(item.payload["thread_key"]),
                                            text=text, idempotency_key=item.idempotency_key, buttons=buttons))
+
+    async def _superseded(self, session: AsyncSession, item: OutboxItem, event: EventRecord, now: datetime) -> bool:
+        later = [row.due_at for row in await store.outbox_rows(session, event.id)
+                 if row.kind == "event_post" and row.status in (outbox.PENDING, outbox.SENDING) and row.platform == item.platform
+                 and row.payload.get("thread_key") == item.payload.get("thread_key")
+                 and str(row.payload.get("post", "")).startswith(REMINDER)]
+        if not superseded(item.due_at, later, now):
+            return False
+        await audit.record(session, at=now, actor="socialdesk", action="event_post_superseded",
+                           subject=f"event:{event.id}", detail={"key": item.idempotency_key})
+        return True
 
     async def _skip(self, session: AsyncSession, item: OutboxItem, event: EventRecord, now: datetime) -> None:
         """Too late to be useful: record why and leave the owner a note."""

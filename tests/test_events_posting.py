@@ -1,0 +1,181 @@
+"""An event created from the CLI is posted on schedule to Telegram and X, once, across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app as socialdesk
+from bot.app import App, build_app
+from bot.clock import FrozenClock
+from bot.settings import Settings
+from bot.textlimits import x_length
+from storage import audit, outbox
+from tests.conftest import london
+from tests.event_fakes import NoteDesk, RecordingChannel
+
+
+def settings_for(profile_dir: Path, sqlite_url: str, base_url: str | None = None) -> Settings:
+    return Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
+                    public_base_url=base_url)
+
+
+async def started(settings: Settings, clock: FrozenClock, *channels: RecordingChannel) -> App:
+    app = await build_app(settings, clock=clock)
+    app.worker.channels.update({c.platform: c for c in channels})
+    app.worker.owner = NoteDesk()
+    return app
+
+
+async def run_cli(args: list[str], profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> str:
+    """`socialdesk <args>` with the test's clock (in a thread: the command runs its own event loop)."""
+    env = {"DATABASE_URL": sqlite_url, "SOCIALDESK_CONFIG": str(profile_dir / "business.yaml")}
+    result = await asyncio.to_thread(CliRunner().invoke, socialdesk, args, env=env, obj={"clock": clock})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+async def settings(profile_dir: Path, sqlite_url: str) -> AsyncIterator[Settings]:
+    yield settings_for(profile_dir, sqlite_url)
+
+
+ADD = ["events", "add", "--title", "Latte art workshop", "--start", "2026-12-12 10:00", "--end", "2026-12-12 12:00",
+       "--capacity", "12", "--channel", "telegram:@cornerbeancafe", "--channel", "x", "--announce", "2026-11-26 09:00"]
+
+
+async def test_cli_event_is_posted_to_telegram_and_x_at_the_planned_times_and_never_twice(
+        settings: Settings, profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
+    telegram, x = RecordingChannel("telegram"), RecordingChannel("x")
+    app = await started(settings, clock, telegram, x)
+    output = await run_cli(ADD, profile_dir, sqlite_url, clock)
+    assert "created event 1: Latte art workshop" in output
+
+    await app.worker.drain()
+    assert telegram.sent == [] and x.sent == []  # the announcement is due tomorrow morning
+
+    clock.set(london(2026, 11, 26, 9, 0))
+    await app.worker.drain()
+    assert len(telegram.sent) == 1 and len(x.sent) == 1
+    invite = telegram.sent[0]
+    assert invite.thread_key == "@cornerbeancafe"
+    assert "<b>Latte art workshop</b>" in invite.text and "Saturday 12 December, 10am–12pm" in invite.text
+    assert "12 places left" in invite.text
+    assert [(b.label, b.action_id, b.value) for b in invite.buttons] == [
+        ("Going", "rsvp", "1:going"), ("Maybe", "rsvp", "1:maybe"), ("Can't go", "rsvp", "1:cant")]
+    assert x.sent[0].buttons == () and x_length(x.sent[0].text) <= 280
+    assert 'Reply "count me in"' in x.sent[0].text
+
+    # A restart on the same database: nothing already sent goes out again.
+    await app.close()
+    app = await started(settings, clock, telegram, x)
+    await app.worker.drain()
+    assert len(telegram.sent) == 1 and len(x.sent) == 1
+
+    for moment, expected in ((london(2026, 12, 5, 10), "a week away"), (london(2026, 12, 11, 10), "tomorrow"),
+                             (london(2026, 12, 12, 8), "in 2 hours")):
+        clock.set(moment - timedelta(seconds=1))
+        await app.worker.drain()
+        sent_before = len(telegram.sent)
+        clock.set(moment)
+        await app.worker.drain()
+        assert len(telegram.sent) == sent_before + 1, moment
+        assert expected in telegram.sent[-1].text and expected in x.sent[-1].text
+    assert len(telegram.sent) == 4 and len(x.sent) == 4
+    await app.close()
+
+
+async def test_restart_mid_schedule_does_not_repeat_posts(settings: Settings, profile_dir: Path, sqlite_url: str,
+                                                          clock: FrozenClock) -> None:
+    first = await started(settings, clock, RecordingChannel("x"))
+    await run_cli(ADD, profile_dir, sqlite_url, clock)
+    clock.set(london(2026, 12, 5, 10))  # the announcement and the week-before reminder are both due
+    await first.worker.drain()
+    await first.close()
+    x = RecordingChannel("x")
+    second = await started(settings, clock, x)
+    clock.set(london(2026, 12, 6, 10))
+    await second.worker.drain()
+    assert x.sent == []
+    async with second.db.session() as session:
+        sent = await outbox.items(session, kind="event_post", platform="x", status="sent")
+    assert sorted(item.payload["post"] for item in sent) == ["announce", "reminder-7d"]
+    await second.close()
+
+
+async def test_posts_overdue_after_downtime_go_out_before_the_event_and_are_skipped_after_it(
+        settings: Settings, profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
+    x = RecordingChannel("x")
+    app = await started(settings, clock, x, RecordingChannel("telegram"))
+    await run_cli(ADD, profile_dir, sqlite_url, clock)
+    clock.set(london(2026, 12, 11, 12))  # down since before the announcement; the event is tomorrow
+    await app.worker.drain()
+    assert len(x.sent) == 2  # the announcement, then the latest reminder; the stale week-before one is dropped
+    assert "Latte art workshop" in x.sent[0].text and "tomorrow" in x.sent[1].text
+
+    clock.set(london(2026, 12, 12, 10, 30))  # down again: the 2-hour reminder came due, but it has started
+    await app.worker.drain()
+    assert len(x.sent) == 2
+    notes = app.worker.owner.notes  # type: ignore[union-attr]
+    assert len(notes) == 2 and all("reminder-2h" in n and "already started" in n for n in notes)
+    async with app.db.session() as session:
+        entries = [e.action for e in await audit.entries(session, "event:1")]
+    assert "event_post_skipped" in entries and "event_post_superseded" in entries
+    await app.close()
+
+
+async def test_a_post_for_a_channel_that_is_not_running_waits_for_it(app: App, clock: FrozenClock) -> None:
+    from bot.events.spec import EventSpec
+
+    assert app.events is not None
+    await app.events.create_event(EventSpec("Open evening", london(2026, 12, 3, 18), channels=("telegram:@cafe",)))
+    await app.worker.run_once()
+    async with app.db.session() as session:
+        waiting = await outbox.items(session, kind="event_post", status="pending")
+    assert any(item.payload["post"] == "announce" and item.attempts == 0 for item in waiting)
+    telegram = RecordingChannel("telegram")
+    app.worker.channels["telegram"] = telegram
+    clock.advance(timedelta(minutes=1))
+    await app.worker.drain()
+    assert len(telegram.sent) == 1
+
+
+async def test_events_in_the_business_profile_are_created_once_and_updated_by_key(
+        settings: Settings, profile_dir: Path, clock: FrozenClock) -> None:
+    from bot.events.profile_sync import sync_profile_events
+
+    app = await started(settings, clock)
+    assert app.events is not None
+    first = await sync_profile_events(app.events, app.profile)
+    again = await sync_profile_events(app.events, app.profile)
+    assert first == ["event 1 created from business.yaml: Winter coffee tasting"] and again == []
+    await app.close()
+
+    path = profile_dir / "business.yaml"
+    path.write_text(path.read_text().replace("capacity: 20", "capacity: 30"))
+    app = await started(settings, clock)
+    assert app.events is not None
+    assert await sync_profile_events(app.events, app.profile) == [
+        "event 1 updated from business.yaml: capacity"]
+    event = await app.events.get(1)
+    assert event.capacity == 30 and event.sequence == 1 and event.key == "winter-tasting-2026"
+    await app.close()
+
+
+def test_cli_reports_bad_input_in_one_line(profile_dir: Path, sqlite_url: str) -> None:
+    env = {"DATABASE_URL": sqlite_url, "SOCIALDESK_CONFIG": str(profile_dir / "business.yaml")}
+    clock = FrozenClock(datetime.fromisoformat("2026-11-25T10:00:00+00:00"))
+    runner = CliRunner()
+    bad = runner.invoke(socialdesk, ["events", "add", "--title", "X", "--start", "next friday"], env=env,
+                        obj={"clock": clock})
+    assert bad.exit_code == 1 and "is not a time like 2026-12-05 18:30" in bad.output
+    missing = runner.invoke(socialdesk, ["events", "show", "42"], env=env, obj={"clock": clock})
+    assert missing.exit_code == 1 and "there is no event 42" in missing.output
+    wrong_channel = runner.invoke(socialdesk, ["events", "add", "--title", "X", "--start", "2026-12-01 10:00",
+                                            "--channel", "myspace"], env=env, obj={"clock": clock})
+    assert wrong_channel.exit_code == 1 and "must be one of" in wrong_channel.output
