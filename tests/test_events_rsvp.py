@@ -1,0 +1,226 @@
+"""RSVPs by button and by words, capacity with a waitlist, confirmations, reminders and cancellations."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import itertools
+from datetime import timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.app import App
+from bot.cli import app as socialdesk
+from bot.clock import FrozenClock
+from bot.events.service import EventService
+from bot.events.spec import EventSpec
+from bot.messages import Inbound, Sender
+from storage import outbox
+from tests.conftest import london
+from tests.event_fakes import NoteDesk, RecordingChannel
+
+_ids = itertools.count(1)
+
+
+def message(text: str, who: str = "Ada Lovelace", platform: str = "telegram", kind: str = "dm",
+            clock: FrozenClock | None = None) -> Inbound:
+    user = who.split()[0].lower()
+    return Inbound(platform=platform, kind=kind, external_id=f"m-{next(_ids)}", thread_key=f"{platform}:{user}",
+                   sender=Sender(f"{user}-id", who), text=text,
+                   received_at=clock.now() if clock else london(2026, 11, 25, 10))
+
+
+def press(value: str, who: str = "Ada Lovelace", platform: str = "telegram") -> Inbound:
+    return message(value, who, platform, kind="callback")
+
+
+@pytest.fixture
+def channels(app: App) -> dict[str, RecordingChannel]:
+    found = {name: RecordingChannel(name) for name in ("telegram", "x", "slack")}
+    app.worker.channels.update(found)
+    app.worker.owner = NoteDesk()
+    return found
+
+
+def service(app: App) -> EventService:
+    assert app.events is not None
+    return app.events
+
+
+async def tasting(app: App, capacity: int | None = None, **extra: object) -> int:
+    spec = EventSpec("Winter coffee tasting", london(2026, 12, 5, 18, 30), london(2026, 12, 5, 20), capacity=capacity,
+                     description="Three single-origin coffees.", **extra)  # type: ignore[arg-type]
+    return (await service(app).create_event(spec)).id
+
+
+async def answers(app: App, event_id: int) -> list[tuple[str, str, int, str]]:
+    return [(r.display_name, r.platform, r.party_size, r.status) for r in await service(app).attendees(event_id)]
+
+
+async def test_going_button_records_the_rsvp_and_confirms_on_the_customers_platform(
+        app: App, channels: dict[str, RecordingChannel]) -> None:
+    event_id = await tasting(app)
+    handled = await app.router.handle(press(f"{event_id}:going"))
+    await app.worker.drain()
+    assert handled.decision is not None and handled.decision.action.value == "auto"
+    assert await answers(app, event_id) == [("Ada Lovelace", "telegram", 1, "going")]
+    reply = channels["telegram"].sent[-1]
+    assert reply.thread_key == "telegram:ada" and reply.recipient_id == "ada-id"
+    assert reply.text.startswith("You're in, Ada! Winter coffee tasting, Saturday 5 December at 6:30pm")
+
+
+async def test_an_rsvp_can_be_changed_and_a_repeated_button_press_counts_once(
+        app: App, channels: dict[str, RecordingChannel]) -> None:
+    event_id = await tasting(app)
+    first = press(f"{event_id}:maybe")
+    await app.router.handle(first)
+    assert (await app.router.handle(first)).duplicate  # the platform delivered the press twice
+    await app.router.handle(press(f"{event_id}:cant"))
+    await app.worker.drain()
+    assert await answers(app, event_id) == [("Ada Lovelace", "telegram", 1, "not_going")]
+    assert [t.split(":")[0] for t in channels["telegram"].texts()] == ["Thanks, Ada", "No problem, Ada"]
+
+
+async def test_words_count_me_in_and_a_party_size_through_the_router(app: App, channels: dict[str, RecordingChannel],
+                                                                      clock: FrozenClock) -> None:
+    event_id = await tasting(app)
+    await app.router.handle(message("count me in for the tasting", "Grace Hopper", "x", "mention", clock))
+    await app.router.handle(message("put me down for two please", "Ada Lovelace", "telegram", clock=clock))
+    await app.worker.drain()
+    assert sorted(await answers(app, event_id)) == [("Ada Lovelace", "telegram", 2, "going"),
+                                                    ("Grace Hopper", "x", 1, "going")]
+    assert channels["x"].sent[-1].text.startswith("You're in, Grace!")
+    assert "We have you down for 2." in channels["telegram"].sent[-1].text
+
+
+async def test_i_cant_make_it_cancels_and_promotes_the_first_on_the_waitlist(
+        app: App, channels: dict[str, RecordingChannel], clock: FrozenClock) -> None:
+    event_id = await tasting(app, capacity=2)
+    await app.router.handle(press(f"{event_id}:going", "Ada Lovelace"))
+    await app.router.handle(message("we'd love to come, put us down for two", "Grace Hopper", "slack", clock=clock))
+    await app.router.handle(press(f"{event_id}:going", "Alan Turing"))
+    await app.worker.drain()
+    assert await answers(app, event_id) == [("Ada Lovelace", "telegram", 1, "going"),
+                                            ("Grace Hopper", "slack", 2, "waitlisted"),
+                                            ("Alan Turing", "telegram", 1, "waitlisted")]
+    assert "you're number 1 on the waiting list (for 2)" in channels["slack"].sent[-1].text
+    assert "you're number 2 on the waiting list" in channels["telegram"].sent[-1].text
+
+    clock.advance(timedelta(hours=1))
+    await app.router.handle(message("sorry, I can't make it anymore", "Ada Lovelace", clock=clock))
+    await app.worker.drain()
+    assert await answers(app, event_id) == [("Alan Turing", "telegram", 1, "waitlisted"),
+                                            ("Ada Lovelace", "telegram", 1, "not_going"),
+                                            ("Grace Hopper", "slack", 2, "going")]
+    assert channels["slack"].sent[-1].text.startswith("Good news, Grace: a place opened up")
+    assert channels["telegram"].sent[-1].thread_key == "telegram:ada"
+    assert "taken you off the list" in channels["telegram"].sent[-1].text
+
+
+async def test_bringing_a_friend_is_a_question_for_the_owner(app: App, channels: dict[str, RecordingChannel],
+                                                             clock: FrozenClock) -> None:
+    event_id = await tasting(app)
+    handled = await app.router.handle(message("count me in! can I bring a friend?", clock=clock))
+    await app.worker.drain()
+    assert handled.decision is not None and handled.decision.action.value == "escalate"
+    assert 'asks about bringing guests to "Winter coffee tasting"' in handled.decision.reasons
+    desk = app.worker.owner
+    assert isinstance(desk, NoteDesk) and len(desk.cards) == 1
+    assert channels["telegram"].sent == [] and await answers(app, event_id) == []
+
+
+async def test_with_two_events_ahead_the_bot_asks_which_one(app: App, channels: dict[str, RecordingChannel],
+                                                            clock: FrozenClock) -> None:
+    await tasting(app)
+    workshop = await service(app).create_event(EventSpec("Latte art workshop", london(2026, 12, 12, 10)))
+    await app.router.handle(message("count me in", clock=clock))
+    await app.worker.drain()
+    question = channels["telegram"].sent[-1].text
+    assert "Which one?" in question and "Winter coffee tasting" in question and "Latte art workshop" in question
+    await app.router.handle(message("count me in for the latte art workshop", clock=clock))
+    await app.worker.drain()
+    assert await answers(app, workshop.id) == [("Ada Lovelace", "telegram", 1, "going")]
+
+
+async def test_attendees_who_are_going_get_a_direct_reminder_the_day_before(
+        app: App, channels: dict[str, RecordingChannel], clock: FrozenClock) -> None:
+    event_id = await tasting(app)
+    await app.router.handle(press(f"{event_id}:going", "Ada Lovelace"))
+    await app.router.handle(press(f"{event_id}:maybe", "Alan Turing"))
+    await app.router.handle(message("count me in for the tasting", "Grace Hopper", "x", "mention", clock))
+    await app.worker.drain()
+    sent_before = {name: len(channel.sent) for name, channel in channels.items()}
+    clock.set(london(2026, 12, 4, 18, 30))
+    await app.worker.drain()
+    reminders = channels["telegram"].sent[sent_before["telegram"]:]
+    assert [r.thread_key for r in reminders] == ["telegram:ada"]
+    assert reminders[0].text.startswith("Hi Ada, see you tomorrow! Winter coffee tasting starts Saturday 5 December")
+    assert len(channels["x"].sent) == sent_before["x"]  # replies on X are public: no reminder there
+
+
+async def test_cancelling_tells_everyone_who_answered_and_withdraws_unsent_posts(
+        app: App, channels: dict[str, RecordingChannel], clock: FrozenClock) -> None:
+    event_id = await tasting(app, capacity=1, channels=("telegram:@cafe", "x"))
+    await app.worker.drain()
+    await app.router.handle(press(f"{event_id}:going", "Ada Lovelace"))
+    await app.router.handle(press(f"{event_id}:going", "Alan Turing", "slack"))
+    await app.router.handle(press(f"{event_id}:cant", "Grace Hopper"))
+    await app.worker.drain()
+    told = await service(app).cancel_event(event_id, reason="Our roaster is unwell.")
+    await app.worker.drain()
+    assert told == 2
+    assert channels["telegram"].sent[-1].thread_key == "telegram:ada"
+    assert channels["telegram"].sent[-1].text == ("Sorry, Ada: Winter coffee tasting on Saturday 5 December has been "
+                                                  "cancelled. Our roaster is unwell. We hope to see you at the next one.")
+    assert channels["slack"].sent[-1].text.startswith("Sorry, Alan: Winter coffee tasting")
+    async with app.db.session() as session:
+        posts = await outbox.items(session, kind="event_post")
+    assert {p.status for p in posts if p.payload["post"] != "announce"} == {"cancelled"}
+    clock.set(london(2026, 12, 5, 16, 30))
+    await app.worker.drain()
+    assert not any("Reminder" in t for c in channels.values() for t in c.texts())
+    late = await app.router.handle(press(f"{event_id}:going", "Alan Turing", "slack"))
+    await app.worker.drain()
+    assert late.decision is not None and "no longer taking RSVPs" in channels["slack"].sent[-1].text
+
+
+async def test_moving_the_event_replans_unsent_posts_and_tells_those_going(
+        app: App, channels: dict[str, RecordingChannel], clock: FrozenClock) -> None:
+    event_id = await tasting(app, channels=("telegram:@cafe",))
+    await app.worker.drain()  # the announcement goes now
+    await app.router.handle(press(f"{event_id}:going"))
+    await app.worker.drain()
+    event = await service(app).edit_event(event_id, starts_at=london(2026, 12, 6, 15), ends_at=None)
+    await app.worker.drain()
+    assert event.sequence == 1
+    assert channels["telegram"].sent[-1].text.startswith("A change to Winter coffee tasting, Ada: it's now Sunday 6 "
+                                                         "December at 3pm")
+    posts = await service(app).posts(event_id)
+    pending = sorted((p.payload["post"], p.due_at.astimezone(london(2026, 1, 1).tzinfo).strftime("%d %H:%M"))
+                     for p in posts if p.kind == "event_post" and p.status == "pending")
+    assert pending == [("attendees-1d", "05 15:00"), ("reminder-1d", "05 15:00"), ("reminder-2h", "06 13:00"),
+                       ("reminder-7d", "29 15:00")]
+    announcements = [p for p in posts if p.kind == "event_post" and p.payload["post"] == "announce"]
+    assert len(announcements) == 1  # already made: not made again for the new time
+
+
+async def test_unknown_button_values_are_ignored_quietly(app: App, channels: dict[str, RecordingChannel]) -> None:
+    handled = await app.router.handle(press("menu:open"))
+    await app.worker.drain()
+    assert handled.decision is not None and handled.decision.action.value == "silent"
+    assert channels["telegram"].sent == [] and app.worker.owner.cards == []  # type: ignore[union-attr]
+
+
+async def test_attendee_list_as_csv(app: App, channels: dict[str, RecordingChannel], clock: FrozenClock) -> None:
+    event_id = await tasting(app, capacity=2)
+    await app.router.handle(press(f"{event_id}:going", "Ada Lovelace"))
+    await app.router.handle(message("put me down for two", "Grace Hopper", "slack", clock=clock))
+    env = {"DATABASE_URL": app.settings.database_url, "SOCIALDESK_CONFIG": str(app.profile_path)}
+    result = await asyncio.to_thread(CliRunner().invoke, socialdesk, ["events", "attendees", str(event_id), "--csv"],
+                                     env=env, obj={"clock": clock})
+    assert result.exit_code == 0, result.output
+    assert list(csv.reader(io.StringIO(result.output))) == [
+        ["name", "platform", "party_size", "status"], ["Ada Lovelace", "telegram", "1", "going"],
+        ["Grace Hopper", "slack", "2", "waitlisted"]]
