@@ -7,16 +7,18 @@ import csv
 import io
 import itertools
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from bot.app import App
+from bot.app import App, build_app
 from bot.cli import app as socialdesk
 from bot.clock import FrozenClock
 from bot.events.service import EventService
 from bot.events.spec import EventSpec
 from bot.messages import Inbound, Sender
+from bot.settings import Settings
 from storage import outbox
 from tests.conftest import london
 from tests.event_fakes import NoteDesk, RecordingChannel
@@ -224,3 +226,28 @@ async def test_attendee_list_as_csv(app: App, channels: dict[str, RecordingChann
     assert list(csv.reader(io.StringIO(result.output))) == [
         ["name", "platform", "party_size", "status"], ["Ada Lovelace", "telegram", "1", "going"],
         ["Grace Hopper", "slack", "2", "waitlisted"]]
+
+
+async def test_capacity_and_waitlist_hold_on_each_database(database_url: str, profile_dir: Path,
+                                                           clock: FrozenClock) -> None:
+    settings = Settings(_env_file=None, database_url=database_url,
+                        socialdesk_config=str(profile_dir / "business.yaml"))
+    app = await build_app(settings, clock=clock)
+    try:
+        slack = RecordingChannel("slack")
+        app.worker.channels["slack"] = slack
+        event_id = await tasting(app, capacity=3)
+        for who in ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"):
+            clock.advance(timedelta(minutes=1))
+            await app.router.handle(press(f"{event_id}:going", who, "slack"))
+        clock.advance(timedelta(minutes=1))
+        await app.router.handle(press(f"{event_id}:cant", "Alan Turing", "slack"))
+        await app.worker.drain()
+        assert [(name, status) for name, _, _, status in await answers(app, event_id)] == [
+            ("Ada Lovelace", "going"), ("Grace Hopper", "going"), ("Alan Turing", "not_going"),
+            ("Edsger Dijkstra", "going")]
+        to_edsger = [o.text for o in slack.sent if o.thread_key == "slack:edsger"]
+        assert "number 1 on the waiting list" in to_edsger[0]
+        assert to_edsger[1].startswith("Good news, Edsger: a place opened up")
+    finally:
+        await app.close()
