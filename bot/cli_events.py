@@ -9,21 +9,21 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from bot import logs
-from bot.app import App, build_app
-from bot.clock import Clock
-from bot.config import BusinessProfile
 from bot.errors import DataError, SocialdeskError
-from bot.events.ics import event_ics
-from bot.events.render import ics_url
-from bot.events.service import EventService
-from bot.events.spec import EventSpec
 from bot.settings import Settings
-from storage.events import EventRecord, RsvpRecord
+
+if TYPE_CHECKING:  # the bot itself is imported when a command runs, keeping `socialdesk --help` fast
+    from bot.app import App
+    from bot.clock import Clock
+    from bot.config import BusinessProfile
+    from bot.events.service import EventService
+    from bot.events.spec import EventSpec
+    from storage.events import EventRecord, RsvpRecord
 
 events_app = typer.Typer(help="Events: invites on every channel, RSVPs, reminders, calendars.", no_args_is_help=True)
 T = TypeVar("T")
@@ -41,6 +41,8 @@ def run_with_app(ctx: typer.Context, config: Path | None, work: Callable[[App], 
     clock: Clock | None = (ctx.obj or {}).get("clock") if isinstance(ctx.obj, dict) else None
 
     async def main() -> T:
+        from bot.app import build_app
+
         app = await build_app(settings, clock=clock, migrate=settings.database_url.startswith("sqlite"))
         try:
             return await work(app)
@@ -83,6 +85,8 @@ def add(ctx: typer.Context, title: str = typer.Option(..., help="The event's nam
         config: Path | None = Config) -> None:
     """Create an event and schedule its invite and reminders."""
     def spec() -> EventSpec:
+        from bot.events.spec import EventSpec
+
         starts_at = parse_time(start)
         assert starts_at is not None
         return EventSpec(title=title, starts_at=starts_at, ends_at=parse_time(end), description=description,
@@ -186,6 +190,8 @@ def ics(ctx: typer.Context, event_id: int = typer.Argument(...),
         config: Path | None = Config) -> None:
     """The event's calendar file (.ics)."""
     async def work(app: App) -> bytes:
+        from bot.events.ics import event_ics
+
         event = await _service(app).get(event_id)
         return event_ics(event, app.profile, base_url=app.settings.public_base_url, now=app.clock.now())
     data = run_with_app(ctx, config, work)
@@ -197,6 +203,8 @@ def ics(ctx: typer.Context, event_id: int = typer.Argument(...),
 
 
 def describe(event: EventRecord, profile: BusinessProfile, answers: list[RsvpRecord], base_url: str | None) -> str:
+    from bot.events.render import ics_url
+
     zone = profile.zone
     start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone) if event.ends_at else None
     going = sum(r.party_size for r in answers if r.status == "going")
