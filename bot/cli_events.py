@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -106,12 +104,14 @@ def list_events(ctx: typer.Context, all_: bool = typer.Option(False, "--all", he
                 config: Path | None = Config) -> None:
     """Upcoming events (with --all, past ones too)."""
     async def work(app: App) -> None:
+        from bot.events.export import status_at
+
         found = await _service(app).list_events(include_past=all_)
         if not found:
             typer.echo("no events (socialdesk events add creates one)")
         for event in found:
             local = event.starts_at.astimezone(app.profile.zone)
-            typer.echo(f"{event.id:>4}  {local:%a %d %b %Y %H:%M}  {event.status:<9}  {event.title}")
+            typer.echo(f"{event.id:>4}  {local:%a %d %b %Y %H:%M}  {status_at(event, app.clock.now()):<9}  {event.title}")
     run_with_app(ctx, config, work)
 
 
@@ -171,15 +171,13 @@ def attendees(ctx: typer.Context, event_id: int = typer.Argument(...),
               config: Path | None = Config) -> None:
     """Who answered: name, platform, party size and status."""
     async def work(app: App) -> None:
-        rows = [(r.display_name, r.platform, r.party_size, r.status) for r in await _service(app).attendees(event_id)]
+        from bot.events.export import attendee_rows, attendees_csv
+
+        answers = await _service(app).attendees(event_id)
         if as_csv:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow(("name", "platform", "party_size", "status"))
-            writer.writerows(rows)
-            sys.stdout.write(buffer.getvalue())
+            sys.stdout.write(attendees_csv(answers))
             return
-        for name, platform, size, status in rows or [("(nobody yet)", "", "", "")]:
+        for name, platform, size, status in attendee_rows(answers) or [("(nobody yet)", "", "", "")]:
             typer.echo(f"{name:<28} {platform:<9} {size!s:>3}  {status}")
     run_with_app(ctx, config, work)
 
