@@ -179,3 +179,21 @@ def test_cli_reports_bad_input_in_one_line(profile_dir: Path, sqlite_url: str) -
     wrong_channel = runner.invoke(socialdesk, ["events", "add", "--title", "X", "--start", "2026-12-01 10:00",
                                             "--channel", "myspace"], env=env, obj={"clock": clock})
     assert wrong_channel.exit_code == 1 and "must be one of" in wrong_channel.output
+
+
+async def test_long_titles_still_fit_on_x_and_telegram_markup_is_escaped(profile_dir: Path, sqlite_url: str,
+                                                                          clock: FrozenClock) -> None:
+    from bot.events.spec import EventSpec
+
+    settings = settings_for(profile_dir, sqlite_url, "https://cafe.example.org")
+    telegram, x = RecordingChannel("telegram"), RecordingChannel("x")
+    app = await started(settings, clock, telegram, x)
+    assert app.events is not None
+    title = "Coffee & cake <night> with " + "a very long list of guest roasters " * 6
+    await app.events.create_event(EventSpec(title, london(2026, 12, 12, 19), place="The back room " * 12,
+                                            description="Words " * 200, channels=("telegram:@cafe", "x")))
+    await app.worker.drain()
+    assert len(x.sent) == 1 and x_length(x.sent[0].text) <= 280
+    assert x.sent[0].text.endswith("https://cafe.example.org/events/1.ics")
+    assert "<b>Coffee &amp; cake &lt;night&gt; with" in telegram.sent[0].text
+    await app.close()

@@ -251,3 +251,19 @@ async def test_capacity_and_waitlist_hold_on_each_database(database_url: str, pr
         assert to_edsger[1].startswith("Good news, Edsger: a place opened up")
     finally:
         await app.close()
+
+
+async def test_someone_already_going_keeps_their_place_when_a_bigger_party_does_not_fit(
+        app: App, channels: dict[str, RecordingChannel], clock: FrozenClock) -> None:
+    event_id = await tasting(app, capacity=2)
+    await app.router.handle(press(f"{event_id}:going", "Ada Lovelace"))
+    await app.router.handle(press(f"{event_id}:going", "Alan Turing"))
+    await app.router.handle(press(f"{event_id}:going", "Grace Hopper"))  # waiting
+    await app.router.handle(message("can you put me down for three", "Ada Lovelace", clock=clock))
+    await app.router.handle(press(f"{event_id}:going", "Ada Lovelace"))  # pressed again
+    await app.worker.drain()
+    assert await answers(app, event_id) == [("Ada Lovelace", "telegram", 1, "going"),
+                                            ("Alan Turing", "telegram", 1, "going"),
+                                            ("Grace Hopper", "telegram", 1, "waitlisted")]
+    to_ada = [o.text for o in channels["telegram"].sent if o.thread_key == "telegram:ada"]
+    assert len(to_ada) == 3 and all(text.startswith("You're in, Ada!") for text in to_ada)

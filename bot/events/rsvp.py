@@ -30,7 +30,10 @@ async def answer(session: AsyncSession, ctx: EventsContext, event: EventRecord, 
     before = await store.get_rsvp(session, event.id, contact_id)
     size = party_size or (before.party_size if before else 1)
     if status == GOING and not await _fits(session, event, contact_id, size):
-        status = WAITLISTED
+        if before is not None and before.status == GOING:
+            size = before.party_size  # already in: keep the place rather than lose it for a bigger party
+        else:
+            status = WAITLISTED
     # Someone already waiting keeps their place in the queue.
     at = before.updated_at if before and before.status == WAITLISTED == status else now
     rsvp = await store.save_rsvp(session, event_id=event.id, contact_id=contact_id, status=status,
