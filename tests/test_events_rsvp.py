@@ -267,3 +267,4 @@ async def test_someone_already_going_keeps_their_place_when_a_bigger_party_does_
                                             ("Grace Hopper", "telegram", 1, "waitlisted")]
     to_ada = [o.text for o in channels["telegram"].sent if o.thread_key == "telegram:ada"]
     assert len(to_ada) == 3 and all(text.startswith("You're in, Ada!") for text in to_ada)
+    assert "Sorry, there isn't room for 3, so we've kept your place for 1." in to_ada[1]

@@ -22,6 +22,7 @@ class RsvpOutcome:
     rsvp: RsvpRecord
     position: int | None = None
     promoted: tuple[RsvpRecord, ...] = ()
+    asked_for: int | None = None
 
 
 async def answer(session: AsyncSession, ctx: EventsContext, event: EventRecord, *, contact_id: int, platform: str,
@@ -44,7 +45,7 @@ async def answer(session: AsyncSession, ctx: EventsContext, event: EventRecord, 
     if before is not None and before.status == GOING and (status != GOING or size < before.party_size):
         promoted = await promote(session, ctx, event, now)
     position = await waitlist_position(session, event.id, contact_id) if status == WAITLISTED else None
-    return RsvpOutcome(event, rsvp, position, promoted)
+    return RsvpOutcome(event, rsvp, position, promoted, party_size)
 
 
 async def _fits(session: AsyncSession, event: EventRecord, contact_id: int, size: int) -> bool:
@@ -87,4 +88,4 @@ async def confirmation(session: AsyncSession, ctx: EventsContext, outcome: RsvpO
     view = await ctx.view(session, outcome.event)
     return ctx.texts.render("rsvp_confirmation", platform, view, status=outcome.rsvp.status,
                             customer_name=first_name(display_name), party_size=outcome.rsvp.party_size,
-                            position=outcome.position)
+                            position=outcome.position, asked_for=outcome.asked_for)
