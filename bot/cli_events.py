@@ -177,8 +177,10 @@ def attendees(ctx: typer.Context, event_id: int = typer.Argument(...),
         if as_csv:
             sys.stdout.write(attendees_csv(answers))
             return
-        for name, platform, size, status in attendee_rows(answers) or [("(nobody yet)", "", "", "")]:
-            typer.echo(f"{name:<28} {platform:<9} {size!s:>3}  {status}")
+        if not answers:
+            typer.echo("nobody has answered yet")
+        for name, platform, size, status in attendee_rows(answers):
+            typer.echo(f"{name:<28} {platform:<9} {size:>3}  {status}")
     run_with_app(ctx, config, work)
 
 

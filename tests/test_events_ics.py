@@ -26,7 +26,7 @@ def parsed(data: bytes) -> dict[str, object]:
     events = calendar.walk("VEVENT")
     assert len(events) == 1
     event = events[0]
-    return {"uid": str(event["UID"]), "sequence": int(event["SEQUENCE"]), "summary": str(event["SUMMARY"]),
+    return {"uid": str(event["UID"]), "sequence": int(str(event["SEQUENCE"])), "summary": str(event["SUMMARY"]),
             "start": event.decoded("DTSTART"), "end": event.decoded("DTEND"), "location": str(event["LOCATION"]),
             "status": str(event["STATUS"])}
 

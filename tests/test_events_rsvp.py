@@ -13,10 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.app import App, build_app
+from bot.approvals import Approvals
 from bot.cli import app as socialdesk
 from bot.clock import FrozenClock
 from bot.events.service import EventService
 from bot.events.spec import EventSpec
+from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.messages import Inbound, Sender
 from bot.settings import Settings
 from storage import outbox
@@ -268,3 +270,19 @@ async def test_someone_already_going_keeps_their_place_when_a_bigger_party_does_
     to_ada = [o.text for o in channels["telegram"].sent if o.thread_key == "telegram:ada"]
     assert len(to_ada) == 3 and all(text.startswith("You're in, Ada!") for text in to_ada)
     assert "Sorry, there isn't room for 3, so we've kept your place for 1." in to_ada[1]
+
+
+async def test_console_conversation_rsvp_and_the_invite_on_the_console(app: App) -> None:
+    out = io.StringIO()
+    app.worker.channels["shell"] = ShellChannel(out, app.profile.business.name)
+    app.worker.owner = ConsoleDesk(out)
+    await service(app).create_event(EventSpec("Winter coffee tasting", london(2026, 12, 5, 18, 30), capacity=20,
+                                              channels=("shell",)))
+    await app.worker.drain()
+    console = Console(app.router, Approvals(app.db, app.clock, None), app.worker, app.clock, out)
+    await console.say("count me in for the tasting, there'll be 2 of us")
+    printed = out.getvalue()
+    assert "Corner Bean Café: Winter coffee tasting\nSaturday 5 December, 6:30pm at 14 Market Street" in printed
+    assert "20 places left." in printed
+    assert ("Corner Bean Café: You're in, Alex! Winter coffee tasting, Saturday 5 December at 6:30pm, "
+            "14 Market Street, Leeds LS1 6DT. We have you down for 2.") in printed
