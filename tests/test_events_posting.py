@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 from bot.cli import app as socialdesk
 from bot.app import App, build_app
 from bot.clock import FrozenClock
+from bot.errors import RateLimited
+from bot.messages import Outbound
 from bot.settings import Settings
 from bot.textlimits import x_length
 from storage import audit, outbox
@@ -197,3 +199,46 @@ async def test_long_titles_still_fit_on_x_and_telegram_markup_is_escaped(profile
     assert x.sent[0].text.endswith("https://cafe.example.org/events/1.ics")
     assert "<b>Coffee &amp; cake &lt;night&gt; with" in telegram.sent[0].text
     await app.close()
+
+
+class FlakyX(RecordingChannel):
+    """X answering 429 Too Many Requests once, then accepting."""
+
+    def __init__(self) -> None:
+        super().__init__("x")
+        self.refused = 0
+
+    async def send(self, outbound: Outbound) -> str:
+        if not self.refused:
+            self.refused += 1
+            raise RateLimited("429 Too Many Requests", retry_after=900)
+        return await super().send(outbound)
+
+
+async def test_a_rate_limited_post_is_retried_after_the_wait_and_sent_once(app: App, clock: FrozenClock) -> None:
+    from bot.events.spec import EventSpec
+
+    x = FlakyX()
+    app.worker.channels["x"] = x
+    assert app.events is not None
+    await app.events.create_event(EventSpec("Open evening", london(2026, 12, 3, 18), channels=("x",)))
+    await app.worker.drain()
+    assert x.refused == 1 and x.sent == []
+    clock.advance(timedelta(minutes=15))
+    await app.worker.drain()
+    await app.worker.drain()
+    assert len(x.sent) == 1
+
+
+@pytest.mark.parametrize("args, error", [
+    (["--start", "2026-12-12 10:00", "--end", "2026-12-12 09:00"], "must end after it starts"),
+    (["--start", "2026-12-12 10:00", "--announce", "2026-12-13 09:00"], "announcement must come before"),
+    (["--start", "2026-12-12 10:00", "--capacity", "0"], "capacity must be at least 1"),
+    (["--start", "2026-12-12 10:00", "--reminders", "soon"], "is not an offset like 7d"),
+])
+def test_cli_rejects_impossible_events(profile_dir: Path, sqlite_url: str, args: list[str], error: str) -> None:
+    env = {"DATABASE_URL": sqlite_url, "SOCIALDESK_CONFIG": str(profile_dir / "business.yaml")}
+    clock = FrozenClock(datetime.fromisoformat("2026-11-25T10:00:00+00:00"))
+    result = CliRunner().invoke(socialdesk, ["events", "add", "--title", "Tasting", *args], env=env,
+                                obj={"clock": clock})
+    assert result.exit_code == 1 and error in result.output

@@ -286,3 +286,28 @@ async def test_console_conversation_rsvp_and_the_invite_on_the_console(app: App)
     assert "20 places left." in printed
     assert ("Corner Bean Café: You're in, Alex! Winter coffee tasting, Saturday 5 December at 6:30pm, "
             "14 Market Street, Leeds LS1 6DT. We have you down for 2.") in printed
+
+
+@pytest.mark.parametrize("value", ["abc:going", "1:dance", "1:2:3", "", "going"])
+async def test_malformed_button_values_change_nothing(app: App, channels: dict[str, RecordingChannel],
+                                                      value: str) -> None:
+    event_id = await tasting(app)
+    handled = await app.router.handle(press(value))
+    await app.worker.drain()
+    assert handled.decision is not None and handled.decision.action.value == "silent"
+    assert await answers(app, event_id) == [] and channels["telegram"].sent == []
+
+
+async def test_a_button_for_an_event_that_does_not_exist_says_so(app: App,
+                                                                 channels: dict[str, RecordingChannel]) -> None:
+    await app.router.handle(press("404:going"))
+    await app.worker.drain()
+    assert channels["telegram"].sent[-1].text == "Sorry, Ada: that event is no longer taking RSVPs."
+
+
+async def test_cancelling_without_any_rsvp_is_answered_without_guessing(
+        app: App, channels: dict[str, RecordingChannel], clock: FrozenClock) -> None:
+    await tasting(app)
+    await app.router.handle(message("I can't make it anymore, please cancel my spot", clock=clock))
+    await app.worker.drain()
+    assert "We don't have you down for any upcoming event" in channels["telegram"].sent[-1].text
