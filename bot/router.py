@@ -77,8 +77,8 @@ class Router:
         now = self._clock.now()
         recorded = await conversations.record_inbound(session, inbound, now)
         # A button press carries the button's value, not words to classify.
-        callback = inbound.kind == "callback"
-        intent = Intent(None, 0.0, "none") if callback else self._classifier.classify(inbound.text)
+        is_button = inbound.kind == "callback"
+        intent = Intent(None, 0.0, "none") if is_button else self._classifier.classify(inbound.text)
         signals = await self._signals(session, inbound, recorded)
         decision = decide(inbound.text, intent, signals, self._rules)
         answered = await self._step(session, inbound, recorded, intent, decision)

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
+from bot.events_web import event_routes
 from storage import conversations
 
 # Each platform that receives over HTTP contributes routes: a function of the running App.
@@ -49,6 +50,4 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
 
 def route_providers() -> list[RouteProvider]:
     """The HTTP routes of every platform that has them. Add a platform's provider here."""
-    from bot.events_web import event_routes
-
     return [event_routes]
