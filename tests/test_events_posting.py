@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -242,3 +242,30 @@ def test_cli_rejects_impossible_events(profile_dir: Path, sqlite_url: str, args:
     result = CliRunner().invoke(socialdesk, ["events", "add", "--title", "Tasting", *args], env=env,
                                 obj={"clock": clock})
     assert result.exit_code == 1 and error in result.output
+
+
+async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.005)
+
+
+async def test_the_running_worker_loop_posts_a_scheduled_post_when_its_time_comes(app: App,
+                                                                                  clock: FrozenClock) -> None:
+    from bot.events.spec import EventSpec
+
+    x = RecordingChannel("x")
+    app.worker.channels["x"] = x
+    assert app.events is not None
+    await app.events.create_event(EventSpec("Open evening", london(2026, 12, 3, 18), channels=("x",),
+                                            announce_at=london(2026, 11, 25, 12)))
+    assert await app.worker.run_once() == 0  # nothing is due yet
+    stop = asyncio.Event()
+    loop = asyncio.create_task(app.worker.run_forever(stop, idle_seconds=0.01))
+    try:
+        clock.set(london(2026, 11, 25, 12))
+        await until(lambda: len(x.sent) == 1)
+    finally:
+        stop.set()
+        await loop
