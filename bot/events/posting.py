@@ -13,7 +13,8 @@ from bot.channel import Channel
 from bot.errors import ChannelError
 from bot.events.model import SCHEDULED, Offset
 from bot.events.notices import EventsContext, remind_attendees
-from bot.events.planning import ATTENDEES, REMINDER, should_send_late, superseded
+from bot.events.render import EventView
+from bot.events.planning import ANNOUNCE, ATTENDEES, REMINDER, should_send_late, superseded
 from bot.events.words import button_values
 from bot.messages import Button, Outbound
 from storage import audit, outbox
@@ -52,6 +53,24 @@ class EventPoster:
         self._ctx, self._channels = ctx, channels
 
     async def deliver(self, item: OutboxItem) -> str | None:
+        post = str(item.payload["post"])
+        kind, _, label = post.partition("-")
+        view = await self._due_post(item, kind, label)
+        if view is None:
+            return None
+        channel = self._channels.get(item.platform)
+        if channel is None:
+            raise ChannelNotRunning(f"the {item.platform} channel is not running")
+        buttons = rsvp_buttons(view.id) if item.platform in BUTTON_PLATFORMS else ()
+        template = "event_invite" if kind == ANNOUNCE else "event_reminder"
+        when = when_label(Offset.parse(label)) if label else ""
+        text = self._ctx.texts.render(template, item.platform, view, has_buttons=bool(buttons), when=when)
+        return await channel.send(Outbound(platform=item.platform, thread_key=str(item.payload["thread_key"]),
+                                           text=text, idempotency_key=item.idempotency_key, buttons=buttons))
+
+    async def _due_post(self, item: OutboxItem, kind: str, label: str) -> EventView | None:
+        """The event to post about, or None when there is nothing to send on a channel (the post was
+        skipped or superseded, or it was the attendee reminders, which become direct messages)."""
         now = self._ctx.clock.now()
         async with self._ctx.db.session() as session:
             event = await store.get_event(session, int(item.payload["event_id"]))
@@ -60,29 +79,18 @@ class EventPoster:
             if not should_send_late(event.starts_at, now):
                 await self._skip(session, item, event, now)
                 return None
-            post = str(item.payload["post"])
-            kind, _, label = post.partition("-")
             if kind == REMINDER and await self._superseded(session, item, event, now):
                 return None
             if kind == ATTENDEES:
-                await remind_attendees(session, self._ctx, event, post=post, when=when_label(Offset.parse(label)),
-                                       now=now)
+                await remind_attendees(session, self._ctx, event, post=str(item.payload["post"]),
+                                       when=when_label(Offset.parse(label)), now=now)
                 return None
-            view = await self._ctx.view(session, event)
-        channel = self._channels.get(item.platform)
-        if channel is None:
-            raise ChannelNotRunning(f"the {item.platform} channel is not running")
-        buttons = rsvp_buttons(event.id) if item.platform in BUTTON_PLATFORMS else ()
-        template = "event_invite" if kind == "announce" else "event_reminder"
-        when = when_label(Offset.parse(label)) if label else ""
-        text = self._ctx.texts.render(template, item.platform, view, has_buttons=bool(buttons), when=when)
-        return await channel.send(Outbound(platform=item.platform, thread_key=str(item.payload["thread_key"]),
-                                           text=text, idempotency_key=item.idempotency_key, buttons=buttons))
+            return await self._ctx.view(session, event)
 
     async def _superseded(self, session: AsyncSession, item: OutboxItem, event: EventRecord, now: datetime) -> bool:
         later = [row.due_at for row in await store.outbox_rows(session, event.id)
-                 if row.kind == "event_post" and row.status in (outbox.PENDING, outbox.SENDING) and row.platform == item.platform
-                 and row.payload.get("thread_key") == item.payload.get("thread_key")
+                 if row.kind == "event_post" and row.status in (outbox.PENDING, outbox.SENDING)
+                 and row.platform == item.platform and row.payload.get("thread_key") == item.payload.get("thread_key")
                  and str(row.payload.get("post", "")).startswith(REMINDER)]
         if not superseded(item.due_at, later, now):
             return False
