@@ -74,7 +74,7 @@ def check(config: Path | None = ConfigOption) -> None:
     from bot.app import owner_templates_dir
     from bot.checks import intents_without_templates, template_problems
     from bot.drafting import Drafter
-    from bot.events.checks import event_template_problems
+    from bot.events.checks import event_problems
     from bot.clock import SystemClock
     from bot.errors import ConfigError
     from bot.profile import load_profile
@@ -83,7 +83,7 @@ def check(config: Path | None = ConfigOption) -> None:
     path = Path(settings.socialdesk_config)
     profile = load_profile(path)
     problems = intents_without_templates(profile) + template_problems(profile, path, SystemClock().now())
-    problems += event_template_problems(Drafter(owner_templates_dir(profile, path)), profile, SystemClock().now())
+    problems += event_problems(Drafter(owner_templates_dir(profile, path)), profile, SystemClock().now())
     if problems:
         raise ConfigError("\n".join(f"{path.name}: {p}" for p in problems))
     typer.echo(f"{path}: ok ({len(profile.active_intents())} intents, every template renders on every platform)")

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.config import BusinessProfile
 from bot.errors import TemplateError
+from bot.events.profile_sync import profile_event_problems
 from bot.events.render import EventTexts, EventView, Renderer
 from bot.messages import PLATFORMS
 
@@ -28,6 +29,11 @@ def sample_event(profile: BusinessProfile, now: datetime) -> EventView:
     return EventView(0, "Sample event", "A sample description.", start, start + timedelta(hours=2),
                      profile.business.address or profile.business.name, 20, 5, None,
                      "https://example.org/events/0.ics", "scheduled")
+
+
+def event_problems(renderer: Renderer, profile: BusinessProfile, now: datetime) -> list[str]:
+    """Everything `socialdesk check` reports about events: the profile's events, then the templates."""
+    return profile_event_problems(profile) + event_template_problems(renderer, profile, now)
 
 
 def event_template_problems(renderer: Renderer, profile: BusinessProfile, now: datetime) -> list[str]:
