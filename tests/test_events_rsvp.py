@@ -21,7 +21,8 @@ from bot.events.spec import EventSpec
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.messages import Inbound, Sender
 from bot.settings import Settings
-from storage import outbox
+from bot.textlimits import x_length
+from storage import audit, outbox
 from tests.conftest import london
 from tests.event_fakes import NoteDesk, RecordingChannel
 
@@ -311,3 +312,35 @@ async def test_cancelling_without_any_rsvp_is_answered_without_guessing(
     await app.router.handle(message("I can't make it anymore, please cancel my spot", clock=clock))
     await app.worker.drain()
     assert "We don't have you down for any upcoming event" in channels["telegram"].sent[-1].text
+
+
+async def test_a_confirmation_on_x_is_shortened_to_fit(app: App, channels: dict[str, RecordingChannel],
+                                                        clock: FrozenClock) -> None:
+    long_title = "Winter coffee tasting with " + "our friends from far away roasteries " * 5
+    event = await service(app).create_event(EventSpec(long_title, london(2026, 12, 5, 18, 30)))
+    await app.router.handle(message("count me in for the winter coffee tasting", "Grace Hopper", "x", "mention", clock))
+    await app.worker.drain()
+    reply = channels["x"].sent[-1].text
+    assert reply.startswith("You're in, Grace!") and reply.endswith("…") and x_length(reply) <= 280
+    assert await answers(app, event.id) == [("Grace Hopper", "x", 1, "going")]
+
+
+async def test_a_broken_owner_template_never_loses_an_rsvp_or_stops_a_cancellation(
+        app: App, channels: dict[str, RecordingChannel], clock: FrozenClock) -> None:
+    own = app.profile_path.parent / "templates"
+    own.mkdir(exist_ok=True)
+    (own / "rsvp_confirmation.j2").write_text("You're in {{ event.no_such_thing }}\n")
+    (own / "event_cancelled.j2").write_text("Cancelled {{ nonsense }}\n")
+    event_id = await tasting(app)
+    handled = await app.router.handle(press(f"{event_id}:going"))
+    await app.worker.drain()
+    assert await answers(app, event_id) == [("Ada Lovelace", "telegram", 1, "going")]
+    assert handled.decision is not None and handled.decision.action.value == "escalate"
+    assert any("no_such_thing" in reason for reason in handled.decision.reasons)
+    assert channels["telegram"].sent == [] and len(app.worker.owner.cards) == 1  # type: ignore[union-attr]
+
+    assert await service(app).cancel_event(event_id) == 0
+    assert (await service(app).get(event_id)).status == "cancelled"
+    async with app.db.session() as session:
+        actions = [entry.action for entry in await audit.entries(session, f"event:{event_id}")]
+    assert "event_notice_failed" in actions and "event_cancelled" in actions

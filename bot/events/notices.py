@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import BusinessProfile
+from bot.errors import TemplateError
 from bot.events.model import GOING, MAYBE, WAITLISTED
 from bot.events.render import EventTexts, EventView, event_view
-from storage import conversations, outbox
+from storage import audit, conversations, outbox
 from storage import events as store
 from storage.engine import Database
 from storage.events import EventRecord, RsvpRecord
@@ -47,8 +48,13 @@ async def tell(session: AsyncSession, ctx: EventsContext, event: EventRecord, rs
     if not rsvp.thread_key:
         return False
     view = await ctx.view(session, event)
-    text = ctx.texts.render(template, rsvp.platform, view, customer_name=first_name(rsvp.display_name),
-                           party_size=rsvp.party_size, **extra)
+    try:
+        text = ctx.texts.message(template, rsvp.platform, view, customer_name=first_name(rsvp.display_name),
+                                 party_size=rsvp.party_size, **extra)
+    except TemplateError as exc:  # an owner's broken template must not stop a cancellation
+        await audit.record(session, at=now, actor="socialdesk", action="event_notice_failed",
+                           subject=f"event:{event.id}", detail={"key": key, "error": str(exc)})
+        return False
     payload: dict[str, Any] = {"thread_key": rsvp.thread_key, "text": text, "reply_to": None,
                                "recipient_id": rsvp.recipient_id}
     conversation = await conversations.find_conversation(session, rsvp.platform, rsvp.thread_key)

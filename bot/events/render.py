@@ -66,3 +66,22 @@ class EventTexts:
             raise TemplateError(f"{template} is longer than {platform}'s {limit_of(platform)} characters "
                                 f"for event {event.id}; shorten the title or the template")
         return draft.text
+
+    def message(self, template: str, platform: str, event: EventView, **extra: Any) -> str:
+        """A message to one person: like `render`, but shortened to fit rather than refused."""
+        draft = self._drafter.render(template, platform, {
+            "event": event, "business": self._profile.business, "owner_name": self._profile.owner.name,
+            "platform": platform, "clock": clock, "day_label": day_label, **extra})
+        if draft.error:
+            raise TemplateError(draft.error)
+        return shorten_to_fit(platform, draft.text)
+
+
+def shorten_to_fit(platform: str, text: str) -> str:
+    """Drop whole words from the end until the text fits the platform, marking the cut with an ellipsis."""
+    if fits(platform, text):
+        return text
+    words = text.split(" ")
+    while len(words) > 1 and not fits(platform, " ".join(words) + "…"):
+        words.pop()
+    return " ".join(words) + "…"

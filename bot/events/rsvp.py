@@ -86,6 +86,6 @@ async def confirmation(session: AsyncSession, ctx: EventsContext, outcome: RsvpO
                        display_name: str) -> str:
     """The message that confirms an answer, in the customer's own platform's format."""
     view = await ctx.view(session, outcome.event)
-    return ctx.texts.render("rsvp_confirmation", platform, view, status=outcome.rsvp.status,
+    return ctx.texts.message("rsvp_confirmation", platform, view, status=outcome.rsvp.status,
                             customer_name=first_name(display_name), party_size=outcome.rsvp.party_size,
                             position=outcome.position, asked_for=outcome.asked_for)

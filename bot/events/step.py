@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import TemplateError
 from bot.events.model import GOING, MAYBE, NOT_GOING, SCHEDULED, WAITLISTED
 from bot.events.notices import EventsContext, first_name
 from bot.events.render import event_view
@@ -29,6 +30,15 @@ class RsvpStep:
 
     async def __call__(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound, intent: Intent,
                        decision: Decision) -> Answer | None:
+        try:
+            return await self._answer(session, inbound, recorded, intent, decision)
+        except TemplateError as exc:
+            # The RSVP stands; the owner sees why its confirmation could not be written.
+            reason = "the RSVP was recorded but its confirmation could not be written"
+            return Decision(Action.ESCALATE, (reason,)), Draft("", None, str(exc))
+
+    async def _answer(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound, intent: Intent,
+                      decision: Decision) -> Answer | None:
         if inbound.kind == "callback":
             return await self._button(session, inbound, recorded)
         if (intent.name != RSVP_INTENT or intent.confidence < self._threshold
@@ -63,7 +73,7 @@ class RsvpStep:
         event = chosen[0]
         if said.asks_about_guests:
             view = await self._ctx.view(session, event)
-            text = self._ctx.texts.render("rsvp_guest", inbound.platform, view,
+            text = self._ctx.texts.message("rsvp_guest", inbound.platform, view,
                                           customer_name=first_name(inbound.sender.display_name))
             return Decision(Action.ESCALATE, (f'asks about bringing guests to "{event.title}"',)), Draft(text, "rsvp_guest")
         return await self._record(session, inbound, recorded, event, said.status, said.party_size, "RSVP in words")
@@ -82,7 +92,7 @@ class RsvpStep:
 
     async def _which_one(self, session: AsyncSession, inbound: Inbound, events: list[EventRecord]) -> Answer:
         views = [event_view(e, self._ctx.profile, 0, None) for e in events]
-        text = self._ctx.texts.render("rsvp_which_event", inbound.platform, views[0], events=views,
+        text = self._ctx.texts.message("rsvp_which_event", inbound.platform, views[0], events=views,
                                       customer_name=first_name(inbound.sender.display_name))
         return Decision(Action.AUTO, (f"RSVP could be for any of {len(events)} events: asked which",)), \
             Draft(text, "rsvp_which_event")
