@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -54,19 +54,6 @@ def run_with_app(ctx: typer.Context, config: Path | None, work: Callable[[App], 
         raise typer.Exit(1) from None
 
 
-def parse_time(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    except ValueError:
-        raise DataError(f'"{text}" is not a time like 2026-12-05 18:30 (read in the business\'s time zone)') from None
-
-
-def parse_list(text: str | None) -> tuple[str, ...] | None:
-    return None if text is None else tuple(part.strip() for part in text.split(",") if part.strip())
-
-
 @events_app.command("add")
 def add(ctx: typer.Context, title: str = typer.Option(..., help="The event's name."),
         start: str = typer.Option(..., help="Start, e.g. '2026-12-05 18:30' (business time zone)."),
@@ -83,14 +70,13 @@ def add(ctx: typer.Context, title: str = typer.Option(..., help="The event's nam
         config: Path | None = Config) -> None:
     """Create an event and schedule its invite and reminders."""
     def spec() -> EventSpec:
-        from bot.events.spec import EventSpec
+        from bot.events.spec import spec_from_fields
 
-        starts_at = parse_time(start)
-        assert starts_at is not None
-        return EventSpec(title=title, starts_at=starts_at, ends_at=parse_time(end), description=description,
-                         place=place, capacity=capacity, image_url=image, channels=tuple(channel or ()),
-                         announce_at=parse_time(announce), reminders=parse_list(reminders) or (),
-                         attendee_reminder=attendee_reminder or None, status="draft" if draft else "scheduled")
+        form = spec_from_fields({"title": title, "start": start, "end": end, "description": description,
+                                 "place": place, "capacity": None if capacity is None else str(capacity),
+                                 "image_url": image, "channels": ",".join(channel or ()), "announce": announce,
+                                 "reminders": reminders})
+        return replace(form, attendee_reminder=attendee_reminder or None, status="draft" if draft else "scheduled")
 
     async def work(app: App) -> None:
         event = await _service(app).create_event(spec(), actor="cli")
@@ -137,10 +123,12 @@ def edit(ctx: typer.Context, event_id: int = typer.Argument(...), title: str | N
          config: Path | None = Config) -> None:
     """Change an event: a new time re-plans the posts not yet made and tells everyone who answered."""
     def changes() -> dict[str, Any]:
-        found: dict[str, Any] = {"title": title, "starts_at": parse_time(start), "ends_at": parse_time(end),
+        from bot.events.spec import read_list, read_time
+
+        found: dict[str, Any] = {"title": title, "starts_at": read_time(start), "ends_at": read_time(end),
                                  "description": description, "place": place, "capacity": capacity,
                                  "image_url": image, "channels": tuple(channel) if channel else None,
-                                 "announce_at": parse_time(announce), "reminders": parse_list(reminders),
+                                 "announce_at": read_time(announce), "reminders": read_list(reminders),
                                  "status": "scheduled" if publish else None}
         return {name: value for name, value in found.items() if value is not None}
 

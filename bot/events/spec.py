@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -62,3 +63,40 @@ def spec_of(event: EventRecord) -> EventSpec:
         reminders=tuple(r.label for r in plan.reminders),
         attendee_reminder=plan.attendee_reminder.label if plan.attendee_reminder else None,
         key=event.key, status=event.status, timezone=event.timezone)
+
+
+def read_time(text: str | None) -> datetime | None:
+    """"2026-12-05 18:30" or ISO 8601; without an offset it is read in the business's zone later."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise DataError(f'"{text}" is not a time like 2026-12-05 18:30 (read in the business\'s time zone)') from None
+
+
+def read_list(text: str | None) -> tuple[str, ...] | None:
+    """"7d, 1d,2h" → ("7d", "1d", "2h"); None when not given."""
+    return None if text is None else tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def read_capacity(text: str | None) -> int | None:
+    if text is None or not text.strip():
+        return None
+    if not text.strip().isdigit():
+        raise DataError(f'capacity "{text}" is not a whole number')
+    return int(text)
+
+
+def spec_from_fields(fields: Mapping[str, str | None]) -> EventSpec:
+    """An event from a form's text fields (the owner's Slack modal, the CLI): title, start, end,
+    description, place, capacity, image_url, channels, announce, reminders (comma-separated lists)."""
+    title, start = (fields.get("title") or "").strip(), read_time(fields.get("start"))
+    if not title or start is None:
+        raise DataError("an event needs a title and a start time")
+    reminders = read_list(fields.get("reminders"))
+    return EventSpec(title=title, starts_at=start, ends_at=read_time(fields.get("end")),
+                     description=(fields.get("description") or "").strip(), place=fields.get("place") or None,
+                     capacity=read_capacity(fields.get("capacity")), image_url=fields.get("image_url") or None,
+                     channels=read_list(fields.get("channels")) or (), announce_at=read_time(fields.get("announce")),
+                     reminders=DEFAULT_REMINDERS if reminders is None else reminders)
