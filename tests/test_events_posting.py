@@ -269,3 +269,29 @@ async def test_the_running_worker_loop_posts_a_scheduled_post_when_its_time_come
     finally:
         stop.set()
         await loop
+
+
+async def test_schedule_survives_a_restart_on_each_database(database_url: str, profile_dir: Path,
+                                                            clock: FrozenClock) -> None:
+    from bot.events.spec import EventSpec
+
+    settings = Settings(_env_file=None, database_url=database_url, socialdesk_config=str(profile_dir / "business.yaml"))
+    telegram = RecordingChannel("telegram")
+    app = await started(settings, clock, telegram)
+    assert app.events is not None
+    event = await app.events.create_event(EventSpec("Open evening", london(2026, 12, 3, 18), channels=("telegram:@cafe",),
+                                                    reminders=("1d",)))
+    await app.worker.drain()
+    await app.close()
+
+    app = await started(settings, clock, telegram)
+    assert app.events is not None
+    assert [e.title for e in await app.events.list_events()] == ["Open evening"]
+    clock.set(london(2026, 12, 2, 18))
+    await app.worker.drain()
+    await app.close()
+    app = await started(settings, clock, telegram)
+    await app.worker.drain()
+    assert [o.idempotency_key for o in telegram.sent] == [f"event:{event.id}:telegram:@cafe:announce:0",
+                                                          f"event:{event.id}:telegram:@cafe:reminder-1d:0"]
+    await app.close()
