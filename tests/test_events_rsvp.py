@@ -344,3 +344,27 @@ async def test_a_broken_owner_template_never_loses_an_rsvp_or_stops_a_cancellati
     async with app.db.session() as session:
         actions = [entry.action for entry in await audit.entries(session, f"event:{event_id}")]
     assert "event_notice_failed" in actions and "event_cancelled" in actions
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("sorry, can't come to the tasting anymore", ("not_going", 1)),
+    ("we'll be there for the coffee tasting, 3 of us!", ("going", 3)),
+])
+async def test_rsvp_words_naming_the_event_are_understood(app: App, channels: dict[str, RecordingChannel],
+                                                          clock: FrozenClock, text: str,
+                                                          expected: tuple[str, int]) -> None:
+    event_id = await tasting(app)
+    await app.router.handle(press(f"{event_id}:going"))
+    await app.router.handle(message(text, clock=clock))
+    await app.worker.drain()
+    _, _, size, status = (await answers(app, event_id))[0]
+    assert (status, size) == expected
+
+
+async def test_a_plain_guest_question_goes_to_the_owner(app: App, channels: dict[str, RecordingChannel],
+                                                        clock: FrozenClock) -> None:
+    await tasting(app)
+    handled = await app.router.handle(message("can I bring a friend?", clock=clock))
+    await app.worker.drain()
+    assert handled.decision is not None and handled.decision.action.value == "escalate"
+    assert channels["telegram"].sent == []

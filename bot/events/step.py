@@ -14,7 +14,7 @@ from bot.events.model import GOING, MAYBE, NOT_GOING, SCHEDULED, WAITLISTED
 from bot.events.notices import EventsContext, first_name
 from bot.events.render import event_view
 from bot.events.rsvp import answer, confirmation
-from bot.events.words import mentioned_events, read_button, read_words
+from bot.events.words import is_clearly_rsvp, mentioned_events, read_button, read_words
 from bot.messages import Action, Decision, Draft, Inbound, Intent
 from storage import events as store
 from storage.events import EventRecord
@@ -41,10 +41,15 @@ class RsvpStep:
                       decision: Decision) -> Answer | None:
         if inbound.kind == "callback":
             return await self._button(session, inbound, recorded)
-        if (intent.name != RSVP_INTENT or intent.confidence < self._threshold
-                or decision.action in (Action.ESCALATE, Action.SILENT)):
+        if decision.action in (Action.ESCALATE, Action.SILENT):
             return None
-        return await self._words(session, inbound, recorded)
+        if intent.name == RSVP_INTENT and intent.confidence >= self._threshold:
+            return await self._words(session, inbound, recorded, named_only=False)
+        if is_clearly_rsvp(inbound.text):
+            # "Sorry, can't come to the tasting any more": RSVP words naming an event are an RSVP even
+            # when the classifier is unsure.
+            return await self._words(session, inbound, recorded, named_only=True)
+        return None
 
     async def _button(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound) -> Answer | None:
         pressed = read_button(inbound.text)
@@ -57,10 +62,13 @@ class RsvpStep:
             return Decision(Action.AUTO, ("RSVP button for an event that is closed",)), Draft(text, None)
         return await self._record(session, inbound, recorded, event, pressed[1], None, "RSVP by button")
 
-    async def _words(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound) -> Answer | None:
+    async def _words(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound,
+                     named_only: bool) -> Answer | None:
         said = read_words(inbound.text)
         candidates = await self._candidates(session, recorded.contact.id, said.status)
         named = mentioned_events(inbound.text, candidates)
+        if named_only and not named:
+            return None
         chosen = named if named else candidates
         if not chosen and said.status == NOT_GOING and await self._candidates(session, recorded.contact.id, GOING):
             text = (f"We don't have you down for any upcoming event, {first_name(inbound.sender.display_name)}, "

@@ -26,6 +26,9 @@ CANCEL_PHRASES = ("can't make it", "cannot make it", "cant make it", "can't come
 MAYBE_PHRASES = ("maybe", "might come", "not sure", "possibly", "might make it", "tentative")
 GUEST_PHRASES = ("bring a friend", "bring friends", "bring someone", "bring a guest", "bring my", "plus one",
                  "plus-one", "+1", "bring a plus", "bring along", "bring the kids", "bring a partner")
+# Phrases that make a message an RSVP whatever else it says, once it also names an upcoming event.
+CLEAR_RSVP_PHRASES = ("count me in", "put me down", "put us down", "sign me up", "sign us up", "save me a",
+                      "save us a", "i'll be there", "we'll be there", "see you there", "count us in")
 BUTTONS = ((GOING, "Going", "going"), (MAYBE, "Maybe", "maybe"), (NOT_GOING, "Can't go", "cant"))
 _STOP = {"the", "and", "for", "with", "our", "your", "evening", "night", "event", "session", "2026", "2027"}
 
@@ -47,6 +50,11 @@ def read_words(text: str) -> SaidRsvp:
     guests = party is None and any(p in lowered for p in GUEST_PHRASES)
     status = MAYBE if any(p in lowered for p in MAYBE_PHRASES) else GOING
     return SaidRsvp(status, party, guests)
+
+
+def is_clearly_rsvp(text: str) -> bool:
+    lowered = " ".join(text.lower().replace("’", "'").split())
+    return any(p in lowered for p in CLEAR_RSVP_PHRASES + CANCEL_PHRASES + GUEST_PHRASES)
 
 
 def party_size(lowered: str) -> int | None:
