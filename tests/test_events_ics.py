@@ -18,7 +18,7 @@ from bot.events.spec import EventSpec
 from bot.settings import Settings
 from bot.web import create_web_app, route_providers
 from tests.conftest import london
-from tests.event_fakes import RecordingChannel
+from tests.event_support import RecordingChannel
 
 
 def parsed(data: bytes) -> dict[str, object]:

@@ -3,53 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import app as socialdesk
-from bot.app import App, build_app
+from bot.app import App
 from bot.clock import FrozenClock
 from bot.errors import RateLimited
+from bot.events.spec import EventSpec
 from bot.messages import Outbound
 from bot.settings import Settings
 from bot.textlimits import x_length
 from storage import audit, outbox
 from tests.conftest import london
-from tests.event_fakes import NoteDesk, RecordingChannel
-
-
-def settings_for(profile_dir: Path, sqlite_url: str, base_url: str | None = None) -> Settings:
-    return Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
-                    public_base_url=base_url)
-
-
-async def started(settings: Settings, clock: FrozenClock, *channels: RecordingChannel) -> App:
-    app = await build_app(settings, clock=clock)
-    app.worker.channels.update({c.platform: c for c in channels})
-    app.worker.owner = NoteDesk()
-    return app
-
-
-async def run_cli(args: list[str], profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> str:
-    """`socialdesk <args>` with the test's clock (in a thread: the command runs its own event loop)."""
-    env = {"DATABASE_URL": sqlite_url, "SOCIALDESK_CONFIG": str(profile_dir / "business.yaml")}
-    result = await asyncio.to_thread(CliRunner().invoke, socialdesk, args, env=env, obj={"clock": clock})
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-@pytest.fixture
-async def settings(profile_dir: Path, sqlite_url: str) -> AsyncIterator[Settings]:
-    yield settings_for(profile_dir, sqlite_url)
+from tests.event_support import RecordingChannel, run_cli, settings_for, started, until
 
 
 ADD = ["events", "add", "--title", "Latte art workshop", "--start", "2026-12-12 10:00", "--end", "2026-12-12 12:00",
        "--capacity", "12", "--channel", "telegram:@cornerbeancafe", "--channel", "x", "--announce", "2026-11-26 09:00"]
 
+@pytest.fixture
+async def settings(profile_dir: Path, sqlite_url: str) -> AsyncIterator[Settings]:
+    yield settings_for(profile_dir, sqlite_url)
 
 async def test_cli_event_is_posted_to_telegram_and_x_at_the_planned_times_and_never_twice(
         settings: Settings, profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
@@ -91,7 +68,6 @@ async def test_cli_event_is_posted_to_telegram_and_x_at_the_planned_times_and_ne
     assert len(telegram.sent) == 4 and len(x.sent) == 4
     await app.close()
 
-
 async def test_restart_mid_schedule_does_not_repeat_posts(settings: Settings, profile_dir: Path, sqlite_url: str,
                                                           clock: FrozenClock) -> None:
     first = await started(settings, clock, RecordingChannel("x"))
@@ -108,7 +84,6 @@ async def test_restart_mid_schedule_does_not_repeat_posts(settings: Settings, pr
         sent = await outbox.items(session, kind="event_post", platform="x", status="sent")
     assert sorted(item.payload["post"] for item in sent) == ["announce", "reminder-7d"]
     await second.close()
-
 
 async def test_posts_overdue_after_downtime_go_out_before_the_event_and_are_skipped_after_it(
         settings: Settings, profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
@@ -130,7 +105,6 @@ async def test_posts_overdue_after_downtime_go_out_before_the_event_and_are_skip
     assert "event_post_skipped" in entries and "event_post_superseded" in entries
     await app.close()
 
-
 async def test_a_post_for_a_channel_that_is_not_running_waits_for_it(app: App, clock: FrozenClock) -> None:
     from bot.events.spec import EventSpec
 
@@ -145,43 +119,6 @@ async def test_a_post_for_a_channel_that_is_not_running_waits_for_it(app: App, c
     clock.advance(timedelta(minutes=1))
     await app.worker.drain()
     assert len(telegram.sent) == 1
-
-
-async def test_events_in_the_business_profile_are_created_once_and_updated_by_key(
-        settings: Settings, profile_dir: Path, clock: FrozenClock) -> None:
-    from bot.events.profile_sync import sync_profile_events
-
-    app = await started(settings, clock)
-    assert app.events is not None
-    first = await sync_profile_events(app.events, app.profile)
-    again = await sync_profile_events(app.events, app.profile)
-    assert first == ["event 1 created from business.yaml: Winter coffee tasting"] and again == []
-    await app.close()
-
-    path = profile_dir / "business.yaml"
-    path.write_text(path.read_text().replace("capacity: 20", "capacity: 30"))
-    app = await started(settings, clock)
-    assert app.events is not None
-    assert await sync_profile_events(app.events, app.profile) == [
-        "event 1 updated from business.yaml: capacity"]
-    event = await app.events.get(1)
-    assert event.capacity == 30 and event.sequence == 1 and event.key == "winter-tasting-2026"
-    await app.close()
-
-
-def test_cli_reports_bad_input_in_one_line(profile_dir: Path, sqlite_url: str) -> None:
-    env = {"DATABASE_URL": sqlite_url, "SOCIALDESK_CONFIG": str(profile_dir / "business.yaml")}
-    clock = FrozenClock(datetime.fromisoformat("2026-11-25T10:00:00+00:00"))
-    runner = CliRunner()
-    bad = runner.invoke(socialdesk, ["events", "add", "--title", "X", "--start", "next friday"], env=env,
-                        obj={"clock": clock})
-    assert bad.exit_code == 1 and "is not a time like 2026-12-05 18:30" in bad.output
-    missing = runner.invoke(socialdesk, ["events", "show", "42"], env=env, obj={"clock": clock})
-    assert missing.exit_code == 1 and "there is no event 42" in missing.output
-    wrong_channel = runner.invoke(socialdesk, ["events", "add", "--title", "X", "--start", "2026-12-01 10:00",
-                                            "--channel", "myspace"], env=env, obj={"clock": clock})
-    assert wrong_channel.exit_code == 1 and "must be one of" in wrong_channel.output
-
 
 async def test_long_titles_still_fit_on_x_and_telegram_markup_is_escaped(profile_dir: Path, sqlite_url: str,
                                                                           clock: FrozenClock) -> None:
@@ -200,7 +137,6 @@ async def test_long_titles_still_fit_on_x_and_telegram_markup_is_escaped(profile
     assert "<b>Coffee &amp; cake &lt;night&gt; with" in telegram.sent[0].text
     await app.close()
 
-
 class FlakyX(RecordingChannel):
     """X answering 429 Too Many Requests once, then accepting."""
 
@@ -213,7 +149,6 @@ class FlakyX(RecordingChannel):
             self.refused += 1
             raise RateLimited("429 Too Many Requests", retry_after=900)
         return await super().send(outbound)
-
 
 async def test_a_rate_limited_post_is_retried_after_the_wait_and_sent_once(app: App, clock: FrozenClock) -> None:
     from bot.events.spec import EventSpec
@@ -228,28 +163,6 @@ async def test_a_rate_limited_post_is_retried_after_the_wait_and_sent_once(app: 
     await app.worker.drain()
     await app.worker.drain()
     assert len(x.sent) == 1
-
-
-@pytest.mark.parametrize("args, error", [
-    (["--start", "2026-12-12 10:00", "--end", "2026-12-12 09:00"], "must end after it starts"),
-    (["--start", "2026-12-12 10:00", "--announce", "2026-12-13 09:00"], "announcement must come before"),
-    (["--start", "2026-12-12 10:00", "--capacity", "0"], "capacity must be at least 1"),
-    (["--start", "2026-12-12 10:00", "--reminders", "soon"], "is not an offset like 7d"),
-])
-def test_cli_rejects_impossible_events(profile_dir: Path, sqlite_url: str, args: list[str], error: str) -> None:
-    env = {"DATABASE_URL": sqlite_url, "SOCIALDESK_CONFIG": str(profile_dir / "business.yaml")}
-    clock = FrozenClock(datetime.fromisoformat("2026-11-25T10:00:00+00:00"))
-    result = CliRunner().invoke(socialdesk, ["events", "add", "--title", "Tasting", *args], env=env,
-                                obj={"clock": clock})
-    assert result.exit_code == 1 and error in result.output
-
-
-async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.005)
-
 
 async def test_the_running_worker_loop_posts_a_scheduled_post_when_its_time_comes(app: App,
                                                                                   clock: FrozenClock) -> None:
@@ -269,7 +182,6 @@ async def test_the_running_worker_loop_posts_a_scheduled_post_when_its_time_come
     finally:
         stop.set()
         await loop
-
 
 async def test_schedule_survives_a_restart_on_each_database(database_url: str, profile_dir: Path,
                                                             clock: FrozenClock) -> None:
