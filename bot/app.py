@@ -10,6 +10,8 @@ from bot.approvals import Approvals
 from bot.clock import Clock, SystemClock
 from bot.config import BusinessProfile
 from bot.drafting import Drafter
+from bot.events.service import EventService
+from bot.events_runtime import install_events
 from bot.outbox import OutboxWorker
 from bot.profile import load_profile
 from bot.reply_context import clock as clock_filter
@@ -34,6 +36,7 @@ class App:
     router: Router
     approvals: Approvals
     worker: OutboxWorker
+    events: EventService | None = None
 
     async def retrain(self) -> Classifier:
         """Train again with the owner's latest confirmed examples and put the result to work."""
@@ -77,4 +80,6 @@ async def build_app(settings: Settings, *, profile_path: Path | None = None, clo
     approvers = list(profile.owner.approvers) if approvers_from_profile else None
     approvals = Approvals(db, clock, approvers)
     worker = OutboxWorker(db, clock)
-    return App(settings, profile, path, db, clock, drafter, router, approvals, worker)
+    events = install_events(settings=settings, profile=profile, db=db, clock=clock, drafter=drafter, router=router,
+                            worker=worker)
+    return App(settings, profile, path, db, clock, drafter, router, approvals, worker, events)

@@ -73,7 +73,10 @@ def init(directory: Path = typer.Argument(Path("."), help="Where to write the fi
 @friendly_errors
 def check(config: Path | None = ConfigOption) -> None:
     """Validate the business profile and render every template for every intent and platform."""
+    from bot.app import owner_templates_dir
     from bot.checks import intents_without_templates, template_problems
+    from bot.drafting import Drafter
+    from bot.events.checks import event_problems
     from bot.clock import SystemClock
     from bot.errors import ConfigError
     from bot.profile import load_profile
@@ -82,6 +85,7 @@ def check(config: Path | None = ConfigOption) -> None:
     path = Path(settings.socialdesk_config)
     profile = load_profile(path)
     problems = intents_without_templates(profile) + template_problems(profile, path, SystemClock().now())
+    problems += event_problems(Drafter(owner_templates_dir(profile, path)), profile, SystemClock().now())
     if problems:
         raise ConfigError("\n".join(f"{path.name}: {p}" for p in problems))
     typer.echo(f"{path}: ok ({len(profile.active_intents())} intents, every template renders on every platform)")
@@ -183,6 +187,11 @@ def _run(config: Path | None, console: bool) -> None:
             await bot.close()
 
     asyncio.run(main())
+
+
+from bot.cli_events import events_app  # noqa: E402  (a sub-app; imported after the helpers above)
+
+app.add_typer(events_app, name="events")
 
 
 def main() -> None:

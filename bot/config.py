@@ -140,6 +140,7 @@ class EventConfig(_Strict):
     channels: list[str] = Field(default_factory=list)
     announce_at: datetime | None = None
     reminders: list[str] = Field(default_factory=lambda: ["7d", "1d", "2h"])
+    attendee_reminder: str | None = "1d"
 
 
 class BusinessProfile(_Strict):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,12 +39,24 @@ class Handled:
     conversation_id: int | None = None
 
 
+class Step(Protocol):
+    """A feature's chance to answer a message itself, in the router's transaction (the events feature
+    answers RSVPs and RSVP buttons). None lets the router carry on as usual."""
+
+    async def __call__(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound, intent: Intent,
+                       decision: Decision) -> tuple[Decision, Draft] | None: ...
+
+
 class Router:
     def __init__(self, db: Database, profile: BusinessProfile, classifier: Classifier, drafter: Drafter,
-                 clock: Clock) -> None:
+                 clock: Clock, steps: Sequence[Step] = ()) -> None:
         self._db, self._profile, self._classifier = db, profile, classifier
         self._drafter, self._clock = drafter, clock
         self._rules = Rules.from_profile(profile)
+        self._steps = list(steps)
+
+    def add_step(self, step: Step) -> None:
+        self._steps.append(step)
 
     def use_classifier(self, classifier: Classifier) -> None:
         """Swap in a retrained classifier (after the owner teaches it or the profile changes)."""
@@ -50,7 +64,9 @@ class Router:
 
     async def handle(self, inbound: Inbound) -> Handled:
         # Understanding is pure and needs no database: do it before the transaction opens.
-        intent = self._classifier.classify(inbound.text)
+        # A button press carries the button's value, not words to classify.
+        is_button = inbound.kind == "callback"
+        intent = Intent(None, 0.0, "none") if is_button else self._classifier.classify(inbound.text)
         try:
             async with self._db.session() as session:
                 return await self._handle_new(session, inbound, intent)
@@ -65,7 +81,11 @@ class Router:
         recorded = await conversations.record_inbound(session, inbound, now)
         signals = await self._signals(session, inbound, recorded)
         decision = decide(inbound.text, intent, signals, self._rules)
-        draft = await self._draft(session, inbound, intent, decision)
+        answered = await self._step(session, inbound, recorded, intent, decision)
+        if answered is not None:
+            decision, draft = answered
+        else:
+            draft = await self._draft(session, inbound, intent, decision)
         decision = _account_for_draft(decision, draft, inbound.platform)
         record = await drafts.add_draft(
             session, message_id=recorded.message_id, conversation_id=recorded.conversation.id, intent=intent,
@@ -74,6 +94,16 @@ class Router:
         log.info("handled inbound", extra={"platform": inbound.platform, "intent": intent.name,
                                            "confidence": round(intent.confidence, 3), "action": decision.action.value})
         return Handled(False, intent, decision, record.id, recorded.conversation.id)
+
+    async def _step(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound, intent: Intent,
+                    decision: Decision) -> tuple[Decision, Draft] | None:
+        for step in self._steps:
+            answered = await step(session, inbound, recorded, intent, decision)
+            if answered is not None:
+                return answered
+        if inbound.kind == "callback":
+            return Decision(Action.SILENT, ("a button press no feature handles",)), Draft("", None)
+        return None
 
     async def _signals(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound) -> Signals:
         window = timedelta(minutes=self._profile.policy.repeat_window_minutes)

@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.app import App
 from bot.approvals import Approvals
+from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.handlers.slack_app import SocketMode
 from bot.registry import ChannelStatus, customer_channels, slack_desk
@@ -51,6 +52,8 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     socket = _owner_slack(app, out) if worker.owner is None else None
     if worker.owner is None:
         worker.owner = ConsoleDesk(out)
+    if app.events is not None:
+        await sync_profile_events(app.events, app.profile)
     for status in statuses:
         if status.channel is not None:
             await status.channel.start(app.router.handle)

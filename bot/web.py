@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
+from bot.events_web import event_routes
 from storage import conversations
 
 # Each platform that receives over HTTP contributes routes: a function of the running App.
@@ -51,7 +52,7 @@ def route_providers() -> list[RouteProvider]:
     """The HTTP routes of every platform that has them. Add a platform's provider here."""
     from bot.handlers.telegram_webhook import telegram_routes
 
-    return [slack_routes, telegram_routes]
+    return [slack_routes, telegram_routes, event_routes]
 
 
 def slack_routes(app: App) -> Sequence[BaseRoute]:

@@ -28,6 +28,8 @@ def settings_for(profile_dir: Path, sqlite_url: str, telegram_url: str, x_url: s
 
 
 async def test_run_answers_customers_on_telegram_and_x(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
+    profile = profile_dir / "business.yaml"  # customers only here: no event posts in the way
+    profile.write_text(profile.read_text(encoding="utf-8").split("\nevents:")[0], encoding="utf-8")
     telegram, x = FakeBotApi(), FakeXApi(clock)
     async with serve(telegram.app()) as telegram_url, serve(x.app()) as x_url:
         app = await build_app(settings_for(profile_dir, sqlite_url, telegram_url, x_url), clock=clock)

@@ -67,6 +67,11 @@ class ConsoleDesk:
         print("\n".join(lines), file=self._out, flush=True)
         return f"console:{draft.id}"
 
+    async def post_note(self, text: str) -> str:
+        """A note for the owner that needs no decision (e.g. an event post that was skipped)."""
+        print(f"  [owner] note: {text}", file=self._out, flush=True)
+        return f"console-note:{time.time_ns()}"
+
 
 class Console:
     """A conversation in the terminal: customer lines go to the router, /commands are owner actions."""

@@ -130,14 +130,16 @@ def _link(chat: Mapping[str, Any], message_id: int) -> str | None:
 class SendRequest:
     """One sendMessage call: the keyword arguments for telegram.Bot.send_message."""
 
-    chat_id: int
+    chat_id: int | str
     text: str
     reply_to_message_id: int | None
     buttons: tuple[tuple[str, str], ...] = ()
 
 
-def chat_id_of(thread: str) -> int:
-    return int(thread.split(":", 1)[0])
+def chat_id_of(thread: str) -> int | str:
+    """A numeric chat id, or "@channelusername" for a public channel the bot posts in."""
+    chat = thread.split(":", 1)[0]
+    return chat if chat.startswith("@") else int(chat)
 
 
 def send_requests(outbound: Outbound, limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[SendRequest]:
@@ -151,7 +153,7 @@ def send_requests(outbound: Outbound, limit: int = TELEGRAM_MESSAGE_LIMIT) -> li
             for i, piece in enumerate(pieces)]
 
 
-def _message_id(reply_to: str | None, chat_id: int) -> int | None:
+def _message_id(reply_to: str | None, chat_id: int | str) -> int | None:
     """Our external ids are "<chat_id>:<message_id>"; only a message in the same chat can be replied to."""
     if not reply_to or ":" not in reply_to:
         return None

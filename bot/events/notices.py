@@ -1,0 +1,87 @@
+"""Direct messages about an event to the people who answered: confirmations, promotions, reminders,
+changes and cancellations. Each is an outbox "reply" row written in the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import BusinessProfile
+from bot.errors import TemplateError
+from bot.events.model import GOING, MAYBE, WAITLISTED
+from bot.events.render import EventTexts, EventView, event_view
+from storage import audit, conversations, outbox
+from storage import events as store
+from storage.engine import Database
+from storage.events import EventRecord, RsvpRecord
+
+# Platforms where the bot can write to one person privately (X replies would be public).
+DIRECT_MESSAGE_PLATFORMS = ("telegram", "slack", "webchat", "shell")
+ANSWERED = (GOING, MAYBE, WAITLISTED)
+
+
+@dataclass(frozen=True, slots=True)
+class EventsContext:
+    """What every part of the events feature needs: storage, time, the business and its templates."""
+
+    db: Database
+    clock: Clock
+    profile: BusinessProfile
+    texts: EventTexts
+    base_url: str | None = None
+
+    async def view(self, session: AsyncSession, event: EventRecord) -> EventView:
+        return event_view(event, self.profile, await store.seats_taken(session, event.id), self.base_url)
+
+
+def first_name(display_name: str) -> str:
+    return display_name.split()[0] if display_name.strip() else "there"
+
+
+async def tell(session: AsyncSession, ctx: EventsContext, event: EventRecord, rsvp: RsvpRecord, *,
+               template: str, key: str, now: datetime, **extra: Any) -> bool:
+    """Queue one message to the person behind an RSVP, on the platform they answered from."""
+    if not rsvp.thread_key:
+        return False
+    view = await ctx.view(session, event)
+    try:
+        text = ctx.texts.message(template, rsvp.platform, view, customer_name=first_name(rsvp.display_name),
+                                 party_size=rsvp.party_size, **extra)
+    except TemplateError as exc:  # an owner's broken template must not stop a cancellation
+        await audit.record(session, at=now, actor="socialdesk", action="event_notice_failed",
+                           subject=f"event:{event.id}", detail={"key": key, "error": str(exc)})
+        return False
+    payload: dict[str, Any] = {"thread_key": rsvp.thread_key, "text": text, "reply_to": None,
+                               "recipient_id": rsvp.recipient_id}
+    conversation = await conversations.find_conversation(session, rsvp.platform, rsvp.thread_key)
+    if conversation is not None:
+        payload["conversation_id"] = conversation.id
+    return await outbox.enqueue(session, key=key, kind="reply", platform=rsvp.platform, payload=payload,
+                                due_at=now, now=now, event_id=event.id)
+
+
+async def tell_everyone(session: AsyncSession, ctx: EventsContext, event: EventRecord, *, template: str,
+                        tag: str, now: datetime, **extra: Any) -> int:
+    """Tell everyone who answered going, maybe or waitlisted; returns how many were told."""
+    told = 0
+    for rsvp in await store.rsvps(session, event.id, statuses=ANSWERED):
+        key = f"event:{event.id}:{tag}:{rsvp.contact_id}:{event.sequence}"
+        told += await tell(session, ctx, event, rsvp, template=template, key=key, now=now, **extra)
+    return told
+
+
+async def remind_attendees(session: AsyncSession, ctx: EventsContext, event: EventRecord, *, post: str,
+                           when: str, now: datetime) -> int:
+    """A direct message to each person going, on platforms that allow one."""
+    told = 0
+    for rsvp in await store.rsvps(session, event.id, statuses=(GOING,)):
+        if rsvp.platform not in DIRECT_MESSAGE_PLATFORMS:
+            continue
+        key = f"event:{event.id}:dm:{post}:{rsvp.contact_id}:{event.sequence}"
+        told += await tell(session, ctx, event, rsvp, template="event_attendee_reminder", key=key, now=now,
+                           when=when)
+    return told

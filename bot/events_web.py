@@ -1,0 +1,31 @@
+"""`GET /events/{id}.ics` on the web process: the calendar file the posts link to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.app import App
+from bot.errors import DataError
+from bot.events.ics import event_ics
+
+ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
+
+
+def event_routes(app: App) -> Sequence[BaseRoute]:
+    async def calendar_file(request: Request) -> Response:
+        event_id = int(request.path_params["event_id"])
+        if app.events is None:
+            return PlainTextResponse("events are not available", status_code=404)
+        try:
+            event = await app.events.get(event_id)
+        except DataError:
+            return PlainTextResponse("no such event", status_code=404)
+        body = event_ics(event, app.profile, base_url=app.settings.public_base_url, now=app.clock.now())
+        headers = {"Content-Disposition": f'inline; filename="event-{event_id}.ics"', "Cache-Control": "no-cache"}
+        return Response(body, media_type=ICS_MEDIA_TYPE, headers=headers)
+
+    return [Route("/events/{event_id:int}.ics", calendar_file, methods=["GET"])]

@@ -1,0 +1,112 @@
+"""Event test support: a recording platform (a real Channel implementation that keeps what it was
+asked to send, standing in for Telegram, X or Slack: the platform, not our code), an owner's desk that
+keeps notes, and small factories for customer messages, button presses and events."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.app import App, build_app
+from bot.cli import app as socialdesk
+from bot.clock import FrozenClock
+from bot.events.service import EventService
+from bot.events.spec import EventSpec
+from bot.messages import Inbound, Outbound, Sender
+from bot.settings import Settings
+from tests.conftest import london
+
+
+class RecordingChannel:
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self.sent: list[Outbound] = []
+
+    async def start(self, deliver: object) -> None:
+        return None
+
+    async def send(self, outbound: Outbound) -> str:
+        self.sent.append(outbound)
+        return f"{self.platform}-{len(self.sent)}"
+
+    async def stop(self) -> None:
+        return None
+
+    def texts(self) -> list[str]:
+        return [o.text for o in self.sent]
+
+
+class NoteDesk:
+    """An owner's desk that keeps notes (and would show cards)."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+        self.cards: list[object] = []
+
+    async def post_draft(self, view: object) -> str:
+        self.cards.append(view)
+        return f"card-{len(self.cards)}"
+
+    async def post_note(self, text: str) -> str:
+        self.notes.append(text)
+        return f"note-{len(self.notes)}"
+
+
+_ids = itertools.count(1)
+
+def message(text: str, who: str = "Ada Lovelace", platform: str = "telegram", kind: str = "dm",
+            clock: FrozenClock | None = None) -> Inbound:
+    user = who.split()[0].lower()
+    return Inbound(platform=platform, kind=kind, external_id=f"m-{next(_ids)}", thread_key=f"{platform}:{user}",
+                   sender=Sender(f"{user}-id", who), text=text,
+                   received_at=clock.now() if clock else london(2026, 11, 25, 10))
+
+def press(value: str, who: str = "Ada Lovelace", platform: str = "telegram") -> Inbound:
+    return message(value, who, platform, kind="callback")
+
+@pytest.fixture
+def channels(app: App) -> dict[str, RecordingChannel]:
+    found = {name: RecordingChannel(name) for name in ("telegram", "x", "slack")}
+    app.worker.channels.update(found)
+    app.worker.owner = NoteDesk()
+    return found
+
+def service(app: App) -> EventService:
+    assert app.events is not None
+    return app.events
+
+async def tasting(app: App, capacity: int | None = None, **extra: object) -> int:
+    spec = EventSpec("Winter coffee tasting", london(2026, 12, 5, 18, 30), london(2026, 12, 5, 20), capacity=capacity,
+                     description="Three single-origin coffees.", **extra)  # type: ignore[arg-type]
+    return (await service(app).create_event(spec)).id
+
+async def answers(app: App, event_id: int) -> list[tuple[str, str, int, str]]:
+    return [(r.display_name, r.platform, r.party_size, r.status) for r in await service(app).attendees(event_id)]
+
+def settings_for(profile_dir: Path, sqlite_url: str, base_url: str | None = None) -> Settings:
+    return Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
+                    public_base_url=base_url)
+
+async def started(settings: Settings, clock: FrozenClock, *channels: RecordingChannel) -> App:
+    app = await build_app(settings, clock=clock)
+    app.worker.channels.update({c.platform: c for c in channels})
+    app.worker.owner = NoteDesk()
+    return app
+
+async def run_cli(args: list[str], profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> str:
+    """`socialdesk <args>` with the test's clock (in a thread: the command runs its own event loop)."""
+    env = {"DATABASE_URL": sqlite_url, "SOCIALDESK_CONFIG": str(profile_dir / "business.yaml")}
+    result = await asyncio.to_thread(CliRunner().invoke, socialdesk, args, env=env, obj={"clock": clock})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.005)
