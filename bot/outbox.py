@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from bot.channel import Channel, OwnerDesk
 from bot.clock import Clock
-from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, Unreachable
+from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, TooLong, Unreachable
 from bot.messages import Outbound
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
@@ -86,6 +86,8 @@ class OutboxWorker:
             await self._later(item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
         except OverBudget as exc:
             await self._over_budget(item, exc)
+        except TooLong as exc:
+            await self._too_long(item, exc)
         except RateLimited as exc:
             log.warning("rate limited", extra={"platform": item.platform, "retry_after": exc.retry_after})
             await self._later(item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
@@ -127,19 +129,30 @@ class OutboxWorker:
     async def _over_budget(self, item: OutboxItem, exc: OverBudget) -> None:
         """An automatic reply over the platform budget becomes a draft for the owner, who sees why;
         anything the owner already approved waits for the budget instead."""
-        now, reason = self._clock.now(), str(exc)
+        if not await self._hold_for_owner(item, str(exc), "held_over_budget"):
+            await self._later(item, exc.retry_after, f"over budget: {exc}", count_attempt=False)
+
+    async def _too_long(self, item: OutboxItem, exc: TooLong) -> None:
+        """No retry makes a reply shorter: an automatic one goes to the owner, anything else fails now."""
+        if not await self._hold_for_owner(item, str(exc), "held_too_long"):
+            await self._final(item, outbox.FAILED, str(exc))
+
+    async def _hold_for_owner(self, item: OutboxItem, reason: str, action: str) -> bool:
+        """Turn an automatic reply into a pending draft with `reason` and queue its card for the owner.
+        False when the row is not an automatic reply (nothing was changed)."""
+        now = self._clock.now()
         async with self._db.session() as session:
             held = (await drafts.hold_for_owner(session, item.draft_id, reason)
                     if item.kind == "reply" and item.draft_id is not None else None)
-            if held is not None:
-                await outbox.retire(session, item.id, f"held for the owner: {reason}")
-                await outbox.enqueue(session, key=f"card:{held.id}", kind="owner_card", platform="owner",
-                                     payload={"draft_id": held.id}, due_at=now, now=now, draft_id=held.id)
-                await conversations.set_state(session, held.conversation_id, "awaiting_owner", now)
-                await audit.record(session, at=now, actor="socialdesk", action="held_over_budget",
-                                   subject=f"draft:{held.id}", detail={"platform": item.platform, "reason": reason})
-        if held is None:
-            await self._later(item, exc.retry_after, f"over budget: {reason}", count_attempt=False)
+            if held is None:
+                return False
+            await outbox.retire(session, item.id, f"held for the owner: {reason}")
+            await outbox.enqueue(session, key=f"card:{held.id}", kind="owner_card", platform="owner",
+                                 payload={"draft_id": held.id}, due_at=now, now=now, draft_id=held.id)
+            await conversations.set_state(session, held.conversation_id, "awaiting_owner", now)
+            await audit.record(session, at=now, actor="socialdesk", action=action,
+                               subject=f"draft:{held.id}", detail={"platform": item.platform, "reason": reason})
+        return True
 
     async def _sent(self, item: OutboxItem, external_id: str | None) -> None:
         now = self._clock.now()

@@ -14,6 +14,7 @@ from bot.config import XChannelConfig
 from bot.errors import ChannelError, RateLimited
 from bot.handlers.shell import ConsoleDesk
 from bot.handlers.x_channel import MENTIONS_CURSOR, XChannel
+from bot.messages import Action, Decision, Draft, Intent
 from storage import cursors, drafts, outbox
 from tests.fakes.server import eventually, serve
 from tests.fakes.x_api import KEYS, FakeXApi
@@ -174,3 +175,54 @@ async def test_polling_runs_inside_the_channel_once_started(app: App, fake, x) -
     await eventually(lambda: "GET /2/dm_events" in api.calls)
     async with app.db.session() as session:
         assert await cursors.get(session, MENTIONS_CURSOR) == "0"
+
+
+LONG_REPLY = "Thanks for asking! " + "We bake everything in house every morning. " * 8
+
+
+async def _mention_conversation(app: App, api: FakeXApi, x: XChannel) -> int:
+    await x.poll_once(app.router.handle)
+    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
+    await x.poll_once(app.router.handle)
+    await app.worker.drain()
+    async with app.db.session() as session:
+        (answered,) = await outbox.items(session, kind="reply")
+    return int(answered.payload["conversation_id"])
+
+
+async def test_an_owner_reply_too_long_for_x_fails_at_once_and_is_never_retried(app: App, fake, x) -> None:
+    api, _ = fake
+    conversation_id = await _mention_conversation(app, api, x)
+    await app.approvals.reply(conversation_id, "U0123SAM", LONG_REPLY, reply_key="long")
+    await app.worker.drain()
+    app.clock.advance(timedelta(hours=2))
+    await app.worker.drain()
+    async with app.db.session() as session:
+        row = await outbox.get_item(session, "owner-reply:long")
+    assert row is not None and row.status == "failed" and row.attempts == 1
+    assert row.last_error == "reply is longer than X's 280 characters"
+    assert len(api.posts) == 1  # only the first, automatic answer reached X
+
+
+async def test_an_automatic_reply_too_long_for_x_is_held_for_the_owner(app: App, fake, x) -> None:
+    api, _ = fake
+    out = StringIO()
+    app.worker.owner = ConsoleDesk(out)
+    conversation_id = await _mention_conversation(app, api, x)
+    async with app.db.session() as session:  # an automatic reply queued with a text X will not take
+        first = (await outbox.items(session, kind="reply"))[0]
+        record = await drafts.add_draft(
+            session, message_id=(await drafts.get_draft(session, first.draft_id)).message_id,
+            conversation_id=conversation_id, intent=Intent("hours", 0.9), decision=Decision(Action.AUTO, ()),
+            draft=Draft(LONG_REPLY, "hours"), status="auto", now=app.clock.now())
+        await outbox.enqueue(session, key=f"reply:{record.id}", kind="reply", platform="x",
+                             payload={**first.payload, "text": LONG_REPLY}, due_at=app.clock.now(),
+                             now=app.clock.now(), draft_id=record.id)
+    await app.worker.drain()
+    async with app.db.session() as session:
+        held = await drafts.get_draft(session, record.id)
+        retried = await outbox.items(session, kind="reply", status="pending")
+    assert held is not None and held.status == "pending"
+    assert held.reasons[-1] == "reply is longer than X's 280 characters"
+    assert retried == [] and len(api.posts) == 1
+    assert "longer than X's 280 characters" in out.getvalue()

@@ -29,13 +29,14 @@ from tweepy.asynchronous import AsyncClient
 from bot.channel import Deliver
 from bot.clock import Clock, SystemClock
 from bot.config import XChannelConfig
-from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, SocialdeskError, Unreachable
+from bot.errors import (ChannelError, DeliveryUncertain, OverBudget, RateLimited, SocialdeskError, TooLong,
+                        Unreachable)
 from bot.handlers.ratelimit import WindowBudget
 from bot.handlers.x import DM_FIELDS, PLATFORM, TWEET_FIELDS, USER_FIELDS, page_to_inbound, reply_request
 from bot.handlers.x_transport import make_session
 from bot.messages import Inbound, Outbound
 from bot.settings import Settings
-from bot.textlimits import limit_of, x_length
+from bot.textlimits import fits, too_long_reason
 from storage import cursors
 from storage.engine import Database
 
@@ -135,9 +136,8 @@ class XChannel:
 
     async def send(self, outbound: Outbound) -> str:
         request = reply_request(outbound)
-        limit = limit_of(PLATFORM) or 280
-        if x_length(request.text) > limit:
-            raise ChannelError(f"the reply is {x_length(request.text)} characters as X counts them; the limit is {limit}")
+        if not fits(PLATFORM, request.text):
+            raise TooLong(too_long_reason(PLATFORM))
         wait = self.writes.seconds_until_available()
         if wait > 0:
             raise OverBudget(f"X write budget spent ({self._config.write_budget} replies per "
