@@ -42,7 +42,7 @@ def describe_channels(statuses: list[ChannelStatus], console: bool, out: TextIO)
 async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    statuses = customer_channels(app.settings, app.profile)
+    statuses = customer_channels(app)
     print(f"socialdesk for {app.profile.business.name}; channels:", file=out)
     describe_channels(statuses, console, out)
     worker = app.worker
