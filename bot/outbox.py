@@ -41,7 +41,8 @@ class OutboxWorker:
         self.owner = owner
         self._worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self._lease, self._base_backoff, self._not_ready_delay = lease, base_backoff, not_ready_delay
-        self._deliveries: dict[str, Delivery] = {"reply": self._send_reply, "owner_card": self._post_card}
+        self._deliveries: dict[str, Delivery] = {"reply": self._send_reply, "owner_card": self._post_card,
+                                                 "owner_note": self._post_note}
         self.wake = asyncio.Event()
 
     def register(self, kind: str, delivery: Delivery) -> None:
@@ -125,6 +126,11 @@ class OutboxWorker:
         async with self._db.session() as session:
             await drafts.set_owner_card(session, draft_id, reference)
         return reference
+
+    async def _post_note(self, item: OutboxItem) -> str | None:
+        if self.owner is None:
+            raise NotReady("no owner desk is configured (Slack or the console)")
+        return await self.owner.post_note(int(item.payload["conversation_id"]), str(item.payload["text"]))
 
     async def _over_budget(self, item: OutboxItem, exc: OverBudget) -> None:
         """An automatic reply over the platform budget becomes a draft for the owner, who sees why;

@@ -97,6 +97,7 @@ async def _hand_back_loop(app: App, stop: asyncio.Event) -> None:
         try:
             for conversation in await app.approvals.return_quiet_conversations(quiet):
                 log.info("conversation handed back after quiet period", extra={"conversation": conversation.id})
+                app.worker.wake.set()  # the owner's note is in the outbox
         except Exception:
             log.exception("hand-back check failed")
         with contextlib.suppress(TimeoutError):

@@ -67,6 +67,10 @@ class ConsoleDesk:
         print("\n".join(lines), file=self._out, flush=True)
         return f"console:{draft.id}"
 
+    async def post_note(self, conversation_id: int, text: str) -> str | None:
+        print(f"  [owner] conversation #{conversation_id}: {text}", file=self._out, flush=True)
+        return f"console:note:{conversation_id}"
+
 
 class Console:
     """A conversation in the terminal: customer lines go to the router, /commands are owner actions."""
