@@ -15,7 +15,7 @@ from bot.errors import ChannelError, RateLimited
 from bot.handlers.shell import ConsoleDesk
 from bot.handlers.x_channel import MENTIONS_CURSOR, XChannel
 from bot.messages import Action, Decision, Draft, Intent
-from storage import cursors, drafts, outbox
+from storage import contacts, conversations, cursors, drafts, outbox
 from tests.fakes.server import eventually, serve
 from tests.fakes.x_api import KEYS, FakeXApi
 
@@ -226,3 +226,38 @@ async def test_an_automatic_reply_too_long_for_x_is_held_for_the_owner(app: App,
     assert held.reasons[-1] == "reply is longer than X's 280 characters"
     assert retried == [] and len(api.posts) == 1
     assert "longer than X's 280 characters" in out.getvalue()
+
+
+PRIYA_WORK = {"id": "2244994999", "name": "Priya at Shah Studio", "username": "shahstudio"}
+
+
+async def _conversation_of(app: App, user: dict[str, str]) -> int:
+    async with app.db.session() as session:
+        found = await conversations.find_conversation(session, "x", f"dm:1500000000000000001-{user['id']}")
+    assert found is not None
+    return found.id
+
+
+async def test_a_person_with_two_linked_x_accounts_is_answered_on_the_one_they_wrote_from(app: App, fake, x) -> None:
+    api, _ = fake
+    app.worker.owner = ConsoleDesk(StringIO())
+    await x.poll_once(app.router.handle)
+    api.dm(1861000000000009002, PRIYA, "hello from my own account")
+    api.dm(1861000000000009003, PRIYA_WORK, "my coffee was cold and the staff were rude, I want a refund")
+    await x.poll_once(app.router.handle)
+    await app.worker.drain()
+    async with app.db.session() as session:
+        personal = await contacts.find_contact(session, "x:@priyashah")
+        work = await contacts.find_contact(session, "x:@shahstudio")
+        assert personal is not None and work is not None
+        await contacts.link(session, personal.id, work.id)
+        held = (await drafts.pending_drafts(session))[-1]  # the refund complaint waits for the owner
+        view = await drafts.draft_view(session, held.id)
+    assert view is not None and view.customer_text.endswith("I want a refund")
+    assert view.recipient_id == PRIYA_WORK["id"] and view.customer_handle == "shahstudio"
+
+    await app.approvals.reply(await _conversation_of(app, PRIYA_WORK), "U0123SAM", "Yes, Friday is free.", "work")
+    await app.approvals.reply(await _conversation_of(app, PRIYA), "U0123SAM", "Hi Priya!", "personal")
+    await app.worker.drain()
+    to = {dm["text"]: dm["participant_id"] for dm in api.sent_dms}
+    assert to["Yes, Friday is free."] == PRIYA_WORK["id"] and to["Hi Priya!"] == PRIYA["id"]
