@@ -2,7 +2,10 @@
 
 from datetime import timedelta
 
+import pytest
+
 from bot.app import App
+from bot.approvals import quiet_words
 from bot.clock import FrozenClock
 from storage import drafts, outbox
 from tests.conftest import london
@@ -92,14 +95,12 @@ async def test_taken_over_conversation_returns_to_the_bot_after_the_quiet_period
     clock.advance(timedelta(minutes=app.profile.owner.quiet_period_minutes + 1))
     returned = await app.approvals.return_quiet_conversations(timedelta(minutes=app.profile.owner.quiet_period_minutes))
     assert len(returned) == 1
+    await app.worker.drain()
+    assert "[owner] conversation #1: Back with the bot after 2 hours of quiet" in chat.out.getvalue()
     assert "We're open 9am–5pm on Saturday" in await chat.say("what time do you open on saturday?")
 
 
-async def test_console_owner_is_told_when_a_quiet_conversation_returns_to_the_bot(app: App, clock: FrozenClock) -> None:
-    chat = ConsoleTranscript(app)
-    await chat.say("I want a refund, my coffee was cold")
-    await chat.say("/takeover")
-    clock.advance(timedelta(minutes=91))
-    await app.approvals.return_quiet_conversations(timedelta(minutes=90))
-    await app.worker.drain()
-    assert "[owner] conversation #1: Back with the bot after 90 minutes of quiet" in chat.out.getvalue()
+
+@pytest.mark.parametrize(("minutes", "words"), [(120, "2 hours"), (60, "1 hour"), (90, "90 minutes"), (1, "1 minute")])
+def test_the_quiet_period_reads_naturally(minutes: int, words: str) -> None:
+    assert quiet_words(timedelta(minutes=minutes)) == words

@@ -46,6 +46,21 @@ async def x(app: App, fake) -> AsyncIterator[XChannel]:
     await channel.stop()
 
 
+Arrival = tuple[int, dict[str, str], str]
+
+
+async def first_start_then(app: App, x: XChannel, api: FakeXApi, mentions: tuple[Arrival, ...] = (),
+                           dms: tuple[Arrival, ...] = ()) -> None:
+    """The bot starts (noting where the timelines are), customers write, the bot reads and answers."""
+    await x.poll_once(app.router.handle)
+    for post_id, who, text in mentions:
+        api.mention(post_id, who, text)
+    for event_id, who, text in dms:
+        api.dm(event_id, who, text)
+    await x.poll_once(app.router.handle)
+    await app.worker.drain()
+
+
 async def test_new_mention_is_answered_in_reply_and_older_ones_are_left_alone(app: App, fake, x) -> None:
     api, _ = fake
     api.mention(1861000000000000100, TOM, "@cornerbeancafe do you have wifi?")
@@ -60,10 +75,8 @@ async def test_new_mention_is_answered_in_reply_and_older_ones_are_left_alone(ap
 
 async def test_after_a_restart_no_mention_is_answered_twice(app: App, fake, x) -> None:
     api, url = fake
-    await x.poll_once(app.router.handle)
-    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
-    await x.poll_once(app.router.handle)
-    await app.worker.drain()
+    await first_start_then(app, x, api, mentions=(
+        (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),))
     await x.stop()
     restarted = make_x(app, url)
     app.worker.channels["x"] = restarted
@@ -109,11 +122,9 @@ async def test_spent_write_budget_turns_the_reply_into_a_draft_for_the_owner(app
     app.worker.channels["x"] = x
     out = StringIO()
     app.worker.owner = ConsoleDesk(out)
-    await x.poll_once(app.router.handle)
-    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
-    api.mention(1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")
-    await x.poll_once(app.router.handle)
-    await app.worker.drain()
+    await first_start_then(app, x, api, mentions=(
+        (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),
+        (1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")))
     assert [p["reply"]["in_reply_to_tweet_id"] for p in api.posts] == ["1861000000000000300"]
     assert "X write budget spent" in out.getvalue() and "Tom Baker" in out.getvalue()
     async with app.db.session() as session:
@@ -132,11 +143,9 @@ async def test_approved_reply_waits_for_the_budget_instead_of_being_held_again(a
     x = make_x(app, url, write_budget=1, budget_window_minutes=15)
     app.worker.channels["x"] = x
     app.worker.owner = ConsoleDesk(StringIO())
-    await x.poll_once(app.router.handle)
-    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
-    api.mention(1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")
-    await x.poll_once(app.router.handle)
-    await app.worker.drain()
+    await first_start_then(app, x, api, mentions=(
+        (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),
+        (1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")))
     async with app.db.session() as session:
         held = (await drafts.pending_drafts(session))[0]
     await app.approvals.send(held.id, "U0123SAM")
@@ -181,10 +190,8 @@ LONG_REPLY = "Thanks for asking! " + "We bake everything in house every morning.
 
 
 async def _mention_conversation(app: App, api: FakeXApi, x: XChannel) -> int:
-    await x.poll_once(app.router.handle)
-    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
-    await x.poll_once(app.router.handle)
-    await app.worker.drain()
+    await first_start_then(app, x, api, mentions=(
+        (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),))
     async with app.db.session() as session:
         (answered,) = await outbox.items(session, kind="reply")
     return int(answered.payload["conversation_id"])
@@ -241,11 +248,9 @@ async def _conversation_of(app: App, user: dict[str, str]) -> int:
 async def test_a_person_with_two_linked_x_accounts_is_answered_on_the_one_they_wrote_from(app: App, fake, x) -> None:
     api, _ = fake
     app.worker.owner = ConsoleDesk(StringIO())
-    await x.poll_once(app.router.handle)
-    api.dm(1861000000000009002, PRIYA, "hello from my own account")
-    api.dm(1861000000000009003, PRIYA_WORK, "my coffee was cold and the staff were rude, I want a refund")
-    await x.poll_once(app.router.handle)
-    await app.worker.drain()
+    await first_start_then(app, x, api, dms=(
+        (1861000000000009002, PRIYA, "hello from my own account"),
+        (1861000000000009003, PRIYA_WORK, "my coffee was cold and the staff were rude, I want a refund")))
     async with app.db.session() as session:
         personal = await contacts.find_contact(session, "x:@priyashah")
         work = await contacts.find_contact(session, "x:@shahstudio")
