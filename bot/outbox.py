@@ -139,9 +139,18 @@ class OutboxWorker:
             await self._later(item, exc.retry_after, f"over budget: {exc}", count_attempt=False)
 
     async def _too_long(self, item: OutboxItem, exc: TooLong) -> None:
-        """No retry makes a reply shorter: an automatic one goes to the owner, anything else fails now."""
-        if not await self._hold_for_owner(item, str(exc), "held_too_long"):
-            await self._final(item, outbox.FAILED, str(exc))
+        """No retry makes a reply shorter: an automatic one goes to the owner as a draft; anything else
+        fails now, and the owner is told in the conversation's thread."""
+        if await self._hold_for_owner(item, str(exc), "held_too_long"):
+            return
+        await self._final(item, outbox.FAILED, str(exc))
+        if item.kind == "reply" and "conversation_id" in item.payload:
+            now = self._clock.now()
+            async with self._db.session() as session:
+                await outbox.enqueue(session, key=f"note:not-sent:{item.id}", kind="owner_note", platform="owner",
+                                     payload={"conversation_id": item.payload["conversation_id"],
+                                              "text": f"Not sent to the customer: {exc}. Shorten it and send again."},
+                                     due_at=now, now=now)
 
     async def _hold_for_owner(self, item: OutboxItem, reason: str, action: str) -> bool:
         """Turn an automatic reply into a pending draft with `reason` and queue its card for the owner.

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Inbound
 from storage.models import ContactRow, ConversationRow, IdentityRow, MessageRow
-from storage.records import Contact, Conversation, RecordedInbound
+from storage.records import Contact, Conversation, Identity, RecordedInbound
 
 
 def to_contact(row: ContactRow) -> Contact:
@@ -183,12 +183,13 @@ async def recipient_of(session: AsyncSession, conversation: Conversation) -> str
 
 
 async def identity_on(session: AsyncSession, contact_id: int, platform: str,
-                      identity_id: int | None = None) -> IdentityRow | None:
+                      identity_id: int | None = None) -> Identity | None:
     """The identity `identity_id` when given and known, else the contact's first identity on `platform`
     (messages recorded before senders were kept have none)."""
     row = await session.get(IdentityRow, identity_id) if identity_id is not None else None
-    return row or await session.scalar(select(IdentityRow).where(
+    row = row or await session.scalar(select(IdentityRow).where(
         IdentityRow.contact_id == contact_id, IdentityRow.platform == platform).order_by(IdentityRow.id).limit(1))
+    return Identity(row.platform, row.platform_user_id, row.handle, row.unreachable) if row else None
 
 
 async def find_by_owner_thread(session: AsyncSession, owner_thread: str) -> Conversation | None:

@@ -199,6 +199,8 @@ async def _mention_conversation(app: App, api: FakeXApi, x: XChannel) -> int:
 
 async def test_an_owner_reply_too_long_for_x_fails_at_once_and_is_never_retried(app: App, fake, x) -> None:
     api, _ = fake
+    out = StringIO()
+    app.worker.owner = ConsoleDesk(out)
     conversation_id = await _mention_conversation(app, api, x)
     await app.approvals.reply(conversation_id, "U0123SAM", LONG_REPLY, reply_key="long")
     await app.worker.drain()
@@ -209,6 +211,8 @@ async def test_an_owner_reply_too_long_for_x_fails_at_once_and_is_never_retried(
     assert row is not None and row.status == "failed" and row.attempts == 1
     assert row.last_error == "reply is longer than X's 280 characters"
     assert len(api.posts) == 1  # only the first, automatic answer reached X
+    assert ("Not sent to the customer: reply is longer than X's 280 characters. Shorten it and send again."
+            in out.getvalue())
 
 
 async def test_an_automatic_reply_too_long_for_x_is_held_for_the_owner(app: App, fake, x) -> None:
