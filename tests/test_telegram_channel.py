@@ -159,7 +159,8 @@ async def test_five_thousand_character_reply_arrives_as_two_messages(app: App, f
 
 async def test_long_formatted_reply_arrives_as_messages_telegram_accepts(app: App, fake, channel) -> None:
     api, _ = fake
-    text = '<b>Winter menu</b>\n<i>' + "Soup &amp; bread, warm cakes. " * 180 + '</i><a href="https://cornerbean.example">more</a>'
+    text = ('<b>Winter menu</b>\n<i>' + "Soup &amp; bread, warm cakes. " * 180
+            + '</i><a href="https://cornerbean.example">more</a>')
     await channel.send(Outbound("telegram", "123456789", text, "reply:formatted"))
     assert len(api.sent) == 2
     assert api.sent[0]["text"].endswith("</i>") and api.sent[1]["text"].startswith("<i>")
