@@ -130,15 +130,29 @@ class Approvals:
             return Outcome(True, f"noted: that was {intent or 'out of scope'}")
 
     async def return_quiet_conversations(self, quiet: timedelta) -> list[Conversation]:
-        """Hand back conversations a person took over and then left quiet for `quiet`."""
+        """Hand back conversations a person took over and then left quiet for `quiet`, and tell the
+        owner in each conversation's thread (through the outbox, so the notice survives a restart)."""
         now = self._clock.now()
+        note = f"Back with the bot after {quiet_words(quiet)} of quiet"
         async with self._db.session() as session:
             due = await conversations.quiet_human_conversations(session, now - quiet)
             for conversation in due:
                 await conversations.set_state(session, conversation.id, "bot", now)
+                await outbox.enqueue(session, key=f"note:hand-back:{conversation.id}:{now.isoformat()}",
+                                     kind="owner_note", platform="owner",
+                                     payload={"conversation_id": conversation.id, "text": note}, due_at=now, now=now)
                 await audit.record(session, at=now, actor="socialdesk", action="hand_back",
                                    subject=f"conversation:{conversation.id}", detail={"reason": "quiet period"})
             return due
+
+
+def quiet_words(quiet: timedelta) -> str:
+    """"2 hours", "1 hour", "90 minutes": how the owner reads a quiet period."""
+    minutes = int(quiet.total_seconds() // 60)
+    if minutes and minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _already(draft: DraftRecord | None) -> str:

@@ -32,3 +32,8 @@ class OwnerDesk(Protocol):
     async def post_draft(self, view: DraftView) -> str:
         """Show a card (or, for a forwarded message, a thread reply) and return a reference to it."""
         ...
+
+    async def post_note(self, text: str, conversation_id: int | None = None) -> str | None:
+        """Show a short notice: in the conversation's place on the desk (its Slack thread) when one is
+        named, else on the desk itself. Returns a reference, or None when the conversation has no place yet."""
+        ...

@@ -15,7 +15,7 @@ from jinja2 import ChoiceLoader, meta, FileSystemLoader, PackageLoader, StrictUn
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.messages import Draft
-from bot.textlimits import fits, limit_of
+from bot.textlimits import fits, too_long_reason
 
 # How each platform marks text up; customer-supplied values are escaped for it.
 _MARKUP: dict[str, Callable[[str], str]] = {
@@ -97,4 +97,4 @@ def over_limit_reason(platform: str, text: str) -> str | None:
     """Why a draft cannot go out as is on this platform, or None when it fits."""
     if fits(platform, text):
         return None
-    return f"reply is longer than {platform}'s {limit_of(platform)} characters"
+    return too_long_reason(platform)

@@ -37,6 +37,11 @@ class DeliveryUncertain(ChannelError):
     """The request may have gone through (a timeout after sending): never repeat it blindly."""
 
 
+class TooLong(ChannelError):
+    """The reply is longer than the platform allows, so no retry can send it. An automatic reply is
+    held for the owner to shorten; anything else fails at once, with this as the reason."""
+
+
 class BadPayload(SocialdeskError):
     """An incoming platform payload is malformed."""
 

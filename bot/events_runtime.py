@@ -13,7 +13,6 @@ from bot.events.posting import ChannelNotRunning, EventPoster
 from bot.events.render import EventTexts
 from bot.events.service import EventService
 from bot.events.step import RsvpStep
-from bot.messages import Outbound
 from bot.outbox import NotReady, OutboxWorker
 from bot.router import Router
 from bot.settings import Settings
@@ -27,7 +26,6 @@ def install_events(*, settings: Settings, profile: BusinessProfile, db: Database
     ctx = EventsContext(db, clock, profile, EventTexts(drafter, profile), settings.public_base_url)
     router.add_step(RsvpStep(ctx, profile.policy.auto_send_threshold))
     worker.register("event_post", _later_when_not_running(EventPoster(ctx, worker.channels).deliver))
-    worker.register("owner_note", OwnerNotes(worker, profile).deliver)
     return EventService(ctx)
 
 
@@ -39,21 +37,3 @@ def _later_when_not_running(deliver: Callable[[OutboxItem], Awaitable[str | None
         except ChannelNotRunning as exc:
             raise NotReady(str(exc)) from exc
     return delivery
-
-
-class OwnerNotes:
-    """A short note for the owner: on the owner's desk when it takes notes, else in the owner's Slack channel."""
-
-    def __init__(self, worker: OutboxWorker, profile: BusinessProfile) -> None:
-        self._worker, self._profile = worker, profile
-
-    async def deliver(self, item: OutboxItem) -> str | None:
-        text = str(item.payload["text"])
-        post_note = getattr(self._worker.owner, "post_note", None)
-        if callable(post_note):
-            return str(await post_note(text))
-        slack, place = self._worker.channels.get("slack"), self._profile.owner.slack_channel
-        if slack is not None and place:
-            return await slack.send(Outbound(platform="slack", thread_key=place, text=text,
-                                             idempotency_key=item.idempotency_key))
-        raise NotReady("no owner desk or Slack channel to leave the note on")

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from bot.channel import Channel, OwnerDesk
 from bot.clock import Clock
-from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, Unreachable
+from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, TooLong, Unreachable
 from bot.messages import Outbound
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
@@ -41,7 +41,8 @@ class OutboxWorker:
         self.owner = owner
         self._worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self._lease, self._base_backoff, self._not_ready_delay = lease, base_backoff, not_ready_delay
-        self._deliveries: dict[str, Delivery] = {"reply": self._send_reply, "owner_card": self._post_card}
+        self._deliveries: dict[str, Delivery] = {"reply": self._send_reply, "owner_card": self._post_card,
+                                                 "owner_note": self._post_note}
         self.wake = asyncio.Event()
 
     def register(self, kind: str, delivery: Delivery) -> None:
@@ -86,6 +87,8 @@ class OutboxWorker:
             await self._later(item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
         except OverBudget as exc:
             await self._over_budget(item, exc)
+        except TooLong as exc:
+            await self._too_long(item, exc)
         except RateLimited as exc:
             log.warning("rate limited", extra={"platform": item.platform, "retry_after": exc.retry_after})
             await self._later(item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
@@ -124,22 +127,48 @@ class OutboxWorker:
             await drafts.set_owner_card(session, draft_id, reference)
         return reference
 
+    async def _post_note(self, item: OutboxItem) -> str | None:
+        if self.owner is None:
+            raise NotReady("no owner desk is configured (Slack or the console)")
+        conversation = item.payload.get("conversation_id")
+        return await self.owner.post_note(str(item.payload["text"]), int(conversation) if conversation else None)
+
     async def _over_budget(self, item: OutboxItem, exc: OverBudget) -> None:
         """An automatic reply over the platform budget becomes a draft for the owner, who sees why;
         anything the owner already approved waits for the budget instead."""
-        now, reason = self._clock.now(), str(exc)
+        if not await self._hold_for_owner(item, str(exc), "held_over_budget"):
+            await self._later(item, exc.retry_after, f"over budget: {exc}", count_attempt=False)
+
+    async def _too_long(self, item: OutboxItem, exc: TooLong) -> None:
+        """No retry makes a reply shorter: an automatic one goes to the owner as a draft; anything else
+        fails now, and the owner is told in the conversation's thread."""
+        if await self._hold_for_owner(item, str(exc), "held_too_long"):
+            return
+        await self._final(item, outbox.FAILED, str(exc))
+        if item.kind == "reply" and "conversation_id" in item.payload:
+            now = self._clock.now()
+            async with self._db.session() as session:
+                await outbox.enqueue(session, key=f"note:not-sent:{item.id}", kind="owner_note", platform="owner",
+                                     payload={"conversation_id": item.payload["conversation_id"],
+                                              "text": f"Not sent to the customer: {exc}. Shorten it and send again."},
+                                     due_at=now, now=now)
+
+    async def _hold_for_owner(self, item: OutboxItem, reason: str, action: str) -> bool:
+        """Turn an automatic reply into a pending draft with `reason` and queue its card for the owner.
+        False when the row is not an automatic reply (nothing was changed)."""
+        now = self._clock.now()
         async with self._db.session() as session:
             held = (await drafts.hold_for_owner(session, item.draft_id, reason)
                     if item.kind == "reply" and item.draft_id is not None else None)
-            if held is not None:
-                await outbox.retire(session, item.id, f"held for the owner: {reason}")
-                await outbox.enqueue(session, key=f"card:{held.id}", kind="owner_card", platform="owner",
-                                     payload={"draft_id": held.id}, due_at=now, now=now, draft_id=held.id)
-                await conversations.set_state(session, held.conversation_id, "awaiting_owner", now)
-                await audit.record(session, at=now, actor="socialdesk", action="held_over_budget",
-                                   subject=f"draft:{held.id}", detail={"platform": item.platform, "reason": reason})
-        if held is None:
-            await self._later(item, exc.retry_after, f"over budget: {reason}", count_attempt=False)
+            if held is None:
+                return False
+            await outbox.retire(session, item.id, f"held for the owner: {reason}")
+            await outbox.enqueue(session, key=f"card:{held.id}", kind="owner_card", platform="owner",
+                                 payload={"draft_id": held.id}, due_at=now, now=now, draft_id=held.id)
+            await conversations.set_state(session, held.conversation_id, "awaiting_owner", now)
+            await audit.record(session, at=now, actor="socialdesk", action=action,
+                               subject=f"draft:{held.id}", detail={"platform": item.platform, "reason": reason})
+        return True
 
     async def _sent(self, item: OutboxItem, external_id: str | None) -> None:
         now = self._clock.now()

@@ -7,12 +7,10 @@ from typing import Callable
 
 from bot.app import App
 from bot.channel import Channel
-from bot.config import BusinessProfile
 from bot.handlers.owner_slack import SlackDesk
 from bot.handlers.slack import SlackChannel
 from bot.handlers.slack_api import web_client
 from bot.handlers.slack_app import build_slack_desk
-from bot.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,19 +29,20 @@ class PlatformEntry:
     name: str
     needs: tuple[str, ...]
     how_to_enable: str
-    build: Callable[[Settings, BusinessProfile], Channel] | None
+    # Built from the running app, so every channel shares its database and its clock.
+    build: Callable[[App], Channel] | None
 
 
-def _build_telegram(settings: Settings, profile: BusinessProfile) -> Channel:
+def _build_telegram(app: App) -> Channel:
     from bot.handlers.telegram_channel import build
 
-    return build(settings)
+    return build(app)
 
 
-def _build_x(settings: Settings, profile: BusinessProfile) -> Channel:
+def _build_x(app: App) -> Channel:
     from bot.handlers.x_channel import build
 
-    return build(settings, profile.channels.x)
+    return build(app)
 
 
 def _entries() -> list[PlatformEntry]:
@@ -54,11 +53,12 @@ def _entries() -> list[PlatformEntry]:
                       "set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_SECRET in .env", _build_x),
         PlatformEntry("slack", ("slack_bot_token",),
                       "set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) in .env (see docs/slack.md)",
-                      lambda settings, _: SlackChannel(web_client(settings))),
+                      lambda app: SlackChannel(web_client(app.settings))),
     ]
 
 
-def customer_channels(settings: Settings, profile: BusinessProfile) -> list[ChannelStatus]:
+def customer_channels(app: App) -> list[ChannelStatus]:
+    settings, profile = app.settings, app.profile
     statuses = []
     for entry in _entries():
         enabled = getattr(profile.channels, entry.name).enabled
@@ -69,7 +69,7 @@ def customer_channels(settings: Settings, profile: BusinessProfile) -> list[Chan
         elif entry.build is None:
             statuses.append(ChannelStatus(entry.name, None, "off: not available in this version"))
         else:
-            statuses.append(ChannelStatus(entry.name, entry.build(settings, profile), "on"))
+            statuses.append(ChannelStatus(entry.name, entry.build(app), "on"))
     return statuses
 
 

@@ -43,7 +43,7 @@ def describe_channels(statuses: list[ChannelStatus], console: bool, out: TextIO)
 async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    statuses = customer_channels(app.settings, app.profile)
+    statuses = customer_channels(app)
     print(f"socialdesk for {app.profile.business.name}; channels:", file=out)
     describe_channels(statuses, console, out)
     worker = app.worker
@@ -100,6 +100,7 @@ async def _hand_back_loop(app: App, stop: asyncio.Event) -> None:
         try:
             for conversation in await app.approvals.return_quiet_conversations(quiet):
                 log.info("conversation handed back after quiet period", extra={"conversation": conversation.id})
+                app.worker.wake.set()  # the owner's note is in the outbox
         except Exception:
             log.exception("hand-back check failed")
         with contextlib.suppress(TimeoutError):

@@ -9,6 +9,7 @@ import unicodedata
 HARD_LIMITS: dict[str, int] = {"x": 280}
 TELEGRAM_MESSAGE_LIMIT = 4096
 X_URL_LENGTH = 23
+PLATFORM_NAMES: dict[str, str] = {"x": "X", "telegram": "Telegram", "slack": "Slack"}
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
 
@@ -31,6 +32,11 @@ def limit_of(platform: str) -> int | None:
 def fits(platform: str, text: str) -> bool:
     limit = limit_of(platform)
     return limit is None or length_on(platform, text) <= limit
+
+
+def too_long_reason(platform: str) -> str:
+    """What the owner reads when a reply is over the platform's limit."""
+    return f"reply is longer than {PLATFORM_NAMES.get(platform, platform)}'s {limit_of(platform)} characters"
 
 
 def split_message(text: str, limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[str]:

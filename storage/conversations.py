@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Inbound
 from storage.models import ContactRow, ConversationRow, IdentityRow, MessageRow
-from storage.records import Contact, Conversation, RecordedInbound
+from storage.records import Contact, Conversation, Identity, RecordedInbound
 
 
 def to_contact(row: ContactRow) -> Contact:
@@ -35,12 +35,13 @@ async def record_inbound(session: AsyncSession, inbound: Inbound, now: datetime)
 
     A second delivery of the same message fails on the unique (platform, external_id) constraint
     with IntegrityError, which rolls the whole unit of work back: the caller treats it as a duplicate."""
-    contact = await _touch_contact(session, inbound, now)
+    contact, identity_id = await _touch_contact(session, inbound, now)
     conversation = await _touch_conversation(session, inbound, contact.id, now)
     message_id = await session.scalar(_INSERT_MESSAGE, dict(
         conversation_id=conversation.id, platform=inbound.platform, external_id=inbound.external_id,
         direction="in", kind=inbound.kind, text=inbound.text, link=inbound.link,
-        created_at=inbound.received_at, raw=dict(inbound.raw), intent=None, confidence=None))
+        created_at=inbound.received_at, raw=dict(inbound.raw), intent=None, confidence=None,
+        identity_id=identity_id))
     assert message_id is not None
     return RecordedInbound(message_id, contact, conversation, inbound.sender.platform_user_id)
 
@@ -51,7 +52,7 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 # costs more than running it.
 _FIND_CONTACT = (
     select(ContactRow.id, ContactRow.display_name, ContactRow.vip, ContactRow.notes, ContactRow.first_seen,
-           ContactRow.last_seen, IdentityRow.handle)
+           ContactRow.last_seen, IdentityRow.handle, IdentityRow.id.label("identity_id"))
     .join(IdentityRow, IdentityRow.contact_id == ContactRow.id)
     .where(IdentityRow.platform == bindparam("p_platform"), IdentityRow.platform_user_id == bindparam("p_user"))
 )
@@ -60,7 +61,7 @@ _SET_HANDLE = (update(IdentityRow).where(IdentityRow.platform == bindparam("p_pl
                                          IdentityRow.platform_user_id == bindparam("p_user"))
                .values(handle=bindparam("p_handle")))
 _INSERT_CONTACT = insert(ContactRow).returning(ContactRow.id)
-_INSERT_IDENTITY = insert(IdentityRow)
+_INSERT_IDENTITY = insert(IdentityRow).returning(IdentityRow.id)
 _INSERT_MESSAGE = insert(MessageRow).returning(MessageRow.id)
 _RECENT_TEXTS = select(MessageRow.text).where(
     MessageRow.conversation_id == bindparam("p_conversation"), MessageRow.direction == "in",
@@ -79,7 +80,8 @@ def _conversation_upsert(dialect_module: Any) -> Any:
 _UPSERT_CONVERSATION = {"sqlite": _conversation_upsert(sqlite), "postgresql": _conversation_upsert(postgresql)}
 
 
-async def _touch_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> Contact:
+async def _touch_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> tuple[Contact, int]:
+    """The sender's contact and the id of the identity they wrote from."""
     sender = inbound.sender
     found = (await session.execute(_FIND_CONTACT, {"p_platform": inbound.platform,
                                                    "p_user": sender.platform_user_id})).first()
@@ -92,18 +94,20 @@ async def _touch_contact(session: AsyncSession, inbound: Inbound, now: datetime)
     if sender.handle and found.handle != sender.handle:
         await session.execute(_SET_HANDLE, {"p_platform": inbound.platform, "p_user": sender.platform_user_id,
                                             "p_handle": sender.handle})
-    return Contact(found.id, found.display_name, found.vip, found.notes, _aware(found.first_seen), last_seen)
+    contact = Contact(found.id, found.display_name, found.vip, found.notes, _aware(found.first_seen), last_seen)
+    return contact, found.identity_id
 
 
-async def _new_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> Contact:
+async def _new_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> tuple[Contact, int]:
     sender = inbound.sender
     contact_id = await session.scalar(_INSERT_CONTACT, dict(
         display_name=sender.display_name, first_seen=now, last_seen=now, vip=False, notes=""))
     assert contact_id is not None
-    await session.execute(_INSERT_IDENTITY, dict(
+    identity_id = await session.scalar(_INSERT_IDENTITY, dict(
         contact_id=contact_id, platform=inbound.platform, platform_user_id=sender.platform_user_id,
         handle=sender.handle, unreachable=False))
-    return Contact(contact_id, sender.display_name, False, "", now, now)
+    assert identity_id is not None
+    return Contact(contact_id, sender.display_name, False, "", now, now), identity_id
 
 
 async def _touch_conversation(session: AsyncSession, inbound: Inbound, contact_id: int, now: datetime) -> Conversation:
@@ -168,10 +172,24 @@ async def count_messages(session: AsyncSession, direction: str = "in") -> int:
 
 
 async def recipient_of(session: AsyncSession, conversation: Conversation) -> str:
-    """The platform user id to write to in this conversation."""
-    found = await session.scalar(select(IdentityRow.platform_user_id).where(
-        IdentityRow.contact_id == conversation.contact_id, IdentityRow.platform == conversation.platform))
-    return found or conversation.thread_key
+    """The platform user id to write to in this conversation: whoever wrote in it last (a contact may
+    have two identities on one platform), else the contact's identity on the platform."""
+    found = await session.scalar(select(IdentityRow.platform_user_id)
+                                 .join(MessageRow, MessageRow.identity_id == IdentityRow.id)
+                                 .where(MessageRow.conversation_id == conversation.id, MessageRow.direction == "in")
+                                 .order_by(MessageRow.created_at.desc(), MessageRow.id.desc()).limit(1))
+    identity = None if found else await identity_on(session, conversation.contact_id, conversation.platform)
+    return found or (identity.platform_user_id if identity else conversation.thread_key)
+
+
+async def identity_on(session: AsyncSession, contact_id: int, platform: str,
+                      identity_id: int | None = None) -> Identity | None:
+    """The identity `identity_id` when given and known, else the contact's first identity on `platform`
+    (messages recorded before senders were kept have none)."""
+    row = await session.get(IdentityRow, identity_id) if identity_id is not None else None
+    row = row or await session.scalar(select(IdentityRow).where(
+        IdentityRow.contact_id == contact_id, IdentityRow.platform == platform).order_by(IdentityRow.id).limit(1))
+    return Identity(row.platform, row.platform_user_id, row.handle, row.unreachable) if row else None
 
 
 async def find_by_owner_thread(session: AsyncSession, owner_thread: str) -> Conversation | None:

@@ -8,7 +8,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Decision, Draft, Intent
-from storage.models import ContactRow, ConversationRow, DraftRow, IdentityRow, MessageRow
+from storage.conversations import identity_on
+from storage.models import ContactRow, ConversationRow, DraftRow, MessageRow
 from storage.records import DraftRecord, DraftView
 
 PENDING = "pending"
@@ -68,17 +69,19 @@ async def supersede_pending(session: AsyncSession, conversation_id: int, now: da
 
 async def draft_view(session: AsyncSession, draft_id: int) -> DraftView | None:
     query = (
-        select(DraftRow, MessageRow, ConversationRow, IdentityRow)
+        select(DraftRow, MessageRow, ConversationRow)
         .join(MessageRow, MessageRow.id == DraftRow.message_id)
         .join(ConversationRow, ConversationRow.id == DraftRow.conversation_id)
-        .join(IdentityRow, (IdentityRow.contact_id == ConversationRow.contact_id)
-              & (IdentityRow.platform == ConversationRow.platform))
         .where(DraftRow.id == draft_id)
     )
     found = (await session.execute(query)).first()
     if found is None:
         return None
-    draft, message, conversation, identity = found
+    draft, message, conversation = found
+    # The identity that wrote this message: a contact may have two on one platform.
+    identity = await identity_on(session, conversation.contact_id, conversation.platform, message.identity_id)
+    if identity is None:
+        return None
     contact = await session.get_one(ContactRow, conversation.contact_id)
     return DraftView(
         to_draft(draft), message.text, contact.display_name, identity.handle, conversation.platform,

@@ -81,6 +81,9 @@ class MessageRow(Base):
     confidence: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(index=True)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Who wrote an inbound message (a contact may have two identities on one platform); None for ours.
+    identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identities.id", ondelete="SET NULL", name="fk_messages_identity_id"))
 
 
 class DraftRow(Base):

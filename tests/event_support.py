@@ -52,7 +52,7 @@ class NoteDesk:
         self.cards.append(view)
         return f"card-{len(self.cards)}"
 
-    async def post_note(self, text: str) -> str:
+    async def post_note(self, text: str, conversation_id: int | None = None) -> str:
         self.notes.append(text)
         return f"note-{len(self.notes)}"
 

@@ -26,13 +26,14 @@ from bot.handlers.owner_slack import SlackDesk
 from bot.handlers.slack import SlackChannel
 from bot.handlers.slack_api import web_client
 from bot.handlers.slack_app import http_routes
-from bot.messages import Inbound, Outbound, Sender
+from bot.messages import Inbound, Sender
 from bot.registry import slack_desk
 from bot.router import Handled
 from bot.settings import Settings
 from bot.web import create_web_app
 from storage import drafts
 from storage.records import DraftRecord
+from tests.factories import RecordingChannel
 from tests.fake_slack import FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -52,25 +53,6 @@ def signed(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> 
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
-
-
-class RecordingChannel:
-    """The customer's side of the console: what the customer receives, one entry per message."""
-
-    platform = "shell"
-
-    def __init__(self) -> None:
-        self.sent: list[Outbound] = []
-
-    async def start(self, deliver: object) -> None:
-        return None
-
-    async def send(self, outbound: Outbound) -> str:
-        self.sent.append(outbound)
-        return f"shell-out-{len(self.sent)}"
-
-    async def stop(self) -> None:
-        return None
 
 
 @dataclass

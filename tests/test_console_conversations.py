@@ -2,7 +2,10 @@
 
 from datetime import timedelta
 
+import pytest
+
 from bot.app import App
+from bot.approvals import quiet_words
 from bot.clock import FrozenClock
 from storage import drafts, outbox
 from tests.conftest import london
@@ -92,4 +95,12 @@ async def test_taken_over_conversation_returns_to_the_bot_after_the_quiet_period
     clock.advance(timedelta(minutes=app.profile.owner.quiet_period_minutes + 1))
     returned = await app.approvals.return_quiet_conversations(timedelta(minutes=app.profile.owner.quiet_period_minutes))
     assert len(returned) == 1
+    await app.worker.drain()
+    assert "[owner] conversation #1: Back with the bot after 2 hours of quiet" in chat.out.getvalue()
     assert "We're open 9am–5pm on Saturday" in await chat.say("what time do you open on saturday?")
+
+
+
+@pytest.mark.parametrize(("minutes", "words"), [(120, "2 hours"), (60, "1 hour"), (90, "90 minutes"), (1, "1 minute")])
+def test_the_quiet_period_reads_naturally(minutes: int, words: str) -> None:
+    assert quiet_words(timedelta(minutes=minutes)) == words

@@ -20,6 +20,14 @@ async def answered(app: App, channel: RecordingChannel) -> list[str]:
     return [o.text for o in channel.sent]
 
 
+def shell_failing_with(app: App, *failures: Exception) -> RecordingChannel:
+    """The shell channel, running, failing with each of `failures` in turn before it sends."""
+    channel = RecordingChannel()
+    channel.failures.extend(failures)
+    app.worker.channels["shell"] = channel
+    return channel
+
+
 async def only_row(app: App) -> outbox.OutboxItem:
     async with app.db.session() as session:
         (row,) = await outbox.items(session, kind="reply")
@@ -27,9 +35,7 @@ async def only_row(app: App) -> outbox.OutboxItem:
 
 
 async def test_a_rate_limited_send_waits_for_retry_after(app: App, clock: FrozenClock) -> None:
-    channel = RecordingChannel()
-    channel.failures.append(RateLimited("slow down", retry_after=30))
-    app.worker.channels["shell"] = channel
+    channel = shell_failing_with(app, RateLimited("slow down", retry_after=30))
     assert await answered(app, channel) == []
     row = await only_row(app)
     assert row.status == "pending" and row.due_at == clock.now() + timedelta(seconds=30)
@@ -42,9 +48,7 @@ async def test_a_rate_limited_send_waits_for_retry_after(app: App, clock: Frozen
 
 
 async def test_a_timed_out_send_is_not_repeated(app: App, clock: FrozenClock) -> None:
-    channel = RecordingChannel()
-    channel.failures.append(DeliveryUncertain("timed out after sending"))
-    app.worker.channels["shell"] = channel
+    channel = shell_failing_with(app, DeliveryUncertain("timed out after sending"))
     await answered(app, channel)
     clock.advance(timedelta(hours=1))
     await app.worker.drain()
@@ -53,9 +57,7 @@ async def test_a_timed_out_send_is_not_repeated(app: App, clock: FrozenClock) ->
 
 
 async def test_a_customer_who_blocked_the_bot_is_marked_unreachable(app: App) -> None:
-    channel = RecordingChannel()
-    channel.failures.append(Unreachable("bot was blocked by the user"))
-    app.worker.channels["shell"] = channel
+    channel = shell_failing_with(app, Unreachable("bot was blocked by the user"))
     await answered(app, channel)
     assert (await only_row(app)).status == "failed"
     async with app.db.session() as session:
@@ -63,9 +65,7 @@ async def test_a_customer_who_blocked_the_bot_is_marked_unreachable(app: App) ->
 
 
 async def test_platform_errors_back_off_then_give_up(app: App, clock: FrozenClock) -> None:
-    channel = RecordingChannel()
-    channel.failures.extend(ChannelError("502 from platform") for _ in range(20))
-    app.worker.channels["shell"] = channel
+    channel = shell_failing_with(app, *(ChannelError("502 from platform") for _ in range(20)))
     await answered(app, channel)
     first = await only_row(app)
     assert first.status == "pending" and first.due_at == clock.now() + timedelta(seconds=2)

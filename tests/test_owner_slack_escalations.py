@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from bot import slack_cards as cards
-from storage import conversations, examples
+from storage import conversations, examples, outbox
 from tests.slack_harness import (ALEX, HELD, SAM, UPSET, Desk, click_payload, desk, event_envelope, fake_slack,
                                  listeners_done, submission)
 
@@ -81,13 +81,22 @@ async def test_a_taken_over_conversation_returns_to_the_bot_after_the_quiet_peri
     handled = await desk.customer_says(UPSET)
     await desk.click(cards.TAKE_OVER, str(handled.draft_id))
     await desk.fake.until(lambda: len(desk.fake.to("chat.postMessage")) == 2)
+    quiet = timedelta(minutes=desk.app.profile.owner.quiet_period_minutes)
+    desk.fake.fail_next("chat.postMessage")  # Slack is busy the first time: the note waits and goes later
 
-    desk.app.clock.advance(timedelta(minutes=desk.app.profile.owner.quiet_period_minutes + 1))
-    returned = await desk.app.approvals.return_quiet_conversations(
-        timedelta(minutes=desk.app.profile.owner.quiet_period_minutes))
+    desk.app.clock.advance(quiet + timedelta(minutes=1))
+    returned = await desk.app.approvals.return_quiet_conversations(quiet)
+    await desk.app.worker.drain()
+    async with desk.app.db.session() as session:
+        assert [row.status for row in await outbox.items(session, kind="owner_note")] == ["pending"]
+    desk.app.clock.advance(timedelta(minutes=5))
+    await desk.app.worker.drain()
 
     assert [c.id for c in returned] == [handled.conversation_id]
     assert (await _conversation(desk, handled.conversation_id)).state == "bot"
+    posted = desk.fake.to("chat.postMessage")
+    assert len(posted) == 4 and posted[2] == posted[3]  # the refused attempt, then the same note again
+    assert posted[3]["thread_ts"] == CARD_TS and posted[3]["text"] == "Back with the bot after 2 hours of quiet"
 
 
 async def test_teach_records_what_the_message_really_was(desk: Desk) -> None:
@@ -137,3 +146,4 @@ async def test_app_home_shows_nothing_about_customers_to_someone_who_is_not_an_a
 
     shown = json.dumps(desk.fake.to("views.publish")[0]["view"], ensure_ascii=False)
     assert "Jo" not in shown and "Waiting" not in shown and "Corner Bean Café on Slack" in shown
+

@@ -71,7 +71,7 @@ async def test_an_x_reply_over_280_characters_is_held_not_cut(app: App, profile_
     (profile_dir / "templates" / "thanks.j2").write_text("Thank you! " * 30, encoding="utf-8")
     handled = await app.router.handle(inbound("thanks so much!", platform="x", thread_key="x:1"))
     assert handled.decision is not None and handled.decision.action is Action.APPROVE
-    assert handled.decision.reasons == ("reply is longer than x's 280 characters",)
+    assert handled.decision.reasons == ("reply is longer than X's 280 characters",)
 
 
 async def test_customer_text_in_a_telegram_reply_is_escaped(app: App) -> None:

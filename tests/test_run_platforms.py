@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
-from bot.app import build_app
+import pytest
+
+from bot.app import App, build_app
 from bot.clock import FrozenClock
+from bot.errors import OverBudget
+from bot.messages import Outbound
 from bot.registry import customer_channels
 from bot.runner import run_bot
 from bot.settings import Settings
@@ -51,10 +56,27 @@ async def test_run_answers_customers_on_telegram_and_x(profile_dir: Path, sqlite
     assert x.posts[0]["reply"] == {"in_reply_to_tweet_id": "1861000000000000300"}
 
 
-def test_channels_stay_off_without_credentials(profile_dir: Path, sqlite_url: str) -> None:
-    from bot.profile import load_profile
-
-    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"))
-    statuses = {s.name: s for s in customer_channels(settings, load_profile(profile_dir / "business.yaml"))}
+async def test_channels_stay_off_without_credentials(app: App) -> None:
+    statuses = {s.name: s for s in customer_channels(app)}
     assert not statuses["telegram"].on and "TELEGRAM_BOT_TOKEN" in statuses["telegram"].note
     assert not statuses["x"].on and "X_API_KEY" in statuses["x"].note
+
+
+async def test_x_budget_runs_on_the_app_clock(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
+    profile = profile_dir / "business.yaml"
+    profile.write_text(profile.read_text().replace("write_budget: 50", "write_budget: 1, budget_window_minutes: 15"))
+    x = FakeXApi(clock)
+    async with serve(x.app()) as x_url:
+        app = await build_app(settings_for(profile_dir, sqlite_url, "http://127.0.0.1:9", x_url), clock=clock)
+        channel = {s.name: s for s in customer_channels(app)}["x"].channel
+        assert channel is not None
+        try:
+            await channel.send(Outbound("x", "mention:1861000000000000300:2244994945", "Open at 9.", "reply:1"))
+            with pytest.raises(OverBudget):
+                await channel.send(Outbound("x", "mention:1861000000000000301:2244994945", "Open at 9.", "reply:2"))
+            clock.advance(timedelta(minutes=15))
+            await channel.send(Outbound("x", "mention:1861000000000000301:2244994945", "Open at 9.", "reply:2"))
+        finally:
+            await channel.stop()
+            await app.close()
+    assert len(x.posts) == 2

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from bot.messages import Action, Decision, Draft, Intent
+from bot.messages import Action, Decision, Draft, Intent, Sender
 from storage import conversations, drafts, outbox
 from storage.engine import Database
 from storage.models import Base
@@ -112,3 +112,14 @@ async def test_a_draft_is_decided_once(db: Database) -> None:
         assert not await drafts.decide(session, draft.id, status="rejected", actor="U2", now=NOW)
         stored = await drafts.get_draft(session, draft.id)
     assert stored is not None and (stored.status, stored.decided_by) == ("approved", "U1")
+
+
+async def test_messages_recorded_before_senders_were_kept_still_have_a_recipient(db: Database) -> None:
+    from sqlalchemy import update
+
+    from storage.models import MessageRow
+
+    async with db.session() as session:
+        recorded = await conversations.record_inbound(session, inbound(sender=Sender("tg-77", "Ana")), NOW)
+        await session.execute(update(MessageRow).values(identity_id=None))  # as a row from before the column
+        assert await conversations.recipient_of(session, recorded.conversation) == "tg-77"

@@ -157,6 +157,16 @@ async def test_five_thousand_character_reply_arrives_as_two_messages(app: App, f
     assert reference == "123456789:500"
 
 
+async def test_long_formatted_reply_arrives_as_messages_telegram_accepts(app: App, fake, channel) -> None:
+    api, _ = fake
+    text = ('<b>Winter menu</b>\n<i>' + "Soup &amp; bread, warm cakes. " * 180
+            + '</i><a href="https://cornerbean.example">more</a>')
+    await channel.send(Outbound("telegram", "123456789", text, "reply:formatted"))
+    assert len(api.sent) == 2
+    assert api.sent[0]["text"].endswith("</i>") and api.sent[1]["text"].startswith("<i>")
+    assert "".join(s["text"] for s in api.sent).count("&amp;") == 180
+
+
 async def test_spent_chat_budget_defers_the_rest_of_a_long_reply_without_resending(app: App, fake) -> None:
     api, url = fake
     now = [0.0]

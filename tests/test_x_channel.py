@@ -14,7 +14,8 @@ from bot.config import XChannelConfig
 from bot.errors import ChannelError, RateLimited
 from bot.handlers.shell import ConsoleDesk
 from bot.handlers.x_channel import MENTIONS_CURSOR, XChannel
-from storage import cursors, drafts, outbox
+from bot.messages import Action, Decision, Draft, Intent
+from storage import contacts, conversations, cursors, drafts, outbox
 from tests.fakes.server import eventually, serve
 from tests.fakes.x_api import KEYS, FakeXApi
 
@@ -45,6 +46,21 @@ async def x(app: App, fake) -> AsyncIterator[XChannel]:
     await channel.stop()
 
 
+Arrival = tuple[int, dict[str, str], str]
+
+
+async def first_start_then(app: App, x: XChannel, api: FakeXApi, mentions: tuple[Arrival, ...] = (),
+                           dms: tuple[Arrival, ...] = ()) -> None:
+    """The bot starts (noting where the timelines are), customers write, the bot reads and answers."""
+    await x.poll_once(app.router.handle)
+    for post_id, who, text in mentions:
+        api.mention(post_id, who, text)
+    for event_id, who, text in dms:
+        api.dm(event_id, who, text)
+    await x.poll_once(app.router.handle)
+    await app.worker.drain()
+
+
 async def test_new_mention_is_answered_in_reply_and_older_ones_are_left_alone(app: App, fake, x) -> None:
     api, _ = fake
     api.mention(1861000000000000100, TOM, "@cornerbeancafe do you have wifi?")
@@ -59,10 +75,8 @@ async def test_new_mention_is_answered_in_reply_and_older_ones_are_left_alone(ap
 
 async def test_after_a_restart_no_mention_is_answered_twice(app: App, fake, x) -> None:
     api, url = fake
-    await x.poll_once(app.router.handle)
-    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
-    await x.poll_once(app.router.handle)
-    await app.worker.drain()
+    await first_start_then(app, x, api, mentions=(
+        (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),))
     await x.stop()
     restarted = make_x(app, url)
     app.worker.channels["x"] = restarted
@@ -108,11 +122,9 @@ async def test_spent_write_budget_turns_the_reply_into_a_draft_for_the_owner(app
     app.worker.channels["x"] = x
     out = StringIO()
     app.worker.owner = ConsoleDesk(out)
-    await x.poll_once(app.router.handle)
-    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
-    api.mention(1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")
-    await x.poll_once(app.router.handle)
-    await app.worker.drain()
+    await first_start_then(app, x, api, mentions=(
+        (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),
+        (1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")))
     assert [p["reply"]["in_reply_to_tweet_id"] for p in api.posts] == ["1861000000000000300"]
     assert "X write budget spent" in out.getvalue() and "Tom Baker" in out.getvalue()
     async with app.db.session() as session:
@@ -131,11 +143,9 @@ async def test_approved_reply_waits_for_the_budget_instead_of_being_held_again(a
     x = make_x(app, url, write_budget=1, budget_window_minutes=15)
     app.worker.channels["x"] = x
     app.worker.owner = ConsoleDesk(StringIO())
-    await x.poll_once(app.router.handle)
-    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
-    api.mention(1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")
-    await x.poll_once(app.router.handle)
-    await app.worker.drain()
+    await first_start_then(app, x, api, mentions=(
+        (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),
+        (1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")))
     async with app.db.session() as session:
         held = (await drafts.pending_drafts(session))[0]
     await app.approvals.send(held.id, "U0123SAM")
@@ -174,3 +184,89 @@ async def test_polling_runs_inside_the_channel_once_started(app: App, fake, x) -
     await eventually(lambda: "GET /2/dm_events" in api.calls)
     async with app.db.session() as session:
         assert await cursors.get(session, MENTIONS_CURSOR) == "0"
+
+
+LONG_REPLY = "Thanks for asking! " + "We bake everything in house every morning. " * 8
+
+
+async def _mention_conversation(app: App, api: FakeXApi, x: XChannel) -> int:
+    await first_start_then(app, x, api, mentions=(
+        (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),))
+    async with app.db.session() as session:
+        (answered,) = await outbox.items(session, kind="reply")
+    return int(answered.payload["conversation_id"])
+
+
+async def test_an_owner_reply_too_long_for_x_fails_at_once_and_is_never_retried(app: App, fake, x) -> None:
+    api, _ = fake
+    out = StringIO()
+    app.worker.owner = ConsoleDesk(out)
+    conversation_id = await _mention_conversation(app, api, x)
+    await app.approvals.reply(conversation_id, "U0123SAM", LONG_REPLY, reply_key="long")
+    await app.worker.drain()
+    app.clock.advance(timedelta(hours=2))
+    await app.worker.drain()
+    async with app.db.session() as session:
+        row = await outbox.get_item(session, "owner-reply:long")
+    assert row is not None and row.status == "failed" and row.attempts == 1
+    assert row.last_error == "reply is longer than X's 280 characters"
+    assert len(api.posts) == 1  # only the first, automatic answer reached X
+    assert ("Not sent to the customer: reply is longer than X's 280 characters. Shorten it and send again."
+            in out.getvalue())
+
+
+async def test_an_automatic_reply_too_long_for_x_is_held_for_the_owner(app: App, fake, x) -> None:
+    api, _ = fake
+    out = StringIO()
+    app.worker.owner = ConsoleDesk(out)
+    conversation_id = await _mention_conversation(app, api, x)
+    async with app.db.session() as session:  # an automatic reply queued with a text X will not take
+        first = (await outbox.items(session, kind="reply"))[0]
+        record = await drafts.add_draft(
+            session, message_id=(await drafts.get_draft(session, first.draft_id)).message_id,
+            conversation_id=conversation_id, intent=Intent("hours", 0.9), decision=Decision(Action.AUTO, ()),
+            draft=Draft(LONG_REPLY, "hours"), status="auto", now=app.clock.now())
+        await outbox.enqueue(session, key=f"reply:{record.id}", kind="reply", platform="x",
+                             payload={**first.payload, "text": LONG_REPLY}, due_at=app.clock.now(),
+                             now=app.clock.now(), draft_id=record.id)
+    await app.worker.drain()
+    async with app.db.session() as session:
+        held = await drafts.get_draft(session, record.id)
+        retried = await outbox.items(session, kind="reply", status="pending")
+    assert held is not None and held.status == "pending"
+    assert held.reasons[-1] == "reply is longer than X's 280 characters"
+    assert retried == [] and len(api.posts) == 1
+    assert "longer than X's 280 characters" in out.getvalue()
+
+
+PRIYA_WORK = {"id": "2244994999", "name": "Priya at Shah Studio", "username": "shahstudio"}
+
+
+async def _conversation_of(app: App, user: dict[str, str]) -> int:
+    async with app.db.session() as session:
+        found = await conversations.find_conversation(session, "x", f"dm:1500000000000000001-{user['id']}")
+    assert found is not None
+    return found.id
+
+
+async def test_a_person_with_two_linked_x_accounts_is_answered_on_the_one_they_wrote_from(app: App, fake, x) -> None:
+    api, _ = fake
+    app.worker.owner = ConsoleDesk(StringIO())
+    await first_start_then(app, x, api, dms=(
+        (1861000000000009002, PRIYA, "hello from my own account"),
+        (1861000000000009003, PRIYA_WORK, "my coffee was cold and the staff were rude, I want a refund")))
+    async with app.db.session() as session:
+        personal = await contacts.find_contact(session, "x:@priyashah")
+        work = await contacts.find_contact(session, "x:@shahstudio")
+        assert personal is not None and work is not None
+        await contacts.link(session, personal.id, work.id)
+        held = (await drafts.pending_drafts(session))[-1]  # the refund complaint waits for the owner
+        view = await drafts.draft_view(session, held.id)
+    assert view is not None and view.customer_text.endswith("I want a refund")
+    assert view.recipient_id == PRIYA_WORK["id"] and view.customer_handle == "shahstudio"
+
+    await app.approvals.reply(await _conversation_of(app, PRIYA_WORK), "U0123SAM", "Yes, Friday is free.", "work")
+    await app.approvals.reply(await _conversation_of(app, PRIYA), "U0123SAM", "Hi Priya!", "personal")
+    await app.worker.drain()
+    to = {dm["text"]: dm["participant_id"] for dm in api.sent_dms}
+    assert to["Yes, Friday is free."] == PRIYA_WORK["id"] and to["Hi Priya!"] == PRIYA["id"]

@@ -60,6 +60,18 @@ class SlackOwnerDesk:
                 await conversations.set_owner_thread(session, conversation.id, str(ref))
         return str(ref)
 
+    async def post_note(self, text: str, conversation_id: int | None = None) -> str | None:
+        """A notice in the conversation's thread (nothing when the conversation never reached Slack),
+        or in the owner channel when it concerns no conversation."""
+        if conversation_id is None:
+            return str(await self.post(text, slack_cards.note(slack_cards.escape(text))))
+        async with self._db.session() as session:
+            conversation = await conversations.get_conversation(session, conversation_id)
+        thread = MessageRef.parse(conversation.owner_thread)
+        if thread is None:
+            return None
+        return str(await self.post(text, slack_cards.note(slack_cards.escape(text)), thread))
+
     async def post(self, text: str, blocks: list[dict[str, object]], thread: MessageRef | None = None,
                    broadcast: bool = False) -> MessageRef:
         """Post to the owner channel, or into a conversation's thread (also shown in the channel if broadcast)."""

@@ -112,20 +112,16 @@ class OwnerListeners:
         await self._open_modal(body, cards.text_modal(cards.REPLY_MODAL, "Reply", "Send", {"draft_id": _value(body)}))
 
     async def edit_submitted(self, ack: Ack, body: Body, view: Body) -> None:
-        text = cards.modal_text(view.get("state", {}))
-        if not text:
-            await ack(response_action="errors", errors={cards.TEXT_BLOCK: "Write the reply to send."})
+        text = await _submitted_text(ack, view)
+        if text is None:
             return
-        await ack()
         draft_id = int(json.loads(view["private_metadata"])["draft_id"])
         await self._on_draft(body, draft_id, lambda user: self._approvals.send(draft_id, user, text))
 
     async def reply_submitted(self, ack: Ack, body: Body, view: Body) -> None:
-        text = cards.modal_text(view.get("state", {}))
-        if not text:
-            await ack(response_action="errors", errors={cards.TEXT_BLOCK: "Write the reply to send."})
+        text = await _submitted_text(ack, view)
+        if text is None:
             return
-        await ack()
         draft_id, user = int(json.loads(view["private_metadata"])["draft_id"]), body["user"]["id"]
         async with self._db.session() as session:
             draft = await drafts.get_draft(session, draft_id)
@@ -216,6 +212,16 @@ class OwnerListeners:
     def _woken(self) -> None:
         if self._wake is not None:
             self._wake.set()
+
+
+async def _submitted_text(ack: Ack, view: Body) -> str | None:
+    """The text typed in a reply modal, acknowledged; None (the modal shows why) when it is empty."""
+    text = cards.modal_text(view.get("state", {}))
+    if not text:
+        await ack(response_action="errors", errors={cards.TEXT_BLOCK: "Write the reply to send."})
+        return None
+    await ack()
+    return text
 
 
 def _value(body: Body) -> int:

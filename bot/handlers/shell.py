@@ -67,9 +67,10 @@ class ConsoleDesk:
         print("\n".join(lines), file=self._out, flush=True)
         return f"console:{draft.id}"
 
-    async def post_note(self, text: str) -> str:
-        """A note for the owner that needs no decision (e.g. an event post that was skipped)."""
-        print(f"  [owner] note: {text}", file=self._out, flush=True)
+    async def post_note(self, text: str, conversation_id: int | None = None) -> str | None:
+        """A notice that needs no decision: about one conversation, or for the owner in general."""
+        where = f"conversation #{conversation_id}" if conversation_id is not None else "note"
+        print(f"  [owner] {where}: {text}", file=self._out, flush=True)
         return f"console-note:{time.time_ns()}"
 
 

@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 from bot.errors import BadPayload
 from bot.messages import Inbound, Outbound, Sender
-from bot.textlimits import TELEGRAM_MESSAGE_LIMIT, split_message
+from bot.telegram_html import split_html
+from bot.textlimits import TELEGRAM_MESSAGE_LIMIT
 
 PLATFORM = "telegram"
 GROUP_CHATS = ("group", "supergroup")
@@ -143,11 +144,11 @@ def chat_id_of(thread: str) -> int | str:
 
 
 def send_requests(outbound: Outbound, limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[SendRequest]:
-    """The sendMessage calls for one reply: split under Telegram's limit, the first replying to the
-    customer's message, any buttons on the last."""
+    """The sendMessage calls for one reply: split under Telegram's limit (each piece valid HTML), the
+    first replying to the customer's message, any buttons on the last."""
     chat_id = chat_id_of(outbound.thread_key)
     reply_to = _message_id(outbound.reply_to, chat_id)
-    pieces = split_message(outbound.text, limit) or [outbound.text]
+    pieces = split_html(outbound.text, limit) or [outbound.text]
     buttons = tuple((b.label, b.value) for b in outbound.buttons)
     return [SendRequest(chat_id, piece, reply_to if i == 0 else None, buttons if i == len(pieces) - 1 else ())
             for i, piece in enumerate(pieces)]

@@ -16,7 +16,7 @@ import logging
 import warnings
 from collections import OrderedDict
 from datetime import timedelta
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
@@ -34,6 +34,9 @@ from bot.messages import Outbound
 from bot.settings import Settings
 from storage import cursors
 from storage.engine import Database
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 OFFSET_CURSOR = "telegram:offset"
@@ -84,11 +87,11 @@ class TelegramChannel:
 
     def __init__(self, bot: Bot, db: Database, *, clock: Clock | None = None, budget: SendBudget | None = None,
                  poll_timeout: int = 30, webhook_url: str | None = None, webhook_secret: str | None = None,
-                 max_inline_wait: float = 1.0, own_db: bool = False) -> None:
+                 max_inline_wait: float = 1.0) -> None:
         self._bot, self._db, self._clock = bot, db, clock or SystemClock()
         self._budget = budget or SendBudget.telegram()
         self._poll_timeout, self._max_inline_wait = poll_timeout, max_inline_wait
-        self._webhook_url, self._webhook_secret, self._own_db = webhook_url, webhook_secret, own_db
+        self._webhook_url, self._webhook_secret = webhook_url, webhook_secret
         self.intake = TelegramIntake(bot)
         self._sent_parts: dict[str, list[int]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -109,8 +112,6 @@ class TelegramChannel:
                 await self._task
         with contextlib.suppress(TelegramError):
             await self._bot.shutdown()
-        if self._own_db:
-            await self._db.close()
 
     async def _poll(self, deliver: Deliver) -> None:
         offset = await self._load_offset()
@@ -219,9 +220,11 @@ def make_bot(settings: Settings, keep_alive: bool = True) -> Bot:
     return Bot(token, base_url=api_base_url(settings.telegram_api_url), request=request)
 
 
-def build(settings: Settings) -> TelegramChannel:
-    """The channel `socialdesk run` starts: polling, or registering the webhook when the web process receives."""
+def build(app: App) -> TelegramChannel:
+    """The channel `socialdesk run` starts: polling, or registering the webhook when the web process
+    receives. It shares the app's database and clock."""
+    settings = app.settings
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
     url = f"{settings.public_base_url.rstrip('/')}{WEBHOOK_PATH}" if secret and settings.public_base_url else None
-    return TelegramChannel(make_bot(settings), Database(settings.database_url), own_db=True,
-                           webhook_url=url, webhook_secret=secret if url else None)
+    return TelegramChannel(make_bot(settings), app.db, clock=app.clock, webhook_url=url,
+                           webhook_secret=secret if url else None)

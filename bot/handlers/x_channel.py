@@ -18,7 +18,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -27,17 +27,20 @@ import tweepy
 from tweepy.asynchronous import AsyncClient
 
 from bot.channel import Deliver
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
 from bot.config import XChannelConfig
-from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, SocialdeskError, Unreachable
+from bot.errors import (ChannelError, DeliveryUncertain, OverBudget, RateLimited, SocialdeskError, TooLong,
+                        Unreachable)
 from bot.handlers.ratelimit import WindowBudget
 from bot.handlers.x import DM_FIELDS, PLATFORM, TWEET_FIELDS, USER_FIELDS, page_to_inbound, reply_request
 from bot.handlers.x_transport import make_session
 from bot.messages import Inbound, Outbound
-from bot.settings import Settings
-from bot.textlimits import limit_of, x_length
+from bot.textlimits import fits, too_long_reason
 from storage import cursors
 from storage.engine import Database
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 MENTIONS_CURSOR, DMS_CURSOR = "x:mentions_since_id", "x:dm_last_id"
@@ -49,9 +52,9 @@ class XChannel:
     platform = PLATFORM
 
     def __init__(self, client: AsyncClient, db: Database, clock: Clock, config: XChannelConfig, *,
-                 api_url: str | None = None, own_db: bool = False) -> None:
+                 api_url: str | None = None) -> None:
         self._client, self._db, self._clock, self._config = client, db, clock, config
-        self._api_url, self._own_db = api_url, own_db
+        self._api_url = api_url
         window = timedelta(minutes=config.budget_window_minutes)
         self.reads = WindowBudget(config.read_budget, window, clock)
         self.writes = WindowBudget(config.write_budget, window, clock)
@@ -69,8 +72,6 @@ class XChannel:
         if self._client.session is not None:
             await self._client.session.close()
             self._client.session = None
-        if self._own_db:
-            await self._db.close()
 
     async def _loop(self, deliver: Deliver) -> None:
         while True:
@@ -135,9 +136,8 @@ class XChannel:
 
     async def send(self, outbound: Outbound) -> str:
         request = reply_request(outbound)
-        limit = limit_of(PLATFORM) or 280
-        if x_length(request.text) > limit:
-            raise ChannelError(f"the reply is {x_length(request.text)} characters as X counts them; the limit is {limit}")
+        if not fits(PLATFORM, request.text):
+            raise TooLong(too_long_reason(PLATFORM))
         wait = self.writes.seconds_until_available()
         if wait > 0:
             raise OverBudget(f"X write budget spent ({self._config.write_budget} replies per "
@@ -206,13 +206,14 @@ def translate_error(exc: BaseException, write: bool) -> ChannelError:
     return DeliveryUncertain(f"X did not answer after the reply was sent: {exc!r}")
 
 
-def build(settings: Settings, config: XChannelConfig) -> XChannel:
-    """The channel `socialdesk run` starts, from the X_* credentials and the profile's channels.x budgets."""
+def build(app: App) -> XChannel:
+    """The channel `socialdesk run` starts, from the X_* credentials and the profile's channels.x
+    budgets. It shares the app's database and clock (budgets run on the app's time)."""
+    settings = app.settings
     client = AsyncClient(bearer_token=_secret(settings.x_bearer_token), consumer_key=_secret(settings.x_api_key),
                          consumer_secret=_secret(settings.x_api_secret), access_token=_secret(settings.x_access_token),
                          access_token_secret=_secret(settings.x_access_secret), return_type=dict)
-    return XChannel(client, Database(settings.database_url), SystemClock(), config, api_url=settings.x_api_url,
-                    own_db=True)
+    return XChannel(client, app.db, app.clock, app.profile.channels.x, api_url=settings.x_api_url)
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,10 @@ from aiohttp import web
 TOKEN = "7000001:AAFakeTokenForTests"
 BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "Corner Bean", "username": "CornerBean_bot",
             "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+# Telegram's HTML: these tags, four named entities and numeric ones; everything else must be escaped.
+_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "tg-emoji",
+         "code", "pre", "blockquote"}
+_MARKUP = re.compile(r"<(/?)([A-Za-z][\w-]*)[^<>]*>|&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);|[<>&]")
 _JSON_FIELDS = {"reply_parameters", "reply_markup", "allowed_updates", "offset", "timeout", "limit", "chat_id"}
 
 
@@ -78,6 +83,10 @@ class FakeBotApi:
         return [u for u in self.updates if u["update_id"] >= offset][: int(params.get("limit") or 100)]
 
     async def _sendMessage(self, params: dict[str, Any]) -> Any:
+        problem = html_problem(params["text"]) if params.get("parse_mode") == "HTML" else None
+        if problem:  # what Telegram answers; the client raises BadRequest
+            raise web.HTTPBadRequest(text=json.dumps({"ok": False, "error_code": 400, "description": problem}),
+                                     content_type="application/json")
         self.sent.append(params)
         chat = {"id": int(params["chat_id"]), "type": "private" if int(params["chat_id"]) > 0 else "supergroup"}
         return {"message_id": next(self._ids), "date": int(time.time()), "chat": chat, "from": BOT_USER,
@@ -94,6 +103,30 @@ class FakeBotApi:
     async def _deleteWebhook(self, params: dict[str, Any]) -> Any:
         self.webhook = {}
         return True
+
+
+def html_problem(text: str, limit: int = 4096) -> str | None:
+    """Telegram's refusal for a parse_mode=HTML text, or None when it would be accepted."""
+    stack: list[str] = []
+    visible, position = 0, 0
+    for found in _MARKUP.finditer(text):
+        visible, position = visible + found.start() - position, found.end()
+        opening, name = found.group(1) != "/", (found.group(2) or "").lower()
+        if not name:
+            if not found.group(3):
+                return f"Bad Request: can't parse entities: Can't find end of the entity at byte offset {found.start()}"
+            visible += 1
+        elif name not in _TAGS:
+            return f'Bad Request: can\'t parse entities: Unsupported start tag "{name}" at byte offset {found.start()}'
+        elif opening:
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            return f"Bad Request: can't parse entities: Unmatched end tag at byte offset {found.start()}"
+    if stack:
+        return f'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "{stack[-1]}"'
+    if visible + len(text) - position > limit:
+        return "Bad Request: message is too long"
+    return None
 
 
 def _params(form: Any) -> dict[str, Any]:
