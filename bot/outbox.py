@@ -43,6 +43,8 @@ class OutboxWorker:
         self._lease, self._base_backoff, self._not_ready_delay = lease, base_backoff, not_ready_delay
         self._deliveries: dict[str, Delivery] = {"reply": self._send_reply, "owner_card": self._post_card}
         self.wake = asyncio.Event()
+        # None: every platform; a tuple: only rows for these (a web process delivers only its own).
+        self.platforms: tuple[str, ...] | None = None
 
     def register(self, kind: str, delivery: Delivery) -> None:
         """Teach the worker a new kind of row (event posts, reminders, ...)."""
@@ -52,7 +54,7 @@ class OutboxWorker:
         """Deliver what is due now; returns how many rows were attempted."""
         async with self._db.session() as session:
             claimed = await outbox.claim_due(session, now=self._clock.now(), worker=self._worker_id,
-                                             lease=self._lease, limit=limit)
+                                             lease=self._lease, limit=limit, platforms=self.platforms)
         for item in claimed:
             await self._deliver(item)
         return len(claimed)

@@ -12,6 +12,7 @@ from bot.handlers.owner_slack import SlackDesk
 from bot.handlers.slack import SlackChannel
 from bot.handlers.slack_api import web_client
 from bot.handlers.slack_app import build_slack_desk
+from bot.handlers.webchat import WebChatChannel
 from bot.settings import Settings
 
 
@@ -32,6 +33,7 @@ class PlatformEntry:
     needs: tuple[str, ...]
     how_to_enable: str
     build: Callable[[Settings, BusinessProfile], Channel] | None
+    note_when_on: str = "on"
 
 
 def _build_telegram(settings: Settings, profile: BusinessProfile) -> Channel:
@@ -55,6 +57,9 @@ def _entries() -> list[PlatformEntry]:
         PlatformEntry("slack", ("slack_bot_token",),
                       "set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) in .env (see docs/slack.md)",
                       lambda settings, _: SlackChannel(web_client(settings))),
+        # Needs no credentials: visitors write through `socialdesk serve`; here replies are delivered.
+        PlatformEntry("webchat", (), "", lambda settings, _: WebChatChannel(),
+                      "on in `socialdesk serve` at /webchat"),
     ]
 
 
@@ -69,7 +74,7 @@ def customer_channels(settings: Settings, profile: BusinessProfile) -> list[Chan
         elif entry.build is None:
             statuses.append(ChannelStatus(entry.name, None, "off: not available in this version"))
         else:
-            statuses.append(ChannelStatus(entry.name, entry.build(settings, profile), "on"))
+            statuses.append(ChannelStatus(entry.name, entry.build(settings, profile), entry.note_when_on))
     return statuses
 
 
