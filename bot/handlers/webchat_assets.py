@@ -40,7 +40,7 @@ def widget(business: str) -> str:
 
 def page(business: str) -> tuple[str, dict[str, str]]:
     """The stand-alone chat page and its headers (a strict Content-Security-Policy)."""
-    script = _script(business, full_page=True)
+    script = _script(business, full_page=True).replace("</", "<\\/")  # nothing may close the element early
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     head, _, rest = _asset("page.html").partition("__BUSINESS__")
     middle, _, tail = rest.partition("__WIDGET__")

@@ -1,5 +1,5 @@
-/* socialdesk web chat. Paste into any page:
- *   <script src="https://YOUR-BOT-HOST/webchat/widget.js" async></script>
+/* socialdesk web chat: a floating chat panel for the business's own website (see docs/webchat.md),
+ * also inlined in the chat page at /webchat. It talks only to the server it was loaded from.
  * Everything a visitor or the business writes is shown with textContent: never parsed as HTML. */
 (function () {
   "use strict";
