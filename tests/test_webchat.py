@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -17,9 +18,11 @@ from bot.clock import FrozenClock
 from bot.handlers.shell import ConsoleDesk
 from bot.handlers.webchat import WebChatOptions
 from bot.handlers.webchat_http import attach_channel, webchat_provider
+from bot.handlers.webchat_input import parse_post, to_inbound
 from bot.outbox import OutboxWorker
 from bot.web import create_web_app
-from storage import conversations, outbox
+from storage import conversations, outbox, transcripts
+from storage.engine import Database
 from tests.fakes.server import eventually
 
 SATURDAY_HOURS = "We're open 9am–5pm on Saturday 28 November."
@@ -220,3 +223,21 @@ async def test_replies_are_returned_exactly_as_sent_and_in_order(app: App, clien
     async with app.db.session() as session:
         sent = [item.payload["text"] for item in await outbox.items(session, kind="reply", status="sent")]
     assert await replies(client, me) == sent
+
+
+async def test_sent_messages_are_read_back_per_conversation_in_order(db: Database, clock: FrozenClock) -> None:
+    alice, bob = visitor(), visitor()
+    async with db.session() as session:
+        for who in (alice, bob):
+            inbound = to_inbound(parse_post(json.dumps(message(who, "hi")).encode()), clock.now())
+            recorded = await conversations.record_inbound(session, inbound, clock.now())
+            for n in range(3):
+                await conversations.record_outbound(session, recorded.conversation.id, "webchat", f"out:{who}:{n}",
+                                                    f"{who[:4]} reply {n}", clock.now())
+    async with db.session() as session:
+        everything = await transcripts.sent_after(session, "webchat", alice, 0)
+        later = await transcripts.sent_after(session, "webchat", alice, everything[0].id)
+        elsewhere = await transcripts.sent_after(session, "telegram", alice, 0)
+    assert [m.text for m in everything] == [f"{alice[:4]} reply {n}" for n in range(3)]
+    assert later == everything[1:] and elsewhere == []
+    assert all(m.sent_at == clock.now() for m in everything)

@@ -8,6 +8,8 @@ import base64
 import hashlib
 import re
 import secrets
+import signal
+import subprocess
 from collections.abc import AsyncIterator
 from io import StringIO
 from pathlib import Path
@@ -179,3 +181,33 @@ async def test_serve_delivers_web_chat_replies_itself_and_leaves_other_platforms
     async with app.db.session() as session:
         telegram = await outbox.get_item(session, "telegram-reply")
     assert telegram is not None and telegram.status == "pending" and telegram.attempts == 0
+
+
+def test_socialdesk_serve_answers_a_web_chat_visitor_on_its_own(tmp_path: Path) -> None:
+    from tests.test_cli import SOCIALDESK, clean_environment, run
+
+    run("init", cwd=tmp_path)
+    process = subprocess.Popen([SOCIALDESK, "serve", "--port", "0"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=clean_environment())
+    try:
+        base = _listening_address(process)
+        me = secrets.token_hex(16)
+        with httpx.Client(base_url=base, timeout=15) as http:
+            assert http.post("/webchat/messages", json=body(me)).status_code == 202
+            answer = http.get("/webchat/messages", params={"visitor_id": me, "wait": 10}).json()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=30)
+    # uvicorn re-raises the SIGTERM it caught once it has shut down cleanly.
+    assert process.returncode in (0, -signal.SIGTERM) and "Traceback" not in errors, errors
+    assert "We're open" in answer["messages"][0]["text"] and "Saturday" in answer["messages"][0]["text"]
+
+
+def _listening_address(process: subprocess.Popen[str]) -> str:
+    assert process.stderr is not None
+    for _ in range(50):
+        line = process.stderr.readline()
+        found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line, re.IGNORECASE)
+        if found:
+            return found.group(1)
+    raise AssertionError("socialdesk serve did not start")
