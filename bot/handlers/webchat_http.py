@@ -20,8 +20,8 @@ from bot.errors import BadPayload
 from bot.handlers import webchat_assets
 from bot.handlers.webchat import WebChatChannel, WebChatOptions, wait_for_replies
 from bot.handlers.webchat_guard import Limits, allowed_origins, cors_headers, is_allowed, preflight_headers
-from bot.handlers.webchat_input import (PLATFORM, parse_cursor, parse_post, parse_visitor_id, parse_wait,
-                                        to_inbound)
+from bot.handlers.webchat_input import (PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
+                                        parse_wait, to_inbound)
 
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
     from bot.app import App
@@ -78,18 +78,19 @@ class WebChatRoutes:
         address = request.client.host if request.client else "unknown"
         wait = self._limits.retry_after(message.visitor_id, address)
         if wait:
-            return _error(429, f"too many messages: try again in {wait} seconds",
-                          {**cors, "Retry-After": str(wait)})
+            return _error(429, f"too many messages: try again in {wait} seconds", {**cors, "Retry-After": str(wait)})
         self._limits.hit(message.visitor_id, address)
+        return await self._accept(message, cors)
+
+    async def _accept(self, message: ChatPost, cors: dict[str, str]) -> Response:
         try:
             handled = await self._app.router.handle(to_inbound(message, self._app.clock.now()))
         except Exception:
             log.exception("web chat message not recorded")
             return _error(503, "the message could not be saved: send it again", cors)
         if not handled.duplicate:
-            self._app.worker.wake.set()
-        return JSONResponse({"id": message.client_message_id, "status": "received"}, status_code=202,
-                            headers=cors)
+            self._app.worker.wake.set()  # a reply may be due now: the web process delivers it (runner.web_deliveries)
+        return JSONResponse({"id": message.client_message_id, "status": "received"}, status_code=202, headers=cors)
 
     async def replies(self, request: Request) -> Response:
         cors = cors_headers(request.headers.get("origin"), self._origins, request.headers.get("host"))
