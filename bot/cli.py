@@ -150,11 +150,13 @@ def worker(config: Path | None = ConfigOption) -> None:
 @app.command()
 @friendly_errors
 def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-          port: int = typer.Option(8000, help="Port to listen on.")) -> None:
-    """Run the web process: webhooks, Slack interactivity, health and metrics."""
+          port: int = typer.Option(8000, help="Port to listen on."),
+          deliver: bool = typer.Option(True, help="Deliver the web chat's replies from this process.")) -> None:
+    """Run the web process: web chat, webhooks, Slack interactivity, health and metrics."""
     import uvicorn
 
     from bot.app import build_app
+    from bot.runner import web_deliveries
     from bot.web import create_web_app, route_providers
 
     settings = _settings(config)
@@ -163,7 +165,11 @@ def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.
         bot = await build_app(settings, migrate=bot_migrates(settings))
         server = uvicorn.Server(uvicorn.Config(create_web_app(bot, route_providers()), host=host, port=port,
                                                log_config=None))
-        await server.serve()
+        if not deliver:
+            await server.serve()
+            return
+        async with web_deliveries(bot):
+            await server.serve()
 
     asyncio.run(main())
 

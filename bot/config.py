@@ -112,6 +112,12 @@ class ChannelToggle(_Strict):
     enabled: bool = True
 
 
+class WebChatConfig(_Strict):
+    enabled: bool = True
+    # Websites (besides business.website) whose pages may embed the chat widget.
+    allowed_origins: list[str] = Field(default_factory=list)
+
+
 class XChannelConfig(_Strict):
     enabled: bool = True
     poll_seconds: int = Field(default=60, ge=5)
@@ -122,7 +128,7 @@ class XChannelConfig(_Strict):
 
 class ChannelsConfig(_Strict):
     shell: ChannelToggle = ChannelToggle()
-    webchat: ChannelToggle = ChannelToggle()
+    webchat: WebChatConfig = WebChatConfig()
     telegram: ChannelToggle = ChannelToggle()
     slack: ChannelToggle = ChannelToggle()
     x: XChannelConfig = XChannelConfig()

@@ -44,6 +44,8 @@ class OutboxWorker:
         self._deliveries: dict[str, Delivery] = {"reply": self._send_reply, "owner_card": self._post_card,
                                                  "owner_note": self._post_note}
         self.wake = asyncio.Event()
+        # None: every platform; a tuple: only rows for these (a web process delivers only its own).
+        self.platforms: tuple[str, ...] | None = None
 
     def register(self, kind: str, delivery: Delivery) -> None:
         """Teach the worker a new kind of row (event posts, reminders, ...)."""
@@ -53,7 +55,7 @@ class OutboxWorker:
         """Deliver what is due now; returns how many rows were attempted."""
         async with self._db.session() as session:
             claimed = await outbox.claim_due(session, now=self._clock.now(), worker=self._worker_id,
-                                             lease=self._lease, limit=limit)
+                                             lease=self._lease, limit=limit, platforms=self.platforms)
         for item in claimed:
             await self._deliver(item)
         return len(claimed)

@@ -11,6 +11,7 @@ from bot.handlers.owner_slack import SlackDesk
 from bot.handlers.slack import SlackChannel
 from bot.handlers.slack_api import web_client
 from bot.handlers.slack_app import build_slack_desk
+from bot.handlers.webchat import WebChatChannel
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class PlatformEntry:
     how_to_enable: str
     # Built from the running app, so every channel shares its database and its clock.
     build: Callable[[App], Channel] | None
+    note_when_on: str = "on"
 
 
 def _build_telegram(app: App) -> Channel:
@@ -54,6 +56,9 @@ def _entries() -> list[PlatformEntry]:
         PlatformEntry("slack", ("slack_bot_token",),
                       "set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) in .env (see docs/slack.md)",
                       lambda app: SlackChannel(web_client(app.settings))),
+        # Needs no credentials: visitors write through `socialdesk serve`; here replies are delivered.
+        PlatformEntry("webchat", (), "", lambda app: WebChatChannel(),
+                      "on in `socialdesk serve` at /webchat"),
     ]
 
 
@@ -69,7 +74,7 @@ def customer_channels(app: App) -> list[ChannelStatus]:
         elif entry.build is None:
             statuses.append(ChannelStatus(entry.name, None, "off: not available in this version"))
         else:
-            statuses.append(ChannelStatus(entry.name, entry.build(app), "on"))
+            statuses.append(ChannelStatus(entry.name, entry.build(app), entry.note_when_on))
     return statuses
 
 

@@ -75,6 +75,27 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+@contextlib.asynccontextmanager
+async def web_deliveries(app: App) -> AsyncIterator[None]:
+    """`socialdesk serve` delivers the replies of the channels it serves itself (the web chat), so a
+    waiting visitor hears at once. It claims only those platforms' rows: everything else (Telegram, X,
+    Slack, the owner's cards) stays with `socialdesk run` or `socialdesk worker`."""
+    worker = app.worker
+    if not worker.channels:
+        yield
+        return
+    worker.platforms = tuple(worker.channels)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        for channel in worker.channels.values():
+            await channel.stop()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 def _owner_slack(app: App, out: TextIO) -> SocketMode | None:
     """Make Slack the owner's desk when SLACK_BOT_TOKEN is set; Socket Mode when SLACK_APP_TOKEN is too."""
     slack = slack_desk(app)

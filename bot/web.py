@@ -1,4 +1,4 @@
-"""`socialdesk serve`: the ASGI web process (Slack events and interactivity, Telegram webhook, health)."""
+"""`socialdesk serve`: the ASGI web process (Slack events and interactivity, Telegram webhook, web chat, health)."""
 
 from __future__ import annotations
 
@@ -51,8 +51,9 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
 def route_providers() -> list[RouteProvider]:
     """The HTTP routes of every platform that has them. Add a platform's provider here."""
     from bot.handlers.telegram_webhook import telegram_routes
+    from bot.handlers.webchat_http import webchat_routes
 
-    return [slack_routes, telegram_routes, event_routes]
+    return [slack_routes, telegram_routes, webchat_routes, event_routes]
 
 
 def slack_routes(app: App) -> Sequence[BaseRoute]:

@@ -84,10 +84,11 @@ def test_run_says_how_to_turn_each_channel_on_and_stops_cleanly(tmp_path: Path) 
     process = subprocess.Popen([SOCIALDESK, "run"], cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=environment)
     assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(5)]
+    lines = [process.stdout.readline() for _ in range(6)]
     process.send_signal(signal.SIGTERM)
     _, errors = process.communicate(timeout=30)
     assert process.returncode == 0, errors
     assert lines[0] == "socialdesk for Corner Bean Café; channels:\n"
     assert "telegram  off: set TELEGRAM_BOT_TOKEN in .env" in lines[1]
-    assert "console   off: no terminal" in lines[4]
+    assert "webchat   on in `socialdesk serve` at /webchat" in lines[4]
+    assert "console   off: no terminal" in lines[5]
