@@ -86,6 +86,13 @@ def home_events(lines: Sequence[EventLine], most: int = 10) -> list[Block]:
     return [_header(f"Upcoming events ({len(lines)})"), *event_blocks(lines[:most])]
 
 
+def with_events(home: Sequence[Block], lines: Sequence[EventLine]) -> list[Block]:
+    """A published App Home (as Slack sends it back with a click) with its events section made current."""
+    start = next((i for i, block in enumerate(home) if block.get("type") == "header"
+                  and str(block.get("text", {}).get("text", "")).startswith("Upcoming events")), len(home))
+    return [*home[:start], *home_events(lines)]
+
+
 def attendee_blocks(event: EventRecord, rsvps: Sequence[RsvpRecord], zone: ZoneInfo) -> list[Block]:
     """Who answered, in the order they answered: name, platform, party size and status, then the totals."""
     head = f"*Attendees: {escape(event.title)}*\n{when_text(event.starts_at, event.ends_at, zone)}"

@@ -65,9 +65,13 @@ async def click_in_list(desk: Desk, action_id: str, event_id: int, user: str = S
     return await desk.interact(data)
 
 
-async def click_on_home(desk: Desk, action_id: str, event_id: int, user: str = SAM) -> httpx.Response:
+async def click_on_home(desk: Desk, action_id: str, event_id: int, user: str = SAM,
+                        home: dict[str, Any] | None = None) -> httpx.Response:
+    """A button on App Home; Slack sends the published Home view (`home`) along with the click."""
     data = copy.deepcopy(payload("block_actions_home"))
     data["user"] = {**data["user"], "id": user}
+    if home is not None:
+        data["view"] |= {"blocks": home["blocks"]}
     data["actions"][0] |= {"action_id": action_id, "value": str(event_id), "block_id": f"event_{event_id}"}
     return await desk.interact(data)
 

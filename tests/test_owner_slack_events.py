@@ -210,3 +210,25 @@ async def test_app_home_shows_the_upcoming_event_and_its_buttons_work_from_there
     await listeners_done()
     dm = desk.fake.to("chat.postMessage")[-1]
     assert dm["channel"] == SAM and "Jo (console)" in json.dumps(dm["blocks"])
+
+
+async def test_cancelling_from_app_home_leaves_the_rest_of_home_and_drops_the_event(desk: Desk) -> None:
+    event_id = await created(desk)
+    await desk.event(event_envelope("app_home_opened", user=SAM))
+    await desk.fake.until(lambda: desk.fake.to("views.publish"))
+
+    await click_on_home(desk, CANCEL_EVENT, event_id, home=desk.fake.to("views.publish")[0]["view"])
+    await listeners_done()
+
+    assert (await only_event(desk)).status == CANCELLED
+    home = json.dumps(desk.fake.to("views.publish")[-1]["view"], ensure_ascii=False)
+    assert "Waiting for you (0)" in home and "Upcoming events (0)" in home and "Latte art workshop" not in home
+    assert desk.fake.to("chat.postMessage")[-1]["channel"] == SAM  # the confirmation, in the app's DM
+
+
+async def test_a_click_for_an_event_that_is_gone_says_so(desk: Desk) -> None:
+    await click_in_list(desk, EDIT_EVENT, 404)
+    await listeners_done()
+
+    assert desk.fake.to("chat.postEphemeral")[-1]["text"] == "That event no longer exists."
+    assert desk.fake.to("views.open") == []

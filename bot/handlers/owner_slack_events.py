@@ -23,9 +23,10 @@ from bot.events.spec import EventSpec, spec_from_fields
 from bot.handlers.owner_slack_actions import ONLY_APPROVERS, contained
 from bot.handlers.slack_api import call
 from bot.slack_event_lists import ATTENDEES, CANCEL_EVENT, EDIT_EVENT, EventLine, attendee_blocks, \
-    attendee_text, event_list, line_of, when_text
+    attendee_text, event_list, line_of, when_text, with_events
 from bot.slack_event_views import CAPACITY, CHANNELS, EVENT_MODAL, LENGTH, START_DATE, TITLE, \
     ANNOUNCE_DATE, EventForm, event_modal, form_of, read_submission
+from storage.events import EventRecord
 
 if TYPE_CHECKING:  # the process entry points hand us the running app
     from bot.app import App
@@ -126,9 +127,9 @@ class EventListeners:
 
     async def edit(self, ack: Ack, body: Body) -> None:
         await ack()
-        if await self._refused(body):
+        event = await self._clicked(body)
+        if event is None:
             return
-        event = await self._events.get(_event_id(body))
         if event.status == CANCELLED:
             await self._tell(_channel(body), body["user"]["id"], f"*{event.title}* is cancelled and cannot be changed.")
             return
@@ -136,23 +137,42 @@ class EventListeners:
 
     async def cancel(self, ack: Ack, body: Body) -> None:
         await ack()
-        if await self._refused(body):
+        event, user = await self._clicked(body), str(body["user"]["id"])
+        if event is None:
             return
-        event_id, user = _event_id(body), str(body["user"]["id"])
-        event = await self._events.get(event_id)
-        told = await self._events.cancel_event(event_id, actor=user)
+        if event.status == CANCELLED:
+            await self._tell(_channel(body), user, f"*{event.title}* was already cancelled.")
+            return
+        told = await self._events.cancel_event(event.id, actor=user)
         self._wake()
         await self._tell(_channel(body), user, f":no_entry_sign: Cancelled *{event.title}*. Unsent posts are "
                                               f"withdrawn; {told} {'person' if told == 1 else 'people'} told.")
+        await self._refresh_home(body)
 
     async def attendees(self, ack: Ack, body: Body) -> None:
         await ack()
+        event = await self._clicked(body)
+        if event is not None:
+            rsvps = await self._events.attendees(event.id)
+            await self._tell(_channel(body), str(body["user"]["id"]), attendee_text(event, rsvps),
+                             attendee_blocks(event, rsvps, self._zone))
+
+    async def _clicked(self, body: Body) -> EventRecord | None:
+        """The event whose button an approver clicked; None (and a word to the clicker) otherwise."""
         if await self._refused(body):
-            return
-        event_id = _event_id(body)
-        event, rsvps = await self._events.get(event_id), await self._events.attendees(event_id)
-        await self._tell(_channel(body), str(body["user"]["id"]), attendee_text(event, rsvps),
-                         attendee_blocks(event, rsvps, self._zone))
+            return None
+        try:
+            return await self._events.get(_event_id(body))
+        except DataError:
+            await self._tell(_channel(body), str(body["user"]["id"]), "That event no longer exists.")
+            return None
+
+    async def _refresh_home(self, body: Body) -> None:
+        """After a click on App Home, show the events there as they now are."""
+        home = body.get("view") or {}
+        if (body.get("container") or {}).get("type") == "view" and home.get("type") == "home":
+            blocks = with_events(home.get("blocks") or [], await upcoming_lines(self._app))
+            await call(self._client.views_publish(user_id=body["user"]["id"], view={"type": "home", "blocks": blocks}))
 
     async def _open(self, body: Body, form: EventForm, meta: dict[str, Any]) -> None:
         modal = event_modal(form, channel_choices(self._app), self._zone, meta)
