@@ -19,10 +19,13 @@ from tests.slack_harness import SAM, Desk, click_payload, payload
 EVENTS_CHANNEL = "C0EVENTS"
 
 
-async def slash(desk: Desk, text: str = "", user: str = SAM, headers: dict[str, str] | None = None) -> httpx.Response:
-    data = payload("slash_command") | {"command": "/event", "text": text, "user_id": user,
+def slash_payload(text: str = "", user: str = SAM) -> dict[str, str]:
+    return payload("slash_command") | {"command": "/event", "text": text, "user_id": user,
                                        "channel_id": EVENTS_CHANNEL, "channel_name": "events"}
-    return await desk.post(urlencode(data), "application/x-www-form-urlencoded", headers)
+
+
+async def slash(desk: Desk, text: str = "", user: str = SAM, headers: dict[str, str] | None = None) -> httpx.Response:
+    return await desk.post(urlencode(slash_payload(text, user)), "application/x-www-form-urlencoded", headers)
 
 
 def modal_state(title: str = "Latte art workshop", day: str | None = "2026-12-12", at: str | None = "10:00",

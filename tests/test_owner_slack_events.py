@@ -4,15 +4,26 @@ over signed HTTP into the real Bolt app, with the real slack-sdk answering a fak
 from __future__ import annotations
 
 import json
+import asyncio
+import io
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
+from pathlib import Path
 
+import pytest
+
+from bot.app import App, build_app
+from bot.clock import FrozenClock
 from bot.events.model import CANCELLED
 from bot.handlers.owner_slack_actions import ONLY_APPROVERS
+from bot.runner import run_bot
+from bot.settings import Settings
 from bot.slack_event_lists import ATTENDEES, CANCEL_EVENT, EDIT_EVENT
 from bot.slack_event_views import ANNOUNCE_DATE, CHANNELS, EVENT_MODAL, LENGTH, PLACE, START_DATE, START_TIME, TITLE
 from storage import outbox
+from tests.fake_slack import FakeSlack
 from tests.slack_event_support import (EVENTS_CHANNEL, click_in_list, click_on_home, modal_state, only_event, rsvp,
-                                       slash, submit)
+                                       slash, slash_payload, submit)
 from tests.slack_harness import SAM, STRANGER, Desk, desk, event_envelope, fake_slack, listeners_done, signed
 
 __all__ = ["desk", "fake_slack"]
@@ -232,3 +243,36 @@ async def test_a_click_for_an_event_that_is_gone_says_so(desk: Desk) -> None:
 
     assert desk.fake.to("chat.postEphemeral")[-1]["text"] == "That event no longer exists."
     assert desk.fake.to("views.open") == []
+
+
+async def test_when_the_bot_is_not_in_the_channel_the_answer_comes_by_direct_message(desk: Desk) -> None:
+    desk.fake.fail_next("chat.postEphemeral", status=200, error="channel_not_found")
+
+    await created(desk)
+
+    dm = desk.fake.to("chat.postMessage")[-1]
+    assert dm["channel"] == SAM and "Created *Latte art workshop*" in dm["text"]
+
+
+@pytest.fixture
+async def over_socket(profile_dir: Path, sqlite_url: str, clock: FrozenClock,
+                      fake_slack: FakeSlack) -> AsyncIterator[App]:
+    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
+                        slack_bot_token="xoxb-test", slack_app_token="xapp-test", slack_api_url=fake_slack.url)
+    app = await build_app(settings, clock=clock)
+    task = asyncio.create_task(run_bot(app, console=False, out=io.StringIO()))
+    await fake_slack.until(lambda: fake_slack.sockets)
+    yield app
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await app.close()
+
+
+async def test_event_list_over_socket_mode_shows_the_events_from_business_yaml(over_socket: App,
+                                                                               fake_slack: FakeSlack) -> None:
+    envelope = await fake_slack.push("slash_commands", slash_payload("list"))
+
+    await fake_slack.until(lambda: any(ack.get("envelope_id") == envelope for ack in fake_slack.acks))
+    answer = next(ack for ack in fake_slack.acks if ack.get("envelope_id") == envelope)
+    listed = json.dumps(answer["payload"]["blocks"], ensure_ascii=False)
+    assert "Winter coffee tasting" in listed and "Sat 5 Dec 2026, 18:30–20:00 (Europe/London)" in listed

@@ -192,13 +192,17 @@ class EventListeners:
         return True
 
     async def _tell(self, channel: str | None, user: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        """A message only `user` sees where they asked; from App Home (no channel), in their DM with the app."""
+        """A message only `user` sees where they asked; from App Home, or a channel the bot is not in,
+        in their direct messages with the app."""
         extra = {"blocks": blocks} if blocks else {}
         try:
             if channel:
                 await call(self._client.chat_postEphemeral(channel=channel, user=user, text=text, **extra))
-            else:
-                await call(self._client.chat_postMessage(channel=user, text=text, **extra))
+                return
+        except ChannelError:
+            log.info("could not answer in %s; answering in the app's direct messages", channel)
+        try:
+            await call(self._client.chat_postMessage(channel=user, text=text, **extra))
         except ChannelError:
             log.warning("could not show the owner an events message", exc_info=True)
 
