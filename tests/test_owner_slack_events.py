@@ -15,6 +15,7 @@ import pytest
 from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.events.model import CANCELLED
+from bot.events.spec import EventSpec
 from bot.handlers.owner_slack_actions import ONLY_APPROVERS
 from bot.runner import run_bot
 from bot.settings import Settings
@@ -276,3 +277,16 @@ async def test_event_list_over_socket_mode_shows_the_events_from_business_yaml(o
     answer = next(ack for ack in fake_slack.acks if ack.get("envelope_id") == envelope)
     listed = json.dumps(answer["payload"]["blocks"], ensure_ascii=False)
     assert "Winter coffee tasting" in listed and "Sat 5 Dec 2026, 18:30–20:00 (Europe/London)" in listed
+
+
+async def test_editing_an_event_from_business_yaml_says_the_file_wins_at_the_next_start(desk: Desk) -> None:
+    assert desk.app.events is not None
+    event = await desk.app.events.create_event(EventSpec("Winter coffee tasting", utc(2026, 12, 5, 18, 30),
+                                                         key="winter-tasting-2026", channels=("shell",)))
+
+    await submit(desk, modal_state(title="Winter coffee tasting", day="2026-12-05", at="19:00"),
+                 {"event_id": event.id, "channel": EVENTS_CHANNEL})
+    await listeners_done()
+
+    assert (await only_event(desk)).starts_at == utc(2026, 12, 5, 19)
+    assert "listed in business.yaml (key `winter-tasting-2026`)" in desk.fake.to("chat.postEphemeral")[-1]["text"]

@@ -122,8 +122,10 @@ class EventListeners:
             return
         self._wake()
         posts = sum(1 for item in await self._events.posts(event.id) if item.status == "pending")
+        owned = (f" It is listed in business.yaml (key `{event.key}`): change it there too, or it goes back to "
+                 "what the file says when the bot next starts.") if event.key and done == "Changed" else ""
         await self._tell(meta.get("channel"), user, f":calendar: {done} *{event.title}*, "
-                         f"{when_text(event.starts_at, event.ends_at, self._zone)}: {posts} posts planned.")
+                         f"{when_text(event.starts_at, event.ends_at, self._zone)}: {posts} posts planned.{owned}")
 
     async def edit(self, ack: Ack, body: Body) -> None:
         await ack()
