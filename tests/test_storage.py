@@ -1,6 +1,7 @@
 """Storage on a real SQLite file and, when TEST_DATABASE_URL is set, on Postgres."""
 
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -9,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.messages import Action, Decision, Draft, Intent
-from storage import conversations, drafts, outbox
+from storage import conversations, drafts, events, outbox
 from storage.engine import Database
 from storage.models import Base
 from tests.factories import inbound
@@ -112,3 +113,14 @@ async def test_a_draft_is_decided_once(db: Database) -> None:
         assert not await drafts.decide(session, draft.id, status="rejected", actor="U2", now=NOW)
         stored = await drafts.get_draft(session, draft.id)
     assert stored is not None and (stored.status, stored.decided_by) == ("approved", "U1")
+
+
+async def test_a_time_given_in_another_zone_is_stored_as_the_same_moment(db: Database) -> None:
+    summer = datetime(2027, 7, 3, 18, 30, tzinfo=ZoneInfo("Europe/London"))  # 17:30 UTC
+    async with db.session() as session:
+        made = await events.insert_event(session, title="Tasting", description="", starts_at=summer,
+                                         timezone="Europe/London", status="scheduled", plan={}, uid="u@test",
+                                         sequence=0, created_at=NOW, updated_at=NOW)
+    async with db.session() as session:
+        found = await events.get_event(session, made.id)
+    assert found is not None and found.starts_at == datetime(2027, 7, 3, 17, 30, tzinfo=timezone.utc)
