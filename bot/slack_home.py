@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.slack_cards import PLATFORM_NAMES, escape
+from bot.slack_event_lists import EventLine, home_events
 from storage.desk_stats import OwnedConversation, WaitingDraft
 
 
@@ -17,6 +19,7 @@ class HomeFigures:
     owned: list[OwnedConversation]
     today: dict[str, int]
     median_first_answer: timedelta | None
+    events: Sequence[EventLine] = ()
 
 
 def age(delta: timedelta) -> str:
@@ -76,6 +79,8 @@ def home_view(figures: HomeFigures) -> dict[str, Any]:
         _header(f"Conversations people own ({len(figures.owned)})"), _section(_owned_lines(figures)),
         {"type": "divider"},
         _section(_traffic(figures)),
+        {"type": "divider"},
+        *home_events(figures.events),
     ]}
 
 

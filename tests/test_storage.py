@@ -1,6 +1,7 @@
 """Storage on a real SQLite file and, when TEST_DATABASE_URL is set, on Postgres."""
 
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -9,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.messages import Action, Decision, Draft, Intent, Sender
-from storage import conversations, drafts, outbox
+from storage import conversations, drafts, events, outbox
 from storage.engine import Database
 from storage.models import Base
 from tests.factories import inbound
@@ -123,3 +124,14 @@ async def test_messages_recorded_before_senders_were_kept_still_have_a_recipient
         recorded = await conversations.record_inbound(session, inbound(sender=Sender("tg-77", "Ana")), NOW)
         await session.execute(update(MessageRow).values(identity_id=None))  # as a row from before the column
         assert await conversations.recipient_of(session, recorded.conversation) == "tg-77"
+
+
+async def test_a_time_given_in_another_zone_is_stored_as_the_same_moment(db: Database) -> None:
+    summer = datetime(2027, 7, 3, 18, 30, tzinfo=ZoneInfo("Europe/London"))  # 17:30 UTC
+    async with db.session() as session:
+        made = await events.insert_event(session, title="Tasting", description="", starts_at=summer,
+                                         timezone="Europe/London", status="scheduled", plan={}, uid="u@test",
+                                         sequence=0, created_at=NOW, updated_at=NOW)
+    async with db.session() as session:
+        found = await events.get_event(session, made.id)
+    assert found is not None and found.starts_at == datetime(2027, 7, 3, 17, 30, tzinfo=timezone.utc)

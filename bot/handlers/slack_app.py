@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from bot.approvals import NotAllowed
 from bot.handlers.owner_slack import SlackDesk, SlackOwnerDesk
 from bot.handlers.owner_slack_actions import OwnerListeners, contained
+from bot.handlers.owner_slack_events import register_events, upcoming_lines
 from bot.handlers.slack import CustomerListener, UserNames
 from bot.handlers.slack_api import call, web_client
 from bot.messages import Inbound
@@ -37,7 +38,7 @@ SlackExtension = Callable[[AsyncApp, "App"], None]
 
 def slack_extensions() -> list[SlackExtension]:
     """Listeners other features add to the owner's Slack app; the events feature registers /event here."""
-    return []
+    return [register_events]
 
 
 def build_slack_desk(app: App) -> SlackDesk:
@@ -100,10 +101,11 @@ async def home_figures(app: App) -> HomeFigures:
     local = now.astimezone(app.profile.zone)
     today = local.replace(hour=0, minute=0, second=0, microsecond=0)
     week = today - timedelta(days=local.weekday())
+    events = await upcoming_lines(app)
     async with app.db.session() as session:
         return HomeFigures(now, await desk_stats.waiting_drafts(session), await desk_stats.owned_conversations(session),
                            await desk_stats.messages_per_platform(session, today),
-                           await desk_stats.median_first_answer(session, week))
+                           await desk_stats.median_first_answer(session, week), events)
 
 
 def http_routes(slack: SlackDesk) -> Sequence[BaseRoute]:
