@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -165,6 +166,11 @@ class BusinessProfile(_Strict):
         return ZoneInfo(self.business.timezone)
 
     def opening_hours(self) -> OpeningHours:
+        return self._parsed_hours
+
+    @cached_property
+    def _parsed_hours(self) -> OpeningHours:
+        # Parsed once per profile: every reply asks for the hours.
         weekly = {day: parse_ranges(getattr(self.hours, day)) for day in WEEKDAYS}
         exceptions = {
             ex.date: (() if ex.closed else parse_ranges(ex.hours or "closed"), ex.note)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -114,8 +115,16 @@ def _hold_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> 
 
 
 def risk_words_in(text: str, words: tuple[str, ...]) -> list[str]:
-    lowered = text.lower()
-    return [w for w in dict.fromkeys(words) if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", lowered)]
+    """The listed words or phrases that occur in the text as whole words, in list order."""
+    found = set(_word_pattern(words).findall(text.lower()))
+    return [w for w in dict.fromkeys(words) if w in found]
+
+
+@functools.lru_cache(maxsize=32)
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # One alternation per word list, longest first so "money back" wins over "back".
+    alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
 
 
 def negative_tone(text: str, mild_words: tuple[str, ...]) -> int:

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import core
 from storage.models import OutboxRow
 from storage.records import OutboxItem
 
@@ -38,7 +39,7 @@ async def enqueue(session: AsyncSession, *, key: str, kind: str, platform: str, 
         attempts=0, max_attempts=max_attempts, draft_id=draft_id, event_id=event_id, created_at=now,
     )
     values.update(lease_owner=None, lease_until=None, last_error=None, external_id=None, sent_at=None)
-    result = await session.execute(_INSERT_UNLESS_KEY_EXISTS[session.bind.dialect.name], values)
+    result = await core(session, _INSERT_UNLESS_KEY_EXISTS[session.bind.dialect.name], values)
     return result.rowcount == 1
 
 
