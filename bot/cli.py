@@ -184,6 +184,9 @@ def _run(config: Path | None, console: bool) -> None:
     from bot.runner import run_bot
 
     settings = _settings(config)
+    if console and "log_level" not in settings.model_fields_set:
+        # The terminal is a conversation: only warnings interrupt it unless LOG_LEVEL asks for more.
+        logs.configure("WARNING")
 
     async def main() -> None:
         bot = await build_app(settings, migrate=bot_migrates(settings))
