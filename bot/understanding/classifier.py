@@ -62,6 +62,8 @@ class IntentClassifier:
         if self.trained.model is None or not text.strip():
             return None
         row = self.trained.featurizer.transform([text])
+        if getattr(row, "nnz", 1) == 0:
+            return None  # not one word or character sequence the examples know
         scored = self.trained.model.score_rows(row, self.trained.out_of_scope_rows is not None)[0]
         return self._after_owner_out_of_scope(row, scored)
 

@@ -54,6 +54,10 @@ def _load(path: Path) -> Any:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise ConfigError(f"the embeddings backend needs sentence-transformers: {INSTALL_HINT}") from exc
+    import torch
+
+    # The bot embeds one short message at a time: extra threads only contend for the CPU.
+    torch.set_num_threads(1)
     return SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
 

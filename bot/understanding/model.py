@@ -121,7 +121,7 @@ class CalibratedModel:
             if linear is None and self._linear is not None:
                 continue
             examples = Examples.of(self._matrix[train], self._labels[train])
-            parts.append(raw_scores(linear, examples, self._labels[train], self._matrix[test]))
+            parts.append(raw_scores(linear, examples, self._labels[train], self._matrix[test], self._weight > 0))
         return RawScores(
             np.concatenate([p.labels for p in parts]) if parts else np.array([]),
             np.concatenate([p.decision for p in parts]) if parts else np.array([]),
