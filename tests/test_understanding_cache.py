@@ -59,6 +59,6 @@ def test_typical_business_trains_in_under_a_second():
         IntentSpec(f"intent{i}", tuple(f"question {j} about {words[i % 10]} number {i} and {words[j % 10]}" for j in range(25)))
         for i in range(30)
     ]
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the test machine may be busy with other work
     train_classifier(specs)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0

