@@ -93,3 +93,24 @@ def test_single_intent_profile_still_separates_unrelated_messages():
 def test_unknown_backend_is_a_config_error():
     with pytest.raises(ConfigError, match="unknown understanding backend 'gpt'"):
         train_classifier(cafe_specs(), backend="gpt")
+
+
+def test_confidence_is_half_at_the_gate_and_rises_to_one():
+    from bot.understanding.base import rank_to_confidence
+
+    assert rank_to_confidence(0.2, gate=0.2) == pytest.approx(OUT_OF_SCOPE_BELOW)
+    assert rank_to_confidence(1.0, gate=0.2) == pytest.approx(1.0)
+    assert rank_to_confidence(0.0, gate=0.2) == pytest.approx(0.0)
+    ranks = [i / 20 for i in range(21)]
+    confidences = [rank_to_confidence(r, gate=0.07) for r in ranks]
+    assert confidences == sorted(confidences)
+
+
+def test_rank_counts_held_out_scores_below():
+    from bot.understanding.calibration import RankScale
+
+    scale = RankScale.of([0.1, 0.2, 0.3, 0.4])
+    assert scale.rank(0.0) == 0.0
+    assert scale.rank(0.25) == pytest.approx(0.5)
+    assert scale.rank(0.3) == pytest.approx(0.625)  # a tie counts half
+    assert scale.rank(9.0) == 1.0

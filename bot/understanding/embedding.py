@@ -56,12 +56,15 @@ def load_encoder(model_name: str) -> Any:
 def _load(path: Path) -> Any:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise ConfigError(f"the embeddings backend needs sentence-transformers: {INSTALL_HINT}") from exc
     import torch
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # our output (tables, JSON) stays clean
     # The bot embeds one short message at a time: extra threads only contend for the CPU.
     torch.set_num_threads(1)
     return SentenceTransformer(str(path), device="cpu", local_files_only=True)
