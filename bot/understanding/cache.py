@@ -1,7 +1,8 @@
 """The on-disk training cache, keyed by a hash of everything that shapes the model.
 
 Keyword rules are not part of the key: they are compiled fresh on every start and never
-need a retrain. A cache file that cannot be read is treated as missing.
+need a retrain. A cache file that cannot be read is treated as missing. The files are
+pickles: keep the cache directory private to the bot, like its database.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pickle
 import tempfile
 from pathlib import Path
 
+import sklearn
+
 from bot.understanding.classifier import TrainedModel
 
 CACHE_FORMAT = 1
@@ -22,6 +25,7 @@ KEEP_PER_BACKEND = 8
 def cache_key(backend: str, model_name: str, settings: object, texts: list[str], labels: list[str], oos: list[str]) -> str:
     payload = {
         "format": CACHE_FORMAT,
+        "scikit-learn": sklearn.__version__,
         "backend": backend,
         "model": model_name,
         "settings": repr(settings),

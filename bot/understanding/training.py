@@ -73,19 +73,31 @@ def train_classifier(
     model_name: str | None = None,
     gate: float | None = None,
 ) -> IntentClassifier:
-    """Train (or load from `cache_dir` when the examples are unchanged) and return a classifier."""
+    """Train (or load from `cache_dir` when the examples are unchanged) and return a classifier.
+
+    `gate` overrides the shipped out-of-scope gate (a held-out rank, see base.py); keyword
+    rules are compiled fresh every time and never cause a retrain.
+    """
     if backend not in BACKENDS:
         raise ConfigError(f"unknown understanding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     data = training_set(specs, owner_examples)
     rules = tuple(compile_rules(list(specs)))
     chosen_gate = DEFAULT_GATES[backend] if gate is None else gate
+    if backend == "embeddings":
+        model_name = model_name or DEFAULT_MODEL
     if cache_dir is None:
         return IntentClassifier(fit(data, backend, model_name), rules, chosen_gate)
+    trained, from_cache = cached_fit(Path(cache_dir), data, backend, model_name)
+    return IntentClassifier(trained, rules, chosen_gate, from_cache=from_cache)
+
+
+def cached_fit(cache_dir: Path, data: TrainingSet, backend: str, model_name: str | None) -> tuple[TrainedModel, bool]:
+    """The cached model for exactly these examples, or a freshly trained (and stored) one."""
     key = cache.cache_key(backend, model_name or "", SETTINGS[backend], list(data.texts), list(data.labels), list(data.out_of_scope))
-    path = cache.cache_file(Path(cache_dir), backend, key)
+    path = cache.cache_file(cache_dir, backend, key)
     trained = cache.load(path) if path.exists() else None
     if trained is not None:
-        return IntentClassifier(trained, rules, chosen_gate, from_cache=True)
+        return trained, True
     trained = fit(data, backend, model_name)
     cache.store(path, trained)
-    return IntentClassifier(trained, rules, chosen_gate)
+    return trained, False
