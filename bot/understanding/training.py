@@ -1,57 +1,67 @@
-"""Train a classifier from intent specs and owner-confirmed examples."""
+"""Train a classifier from intent specs and owner-confirmed examples, through the disk cache."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
+from bot.errors import ConfigError
+from bot.understanding import cache
+from bot.understanding.base import IntentSpec, LabelledExample
+from bot.understanding.classifier import IntentClassifier, TrainedModel
+from bot.understanding.embedding import DEFAULT_MODEL, EmbeddingFeaturizer
+from bot.understanding.features import Featurizer, TfidfFeaturizer
+from bot.understanding.keywords import compile_rules
+from bot.understanding.model import CalibratedModel, ModelSettings
 
-from bot.messages import Intent
-from bot.understanding.base import Classifier, IntentSpec, LabelledExample
-from bot.understanding.keywords import compile_rules, match_rules
+BACKENDS = ("default", "embeddings")
 
-# Cosine similarity to the nearest training example below which a message is out of scope.
-DEFAULT_SIMILARITY_FLOOR = 0.35
+# The shipped out-of-scope gates, as held-out ranks (see base.py), chosen on CLINC150's
+# validation split only and meant to carry over to businesses never seen.
+DEFAULT_GATES = {"default": 0.2, "embeddings": 0.07}
+SETTINGS = {
+    "default": ModelSettings(c=3.0, similarity_weight=0.0),
+    "embeddings": ModelSettings(c=1.0, similarity_weight=0.75),
+}
 
 
-class NearestExampleClassifier:
-    """TF-IDF (words and character n-grams) and the nearest labelled example, keyword rules first."""
+@dataclass(frozen=True, slots=True)
+class TrainingSet:
+    texts: tuple[str, ...]
+    labels: tuple[str, ...]
+    out_of_scope: tuple[str, ...]
 
-    def __init__(self, specs: Sequence[IntentSpec], owner_examples: Iterable[LabelledExample] = ()) -> None:
-        self._rules = compile_rules(list(specs))
-        texts: list[str] = []
-        labels: list[str] = []
-        for spec in specs:
-            for example in spec.examples:
-                texts.append(example)
-                labels.append(spec.name)
-        for example in owner_examples:
-            if example.intent is not None:
-                texts.append(example.text)
-                labels.append(example.intent)
-        self._labels = np.array(labels)
-        self._vectorizer = FeatureUnion([
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
-        ])
-        self._matrix = self._vectorizer.fit_transform(texts) if texts else None
 
-    def classify(self, text: str) -> Intent:
-        ruled = match_rules(self._rules, text)
-        if ruled is not None:
-            return Intent(ruled, 1.0, "keyword")
-        if self._matrix is None or not text.strip():
-            return Intent(None, 0.0, "none")
-        vector = self._vectorizer.transform([text])
-        # Two TF-IDF blocks, each L2-normalised: halve the dot product to get a cosine in [0, 1].
-        similarities = (self._matrix @ vector.T).toarray().ravel() / 2.0
-        best = int(similarities.argmax())
-        score = float(similarities[best])
-        if score < DEFAULT_SIMILARITY_FLOOR:
-            return Intent(None, score, "none")
-        return Intent(str(self._labels[best]), min(1.0, score), "model")
+def training_set(specs: Sequence[IntentSpec], owner_examples: Iterable[LabelledExample]) -> TrainingSet:
+    """Profile examples plus the owner's; owner labels for intents no longer defined are dropped."""
+    known = {spec.name for spec in specs}
+    pairs = [(text, spec.name) for spec in specs for text in spec.examples if text.strip()]
+    oos: list[str] = []
+    for example in owner_examples:
+        if example.intent is None:
+            oos.append(example.text)
+        elif example.intent in known and example.text.strip():
+            pairs.append((example.text, example.intent))
+    return TrainingSet(tuple(t for t, _ in pairs), tuple(lbl for _, lbl in pairs), tuple(oos))
+
+
+def make_featurizer(backend: str, model_name: str | None) -> Featurizer:
+    if backend == "default":
+        return TfidfFeaturizer()
+    if backend == "embeddings":
+        return EmbeddingFeaturizer(model_name or DEFAULT_MODEL)
+    raise ConfigError(f"unknown understanding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def fit(data: TrainingSet, backend: str, model_name: str | None) -> TrainedModel:
+    featurizer = make_featurizer(backend, model_name)
+    if not data.texts:
+        return TrainedModel(featurizer, None, None, backend)
+    matrix = featurizer.fit(data.texts)
+    model = CalibratedModel(matrix, data.labels, SETTINGS[backend])
+    oos_rows = featurizer.transform(data.out_of_scope) if data.out_of_scope else None
+    return TrainedModel(featurizer, model, oos_rows, backend)
 
 
 def train_classifier(
@@ -59,5 +69,35 @@ def train_classifier(
     owner_examples: Iterable[LabelledExample] = (),
     *,
     backend: str = "default",
-) -> Classifier:
-    return NearestExampleClassifier(specs, owner_examples)
+    cache_dir: Path | str | None = None,
+    model_name: str | None = None,
+    gate: float | None = None,
+) -> IntentClassifier:
+    """Train (or load from `cache_dir` when the examples are unchanged) and return a classifier.
+
+    `gate` overrides the shipped out-of-scope gate (a held-out rank, see base.py); keyword
+    rules are compiled fresh every time and never cause a retrain.
+    """
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown understanding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    data = training_set(specs, owner_examples)
+    rules = tuple(compile_rules(list(specs)))
+    chosen_gate = DEFAULT_GATES[backend] if gate is None else gate
+    if backend == "embeddings":
+        model_name = model_name or DEFAULT_MODEL
+    if cache_dir is None:
+        return IntentClassifier(fit(data, backend, model_name), rules, chosen_gate)
+    trained, from_cache = cached_fit(Path(cache_dir), data, backend, model_name)
+    return IntentClassifier(trained, rules, chosen_gate, from_cache=from_cache)
+
+
+def cached_fit(cache_dir: Path, data: TrainingSet, backend: str, model_name: str | None) -> tuple[TrainedModel, bool]:
+    """The cached model for exactly these examples, or a freshly trained (and stored) one."""
+    key = cache.cache_key(backend, model_name or "", SETTINGS[backend], list(data.texts), list(data.labels), list(data.out_of_scope))
+    path = cache.cache_file(cache_dir, backend, key)
+    trained = cache.load(path) if path.exists() else None
+    if trained is not None:
+        return trained, True
+    trained = fit(data, backend, model_name)
+    cache.store(path, trained)
+    return trained, False

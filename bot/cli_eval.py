@@ -1,0 +1,106 @@
+"""`socialdesk eval`: score the understanding on a labelled data set and print a table or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.errors import SocialdeskError
+from bot.evaluation import EvalReport, evaluate
+from bot.evaluation_data import EvalSet, load_clinc150, load_csv_set
+
+eval_app = typer.Typer(help="Score intent understanding on a labelled data set.", no_args_is_help=True)
+
+
+class Backend(StrEnum):
+    default = "default"
+    embeddings = "embeddings"
+
+
+class Calibrate(StrEnum):
+    val = "val"
+    none = "none"
+
+
+ShotsOption = Annotated[int | None, typer.Option(min=1, help="Train on at most N examples per intent.")]
+SeedOption = Annotated[int, typer.Option(help="Seed for choosing the --shots examples.")]
+BackendOption = Annotated[Backend, typer.Option(help="Understanding backend.")]
+ModelOption = Annotated[str | None, typer.Option(help="Embeddings model name or local directory.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+LABELS = {
+    "in_scope_accuracy": "in-scope accuracy %",
+    "oos_recall": "out-of-scope recall %",
+    "oos_precision": "out-of-scope precision %",
+    "accuracy": "accuracy (all) %",
+    "train_seconds": "train seconds",
+    "classify_p50_ms": "classify p50 ms",
+    "classify_p99_ms": "classify p99 ms",
+    "n_train": "train examples",
+    "n_test": "test messages",
+    "backend": "backend",
+    "gate": "out-of-scope gate (rank)",
+}
+
+
+def render(report: EvalReport, as_json: bool, title: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+        return
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in report.as_dict().items():
+        table.add_row(LABELS.get(key, key), str(value))
+    Console().print(table)
+
+
+def run(load: Callable[[], EvalSet], backend: Backend, calibrate: bool, model: str | None, as_json: bool, title: str) -> None:
+    """Load, evaluate and print; our errors become one line on stderr and exit code 1."""
+    try:
+        data = load()
+        report = evaluate(data, backend=backend.value, calibrate=calibrate, model_name=model)
+    except SocialdeskError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    render(report, as_json, title)
+
+
+@eval_app.command("clinc150")
+def clinc150(
+    path: Annotated[Path, typer.Argument(help="CLINC150 JSON file, e.g. data_full.json.")],
+    shots: ShotsOption = None,
+    seed: SeedOption = 0,
+    calibrate: Annotated[Calibrate, typer.Option(help="val: tune the out-of-scope gate on val + oos_val; none: shipped defaults.")] = Calibrate.none,
+    backend: BackendOption = Backend.default,
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Train on `train` (in-scope), test on `test` + `oos_test`."""
+    run(lambda: load_clinc150(path, shots, seed), backend, calibrate is Calibrate.val, model, as_json, f"CLINC150 {path.name}")
+
+
+@eval_app.command("csv")
+def csv_command(
+    train: Annotated[Path, typer.Option(help="Training CSV (in-scope rows).")],
+    test: Annotated[Path, typer.Option(help="Test CSV; label `oos` means out of scope.")],
+    shots: ShotsOption = None,
+    seed: SeedOption = 0,
+    text_column: Annotated[str, typer.Option(help="Column holding the message.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Column holding the intent.")] = "label",
+    backend: BackendOption = Backend.default,
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Train on one CSV, test on another."""
+    def load() -> EvalSet:
+        return load_csv_set(train, test, text_column=text_column, label_column=label_column, shots=shots, seed=seed)
+
+    run(load, backend, False, model, as_json, f"{train.name} → {test.name}")

@@ -1,0 +1,68 @@
+"""The on-disk training cache, keyed by a hash of everything that shapes the model.
+
+Keyword rules are not part of the key: they are compiled fresh on every start and never
+need a retrain. A cache file that cannot be read is treated as missing. The files are
+pickles: keep the cache directory private to the bot, like its database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import sklearn
+
+from bot.understanding.classifier import TrainedModel
+
+CACHE_FORMAT = 1
+KEEP_PER_BACKEND = 8
+
+
+def cache_key(backend: str, model_name: str, settings: object, texts: list[str], labels: list[str], oos: list[str]) -> str:
+    payload = {
+        "format": CACHE_FORMAT,
+        "scikit-learn": sklearn.__version__,
+        "backend": backend,
+        "model": model_name,
+        "settings": repr(settings),
+        "examples": sorted(zip(labels, texts)),
+        "out_of_scope": sorted(oos),
+    }
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def cache_file(cache_dir: Path, backend: str, key: str) -> Path:
+    return cache_dir / f"intents-{backend}-{key[:32]}.pkl"
+
+
+def load(path: Path) -> TrainedModel | None:
+    try:
+        with path.open("rb") as handle:
+            trained = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    return trained if isinstance(trained, TrainedModel) else None
+
+
+def store(path: Path, trained: TrainedModel) -> None:
+    """Write atomically, then drop the oldest files of this backend beyond KEEP_PER_BACKEND."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(trained, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    _prune(path.parent, trained.backend)
+
+
+def _prune(cache_dir: Path, backend: str) -> None:
+    files = sorted(cache_dir.glob(f"intents-{backend}-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[KEEP_PER_BACKEND:]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,78 @@
+"""The trained classifier: keyword rules first, then the calibrated model and the owner's
+out-of-scope examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot.messages import Intent
+from bot.understanding.base import OUT_OF_SCOPE_BELOW, rank_to_confidence
+from bot.understanding.features import Featurizer, Matrix, similarities
+from bot.understanding.keywords import KeywordRule, match_rules
+from bot.understanding.model import CalibratedModel, Scored
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedModel:
+    """Everything training produces; this is what the disk cache stores."""
+
+    featurizer: Featurizer
+    model: CalibratedModel | None
+    out_of_scope_rows: Matrix | None
+    backend: str
+
+
+@dataclass(frozen=True)
+class IntentClassifier:
+    """Classifies one message at a time, as the router calls it.
+
+    `gate` is the held-out rank below which a message is out of scope (see base.py);
+    `from_cache` says whether the model was loaded from disk rather than trained.
+    """
+
+    trained: TrainedModel
+    rules: tuple[KeywordRule, ...]
+    gate: float
+    from_cache: bool = False
+
+    @property
+    def backend(self) -> str:
+        return self.trained.backend
+
+    def with_gate(self, gate: float) -> IntentClassifier:
+        return replace(self, gate=gate)
+
+    def classify(self, text: str) -> Intent:
+        ruled = match_rules(list(self.rules), text)
+        if ruled is not None:
+            return Intent(ruled, 1.0, "keyword")
+        scored = self.score(text)
+        if scored is None:
+            return Intent(None, 0.0, "none")
+        return self.intent_for(scored)
+
+    def intent_for(self, scored: Scored) -> Intent:
+        confidence = rank_to_confidence(scored.rank, self.gate)
+        if confidence < OUT_OF_SCOPE_BELOW:
+            return Intent(None, confidence, "none")
+        return Intent(scored.label, confidence, "model")
+
+    def score(self, text: str) -> Scored | None:
+        """The model's best intent and held-out rank, after the owner's out-of-scope examples."""
+        if self.trained.model is None or not text.strip():
+            return None
+        row = self.trained.featurizer.transform([text])
+        if getattr(row, "nnz", 1) == 0:
+            return None  # not one word or character sequence the examples know
+        scored = self.trained.model.score_rows(row, self.trained.out_of_scope_rows is not None)[0]
+        return self._after_owner_out_of_scope(row, scored)
+
+    def _after_owner_out_of_scope(self, row: Matrix, scored: Scored) -> Scored:
+        """A message closer to an example the owner called out of scope than to its intent is out."""
+        oos = self.trained.out_of_scope_rows
+        if oos is None:
+            return scored
+        nearest_oos = float(similarities(row, oos).max())
+        if nearest_oos <= scored.similarity:
+            return scored
+        return replace(scored, rank=0.0)

