@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ class App:
 
     async def retrain(self) -> Classifier:
         """Train again with the owner's latest confirmed examples and put the result to work."""
-        classifier = await train_for(self.profile, self.db)
+        classifier = await train_for(self.profile, self.db, model_cache_dir(self.profile_path))
         self.router.use_classifier(classifier)
         return classifier
 
@@ -53,10 +54,18 @@ def intent_specs(profile: BusinessProfile) -> list[IntentSpec]:
             for name, spec in profile.active_intents().items()]
 
 
-async def train_for(profile: BusinessProfile, db: Database) -> Classifier:
+def model_cache_dir(profile_path: Path) -> Path:
+    """Trained models, keyed by a hash of their examples, next to the business profile."""
+    return profile_path.parent / ".socialdesk-cache"
+
+
+async def train_for(profile: BusinessProfile, db: Database, cache_dir: Path | None = None) -> Classifier:
     async with db.session() as session:
         confirmed = await examples.all_examples(session)
-    return train_classifier(intent_specs(profile), confirmed, backend=profile.understanding.backend)
+    understanding = profile.understanding
+    # Training is CPU work (seconds for the embeddings backend): keep the event loop free meanwhile.
+    return await asyncio.to_thread(train_classifier, intent_specs(profile), confirmed, backend=understanding.backend,
+                                   cache_dir=cache_dir, model_name=understanding.model_name)
 
 
 def owner_templates_dir(profile: BusinessProfile, profile_path: Path) -> Path | None:
@@ -75,7 +84,7 @@ async def build_app(settings: Settings, *, profile_path: Path | None = None, clo
         await upgrade(db.url)
     clock = clock or SystemClock()
     drafter = Drafter(owner_templates_dir(profile, path), filters={"clock": clock_filter})
-    classifier = await train_for(profile, db)
+    classifier = await train_for(profile, db, model_cache_dir(path))
     router = Router(db, profile, classifier, drafter, clock)
     approvers = list(profile.owner.approvers) if approvers_from_profile else None
     approvals = Approvals(db, clock, approvers)

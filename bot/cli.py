@@ -198,9 +198,11 @@ def _run(config: Path | None, console: bool) -> None:
     asyncio.run(main())
 
 
+from bot.cli_eval import eval_app  # noqa: E402
 from bot.cli_events import events_app  # noqa: E402  (a sub-app; imported after the helpers above)
 
 app.add_typer(events_app, name="events")
+app.add_typer(eval_app, name="eval", help="Score the intent classifier on a labelled data set (CLINC150 or CSV).")
 
 
 def main() -> None:

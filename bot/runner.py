@@ -17,6 +17,7 @@ from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.handlers.slack_app import SocketMode
 from bot.registry import ChannelStatus, customer_channels, slack_desk
+from storage import examples
 
 log = logging.getLogger(__name__)
 HAND_BACK_CHECK_SECONDS = 60.0
@@ -116,16 +117,29 @@ async def _console(app: App, out: TextIO, stop: asyncio.Event) -> None:
 
 
 async def _hand_back_loop(app: App, stop: asyncio.Event) -> None:
+    """Once a minute: hand quiet conversations back to the bot, and learn what the owner taught."""
     quiet = timedelta(minutes=app.profile.owner.quiet_period_minutes)
+    taught = await learn_from_owner(app, None)
     while not stop.is_set():
         try:
             for conversation in await app.approvals.return_quiet_conversations(quiet):
                 log.info("conversation handed back after quiet period", extra={"conversation": conversation.id})
                 app.worker.wake.set()  # the owner's note is in the outbox
+            taught = await learn_from_owner(app, taught)
         except Exception:
             log.exception("hand-back check failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=HAND_BACK_CHECK_SECONDS)
+
+
+async def learn_from_owner(app: App, known: int | None) -> int:
+    """Retrain when the owner has confirmed or corrected examples since `known` (None: just count)."""
+    async with app.db.session() as session:
+        taught = await examples.count(session)
+    if known is not None and taught != known:
+        await app.retrain()
+        log.info("retrained with the owner's examples", extra={"examples": taught})
+    return taught
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import LabelledExample
@@ -18,3 +18,7 @@ async def add(session: AsyncSession, *, text: str, intent: str | None, source: s
 async def all_examples(session: AsyncSession) -> list[LabelledExample]:
     rows = (await session.scalars(select(OwnerExampleRow).order_by(OwnerExampleRow.id))).all()
     return [LabelledExample(row.text, row.intent) for row in rows]
+
+
+async def count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(OwnerExampleRow.id))) or 0)
