@@ -95,7 +95,7 @@ class OutboxWorker:
             log.warning("rate limited", extra={"platform": item.platform, "retry_after": exc.retry_after})
             await self._later(item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
         except DeliveryUncertain as exc:
-            await self._final(item, outbox.UNCERTAIN, str(exc))
+            await self._final(item, outbox.UNCERTAIN, str(exc), note=outbox.uncertain_note(str(exc)))
         except Unreachable as exc:
             await self._unreachable(item, str(exc))
         except ChannelError as exc:
@@ -146,14 +146,7 @@ class OutboxWorker:
         fails now, and the owner is told in the conversation's thread."""
         if await self._hold_for_owner(item, str(exc), "held_too_long"):
             return
-        await self._final(item, outbox.FAILED, str(exc))
-        if item.kind == "reply" and "conversation_id" in item.payload:
-            now = self._clock.now()
-            async with self._db.session() as session:
-                await outbox.enqueue(session, key=f"note:not-sent:{item.id}", kind="owner_note", platform="owner",
-                                     payload={"conversation_id": item.payload["conversation_id"],
-                                              "text": f"Not sent to the customer: {exc}. Shorten it and send again."},
-                                     due_at=now, now=now)
+        await self._final(item, outbox.FAILED, str(exc), note=f"Not sent to the customer: {exc}. Shorten it and send again.")
 
     async def _hold_for_owner(self, item: OutboxItem, reason: str, action: str) -> bool:
         """Turn an automatic reply into a pending draft with `reason` and queue its card for the owner.
@@ -188,7 +181,9 @@ class OutboxWorker:
 
     async def _retry_or_fail(self, item: OutboxItem, error: str) -> None:
         if item.attempts >= item.max_attempts:
-            await self._final(item, outbox.FAILED, error)
+            await self._final(item, outbox.FAILED, error, note=(
+                f"Not sent to the customer after {item.attempts} attempts ({error}). Reply again once "
+                f"{item.platform} works, or reach them another way."))
             return
         delay = min(self._base_backoff * 2 ** (item.attempts - 1), 900.0)
         await self._later(item, delay, error, count_attempt=True)
@@ -198,14 +193,20 @@ class OutboxWorker:
         async with self._db.session() as session:
             if recipient:
                 await contacts.mark_unreachable(session, item.platform, str(recipient))
-        await self._final(item, outbox.FAILED, f"unreachable: {error}")
+        await self._final(item, outbox.FAILED, f"unreachable: {error}", note=(
+            f"Not sent: the customer can no longer be reached on {item.platform} ({error})."))
 
-    async def _final(self, item: OutboxItem, status: str, error: str) -> None:
+    async def _final(self, item: OutboxItem, status: str, error: str, note: str | None = None) -> None:
+        """Stop trying a row for good. When a customer's reply is what stopped, the owner gets `note`
+        in the conversation's place on the desk, so nobody is left waiting without the owner knowing."""
         log.warning("outbox row stopped", extra={"id": item.id, "status": status, "platform": item.platform})
+        now = self._clock.now()
         async with self._db.session() as session:
             await outbox.mark_final(session, item.id, status, error)
-            await audit.record(session, at=self._clock.now(), actor="socialdesk", action=f"outbox_{status}",
+            await audit.record(session, at=now, actor="socialdesk", action=f"outbox_{status}",
                                subject=f"outbox:{item.id}", detail={"error": error, "kind": item.kind})
+            if note is not None:
+                await outbox.note_not_sent(session, item, note, now)
 
 
 async def _first(*events: asyncio.Event) -> None:
