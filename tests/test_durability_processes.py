@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.profile import example_profile_text
 from storage import outbox
@@ -99,6 +100,15 @@ async def eventually_async(condition: Callable[[], Awaitable[bool]], timeout: fl
         await asyncio.sleep(0.05)
 
 
+async def outbox_reaches(url: str, expected: dict[str, int], timeout: float = 20.0) -> None:
+    """Wait until the outbox's rows are in exactly these states; on timeout, show where they are."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (seen := await outbox_statuses(url)) != expected and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert seen == expected
+
+
 async def test_db_upgrade_on_an_empty_postgres_then_again_changes_nothing(postgres_url: str, cafe: Path) -> None:
     env = environment(DATABASE_URL=postgres_url)
     first = await socialdesk("db", "upgrade", cwd=cafe, env=env)
@@ -129,16 +139,18 @@ async def test_a_worker_refuses_a_postgres_schema_that_is_behind_in_one_line(
     assert len(err.strip().splitlines()) == 1
 
 
-async def queue_telegram_replies(url: str, chats: range) -> None:
+async def queue_telegram_replies(session: AsyncSession, chats: range) -> None:
     now = datetime.now(timezone.utc)
-    database = Database(url)
-    try:
-        async with database.session() as session:
-            for chat in chats:
-                await outbox.enqueue(session, key=f"reply:tg:{chat}", kind="reply", platform="telegram",
-                                     payload={"thread_key": str(chat), "text": f"answer for {chat}"}, due_at=now, now=now)
-    finally:
-        await database.close()
+    for chat in chats:
+        await outbox.enqueue(session, key=f"reply:tg:{chat}", kind="reply", platform="telegram",
+                             payload={"thread_key": str(chat), "text": f"answer for {chat}"}, due_at=now, now=now)
+
+
+async def waiting_on_a_lock(database: Database) -> int:
+    """How many sessions on this database wait for a lock (workers queued behind the test's transaction)."""
+    async with database.session() as session:
+        return int(await session.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")))
 
 
 async def outbox_statuses(url: str) -> Counter[str]:
@@ -152,19 +164,29 @@ async def outbox_statuses(url: str) -> Counter[str]:
 
 async def test_two_worker_processes_on_one_postgres_send_every_reply_exactly_once(postgres_url: str, cafe: Path) -> None:
     telegram = FakeBotApi()
-    telegram.delay["sendMessage"] = 0.01  # each send takes a moment, so both workers are claiming at once
-    assert (await socialdesk("db", "upgrade", cwd=cafe, env=environment(DATABASE_URL=postgres_url)))[0] == 0
-    await queue_telegram_replies(postgres_url, range(1000, 1020))  # waiting from before the workers started
-    async with serve(telegram.app()) as base:
-        env = environment(DATABASE_URL=postgres_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=base)
-        async with running(("worker",), ("worker",), cwd=cafe, env=env):
-            await queue_telegram_replies(postgres_url, range(2000, 2100))
+    await upgrade(postgres_url)
+    database, observer = Database(postgres_url), Database(postgres_url)
+    async with database.session() as session:
+        await queue_telegram_replies(session, range(1000, 1010))  # waiting from before the workers started
+    try:
+        async with serve(telegram.app()) as base:
+            env = environment(DATABASE_URL=postgres_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=base)
+            async with running(("worker",), ("worker",), cwd=cafe, env=env):
+                async with database.session() as session:
+                    # Hold the outbox while both workers come to claim, so both claim in the same instant.
+                    await session.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
+                    await queue_telegram_replies(session, range(2000, 2060))
 
-            async def all_sent() -> bool:
-                return await outbox_statuses(postgres_url) == {"sent": 120}
-            await eventually_async(all_sent)
+                    async def both_waiting() -> bool:
+                        return await waiting_on_a_lock(observer) >= 2
+                    await eventually_async(both_waiting)
+
+                await outbox_reaches(postgres_url, {"sent": 70})
+    finally:
+        await database.close()
+        await observer.close()
     chats = Counter(int(params["chat_id"]) for params in telegram.sent)
-    assert sorted(chats) == [*range(1000, 1020), *range(2000, 2100)]
+    assert sorted(chats) == [*range(1000, 1010), *range(2000, 2060)]
     assert set(chats.values()) == {1}
 
 
@@ -208,9 +230,7 @@ async def test_serve_and_run_share_one_sqlite_file_through_a_burst(cafe: Path) -
                                          post_burst(base, "127.0.0.3", asking[13:] + complaining[12:]))
             answers = await asyncio.gather(*(replies_to(client, visitor) for visitor, _ in asking))
 
-            async def delivered() -> bool:
-                return await outbox_statuses(url) == {"sent": 50}
-            await eventually_async(delivered)
+            await outbox_reaches(url, {"sent": 50})
     assert [code for batch in codes for code in batch] == [202] * 50
     assert answers == [[SATURDAY_HOURS]] * 25
     database = Database(url)
