@@ -53,10 +53,16 @@ class OutboxWorker:
 
     async def run_once(self, limit: int = 20) -> int:
         """Deliver what is due now; returns how many rows were attempted."""
+        claimed_at = self._clock.now()
         async with self._db.session() as session:
-            claimed = await outbox.claim_due(session, now=self._clock.now(), worker=self._worker_id,
+            claimed = await outbox.claim_due(session, now=claimed_at, worker=self._worker_id,
                                              lease=self._lease, limit=limit, platforms=self.platforms)
-        for item in claimed:
+        for index, item in enumerate(claimed):
+            if self._clock.now() - claimed_at >= self._lease / 2:
+                # A slow platform: give back what was not tried before the lease runs out, or another
+                # worker would have to take those rows for maybe-sent.
+                await self._give_back(claimed[index:])
+                break
             await self._deliver(item)
         return len(claimed)
 
@@ -173,6 +179,10 @@ class OutboxWorker:
                 await conversations.record_outbound(
                     session, int(item.payload["conversation_id"]), item.platform,
                     f"out:{external_id or item.idempotency_key}", str(item.payload["text"]), now)
+
+    async def _give_back(self, items: list[OutboxItem]) -> None:
+        async with self._db.session() as session:
+            await outbox.release(session, [item.id for item in items], self._worker_id)
 
     async def _later(self, item: OutboxItem, seconds: float, error: str, count_attempt: bool) -> None:
         due = self._clock.now() + timedelta(seconds=max(seconds, 0.0))

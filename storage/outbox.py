@@ -73,6 +73,14 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease:
     return [to_item(row) for row in rows if row.status == SENDING]
 
 
+async def release(session: AsyncSession, item_ids: list[int], worker: str) -> None:
+    """Hand back rows this worker claimed but never tried: pending again, the attempt not counted."""
+    await session.execute(update(OutboxRow)
+                          .where(OutboxRow.id.in_(item_ids), OutboxRow.status == SENDING, OutboxRow.lease_owner == worker)
+                          .values(status=PENDING, lease_owner=None, lease_until=None, attempts=OutboxRow.attempts - 1)
+                          .execution_options(synchronize_session=False))
+
+
 async def mark_sent(session: AsyncSession, item_id: int, now: datetime, external_id: str | None) -> None:
     await _set(session, item_id, status=SENT, sent_at=now, external_id=external_id, lease_owner=None,
                lease_until=None, last_error=None)

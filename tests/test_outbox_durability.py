@@ -236,3 +236,44 @@ async def test_a_note_for_the_owner_that_fails_does_not_breed_more_notes(app: Ap
                              max_attempts=1)
     await app.worker.drain()
     assert await statuses(app.db, "owner_note") == {"failed": 1}
+
+
+class SlowPlatform(SharedPlatform):
+    """Each send takes 40 seconds (the injected clock moves), and meanwhile another worker runs."""
+
+    def __init__(self, clock: FrozenClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.meanwhile: OutboxWorker | None = None
+
+    async def send(self, outbound: Outbound) -> str:
+        self.clock.advance(timedelta(seconds=40))
+        if self.meanwhile is not None:
+            await self.meanwhile.run_once()
+        return await super().send(outbound)
+
+
+async def test_a_slow_batch_gives_back_what_it_cannot_send_within_its_lease(
+        database_url: str, clock: FrozenClock) -> None:
+    """A worker that claimed a batch but is held up by a slow platform must not keep rows it has not
+    tried past its lease: another worker would have to treat them as maybe sent (and tell the owner so)."""
+    await upgrade(database_url)
+    first, second = Database(database_url), Database(database_url)
+    slow, quick = SlowPlatform(clock), SharedPlatform()
+    busy = OutboxWorker(first, clock, {"shell": slow}, worker_id="busy", lease=timedelta(seconds=60))
+    other = OutboxWorker(second, clock, {"shell": quick}, worker_id="other", lease=timedelta(seconds=60))
+    slow.meanwhile = other
+    try:
+        await queue_replies(first, clock, 3)
+        await busy.run_once()
+        slow.meanwhile = None
+        await other.drain()
+        await busy.drain()
+        counts = await statuses(first)
+        async with first.session() as session:
+            trail = [entry.action for entry in await audit.entries(session)]
+    finally:
+        await first.close()
+        await second.close()
+    assert sorted(slow.sent + quick.sent) == ["reply:0", "reply:1", "reply:2"]
+    assert counts == {"sent": 3} and trail == []
