@@ -138,8 +138,20 @@ class OutboxWorker:
     async def _post_note(self, item: OutboxItem) -> str | None:
         if self.owner is None:
             raise NotReady("no owner desk is configured (Slack or the console)")
-        conversation = item.payload.get("conversation_id")
-        return await self.owner.post_note(str(item.payload["text"]), int(conversation) if conversation else None)
+        conversation, text = item.payload.get("conversation_id"), str(item.payload["text"])
+        if not conversation:
+            return await self.owner.post_note(text, None)
+        reference = await self.owner.post_note(text, int(conversation))
+        if reference is None and item.payload.get("or_desk"):
+            # The conversation never reached the desk (the bot answered alone): say it on the desk itself.
+            reference = await self.owner.post_note(f"{await self._who(int(conversation))}: {text}", None)
+        return reference
+
+    async def _who(self, conversation_id: int) -> str:
+        async with self._db.session() as session:
+            conversation = await conversations.get_conversation(session, conversation_id)
+            contact = await contacts.get_contact(session, conversation.contact_id)
+        return f"{contact.display_name if contact else 'A customer'} on {conversation.platform}"
 
     async def _over_budget(self, item: OutboxItem, exc: OverBudget) -> None:
         """An automatic reply over the platform budget becomes a draft for the owner, who sees why;

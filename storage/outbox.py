@@ -153,11 +153,13 @@ def uncertain_note(error: str) -> str:
 
 async def note_not_sent(session: AsyncSession, item: OutboxItem, text: str, now: datetime) -> None:
     """Tell the owner, in the conversation's place on the desk, that a customer's reply did not go
-    (or may not have). Only customer replies get a note; one note per row however often it is called."""
+    (or may not have); on the desk itself when the conversation has no place there. Only customer
+    replies get a note; one note per row however often it is called."""
     if item.kind != "reply" or "conversation_id" not in item.payload:
         return
     await enqueue(session, key=f"note:not-sent:{item.id}", kind="owner_note", platform="owner",
-                  payload={"conversation_id": item.payload["conversation_id"], "text": text}, due_at=now, now=now)
+                  payload={"conversation_id": item.payload["conversation_id"], "text": text, "or_desk": True},
+                  due_at=now, now=now)
 
 
 async def _lost_in_flight(session: AsyncSession, item: OutboxItem, now: datetime) -> None:

@@ -23,6 +23,7 @@ from storage import audit, outbox
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.factories import RecordingChannel, inbound
+from tests.slack_harness import Desk, desk, fake_slack  # noqa: F401  (fixtures)
 
 QUESTION = "what time do you open on saturday?"
 
@@ -277,3 +278,11 @@ async def test_a_slow_batch_gives_back_what_it_cannot_send_within_its_lease(
         await second.close()
     assert sorted(slow.sent + quick.sent) == ["reply:0", "reply:1", "reply:2"]
     assert counts == {"sent": 3} and trail == []
+
+
+async def test_a_slack_owner_hears_of_a_failed_reply_in_a_conversation_that_never_reached_slack(desk: Desk) -> None:
+    desk.customer.failures.append(Unreachable("bot was blocked by the user"))
+    await desk.customer_says("what time do you open on saturday?")
+    await desk.app.worker.drain()
+    notes = [call["text"] for call in desk.fake.to("chat.postMessage")]
+    assert notes == ["Jo on shell: Not sent: the customer can no longer be reached on shell (bot was blocked by the user)."]
