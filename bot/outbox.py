@@ -63,7 +63,13 @@ class OutboxWorker:
                 # worker would have to take those rows for maybe-sent.
                 await self._give_back(claimed[index:])
                 break
-            await self._deliver(item)
+            try:
+                await self._deliver(item)
+            except asyncio.CancelledError:
+                # Stopping (SIGTERM, a restart): the row in flight may have gone and stays leased; the
+                # rest were never tried and are pending again for whichever worker runs next.
+                await self._give_back(claimed[index + 1:])
+                raise
         return len(claimed)
 
     async def drain(self, max_rounds: int = 50) -> None:
@@ -193,6 +199,8 @@ class OutboxWorker:
                     f"out:{external_id or item.idempotency_key}", str(item.payload["text"]), now)
 
     async def _give_back(self, items: list[OutboxItem]) -> None:
+        if not items:
+            return
         async with self._db.session() as session:
             await outbox.release(session, [item.id for item in items], self._worker_id)
 

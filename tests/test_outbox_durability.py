@@ -130,6 +130,28 @@ async def test_a_worker_that_dies_mid_send_leaves_the_reply_uncertain_and_tells_
     assert "conversation #7: This reply may not have reached the customer (worker stopped while sending)" in desk_output.getvalue()
 
 
+async def test_a_worker_stopped_mid_batch_gives_back_what_it_had_not_tried(
+        database_url: str, clock: FrozenClock) -> None:
+    await upgrade(database_url)
+    first, second = Database(database_url), Database(database_url)
+    stuck, healthy = StuckPlatform(), SharedPlatform()
+    stopping = OutboxWorker(first, clock, {"shell": stuck}, worker_id="stopping")
+    next_one = OutboxWorker(second, clock, {"shell": healthy}, worker_id="next")
+    try:
+        await queue_replies(first, clock, 3)
+        task = asyncio.create_task(stopping.run_once())
+        await asyncio.wait_for(stuck.reached.wait(), timeout=5)
+        task.cancel()  # SIGTERM while the first reply is on its way
+        await asyncio.gather(task, return_exceptions=True)
+        await next_one.drain()
+        counts = await statuses(second)
+    finally:
+        await first.close()
+        await second.close()
+    assert healthy.sent == ["reply:1", "reply:2"]
+    assert counts == {"sending": 1, "sent": 2}  # the one in flight waits out its lease, then is uncertain
+
+
 def settings_for(url: str, profile_dir: Path) -> Settings:
     return Settings(_env_file=None, database_url=url, socialdesk_config=str(profile_dir / "business.yaml"))
 
