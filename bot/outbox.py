@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.channel import Channel, OwnerDesk
 from bot.clock import Clock
@@ -57,6 +57,10 @@ class OutboxWorker:
         async with self._db.session() as session:
             claimed = await outbox.claim_due(session, now=claimed_at, worker=self._worker_id,
                                              lease=self._lease, limit=limit, platforms=self.platforms)
+        await self._deliver_claimed(claimed, claimed_at)
+        return len(claimed)
+
+    async def _deliver_claimed(self, claimed: list[OutboxItem], claimed_at: datetime) -> None:
         for index, item in enumerate(claimed):
             if self._clock.now() - claimed_at >= self._lease / 2:
                 # A slow platform: give back what was not tried before the lease runs out, or another
@@ -70,7 +74,6 @@ class OutboxWorker:
                 # rest were never tried and are pending again for whichever worker runs next.
                 await self._give_back(claimed[index + 1:])
                 raise
-        return len(claimed)
 
     async def drain(self, max_rounds: int = 50) -> None:
         """Deliver until nothing is due now (used by the console and by tests)."""
