@@ -21,7 +21,7 @@ from bot.settings import Settings
 from bot.understanding import Classifier, IntentSpec, train_classifier
 from storage import examples
 from storage.engine import Database
-from storage.migrate import upgrade
+from storage.migrate import require_current, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ async def build_app(settings: Settings, *, profile_path: Path | None = None, clo
     db = Database(settings.database_url)
     if migrate:
         await upgrade(db.url)
+    else:  # a shared database is upgraded by the release step: never start on a schema that is behind
+        await require_current(db.url)
     clock = clock or SystemClock()
     drafter = Drafter(owner_templates_dir(profile, path), filters={"clock": clock_filter})
     classifier = await train_for(profile, db, model_cache_dir(path))

@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.channel import Channel, OwnerDesk
 from bot.clock import Clock
@@ -53,12 +53,27 @@ class OutboxWorker:
 
     async def run_once(self, limit: int = 20) -> int:
         """Deliver what is due now; returns how many rows were attempted."""
+        claimed_at = self._clock.now()
         async with self._db.session() as session:
-            claimed = await outbox.claim_due(session, now=self._clock.now(), worker=self._worker_id,
+            claimed = await outbox.claim_due(session, now=claimed_at, worker=self._worker_id,
                                              lease=self._lease, limit=limit, platforms=self.platforms)
-        for item in claimed:
-            await self._deliver(item)
+        await self._deliver_claimed(claimed, claimed_at)
         return len(claimed)
+
+    async def _deliver_claimed(self, claimed: list[OutboxItem], claimed_at: datetime) -> None:
+        for index, item in enumerate(claimed):
+            if self._clock.now() - claimed_at >= self._lease / 2:
+                # A slow platform: give back what was not tried before the lease runs out, or another
+                # worker would have to take those rows for maybe-sent.
+                await self._give_back(claimed[index:])
+                break
+            try:
+                await self._deliver(item)
+            except asyncio.CancelledError:
+                # Stopping (SIGTERM, a restart): the row in flight may have gone and stays leased; the
+                # rest were never tried and are pending again for whichever worker runs next.
+                await self._give_back(claimed[index + 1:])
+                raise
 
     async def drain(self, max_rounds: int = 50) -> None:
         """Deliver until nothing is due now (used by the console and by tests)."""
@@ -95,7 +110,7 @@ class OutboxWorker:
             log.warning("rate limited", extra={"platform": item.platform, "retry_after": exc.retry_after})
             await self._later(item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
         except DeliveryUncertain as exc:
-            await self._final(item, outbox.UNCERTAIN, str(exc))
+            await self._final(item, outbox.UNCERTAIN, str(exc), note=outbox.uncertain_note(str(exc)))
         except Unreachable as exc:
             await self._unreachable(item, str(exc))
         except ChannelError as exc:
@@ -132,8 +147,20 @@ class OutboxWorker:
     async def _post_note(self, item: OutboxItem) -> str | None:
         if self.owner is None:
             raise NotReady("no owner desk is configured (Slack or the console)")
-        conversation = item.payload.get("conversation_id")
-        return await self.owner.post_note(str(item.payload["text"]), int(conversation) if conversation else None)
+        conversation, text = item.payload.get("conversation_id"), str(item.payload["text"])
+        if not conversation:
+            return await self.owner.post_note(text, None)
+        reference = await self.owner.post_note(text, int(conversation))
+        if reference is None and item.payload.get("or_desk"):
+            # The conversation never reached the desk (the bot answered alone): say it on the desk itself.
+            reference = await self.owner.post_note(f"{await self._who(int(conversation))}: {text}", None)
+        return reference
+
+    async def _who(self, conversation_id: int) -> str:
+        async with self._db.session() as session:
+            conversation = await conversations.get_conversation(session, conversation_id)
+            contact = await contacts.get_contact(session, conversation.contact_id)
+        return f"{contact.display_name if contact else 'A customer'} on {conversation.platform}"
 
     async def _over_budget(self, item: OutboxItem, exc: OverBudget) -> None:
         """An automatic reply over the platform budget becomes a draft for the owner, who sees why;
@@ -146,14 +173,7 @@ class OutboxWorker:
         fails now, and the owner is told in the conversation's thread."""
         if await self._hold_for_owner(item, str(exc), "held_too_long"):
             return
-        await self._final(item, outbox.FAILED, str(exc))
-        if item.kind == "reply" and "conversation_id" in item.payload:
-            now = self._clock.now()
-            async with self._db.session() as session:
-                await outbox.enqueue(session, key=f"note:not-sent:{item.id}", kind="owner_note", platform="owner",
-                                     payload={"conversation_id": item.payload["conversation_id"],
-                                              "text": f"Not sent to the customer: {exc}. Shorten it and send again."},
-                                     due_at=now, now=now)
+        await self._final(item, outbox.FAILED, str(exc), note=f"Not sent to the customer: {exc}. Shorten it and send again.")
 
     async def _hold_for_owner(self, item: OutboxItem, reason: str, action: str) -> bool:
         """Turn an automatic reply into a pending draft with `reason` and queue its card for the owner.
@@ -181,6 +201,12 @@ class OutboxWorker:
                     session, int(item.payload["conversation_id"]), item.platform,
                     f"out:{external_id or item.idempotency_key}", str(item.payload["text"]), now)
 
+    async def _give_back(self, items: list[OutboxItem]) -> None:
+        if not items:
+            return
+        async with self._db.session() as session:
+            await outbox.release(session, [item.id for item in items], self._worker_id)
+
     async def _later(self, item: OutboxItem, seconds: float, error: str, count_attempt: bool) -> None:
         due = self._clock.now() + timedelta(seconds=max(seconds, 0.0))
         async with self._db.session() as session:
@@ -188,7 +214,9 @@ class OutboxWorker:
 
     async def _retry_or_fail(self, item: OutboxItem, error: str) -> None:
         if item.attempts >= item.max_attempts:
-            await self._final(item, outbox.FAILED, error)
+            await self._final(item, outbox.FAILED, error, note=(
+                f"Not sent to the customer after {item.attempts} attempts ({error}). Reply again once "
+                f"{item.platform} works, or reach them another way."))
             return
         delay = min(self._base_backoff * 2 ** (item.attempts - 1), 900.0)
         await self._later(item, delay, error, count_attempt=True)
@@ -198,14 +226,20 @@ class OutboxWorker:
         async with self._db.session() as session:
             if recipient:
                 await contacts.mark_unreachable(session, item.platform, str(recipient))
-        await self._final(item, outbox.FAILED, f"unreachable: {error}")
+        await self._final(item, outbox.FAILED, f"unreachable: {error}", note=(
+            f"Not sent: the customer can no longer be reached on {item.platform} ({error})."))
 
-    async def _final(self, item: OutboxItem, status: str, error: str) -> None:
+    async def _final(self, item: OutboxItem, status: str, error: str, note: str | None = None) -> None:
+        """Stop trying a row for good. When a customer's reply is what stopped, the owner gets `note`
+        in the conversation's place on the desk, so nobody is left waiting without the owner knowing."""
         log.warning("outbox row stopped", extra={"id": item.id, "status": status, "platform": item.platform})
+        now = self._clock.now()
         async with self._db.session() as session:
             await outbox.mark_final(session, item.id, status, error)
-            await audit.record(session, at=self._clock.now(), actor="socialdesk", action=f"outbox_{status}",
+            await audit.record(session, at=now, actor="socialdesk", action=f"outbox_{status}",
                                subject=f"outbox:{item.id}", detail={"error": error, "kind": item.kind})
+            if note is not None:
+                await outbox.note_not_sent(session, item, note, now)
 
 
 async def _first(*events: asyncio.Event) -> None:

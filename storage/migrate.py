@@ -7,11 +7,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.errors import StorageError
-from storage.engine import normalise_url
+from storage.engine import create_engine, normalise_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -34,6 +36,34 @@ def upgrade_sync(url: str, revision: str = "head") -> None:
 async def upgrade(url: str, revision: str = "head") -> None:
     # Alembic's async env runs its own event loop, so it gets a thread of its own.
     await asyncio.to_thread(upgrade_sync, url, revision)
+
+
+async def require_current(url: str) -> None:
+    """Refuse to start on a database whose schema is not the one this code expects: one clear line
+    (run `socialdesk db upgrade`) instead of a failure somewhere later."""
+    script = ScriptDirectory.from_config(alembic_config(url))
+    heads, known = set(script.get_heads()), {rev.revision for rev in script.walk_revisions()}
+    current = await _current_revisions(url)
+    if current == heads:
+        return
+    if not current:
+        raise StorageError(f"the database at {_safe(url)} has no socialdesk tables yet: run `socialdesk db upgrade`")
+    if current - known:
+        raise StorageError(f"the database at {_safe(url)} is at schema {', '.join(sorted(current - known))}, newer "
+                           "than this version of socialdesk: upgrade socialdesk")
+    raise StorageError(f"the database at {_safe(url)} is at schema {', '.join(sorted(current))} but this version "
+                       f"needs {', '.join(sorted(heads))}: run `socialdesk db upgrade`")
+
+
+async def _current_revisions(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return set(await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads()))
+    except (OperationalError, DBAPIError, OSError) as exc:
+        raise StorageError(f"cannot reach the database at {_safe(url)}: {_first_line(exc)}") from None
+    finally:
+        await engine.dispose()
 
 
 def _first_line(exc: BaseException) -> str:

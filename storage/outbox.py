@@ -9,11 +9,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import audit
 from storage.engine import core
 from storage.models import OutboxRow
 from storage.records import OutboxItem
 
 PENDING, SENDING, SENT, FAILED, UNCERTAIN, CANCELLED = "pending", "sending", "sent", "failed", "uncertain", "cancelled"
+LOST_IN_FLIGHT = "worker stopped while sending"
 
 
 # Built once: constructing a statement per call costs more than running it.
@@ -63,12 +65,21 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease:
     for row in rows:
         if row.status == SENDING:
             # A lease that ran out means a worker died mid-send: the message may have gone.
-            row.status, row.last_error = UNCERTAIN, "worker stopped while sending"
+            row.status, row.last_error = UNCERTAIN, LOST_IN_FLIGHT
+            await _lost_in_flight(session, to_item(row), now)
             continue
         row.status, row.lease_owner, row.lease_until = SENDING, worker, now + lease
         row.attempts += 1
     await session.flush()
     return [to_item(row) for row in rows if row.status == SENDING]
+
+
+async def release(session: AsyncSession, item_ids: list[int], worker: str) -> None:
+    """Hand back rows this worker claimed but never tried: pending again, the attempt not counted."""
+    await session.execute(update(OutboxRow)
+                          .where(OutboxRow.id.in_(item_ids), OutboxRow.status == SENDING, OutboxRow.lease_owner == worker)
+                          .values(status=PENDING, lease_owner=None, lease_until=None, attempts=OutboxRow.attempts - 1)
+                          .execution_options(synchronize_session=False))
 
 
 async def mark_sent(session: AsyncSession, item_id: int, now: datetime, external_id: str | None) -> None:
@@ -134,3 +145,25 @@ async def retire(session: AsyncSession, item_id: int, error: str) -> None:
     row = await session.get_one(OutboxRow, item_id)
     await _set(session, item_id, status=CANCELLED, last_error=error, lease_owner=None, lease_until=None,
                idempotency_key=f"{row.idempotency_key}:retired:{item_id}")
+
+
+def uncertain_note(error: str) -> str:
+    return (f"This reply may not have reached the customer ({error}); it is not sent again by itself. "
+            "Check the chat and reply again if it is missing.")
+
+
+async def note_not_sent(session: AsyncSession, item: OutboxItem, text: str, now: datetime) -> None:
+    """Tell the owner, in the conversation's place on the desk, that a customer's reply did not go
+    (or may not have); on the desk itself when the conversation has no place there. Only customer
+    replies get a note; one note per row however often it is called."""
+    if item.kind != "reply" or "conversation_id" not in item.payload:
+        return
+    await enqueue(session, key=f"note:not-sent:{item.id}", kind="owner_note", platform="owner",
+                  payload={"conversation_id": item.payload["conversation_id"], "text": text, "or_desk": True},
+                  due_at=now, now=now)
+
+
+async def _lost_in_flight(session: AsyncSession, item: OutboxItem, now: datetime) -> None:
+    await audit.record(session, at=now, actor="socialdesk", action=f"outbox_{UNCERTAIN}", subject=f"outbox:{item.id}",
+                       detail={"error": LOST_IN_FLIGHT, "kind": item.kind})
+    await note_not_sent(session, item, uncertain_note(LOST_IN_FLIGHT), now)
