@@ -116,7 +116,7 @@ class OutboxRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     due_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=12)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -34,7 +34,7 @@ def to_item(row: OutboxRow) -> OutboxItem:
 
 async def enqueue(session: AsyncSession, *, key: str, kind: str, platform: str, payload: dict[str, Any],
                   due_at: datetime, now: datetime, draft_id: int | None = None, event_id: int | None = None,
-                  max_attempts: int = 8) -> bool:
+                  max_attempts: int = 12) -> bool:
     """Insert a row unless one with this idempotency key exists. True when a row was added."""
     values = dict(
         idempotency_key=key, kind=kind, platform=platform, payload=payload, status=PENDING, due_at=due_at,

@@ -226,12 +226,12 @@ async def test_back_off_doubles_up_to_its_cap(db: Database, clock: FrozenClock) 
 
 
 async def test_a_reply_that_finally_fails_is_audited_and_the_owner_told(app: App, clock: FrozenClock) -> None:
-    seen = await owner_sees_after(app, ChannelError("502 from platform"), clock, rounds=10)
+    seen = await owner_sees_after(app, ChannelError("502 from platform"), clock, rounds=14)
     async with app.db.session() as session:
         (row,) = await outbox.items(session, kind="reply")
         trail = [(e.action, e.detail["error"]) for e in await audit.entries(session, subject=f"outbox:{row.id}")]
     assert row.status == "failed" and trail == [("outbox_failed", "502 from platform")]
-    assert ("Not sent to the customer after 8 attempts (502 from platform). Reply again once shell works, "
+    assert ("Not sent to the customer after 12 attempts (502 from platform). Reply again once shell works, "
             "or reach them another way.") in seen
     assert seen.count("Not sent") == 1
 
