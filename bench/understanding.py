@@ -76,7 +76,7 @@ def main(
     except SocialdeskError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    Console().print(table)
+    Console(width=200).print(table)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,11 @@ from bot.understanding.model import CalibratedModel, ModelSettings
 BACKENDS = ("default", "embeddings")
 
 # The shipped out-of-scope gates, as held-out ranks (see base.py), chosen on CLINC150's
-# validation split only and meant to carry over to businesses never seen.
+# validation split only (10 examples per intent, seeds 0-2, val + oos_val) and meant to
+# carry over to businesses never seen. Default: 0.2 gave about 77 % in-scope accuracy and
+# 82 % out-of-scope recall there; embeddings: 0.07 gave about 87 % and 89 %. The TF-IDF
+# model ranks its own linear score (its nearest-example similarity is noisy with few
+# examples); the embeddings model leans on nearest-example similarity, which is not.
 DEFAULT_GATES = {"default": 0.2, "embeddings": 0.07}
 SETTINGS = {
     "default": ModelSettings(c=3.0, similarity_weight=0.0),
