@@ -43,7 +43,7 @@ def _settings(config: Path | None) -> Settings:
     settings = Settings()
     if config is not None:
         settings = settings.model_copy(update={"socialdesk_config": str(config)})
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.secret_values())
     return settings
 
 
@@ -114,7 +114,7 @@ def chat(config: Path | None = ConfigOption,
 
     settings = _settings(config)
     settings = settings.model_copy(update={"log_level": "WARNING"})
-    logs.configure("WARNING")
+    logs.configure("WARNING", settings.secret_values())
 
     async def session() -> None:
         bot = await build_app(settings)

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import Iterable
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+# Tokens that libraries put in URLs and error texts: Telegram's /bot<token>/ path, Slack's xox*/xapp tokens.
+_TOKEN_SHAPES = re.compile(r"(?<=/bot)\d+:[\w-]+|\bxox[abposr]-[\w-]+|\bxapp-[\w-]+")
+LIBRARIES = ("httpx", "httpcore", "telegram", "slack_bolt", "slack_sdk", "tweepy", "aiosqlite", "alembic",
+             "aiohttp", "websockets", "requests_oauthlib", "oauthlib", "urllib3")
+SLACK_LOGGER = "socialdesk.slack"
 
 
 class KeyValueFormatter(logging.Formatter):
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+
     def format(self, record: logging.LogRecord) -> str:
         fields = {k: v for k, v in vars(record).items() if k not in _STANDARD}
         parts = [f"{self.formatTime(record, '%Y-%m-%dT%H:%M:%S')}", f"level={record.levelname.lower()}",
@@ -17,7 +28,30 @@ class KeyValueFormatter(logging.Formatter):
         line = " ".join(parts)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line
+        return self.redact(line)
+
+    def redact(self, line: str) -> str:
+        """Whatever a library wrote, the secrets we hold and anything shaped like a token become ***."""
+        for secret in self._secrets:
+            line = line.replace(secret, "***")
+        return _TOKEN_SHAPES.sub("***", line)
+
+
+class NoRequestBodies(logging.Filter):
+    """Bolt logs an unhandled request with its whole body (a customer's words among it): keep only the fact."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Unhandled request"):
+            record.msg, record.args = "Unhandled Slack request (body not logged)", ()
+        return True
+
+
+def slack_logger() -> logging.Logger:
+    """The logger Bolt writes to, with request bodies kept out."""
+    logger = logging.getLogger(SLACK_LOGGER)
+    if not any(isinstance(f, NoRequestBodies) for f in logger.filters):
+        logger.addFilter(NoRequestBodies())
+    return logger
 
 
 def _quote(value: object) -> str:
@@ -25,12 +59,13 @@ def _quote(value: object) -> str:
     return f'"{text}"' if (" " in text or not text) else text
 
 
-def configure(level: str = "INFO") -> None:
+def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    """Log to stderr at `level`; `secrets` are blanked wherever they would appear."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(KeyValueFormatter())
+    handler.setFormatter(KeyValueFormatter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Library chatter (HTTP requests carry tokens in URLs for Telegram) stays at WARNING.
-    for noisy in ("httpx", "httpcore", "telegram", "slack_bolt", "slack_sdk", "tweepy", "aiosqlite", "alembic"):
+    for noisy in LIBRARIES:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
