@@ -73,6 +73,8 @@ async def build_app(settings: Settings, *, profile_path: Path | None = None, clo
     db = Database(settings.database_url)
     if migrate:
         await upgrade(db.url)
+    else:
+        await db.ping()
     clock = clock or SystemClock()
     drafter = Drafter(owner_templates_dir(profile, path), filters={"clock": clock_filter})
     classifier = await train_for(profile, db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.errors import StorageError
@@ -28,6 +29,17 @@ def normalise_url(url: str) -> str:
     if driver:
         parsed = parsed.set(drivername=driver)
     return parsed.render_as_string(hide_password=False)
+
+
+def safe_url(url: str) -> str:
+    """The URL to show a person: the password hidden."""
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+
+
+def first_line(exc: BaseException) -> str:
+    """The driver's own words for a failure, on one line."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -86,6 +98,14 @@ class Database:
         async with self._sessions() as session:
             async with session.begin():
                 yield session
+
+    async def ping(self) -> None:
+        """Connect once, so a wrong or unreachable DATABASE_URL is one clear error at start, not a traceback."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("SELECT 1")
+        except (OSError, DBAPIError, asyncio.TimeoutError) as exc:
+            raise StorageError(f"cannot reach the database at {safe_url(self.url)}: {first_line(exc)}") from None
 
     async def close(self) -> None:
         await self.engine.dispose()
