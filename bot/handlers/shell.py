@@ -119,6 +119,9 @@ class Console:
         if name == "/help":
             self._print(HELP)
             return True
+        if name == "/drafts":
+            await self._list_drafts()
+            return True
         outcome = await self._owner_action(name, argument)
         self._print(f"  [owner] {outcome.message}")
         await self._worker.drain()
@@ -146,6 +149,13 @@ class Console:
         if draft_id is None:
             return Outcome(False, "no draft is waiting")
         return await action(draft_id)
+
+    async def _list_drafts(self) -> None:
+        waiting = await self._approvals.waiting()
+        if not waiting:
+            self._print("  [owner] no drafts waiting")
+        for draft in waiting:
+            self._print(f"  [owner] #{draft.draft_id} {draft.customer_name} on {draft.platform}: {draft.customer_text}")
 
     def _print(self, text: str) -> None:
         print(text, file=self._out, flush=True)

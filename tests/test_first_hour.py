@@ -1,0 +1,38 @@
+"""What a new owner meets in the first hour: typing in the console, the greeting, /drafts."""
+
+from __future__ import annotations
+
+from bot.app import App
+from tests.factories import ConsoleTranscript
+
+
+async def test_the_greeting_keeps_its_sentences_on_separate_lines(app: App) -> None:
+    reply = await ConsoleTranscript(app).say("hello")
+    assert "We're open right now until 6pm.\nAsk me about opening hours" in reply
+    assert ".Ask me" not in reply
+
+
+async def test_drafts_lists_what_is_waiting_for_the_owner(app: App) -> None:
+    chat = ConsoleTranscript(app)
+    assert "no drafts waiting" in await chat.say("/drafts")
+    await chat.say("I want a refund, my coffee was cold")
+    listed = await chat.say("/drafts")
+    assert "[owner] #1 Ana on shell: I want a refund, my coffee was cold" in listed
+    await chat.say("/reject")
+    assert "no drafts waiting" in await chat.say("/drafts")
+
+
+def test_every_command_the_console_help_names_is_understood() -> None:
+    from bot.handlers.shell import HELP
+
+    named = [word for word in HELP.split() if word.startswith("/")]
+    assert {"/approve", "/edit", "/reject", "/takeover", "/handback", "/drafts", "/help", "/quit"} <= set(named)
+
+
+async def test_no_command_in_the_console_help_is_unknown(app: App) -> None:
+    from bot.handlers.shell import HELP
+
+    chat = ConsoleTranscript(app)
+    await chat.say("hello")
+    for command in {word for word in HELP.split() if word.startswith("/")} - {"/quit"}:
+        assert "unknown command" not in await chat.say(command), command
