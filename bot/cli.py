@@ -39,12 +39,18 @@ def friendly_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings(config: Path | None) -> Settings:
+def _settings(config: Path | None, console: bool = False) -> Settings:
     settings = Settings()
     if config is not None:
         settings = settings.model_copy(update={"socialdesk_config": str(config)})
-    logs.configure(settings.log_level, settings.secret_values())
+    logs.configure(log_level(settings, console), settings.secret_values())
     return settings
+
+
+def log_level(settings: Settings, console: bool) -> str:
+    """With the console in this terminal, routine INFO lines would land in the middle of the chat: only
+    warnings show there, unless LOG_LEVEL asks for more."""
+    return "WARNING" if console and "log_level" not in settings.model_fields_set else settings.log_level
 
 
 @app.command()
@@ -183,7 +189,7 @@ def _run(config: Path | None, console: bool) -> None:
     from bot.app import build_app
     from bot.runner import run_bot
 
-    settings = _settings(config)
+    settings = _settings(config, console)
 
     async def main() -> None:
         bot = await build_app(settings, migrate=bot_migrates(settings))

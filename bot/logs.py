@@ -7,12 +7,15 @@ import re
 import sys
 from collections.abc import Iterable
 
+from bot.errors import ConfigError
+
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 # Tokens that libraries put in URLs and error texts: Telegram's /bot<token>/ path, Slack's xox*/xapp tokens.
 _TOKEN_SHAPES = re.compile(r"(?<=/bot)\d+:[\w-]+|\bxox[abposr]-[\w-]+|\bxapp-[\w-]+")
 LIBRARIES = ("httpx", "httpcore", "telegram", "slack_bolt", "slack_sdk", "tweepy", "aiosqlite", "alembic",
              "aiohttp", "websockets", "requests_oauthlib", "oauthlib", "urllib3")
 SLACK_LOGGER = "socialdesk.slack"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class KeyValueFormatter(logging.Formatter):
@@ -46,6 +49,19 @@ class NoRequestBodies(logging.Filter):
         return True
 
 
+class NoQueryStrings(logging.Filter):
+    """uvicorn's access lines keep the path but not the query: a web chat visitor's id is their key to
+    their replies."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 5 and isinstance(record.args[2], str):
+            args = list(record.args)
+            path, query, _ = args[2].partition("?")
+            args[2] = f"{path}?..." if query else path
+            record.args = tuple(args)
+        return True
+
+
 def slack_logger() -> logging.Logger:
     """The logger Bolt writes to, with request bodies kept out."""
     logger = logging.getLogger(SLACK_LOGGER)
@@ -61,11 +77,16 @@ def _quote(value: object) -> str:
 
 def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Log to stderr at `level`; `secrets` are blanked wherever they would appear."""
+    if level.upper() not in LEVELS:
+        raise ConfigError(f"LOG_LEVEL {level!r} is not one of {', '.join(LEVELS)}")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(KeyValueFormatter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, NoQueryStrings) for f in access.filters):
+        access.addFilter(NoQueryStrings())
     # Library chatter (HTTP requests carry tokens in URLs for Telegram) stays at WARNING.
     for noisy in LIBRARIES:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

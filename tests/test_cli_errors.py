@@ -24,7 +24,8 @@ CASES = ([(f"no-profile:{c}", "empty", c, {}, "business.yaml: not found") for c 
          + [(f"bad-yaml:{c}", "bad", c, {}, "business.yaml:3: not valid YAML") for c in ("check", "run")]
          + [(f"no-database:{c}", "good", c, {"DATABASE_URL": UNREACHABLE}, "127.0.0.1:1") for c in NEEDS_DATABASE]
          + [(f"unknown-id:{c}", "good", c, {}, "99") for c in UNKNOWN_IDS]
-         + [("missing-config-file:chat", "good", "chat --config nope.yaml", {}, "nope.yaml: not found")])
+         + [("missing-config-file:chat", "good", "chat --config nope.yaml", {}, "nope.yaml: not found"),
+            ("bad-log-level:run", "good", "run", {"LOG_LEVEL": "verbose"}, "LOG_LEVEL 'verbose' is not one of")])
 
 
 def _folders(root: Path) -> dict[str, Path]:

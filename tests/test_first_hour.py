@@ -1,8 +1,12 @@
-"""What a new owner meets in the first hour: typing in the console, the greeting, /drafts."""
+"""What a new owner meets in the first hour: `make run` and typing in the console, the greeting, /drafts."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.app import App
+from bot.cli import log_level
+from bot.settings import Settings
 from tests.factories import ConsoleTranscript
 
 
@@ -36,3 +40,17 @@ async def test_no_command_in_the_console_help_is_unknown(app: App) -> None:
     await chat.say("hello")
     for command in {word for word in HELP.split() if word.startswith("/")} - {"/quit"}:
         assert "unknown command" not in await chat.say(command), command
+
+
+@pytest.mark.parametrize(("env", "console", "expected"), [
+    ({}, True, "WARNING"),  # the chat stays readable: no INFO lines between the customer's questions
+    ({}, False, "INFO"),
+    ({"LOG_LEVEL": "DEBUG"}, True, "DEBUG"),  # asked for explicitly: honoured
+    ({"LOG_LEVEL": "INFO"}, True, "INFO"),
+])
+def test_run_in_a_terminal_keeps_routine_logs_out_of_the_console(monkeypatch, env, console, expected) -> None:
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert log_level(Settings(_env_file=None), console) == expected
+
