@@ -25,7 +25,9 @@ CASES = ([(f"no-profile:{c}", "empty", c, {}, "business.yaml: not found") for c 
          + [(f"no-database:{c}", "good", c, {"DATABASE_URL": UNREACHABLE}, "127.0.0.1:1") for c in NEEDS_DATABASE]
          + [(f"unknown-id:{c}", "good", c, {}, "99") for c in UNKNOWN_IDS]
          + [("missing-config-file:chat", "good", "chat --config nope.yaml", {}, "nope.yaml: not found"),
-            ("bad-log-level:run", "good", "run", {"LOG_LEVEL": "verbose"}, "LOG_LEVEL 'verbose' is not one of")])
+            ("bad-log-level:run", "good", "run", {"LOG_LEVEL": "verbose"}, "LOG_LEVEL 'verbose' is not one of"),
+            ("no-telegram:worker", "good", "worker", {"TELEGRAM_BOT_TOKEN": "123456:AAsecretsecret",
+                                                      "TELEGRAM_API_URL": "http://127.0.0.1:1"}, "cannot reach Telegram")])
 
 
 def _folders(root: Path) -> dict[str, Path]:
@@ -57,4 +59,4 @@ def test_bad_input_is_one_error_line_and_a_failing_exit(case, results) -> None:
     assert "Traceback" not in result.stderr, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and expected in errors[0], result.stderr
-    assert "hunter2secret" not in result.stderr + result.stdout
+    assert "hunter2secret" not in result.stderr + result.stdout and "AAsecretsecret" not in result.stderr

@@ -54,3 +54,16 @@ def test_run_in_a_terminal_keeps_routine_logs_out_of_the_console(monkeypatch, en
         monkeypatch.setenv(name, value)
     assert log_level(Settings(_env_file=None), console) == expected
 
+
+async def test_a_mistyped_telegram_token_is_named_at_start(app: App) -> None:
+    from telegram import Bot
+
+    from bot.errors import ConfigError
+    from bot.handlers.telegram_channel import TelegramChannel, api_base_url
+    from tests.fakes.server import serve
+    from tests.fakes.telegram_api import FakeBotApi
+
+    async with serve(FakeBotApi().app()) as url:  # Telegram answers an unknown token with 404 / 401
+        channel = TelegramChannel(Bot("7000001:AAMistypedToken", base_url=api_base_url(url)), app.db, clock=app.clock)
+        with pytest.raises(ConfigError, match="Telegram refused TELEGRAM_BOT_TOKEN"):
+            await channel.start(app.router.handle)
