@@ -110,3 +110,11 @@ def test_formatter_blanks_secrets_and_token_shapes_whoever_logs_them() -> None:
 def test_settings_hand_every_secret_that_is_set_to_the_logs() -> None:
     settings = Settings(_env_file=None, telegram_bot_token=TOKEN, slack_signing_secret=SECRET)
     assert sorted(settings.secret_values()) == sorted([TOKEN, SECRET])
+
+
+def test_slack_in_the_environment_starts_without_a_warning(desk: Desk, captured: Captured, monkeypatch) -> None:
+    from bot.handlers.slack_app import build_slack_desk
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")  # as a Procfile host sets it
+    build_slack_desk(desk.app)
+    assert "level=warning" not in captured.lines(), captured.lines()
