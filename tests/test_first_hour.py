@@ -67,3 +67,20 @@ async def test_a_mistyped_telegram_token_is_named_at_start(app: App) -> None:
         channel = TelegramChannel(Bot("7000001:AAMistypedToken", base_url=api_base_url(url)), app.db, clock=app.clock)
         with pytest.raises(ConfigError, match="Telegram refused TELEGRAM_BOT_TOKEN"):
             await channel.start(app.router.handle)
+
+
+async def test_run_stops_with_the_channel_error_when_telegram_cannot_be_reached(app: App) -> None:
+    import dataclasses
+    from io import StringIO
+
+    from pydantic import SecretStr
+
+    from bot.errors import ChannelError
+    from bot.runner import run_bot
+
+    settings = app.settings.model_copy(update={"telegram_bot_token": SecretStr("123456:AAwrong"),
+                                               "telegram_api_url": "http://127.0.0.1:1"})
+    out = StringIO()
+    with pytest.raises(ChannelError, match="cannot reach Telegram"):
+        await run_bot(dataclasses.replace(app, settings=settings), console=False, out=out)
+    assert "telegram  on" in out.getvalue()
