@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,7 +25,8 @@ def normalise_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StorageError(f"DATABASE_URL {url!r} is not a database URL (e.g. sqlite+aiosqlite:///socialdesk.db)") from None
+        shown = re.sub(r":[^:/@]*@", ":***@", url)  # a mistyped URL may still hold a password
+        raise StorageError(f"DATABASE_URL {shown!r} is not a database URL (e.g. sqlite+aiosqlite:///socialdesk.db)") from None
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
     if driver:
         parsed = parsed.set(drivername=driver)
