@@ -73,6 +73,8 @@ def init(directory: Path = typer.Argument(Path("."), help="Where to write the fi
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {path}")
+    typer.echo("next: `socialdesk chat` to try it as a customer; edit business.yaml, then `socialdesk check`; "
+               "copy .env.example to .env for Telegram, X or Slack; `socialdesk run` starts everything")
 
 
 @app.command()

@@ -84,3 +84,21 @@ async def test_run_stops_with_the_channel_error_when_telegram_cannot_be_reached(
     with pytest.raises(ChannelError, match="cannot reach Telegram"):
         await run_bot(dataclasses.replace(app, settings=settings), console=False, out=out)
     assert "telegram  on" in out.getvalue()
+
+
+def test_init_in_a_folder_with_files_keeps_them_and_says_what_to_do_next(tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+
+    (tmp_path / "business.yaml").write_text("business:\n  name: Mine\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["init"])
+    assert result.exit_code == 0
+    assert "kept business.yaml (exists; --force overwrites)" in result.output
+    assert "wrote .env.example" in result.output and "wrote templates/wifi.j2" in result.output
+    assert "next: `socialdesk chat`" in result.output
+    assert (tmp_path / "business.yaml").read_text(encoding="utf-8") == "business:\n  name: Mine\n"
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
