@@ -48,7 +48,7 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     print(f"socialdesk for {app.profile.business.name}; channels:", file=out)
     describe_channels(statuses, console, out)
     channels = [status.channel for status in statuses if status.channel is not None]
-    socket = _wire(app, statuses, out)
+    socket = _wire(app, statuses, out, console)
     if app.events is not None:
         await sync_profile_events(app.events, app.profile)
     tasks: list[asyncio.Task[None]] = []
@@ -65,14 +65,14 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
         await _shut_down(channels, started, tasks)
 
 
-def _wire(app: App, statuses: list[ChannelStatus], out: TextIO) -> SocketMode | None:
+def _wire(app: App, statuses: list[ChannelStatus], out: TextIO, console: bool) -> SocketMode | None:
     """Give the outbox every channel and the owner's desk: Slack when set up, else the console."""
     worker = app.worker
     worker.channels.update({s.name: s.channel for s in statuses if s.channel is not None})
     worker.channels["shell"] = ShellChannel(out, app.profile.business.name)
     socket = _owner_slack(app, out) if worker.owner is None else None
     if worker.owner is None:
-        worker.owner = ConsoleDesk(out)
+        worker.owner = ConsoleDesk(out, show_text=console)  # without a terminal, out is the log stream
     return socket
 
 

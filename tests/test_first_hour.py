@@ -102,3 +102,27 @@ def test_init_in_a_folder_with_files_keeps_them_and_says_what_to_do_next(tmp_pat
     assert (tmp_path / "business.yaml").read_text(encoding="utf-8") == "business:\n  name: Mine\n"
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
 
+
+async def test_worker_without_slack_never_prints_a_customers_words(app: App) -> None:
+    import asyncio
+    from io import StringIO
+
+    from bot.messages import Inbound, Sender
+    from bot.runner import run_bot
+    from tests.fakes.server import eventually
+
+    out = StringIO()  # for `socialdesk worker` this is the process's output: the host's log stream
+    running = asyncio.create_task(run_bot(app, console=False, out=out))
+    try:
+        await eventually(lambda: "console   off" in out.getvalue())
+        await app.router.handle(Inbound(platform="shell", kind="dm", external_id="w-1", thread_key="console:jo",
+                                        sender=Sender("console:jo", "Jo"), text="I want a refund, my coffee was cold",
+                                        received_at=app.clock.now()))
+        app.worker.wake.set()
+        await eventually(lambda: "[owner] draft #" in out.getvalue())
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert "waits for you: Jo on shell (refund); see it with /drafts in `socialdesk chat`" in out.getvalue()
+    assert "coffee was cold" not in out.getvalue()
+

@@ -43,13 +43,20 @@ class ShellChannel:
 
 
 class ConsoleDesk:
-    """The owner side when Slack is not set up: held drafts and escalations are printed as cards."""
+    """The owner side when Slack is not set up: held drafts and escalations are printed as cards.
 
-    def __init__(self, out: TextIO) -> None:
-        self._out = out
+    Without a terminal (`socialdesk worker`, a Procfile), the output is the log stream: cards then name
+    the draft and who wrote, never the customer's words, and point to `socialdesk chat`."""
+
+    def __init__(self, out: TextIO, *, show_text: bool = True) -> None:
+        self._out, self._show_text = out, show_text
 
     async def post_draft(self, view: DraftView) -> str:
         draft = view.draft
+        if not self._show_text:
+            print(f"  [owner] draft #{draft.id} waits for you: {view.customer_name} on {view.platform} "
+                  f"({draft.intent or 'out of scope'}); see it with /drafts in `socialdesk chat`", file=self._out, flush=True)
+            return f"console:{draft.id}"
         if draft.status == "forwarded":
             print(f"  [owner] {view.customer_name} wrote again (you have this conversation): {view.customer_text}",
                   file=self._out, flush=True)
