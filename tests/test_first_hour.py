@@ -126,3 +126,11 @@ async def test_worker_without_slack_never_prints_a_customers_words(app: App) -> 
     assert "waits for you: Jo on shell (refund); see it with /drafts in `socialdesk chat`" in out.getvalue()
     assert "coffee was cold" not in out.getvalue()
 
+
+async def test_edit_can_name_a_draft_held_while_the_console_was_closed(app: App) -> None:
+    first = ConsoleTranscript(app)
+    await first.say("I want a refund, my coffee was cold")
+    later = ConsoleTranscript(app)  # a new `socialdesk chat`: it has shown no draft yet
+    assert "no draft is waiting" in await later.say("/edit So sorry, coffee is on us.")
+    reply = await later.say("/edit #1 So sorry Ana, your next coffee is on us.")
+    assert "Corner Bean Café: So sorry Ana, your next coffee is on us." in reply

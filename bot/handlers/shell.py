@@ -18,7 +18,7 @@ from bot.outbox import OutboxWorker
 from bot.router import Router
 from storage.records import DraftView
 
-HELP = """commands: /approve [id]  /edit <text>  /reject [id]  /takeover  /handback  /drafts  /help  /quit
+HELP = """commands: /approve [id]  /edit [#id] <text>  /reject [id]  /takeover  /handback  /drafts  /help  /quit
 anything else is a message from you, the customer"""
 
 
@@ -142,9 +142,10 @@ class Console:
             action = self._approvals.take_over if name == "/takeover" else self._approvals.hand_back
             return await action(self._conversation, actor)
         if name == "/edit":
-            if not argument:
-                return Outcome(False, "usage: /edit <the reply to send>")
-            return await self._on_draft(None, lambda d: self._approvals.send(d, actor, argument))
+            which, text = _draft_and_text(argument)
+            if not text:
+                return Outcome(False, "usage: /edit [#id] <the reply to send>")
+            return await self._on_draft(which, lambda d: self._approvals.send(d, actor, text))
         if name == "/approve":
             return await self._on_draft(argument, lambda d: self._approvals.send(d, actor))
         if name == "/reject":
@@ -166,3 +167,11 @@ class Console:
 
     def _print(self, text: str) -> None:
         print(text, file=self._out, flush=True)
+
+
+def _draft_and_text(argument: str) -> tuple[str | None, str]:
+    """`/edit #12 the reply` names draft 12; `/edit the reply` means the draft shown last."""
+    first, _, rest = argument.partition(" ")
+    if first.startswith("#") and first[1:].isdigit():
+        return first, rest.strip()
+    return None, argument
