@@ -63,6 +63,8 @@ def _sqlite_on_begin(connection: Any) -> None:
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     url = normalise_url(url)
+    # A database error's text would otherwise carry its statement's parameters: a customer's words.
+    options.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         # Every unit of work ends in COMMIT or ROLLBACK (Database.session), so a returned
         # connection is already clean: skip the extra ROLLBACK round trip to the driver thread.

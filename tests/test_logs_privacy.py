@@ -118,3 +118,13 @@ def test_slack_in_the_environment_starts_without_a_warning(desk: Desk, captured:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")  # as a Procfile host sets it
     build_slack_desk(desk.app)
     assert "level=warning" not in captured.lines(), captured.lines()
+
+
+async def test_a_database_error_does_not_carry_the_customers_words(db) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError) as failed:
+        async with db.session() as session:
+            await session.execute(text("INSERT INTO no_such_table VALUES (:words)"), {"words": "my card is 4929 1234"})
+    assert "4929 1234" not in str(failed.value)
