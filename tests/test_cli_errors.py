@@ -38,6 +38,8 @@ def _folders(root: Path) -> dict[str, Path]:
         folder.mkdir()
     (folders["bad"] / "business.yaml").write_text("business:\n  name: [oops\n", encoding="utf-8")
     assert run("init", cwd=folders["good"]).returncode == 0
+    # Migrated once up front: the commands below then share the SQLite file without racing to create it.
+    assert run("db", "upgrade", cwd=folders["good"]).returncode == 0
     return folders
 
 
