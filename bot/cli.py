@@ -14,7 +14,7 @@ import typer
 
 from bot import logs
 from bot.cli_contacts import contacts_app
-from bot.errors import SocialdeskError
+from bot.errors import ConfigError, SocialdeskError
 from bot.settings import Settings
 
 app = typer.Typer(help="socialdesk: your business's chat-bot on every channel.", no_args_is_help=True,
@@ -86,7 +86,6 @@ def check(config: Path | None = ConfigOption) -> None:
     from bot.drafting import Drafter
     from bot.events.checks import event_problems
     from bot.clock import SystemClock
-    from bot.errors import ConfigError
     from bot.profile import load_profile
 
     settings = _settings(config)
@@ -179,7 +178,12 @@ def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.
         async with web_deliveries(bot):
             await server.serve()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except SystemExit as exc:  # uvicorn exits when it cannot listen; it has logged why just above
+        if exc.code == 0:
+            raise
+        raise ConfigError(f"cannot serve on {host}:{port} (is another socialdesk serve running there?)") from None
 
 
 def bot_migrates(settings: Settings) -> bool:

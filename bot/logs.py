@@ -9,7 +9,8 @@ from collections.abc import Iterable
 
 from bot.errors import ConfigError
 
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+# Record attributes that are not `extra` fields (uvicorn adds a coloured copy of its message too).
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName", "color_message"}
 # Tokens that libraries put in URLs and error texts: Telegram's /bot<token>/ path, Slack's xox*/xapp tokens.
 _TOKEN_SHAPES = re.compile(r"(?<=/bot)\d+:[\w-]+|\bxox[abposr]-[\w-]+|\bxapp-[\w-]+")
 LIBRARIES = ("httpx", "httpcore", "telegram", "slack_bolt", "slack_sdk", "tweepy", "aiosqlite", "alembic",

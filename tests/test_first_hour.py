@@ -134,3 +134,20 @@ async def test_edit_can_name_a_draft_held_while_the_console_was_closed(app: App)
     assert "no draft is waiting" in await later.say("/edit So sorry, coffee is on us.")
     reply = await later.say("/edit #1 So sorry Ana, your next coffee is on us.")
     assert "Corner Bean Café: So sorry Ana, your next coffee is on us." in reply
+
+
+def test_serve_on_a_port_in_use_ends_with_one_error_line(tmp_path) -> None:
+    import socket
+
+    from tests.test_cli import run
+
+    run("init", cwd=tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port), cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == f"error: cannot serve on 127.0.0.1:{port} (is another socialdesk serve running there?)"
+    assert "address already in use" in result.stderr  # uvicorn's own reason, logged just before
+    assert "color_message" not in result.stderr and "\x1b[" not in result.stderr
