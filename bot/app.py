@@ -83,6 +83,7 @@ async def build_app(settings: Settings, *, profile_path: Path | None = None, clo
     if migrate:
         await upgrade(db.url)
     else:  # a shared database is upgraded by the release step: never start on a schema that is behind
+        await db.ping()
         await require_current(db.url)
     clock = clock or SystemClock()
     drafter = Drafter(owner_templates_dir(profile, path), filters={"clock": clock_filter})

@@ -13,7 +13,7 @@ from uuid import uuid4
 
 from bot.clock import Clock
 from bot.errors import SocialdeskError
-from storage import audit, conversations, drafts, examples, outbox
+from storage import audit, conversations, desk_stats, drafts, examples, outbox
 from storage.engine import Database
 from storage.records import Conversation, DraftRecord
 
@@ -38,6 +38,11 @@ class Approvals:
     def check(self, actor: str) -> None:
         if self._approvers is not None and actor not in self._approvers:
             raise NotAllowed("only approvers can do this (ask the owner to add your id to owner.approvers)")
+
+    async def waiting(self, limit: int = 15) -> list[desk_stats.WaitingDraft]:
+        """Drafts still waiting for the owner, oldest first."""
+        async with self._db.session() as session:
+            return await desk_stats.waiting_drafts(session, limit)
 
     async def send(self, draft_id: int, actor: str, edited_text: str | None = None) -> Outcome:
         """Approve a draft as it is, or with the owner's edit, and queue it to the customer."""

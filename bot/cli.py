@@ -14,7 +14,7 @@ import typer
 
 from bot import logs
 from bot.cli_contacts import contacts_app
-from bot.errors import SocialdeskError
+from bot.errors import ConfigError, SocialdeskError
 from bot.settings import Settings
 
 app = typer.Typer(help="socialdesk: your business's chat-bot on every channel.", no_args_is_help=True,
@@ -39,12 +39,18 @@ def friendly_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings(config: Path | None) -> Settings:
+def _settings(config: Path | None, console: bool = False) -> Settings:
     settings = Settings()
     if config is not None:
         settings = settings.model_copy(update={"socialdesk_config": str(config)})
-    logs.configure(settings.log_level)
+    logs.configure(log_level(settings, console), settings.secret_values())
     return settings
+
+
+def log_level(settings: Settings, console: bool) -> str:
+    """With the console in this terminal, routine INFO lines would land in the middle of the chat: only
+    warnings show there, unless LOG_LEVEL asks for more."""
+    return "WARNING" if console and "log_level" not in settings.model_fields_set else settings.log_level
 
 
 @app.command()
@@ -67,6 +73,8 @@ def init(directory: Path = typer.Argument(Path("."), help="Where to write the fi
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {path}")
+    typer.echo("next: `socialdesk chat` to try it as a customer; edit business.yaml, then `socialdesk check`; "
+               "copy .env.example to .env for Telegram, X or Slack; `socialdesk run` starts everything")
 
 
 @app.command()
@@ -78,7 +86,6 @@ def check(config: Path | None = ConfigOption) -> None:
     from bot.drafting import Drafter
     from bot.events.checks import event_problems
     from bot.clock import SystemClock
-    from bot.errors import ConfigError
     from bot.profile import load_profile
 
     settings = _settings(config)
@@ -114,7 +121,7 @@ def chat(config: Path | None = ConfigOption,
 
     settings = _settings(config)
     settings = settings.model_copy(update={"log_level": "WARNING"})
-    logs.configure("WARNING")
+    logs.configure("WARNING", settings.secret_values())
 
     async def session() -> None:
         bot = await build_app(settings)
@@ -171,7 +178,12 @@ def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.
         async with web_deliveries(bot):
             await server.serve()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except SystemExit as exc:  # uvicorn exits when it cannot listen; it has logged why just above
+        if exc.code == 0:
+            raise
+        raise ConfigError(f"cannot serve on {host}:{port} (is another socialdesk serve running there?)") from None
 
 
 def bot_migrates(settings: Settings) -> bool:
@@ -183,10 +195,7 @@ def _run(config: Path | None, console: bool) -> None:
     from bot.app import build_app
     from bot.runner import run_bot
 
-    settings = _settings(config)
-    if console and "log_level" not in settings.model_fields_set:
-        # The terminal is a conversation: only warnings interrupt it unless LOG_LEVEL asks for more.
-        logs.configure("WARNING")
+    settings = _settings(config, console)
 
     async def main() -> None:
         bot = await build_app(settings, migrate=bot_migrates(settings))

@@ -55,6 +55,7 @@ def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
             await upgrade(settings.database_url)
         db = Database(settings.database_url)
         try:
+            await db.ping()
             async with db.session() as session:
                 return await work(session)
         finally:
@@ -160,7 +161,8 @@ def export(ref: str = typer.Argument(...),
 def forget(ref: str = typer.Argument(...), yes: bool = typer.Option(False, "--yes", help="Do not ask to confirm.")) -> None:
     """Delete a contact's messages, identities, RSVPs and drafts; the audit log keeps only counts."""
     if not yes:
-        typer.confirm(f"Forget {ref} and delete everything they wrote?", abort=True)
+        name = _in_session(lambda session: _require(session, ref)).display_name
+        typer.confirm(f"Forget {name or ref} and delete everything they wrote?", abort=True)
 
     async def work(session: AsyncSession) -> dict[str, int]:
         contact = await _require(session, ref)

@@ -35,7 +35,7 @@ def run_with_app(ctx: typer.Context, config: Path | None, work: Callable[[App], 
     settings = Settings()
     if config is not None:
         settings = settings.model_copy(update={"socialdesk_config": str(config)})
-    logs.configure("WARNING")
+    logs.configure("WARNING", settings.secret_values())
     clock: Clock | None = (ctx.obj or {}).get("clock") if isinstance(ctx.obj, dict) else None
 
     async def main() -> T:

@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.app import App
 from bot.approvals import Approvals
+from bot.channel import Channel
 from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.handlers.slack_app import SocketMode
@@ -47,33 +48,51 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     statuses = customer_channels(app)
     print(f"socialdesk for {app.profile.business.name}; channels:", file=out)
     describe_channels(statuses, console, out)
+    channels = [status.channel for status in statuses if status.channel is not None]
+    socket = _wire(app, statuses, out, console)
+    if app.events is not None:
+        await sync_profile_events(app.events, app.profile)
+    tasks: list[asyncio.Task[None]] = []
+    started: SocketMode | None = None
+    try:
+        for channel in channels:
+            await channel.start(app.router.handle)
+        if socket is not None:
+            await socket.start()
+            started = socket
+        tasks = _background(app, out, stop, console)
+        await stop.wait()
+    finally:
+        await _shut_down(channels, started, tasks)
+
+
+def _wire(app: App, statuses: list[ChannelStatus], out: TextIO, console: bool) -> SocketMode | None:
+    """Give the outbox every channel and the owner's desk: Slack when set up, else the console."""
     worker = app.worker
     worker.channels.update({s.name: s.channel for s in statuses if s.channel is not None})
     worker.channels["shell"] = ShellChannel(out, app.profile.business.name)
     socket = _owner_slack(app, out) if worker.owner is None else None
     if worker.owner is None:
-        worker.owner = ConsoleDesk(out)
-    if app.events is not None:
-        await sync_profile_events(app.events, app.profile)
-    for status in statuses:
-        if status.channel is not None:
-            await status.channel.start(app.router.handle)
-    if socket is not None:
-        await socket.start()
-    tasks = [asyncio.create_task(worker.run_forever(stop)), asyncio.create_task(_hand_back_loop(app, stop))]
+        worker.owner = ConsoleDesk(out, show_text=console)  # without a terminal, out is the log stream
+    return socket
+
+
+def _background(app: App, out: TextIO, stop: asyncio.Event, console: bool) -> list[asyncio.Task[None]]:
+    tasks = [asyncio.create_task(app.worker.run_forever(stop)), asyncio.create_task(_hand_back_loop(app, stop))]
     if console:
         tasks.append(asyncio.create_task(_console(app, out, stop)))
-    try:
-        await stop.wait()
-    finally:
-        if socket is not None:
-            await socket.stop()
-        for status in statuses:
-            if status.channel is not None:
-                await status.channel.stop()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    return tasks
+
+
+async def _shut_down(channels: list[Channel], socket: SocketMode | None, tasks: list[asyncio.Task[None]]) -> None:
+    """Stop what was started, also when a channel failed to start (its error still reaches the owner)."""
+    if socket is not None:
+        await socket.stop()
+    for channel in channels:
+        await channel.stop()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @contextlib.asynccontextmanager

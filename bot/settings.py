@@ -34,6 +34,11 @@ class Settings(BaseSettings):
 
     worker_id: str = Field(default="")
 
+    def secret_values(self) -> list[str]:
+        """Every secret that is set, for the log formatter to blank out."""
+        values = [v.get_secret_value() for v in vars(self).values() if isinstance(v, SecretStr)]
+        return [v for v in values if v]
+
     def configured(self, *names: str) -> bool:
         """True when every named secret is set to something non-empty."""
         for name in names:

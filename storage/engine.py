@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.errors import StorageError
@@ -26,11 +27,23 @@ def normalise_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StorageError(f"DATABASE_URL {url!r} is not a database URL (e.g. sqlite+aiosqlite:///socialdesk.db)") from None
+        shown = re.sub(r":[^:/@]*@", ":***@", url)  # a mistyped URL may still hold a password
+        raise StorageError(f"DATABASE_URL {shown!r} is not a database URL (e.g. sqlite+aiosqlite:///socialdesk.db)") from None
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
     if driver:
         parsed = parsed.set(drivername=driver)
     return parsed.render_as_string(hide_password=False)
+
+
+def safe_url(url: str) -> str:
+    """The URL to show a person: the password hidden."""
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+
+
+def first_line(exc: BaseException) -> str:
+    """The driver's own words for a failure, on one line."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -52,6 +65,8 @@ def _sqlite_on_begin(connection: Any) -> None:
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     url = normalise_url(url)
+    # A database error's text would otherwise carry its statement's parameters: a customer's words.
+    options.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # Every unit of work ends in COMMIT or ROLLBACK (Database.session), so a returned
@@ -130,6 +145,14 @@ class Database:
             yield
         finally:
             lock.release()
+
+    async def ping(self) -> None:
+        """Connect once, so a wrong or unreachable DATABASE_URL is one clear error at start, not a traceback."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("SELECT 1")
+        except (OSError, DBAPIError, asyncio.TimeoutError) as exc:
+            raise StorageError(f"cannot reach the database at {safe_url(self.url)}: {first_line(exc)}") from None
 
     async def close(self) -> None:
         await self.engine.dispose()

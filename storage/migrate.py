@@ -9,11 +9,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.errors import StorageError
-from storage.engine import create_engine, normalise_url
+from storage.engine import create_engine, first_line, normalise_url, safe_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -30,7 +29,7 @@ def upgrade_sync(url: str, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(url), revision)
     except (OperationalError, DBAPIError, OSError) as exc:
-        raise StorageError(f"cannot migrate the database at {_safe(url)}: {_first_line(exc)}") from None
+        raise StorageError(f"cannot migrate the database at {safe_url(url)}: {first_line(exc)}") from None
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
@@ -47,11 +46,11 @@ async def require_current(url: str) -> None:
     if current == heads:
         return
     if not current:
-        raise StorageError(f"the database at {_safe(url)} has no socialdesk tables yet: run `socialdesk db upgrade`")
+        raise StorageError(f"the database at {safe_url(url)} has no socialdesk tables yet: run `socialdesk db upgrade`")
     if current - known:
-        raise StorageError(f"the database at {_safe(url)} is at schema {', '.join(sorted(current - known))}, newer "
+        raise StorageError(f"the database at {safe_url(url)} is at schema {', '.join(sorted(current - known))}, newer "
                            "than this version of socialdesk: upgrade socialdesk")
-    raise StorageError(f"the database at {_safe(url)} is at schema {', '.join(sorted(current))} but this version "
+    raise StorageError(f"the database at {safe_url(url)} is at schema {', '.join(sorted(current))} but this version "
                        f"needs {', '.join(sorted(heads))}: run `socialdesk db upgrade`")
 
 
@@ -61,15 +60,7 @@ async def _current_revisions(url: str) -> set[str]:
         async with engine.connect() as connection:
             return set(await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads()))
     except (OperationalError, DBAPIError, OSError) as exc:
-        raise StorageError(f"cannot reach the database at {_safe(url)}: {_first_line(exc)}") from None
+        raise StorageError(f"cannot reach the database at {safe_url(url)}: {first_line(exc)}") from None
     finally:
         await engine.dispose()
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-
-
-def _safe(url: str) -> str:
-    return make_url(normalise_url(url)).render_as_string(hide_password=True)

@@ -199,6 +199,9 @@ def test_socialdesk_serve_answers_a_web_chat_visitor_on_its_own(tmp_path: Path) 
     # uvicorn re-raises the SIGTERM it caught once it has shut down cleanly.
     assert process.returncode in (0, -signal.SIGTERM) and "Traceback" not in errors, errors
     assert "We're open" in answer["messages"][0]["text"] and "Saturday" in answer["messages"][0]["text"]
+    # The access log shows the request but neither the visitor's key to their replies nor their words.
+    assert '"GET /webchat/messages?... HTTP/1.1" 200' in errors, errors
+    assert me not in errors and "are you open on saturday" not in errors
 
 
 def _listening_address(process: subprocess.Popen[str]) -> str:

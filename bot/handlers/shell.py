@@ -18,7 +18,7 @@ from bot.outbox import OutboxWorker
 from bot.router import Router
 from storage.records import DraftView
 
-HELP = """commands: /approve [id]  /edit <text>  /reject [id]  /takeover  /handback  /drafts  /help  /quit
+HELP = """commands: /approve [id]  /edit [#id] <text>  /reject [id]  /takeover  /handback  /drafts  /help  /quit
 anything else is a message from you, the customer"""
 
 
@@ -43,13 +43,20 @@ class ShellChannel:
 
 
 class ConsoleDesk:
-    """The owner side when Slack is not set up: held drafts and escalations are printed as cards."""
+    """The owner side when Slack is not set up: held drafts and escalations are printed as cards.
 
-    def __init__(self, out: TextIO) -> None:
-        self._out = out
+    Without a terminal (`socialdesk worker`, a Procfile), the output is the log stream: cards then name
+    the draft and who wrote, never the customer's words, and point to `socialdesk chat`."""
+
+    def __init__(self, out: TextIO, *, show_text: bool = True) -> None:
+        self._out, self._show_text = out, show_text
 
     async def post_draft(self, view: DraftView) -> str:
         draft = view.draft
+        if not self._show_text:
+            print(f"  [owner] draft #{draft.id} waits for you: {view.customer_name} on {view.platform} "
+                  f"({draft.intent or 'out of scope'}); see it with /drafts in `socialdesk chat`", file=self._out, flush=True)
+            return f"console:{draft.id}"
         if draft.status == "forwarded":
             print(f"  [owner] {view.customer_name} wrote again (you have this conversation): {view.customer_text}",
                   file=self._out, flush=True)
@@ -119,6 +126,9 @@ class Console:
         if name == "/help":
             self._print(HELP)
             return True
+        if name == "/drafts":
+            await self._list_drafts()
+            return True
         outcome = await self._owner_action(name, argument)
         self._print(f"  [owner] {outcome.message}")
         await self._worker.drain()
@@ -132,9 +142,10 @@ class Console:
             action = self._approvals.take_over if name == "/takeover" else self._approvals.hand_back
             return await action(self._conversation, actor)
         if name == "/edit":
-            if not argument:
-                return Outcome(False, "usage: /edit <the reply to send>")
-            return await self._on_draft(None, lambda d: self._approvals.send(d, actor, argument))
+            which, text = _draft_and_text(argument)
+            if not text:
+                return Outcome(False, "usage: /edit [#id] <the reply to send>")
+            return await self._on_draft(which, lambda d: self._approvals.send(d, actor, text))
         if name == "/approve":
             return await self._on_draft(argument, lambda d: self._approvals.send(d, actor))
         if name == "/reject":
@@ -147,5 +158,20 @@ class Console:
             return Outcome(False, "no draft is waiting")
         return await action(draft_id)
 
+    async def _list_drafts(self) -> None:
+        waiting = await self._approvals.waiting()
+        if not waiting:
+            self._print("  [owner] no drafts waiting")
+        for draft in waiting:
+            self._print(f"  [owner] #{draft.draft_id} {draft.customer_name} on {draft.platform}: {draft.customer_text}")
+
     def _print(self, text: str) -> None:
         print(text, file=self._out, flush=True)
+
+
+def _draft_and_text(argument: str) -> tuple[str | None, str]:
+    """`/edit #12 the reply` names draft 12; `/edit the reply` means the draft shown last."""
+    first, _, rest = argument.partition(" ")
+    if first.startswith("#") and first[1:].isdigit():
+        return first, rest.strip()
+    return None, argument

@@ -23,6 +23,7 @@ from bot.handlers.owner_slack_actions import OwnerListeners, contained
 from bot.handlers.owner_slack_events import register_events, upcoming_lines
 from bot.handlers.slack import CustomerListener, UserNames
 from bot.handlers.slack_api import call, web_client
+from bot.logs import slack_logger
 from bot.messages import Inbound
 from bot.slack_home import HomeFigures, home_view, visitor_home
 from storage import desk_stats
@@ -46,7 +47,7 @@ def build_slack_desk(app: App) -> SlackDesk:
     client = web_client(app.settings)
     secret = app.settings.slack_signing_secret
     bolt = AsyncApp(client=client, signing_secret=secret.get_secret_value() if secret else "",
-                    name="socialdesk", logger=logging.getLogger("socialdesk.slack"))
+                    name="socialdesk", logger=slack_logger())
     profile = app.profile
     desk = SlackOwnerDesk(client, app.db, app.clock, profile.owner.slack_channel or "#socialdesk",
                           list(profile.active_intents()))

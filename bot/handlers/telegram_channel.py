@@ -22,12 +22,12 @@ import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.request import HTTPXRequest
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channel import Deliver
 from bot.clock import Clock, SystemClock
-from bot.errors import BadPayload, ChannelError, DeliveryUncertain, RateLimited, Unreachable
+from bot.errors import BadPayload, ChannelError, ConfigError, DeliveryUncertain, RateLimited, Unreachable
 from bot.handlers.ratelimit import SendBudget
 from bot.handlers.telegram import ALLOWED_UPDATES, PLATFORM, SendRequest, send_requests, to_inbound
 from bot.messages import Outbound
@@ -82,6 +82,18 @@ class TelegramIntake:
             log.warning("could not answer a button press", extra={"error": str(exc)})
 
 
+async def _connect(bot: Bot) -> None:
+    """Meet the Bot API once at start, so a wrong token or no connection is one clear line."""
+    try:
+        await bot.initialize()
+    except (InvalidToken, NetworkError) as exc:
+        with contextlib.suppress(TelegramError):
+            await bot.shutdown()
+        if isinstance(exc, InvalidToken):
+            raise ConfigError("Telegram refused TELEGRAM_BOT_TOKEN: copy it again from @BotFather") from None
+        raise ChannelError(f"cannot reach Telegram: {exc}") from None
+
+
 class TelegramChannel:
     platform = PLATFORM
 
@@ -97,7 +109,7 @@ class TelegramChannel:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, deliver: Deliver) -> None:
-        await self._bot.initialize()
+        await _connect(self._bot)
         if self._webhook_url:
             await self._bot.set_webhook(self._webhook_url, secret_token=self._webhook_secret,
                                         allowed_updates=list(ALLOWED_UPDATES))
