@@ -48,7 +48,7 @@ def _commands() -> dict[str, bool]:
 def test_every_socialdesk_command_the_docs_name_exists() -> None:
     known = _commands()
     for text in DOCS:
-        for found in re.findall(r"`socialdesk ([a-z]+(?: [a-z]+)?)", text):
+        for found in re.findall(r"`socialdesk ([a-z0-9]+(?: [a-z0-9]+)?)", text):
             first = f"socialdesk {found.split()[0]}"
             assert first in known, found
             assert not known[first] or f"socialdesk {found}" in known, found
