@@ -8,6 +8,7 @@ other failures back off exponentially until max_attempts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -89,10 +90,11 @@ class OutboxWorker:
             except Exception:
                 log.exception("outbox round failed; retrying")
             self.wake.clear()
-            try:
-                await asyncio.wait_for(_first(stop, self.wake), timeout=idle_seconds)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that
+            # arrives as the wait ends, and this loop would then outlive its task's cancel().
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(idle_seconds):
+                    await _first(stop, self.wake)
 
     async def _deliver(self, item: OutboxItem) -> None:
         delivery = self._deliveries.get(item.kind)

@@ -63,6 +63,7 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
         tasks = _background(app, out, stop, console)
         await stop.wait()
     finally:
+        stop.set()  # the loops end on this even if a cancellation went astray
         await _shut_down(channels, started, tasks)
 
 
@@ -148,7 +149,8 @@ async def _hand_back_loop(app: App, stop: asyncio.Event) -> None:
         except Exception:
             log.exception("hand-back check failed")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=HAND_BACK_CHECK_SECONDS)
+            async with asyncio.timeout(HAND_BACK_CHECK_SECONDS):
+                await stop.wait()
 
 
 async def learn_from_owner(app: App, known: int | None) -> int:

@@ -138,7 +138,10 @@ class Database:
             return
         lock = _file_lock(sqlite_path(make_url(self.url)))
         try:
-            await asyncio.wait_for(lock.acquire(), timeout=SQLITE_QUEUE_SECONDS)
+            # Awaited in this task (not wait_for's inner task), so a cancellation can never leave
+            # the lock taken by nobody, nor be swallowed as the lock is granted.
+            async with asyncio.timeout(SQLITE_QUEUE_SECONDS):
+                await lock.acquire()
         except TimeoutError:
             raise StorageError(f"the SQLite database stayed busy for {SQLITE_QUEUE_SECONDS:.0f} s") from None
         try:

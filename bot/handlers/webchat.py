@@ -102,6 +102,7 @@ async def wait_for_replies(db: Database, signal: ReplySignal, visitor_id: str, a
                 return replies
             pause = options.settle_seconds if loop.time() < settle_until else options.recheck_seconds
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout=min(remaining, pause))
+                async with asyncio.timeout(min(remaining, pause)):
+                    await event.wait()
             if event.is_set():
                 settle_until = loop.time() + options.settle_for
