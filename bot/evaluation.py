@@ -18,10 +18,6 @@ from bot.evaluation_data import EvalSet, Example
 from bot.understanding import IntentSpec, train_classifier
 from bot.understanding.classifier import IntentClassifier
 
-# `--calibrate val` picks the gate that maximises accuracy on validation data re-weighted so
-# that this share of messages is out of scope, whatever the split's own mix.
-CALIBRATION_OOS_SHARE = 0.1
-
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
@@ -76,8 +72,13 @@ def specs_from(examples: Sequence[Example]) -> list[IntentSpec]:
     return [IntentSpec(name, tuple(texts)) for name, texts in sorted(by_label.items())]
 
 
-def tune_gate(classifier: IntentClassifier, val: Sequence[Example], oos_share: float = CALIBRATION_OOS_SHARE) -> float:
-    """The out-of-scope gate (a held-out rank) that does best on the validation examples."""
+def tune_gate(classifier: IntentClassifier, val: Sequence[Example]) -> float:
+    """The out-of-scope gate (a held-out rank) with the best accuracy over all validation examples.
+
+    As in Larson et al. 2019: every label, out-of-scope included, counts once per message, so
+    the validation split's own mix of in-scope and out-of-scope messages sets the trade-off.
+    Ties go to the lowest gate.
+    """
     scored = [(e.label, classifier.score(e.text)) for e in val]
     ranks = np.array([s.rank if s is not None else 0.0 for _, s in scored])
     right = np.array([s is not None and s.label == g for g, s in scored])
@@ -87,9 +88,7 @@ def tune_gate(classifier: IntentClassifier, val: Sequence[Example], oos_share: f
     best_gate, best_value = classifier.gate, -1.0
     for gate in np.unique(np.concatenate([[0.0], ranks, [1.0 + 1e-9]])):
         kept = ranks >= gate
-        in_acc = (right & kept & ~is_oos).sum() / (~is_oos).sum()
-        oos_rec = (~kept & is_oos).sum() / is_oos.sum()
-        value = (1 - oos_share) * in_acc + oos_share * oos_rec
+        value = float((right & kept & ~is_oos).sum() + (~kept & is_oos).sum())
         if value > best_value:
             best_gate, best_value = float(gate), value
     return best_gate

@@ -12,6 +12,7 @@ from bot.understanding import (
     LabelledExample,
     train_classifier,
 )
+from bot.understanding.features import word_terms
 from tests.fixtures.cafe import cafe_specs, cafe_test_messages
 
 
@@ -114,3 +115,9 @@ def test_rank_counts_held_out_scores_below():
     assert scale.rank(0.25) == pytest.approx(0.5)
     assert scale.rank(0.3) == pytest.approx(0.625)  # a tie counts half
     assert scale.rank(9.0) == 1.0
+
+
+def test_accents_curly_apostrophes_and_numbers_give_the_same_words_as_plain_text():
+    plain = word_terms("whats the price for 2 people in the cafe")
+    assert word_terms("What\u2019s the PRICE for 12 people in the Café?") == plain
+    assert "what is" in plain and "for _ people" in plain

@@ -8,6 +8,8 @@ is their cosine similarity.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -29,8 +31,36 @@ class Featurizer(Protocol):
     def transform(self, texts: Sequence[str]) -> Matrix: ...
 
 
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_DIGITS = re.compile(r"[0-9]+")
+_CONTRACTIONS = {
+    "can't": "can not", "cant": "can not", "won't": "will not", "don't": "do not", "dont": "do not",
+    "doesn't": "does not", "didn't": "did not", "isn't": "is not", "aren't": "are not",
+    "what's": "what is", "whats": "what is", "where's": "where is", "how's": "how is",
+    "who's": "who is", "it's": "it is", "that's": "that is", "let's": "let us", "i'm": "i am",
+    "im": "i am", "i've": "i have", "i'd": "i would", "i'll": "i will", "you're": "you are",
+}
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents and curly apostrophes removed, every run of digits one `0`."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'"))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _DIGITS.sub("0", plain)
+
+
+def word_terms(text: str) -> list[str]:
+    """Normalised words with contractions spelled out, their bigrams, and bigrams that skip one word."""
+    words = [part for token in _TOKEN.findall(normalise(text)) for part in _CONTRACTIONS.get(token, token).split()]
+    terms = list(words)
+    terms += [f"{a} {b}" for a, b in zip(words, words[1:])]
+    terms += [f"{a} _ {b}" for a, b in zip(words, words[2:])]
+    return terms
+
+
 class TfidfFeaturizer:
-    """Word uni- and bigrams plus character 2–5-grams inside word boundaries, sublinear TF.
+    """Words, word bigrams and one-word-skipping bigrams (see `word_terms`) plus character
+    2–5-grams inside word boundaries, sublinear TF.
 
     Batches go through scikit-learn; a single message takes a direct path that gives the
     same vector in a fraction of the time (the bot classifies one message at a time).
@@ -40,7 +70,7 @@ class TfidfFeaturizer:
 
     def __init__(self) -> None:
         self._union = FeatureUnion([
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+            ("words", TfidfVectorizer(analyzer=word_terms, sublinear_tf=True)),
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
         ])
 
