@@ -62,11 +62,12 @@ def render(report: EvalReport, as_json: bool, title: str) -> None:
     Console().print(table)
 
 
-def run(load: Callable[[], EvalSet], backend: Backend, calibrate: bool, model: str | None, as_json: bool, title: str) -> None:
+def run(load: Callable[[], EvalSet], backend: Backend, calibrate: bool, model: str | None, as_json: bool, title: str,
+        oos_share: float | None = None) -> None:
     """Load, evaluate and print; our errors become one line on stderr and exit code 1."""
     try:
         data = load()
-        report = evaluate(data, backend=backend.value, calibrate=calibrate, model_name=model)
+        report = evaluate(data, backend=backend.value, calibrate=calibrate, model_name=model, oos_share=oos_share)
     except SocialdeskError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -82,9 +83,13 @@ def clinc150(
     backend: BackendOption = Backend.default,
     model: ModelOption = None,
     as_json: JsonOption = False,
+    oos_share: Annotated[float | None, typer.Option(
+        min=0.001, max=0.999, help="With --calibrate val: weigh val as if this share of messages were out of scope "
+        "(default: the split's own mix, as in Larson et al. 2019).")] = None,
 ) -> None:
     """Train on `train` (in-scope), test on `test` + `oos_test`."""
-    run(lambda: load_clinc150(path, shots, seed), backend, calibrate is Calibrate.val, model, as_json, f"CLINC150 {path.name}")
+    run(lambda: load_clinc150(path, shots, seed), backend, calibrate is Calibrate.val, model, as_json,
+        f"CLINC150 {path.name}", oos_share)
 
 
 @eval_app.command("csv")

@@ -72,12 +72,13 @@ def specs_from(examples: Sequence[Example]) -> list[IntentSpec]:
     return [IntentSpec(name, tuple(texts)) for name, texts in sorted(by_label.items())]
 
 
-def tune_gate(classifier: IntentClassifier, val: Sequence[Example]) -> float:
-    """The out-of-scope gate (a held-out rank) with the best accuracy over all validation examples.
+def tune_gate(classifier: IntentClassifier, val: Sequence[Example], oos_share: float | None = None) -> float:
+    """The out-of-scope gate (a held-out rank) with the best accuracy over the validation examples.
 
-    As in Larson et al. 2019: every label, out-of-scope included, counts once per message, so
-    the validation split's own mix of in-scope and out-of-scope messages sets the trade-off.
-    Ties go to the lowest gate.
+    As in Larson et al. 2019 by default: every label, out-of-scope included, counts once per
+    message, so the split's own mix sets the trade-off (CLINC150's val is 3 % out of scope).
+    `oos_share` re-weights the split as if that share of messages were out of scope, for an
+    inbox whose mix is known to differ. Ties go to the lowest gate.
     """
     scored = [(e.label, classifier.score(e.text)) for e in val]
     ranks = np.array([s.rank if s is not None else 0.0 for _, s in scored])
@@ -88,19 +89,24 @@ def tune_gate(classifier: IntentClassifier, val: Sequence[Example]) -> float:
     best_gate, best_value = classifier.gate, -1.0
     for gate in np.unique(np.concatenate([[0.0], ranks, [1.0 + 1e-9]])):
         kept = ranks >= gate
-        value = float((right & kept & ~is_oos).sum() + (~kept & is_oos).sum())
+        in_scope_right, oos_caught = (right & kept & ~is_oos).sum(), (~kept & is_oos).sum()
+        if oos_share is None:
+            value = float(in_scope_right + oos_caught)
+        else:
+            value = (1 - oos_share) * in_scope_right / (~is_oos).sum() + oos_share * oos_caught / is_oos.sum()
         if value > best_value:
             best_gate, best_value = float(gate), value
     return best_gate
 
 
-def evaluate(data: EvalSet, *, backend: str = "default", calibrate: bool = False, model_name: str | None = None) -> EvalReport:
+def evaluate(data: EvalSet, *, backend: str = "default", calibrate: bool = False, model_name: str | None = None,
+             oos_share: float | None = None) -> EvalReport:
     """Train on `data.train`, optionally tune the gate on `data.val`, and score `data.test`."""
     started = time.perf_counter()
     classifier = train_classifier(specs_from(data.train), backend=backend, model_name=model_name)
     train_seconds = time.perf_counter() - started
     if calibrate and data.val:
-        classifier = classifier.with_gate(tune_gate(classifier, data.val))
+        classifier = classifier.with_gate(tune_gate(classifier, data.val, oos_share))
     predicted, latencies = classify_all(classifier, [e.text for e in data.test])
     metrics = score([e.label for e in data.test], predicted)
     return EvalReport(

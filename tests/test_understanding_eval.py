@@ -142,3 +142,10 @@ def test_loader_raises_data_error(tmp_path):
     path.write_text("{}")
     with pytest.raises(DataError, match="missing split 'train'"):
         load_clinc150(path)
+
+
+def test_weighing_val_towards_out_of_scope_never_lowers_the_gate_or_oos_recall():
+    split_mix = run_json("clinc150", str(FIXTURES / "clinc_tiny.json"), "--calibrate", "val")
+    heavy = run_json("clinc150", str(FIXTURES / "clinc_tiny.json"), "--calibrate", "val", "--oos-share", "0.9")
+    assert heavy["gate"] >= split_mix["gate"]
+    assert heavy["oos_recall"] >= split_mix["oos_recall"]
