@@ -86,8 +86,18 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
 async def core(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> Any:
     """Run a Core statement on the session's connection and transaction. The hot path uses this:
     it skips the ORM's per-statement work, which costs more than SQLite's."""
+    return await (await _connection_of(session)).execute(statement, parameters)
+
+
+async def _connection_of(session: AsyncSession) -> Any:
+    """The transaction's connection, looked up once per transaction (each lookup is a greenlet hop)."""
+    transaction = session.get_transaction()
+    cached = session.info.get("core_connection")
+    if cached is not None and cached[0] is transaction and transaction is not None:
+        return cached[1]
     connection = await session.connection()
-    return await connection.execute(statement, parameters)
+    session.info["core_connection"] = (session.get_transaction(), connection)
+    return connection
 
 
 async def core_scalar(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> Any:
