@@ -89,9 +89,6 @@ class Drafter:
             return frozenset(meta.find_undeclared_variables(parsed))
         return frozenset()
 
-    def template_names(self) -> list[str]:
-        return sorted(self._loader.list_templates())
-
 
 def over_limit_reason(platform: str, text: str) -> str | None:
     """Why a draft cannot go out as is on this platform, or None when it fits."""

@@ -95,14 +95,6 @@ async def pending_drafts(session: AsyncSession, limit: int = 50) -> list[DraftRe
     return [to_draft(row) for row in (await session.scalars(query)).all()]
 
 
-async def latest_pending_draft(session: AsyncSession, conversation_id: int | None = None) -> DraftRecord | None:
-    query = select(DraftRow).where(DraftRow.status == PENDING)
-    if conversation_id is not None:
-        query = query.where(DraftRow.conversation_id == conversation_id)
-    row = await session.scalar(query.order_by(DraftRow.id.desc()).limit(1))
-    return to_draft(row) if row else None
-
-
 async def hold_for_owner(session: AsyncSession, draft_id: int, reason: str) -> DraftRecord | None:
     """Turn an automatic reply that could not go out into a pending draft for the owner, with the
     reason added. None when the draft was not automatic (the owner already decided it)."""

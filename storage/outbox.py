@@ -129,11 +129,6 @@ async def items(session: AsyncSession, *, status: str | None = None, kind: str |
     return [to_item(row) for row in (await session.scalars(query)).all()]
 
 
-async def next_due(session: AsyncSession) -> datetime | None:
-    return await session.scalar(select(OutboxRow.due_at).where(OutboxRow.status == PENDING)
-                                .order_by(OutboxRow.due_at).limit(1))
-
-
 async def _set(session: AsyncSession, item_id: int, **values: Any) -> None:
     await session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values)
                           .execution_options(synchronize_session=False))
