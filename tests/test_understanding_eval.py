@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from bot.errors import DataError
 from bot.evaluation import score
 from bot.evaluation_data import load_clinc150, take_shots
+from bot.understanding.training import DEFAULT_GATES
 from bot.cli_eval import eval_app
 from tests.fixtures.cafe import FIXTURES
 
@@ -74,7 +75,7 @@ def test_eval_clinc150_trains_on_train_and_tests_on_test_and_oos_test():
 def test_eval_clinc150_calibrates_on_val_only_when_asked():
     shipped = run_json("clinc150", str(FIXTURES / "clinc_tiny.json"), "--calibrate", "none")
     tuned = run_json("clinc150", str(FIXTURES / "clinc_tiny.json"), "--calibrate", "val", "--shots", "4")
-    assert shipped["gate"] == pytest.approx(0.2)
+    assert shipped["gate"] == pytest.approx(DEFAULT_GATES["default"])
     assert tuned["n_train"] == 7 * 4
     assert tuned["gate"] != shipped["gate"]
 

@@ -18,7 +18,7 @@ import sklearn
 
 from bot.understanding.classifier import TrainedModel
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 KEEP_PER_BACKEND = 8
 
 

@@ -77,14 +77,20 @@ class EmbeddingFeaturizer:
         self.model_name = model_name
         self._tfidf = TfidfFeaturizer()
         self._encoder: Any = None
+        self._dimensions = 0
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "tfidf": self._tfidf}
+        return {"model_name": self.model_name, "tfidf": self._tfidf, "dimensions": self._dimensions}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.model_name = state["model_name"]
         self._tfidf = state["tfidf"]
+        self._dimensions = state.get("dimensions", 0)
         self._encoder = None
+
+    def meaning_columns(self) -> slice:
+        """The sentence embedding alone: TF-IDF is there for exact wording, not for meaning."""
+        return slice(0, self._dimensions) if self._dimensions else slice(None)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length sentence embeddings."""
@@ -96,7 +102,9 @@ class EmbeddingFeaturizer:
         return np.asarray(vectors, dtype=np.float64)
 
     def fit(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return join_dense(self.embed(texts), self._tfidf.fit(texts), EMBEDDING_SHARE)
+        embedded = self.embed(texts)
+        self._dimensions = embedded.shape[1]
+        return join_dense(embedded, self._tfidf.fit(texts), EMBEDDING_SHARE)
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         return join_dense(self.embed(texts), self._tfidf.transform(texts), EMBEDDING_SHARE)

@@ -30,6 +30,10 @@ class Featurizer(Protocol):
 
     def transform(self, texts: Sequence[str]) -> Matrix: ...
 
+    def meaning_columns(self) -> slice:
+        """The columns whose cosine says most about two messages meaning the same (after fit)."""
+        ...
+
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _DIGITS = re.compile(r"[0-9]+")
@@ -77,6 +81,9 @@ class TfidfFeaturizer:
     def fit(self, texts: Sequence[str]) -> Matrix:
         matrix = normalize(self._union.fit_transform(list(texts))).tocsr()
         return matrix
+
+    def meaning_columns(self) -> slice:
+        return slice(None)
 
     def transform(self, texts: Sequence[str]) -> Matrix:
         if len(texts) == 1:

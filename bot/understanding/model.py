@@ -1,9 +1,12 @@
 """A linear intent model whose scores are ranked against held-out examples.
 
 Two signals are combined, each as a held-out rank: the linear model's score for its best
-intent (how far past the decision boundary) and the cosine similarity to the nearest
-example of that intent. `similarity_weight` sets their mix; the mix is ranked once more so
-the result is again uniformly spread over genuine in-scope messages.
+intent (how far past the decision boundary) and the cosine similarity to that intent's
+prototype, the mean direction of its examples on the featurizer's meaning columns. The
+ranks are combined as a weighted geometric mean (`similarity_weight` is the prototype's
+exponent), so a message must both clear the boundary and resemble its intent to rank
+high; the mix is ranked once more so the result is again uniformly spread over genuine
+in-scope messages.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from bot.understanding.calibration import RankScale, fold_ids
@@ -41,9 +45,12 @@ class Scored:
 
 @dataclass(frozen=True, slots=True)
 class RawScores:
+    """Per row: best label, its decision value, nearest-example and prototype similarity."""
+
     labels: np.ndarray
     decision: np.ndarray
     similarity: np.ndarray
+    likeness: np.ndarray
 
 
 def fit_linear(matrix: Matrix, labels: np.ndarray, c: float) -> LinearSVC | None:
@@ -86,6 +93,36 @@ class Examples:
         return np.maximum(nearest, 0.0)
 
 
+@dataclass(frozen=True)
+class Prototypes:
+    """Each intent's mean example direction on `columns` (the featurizer's meaning columns).
+
+    A mean over an intent's examples is steadier than its single nearest example, which one
+    odd phrasing can make look close to anything; with sentence embeddings, leaving out the
+    TF-IDF columns keeps shared filler words from making unrelated messages look alike.
+    """
+
+    labels: tuple[str, ...]
+    vectors: np.ndarray
+    columns: slice
+
+    @classmethod
+    def of(cls, matrix: Matrix, labels: np.ndarray, columns: slice) -> Prototypes:
+        names = tuple(str(label) for label in np.unique(labels))
+        unit = normalize(matrix[:, columns])
+        means = [np.asarray(unit[labels == name].mean(axis=0)).ravel() for name in names]
+        return cls(names, normalize(np.stack(means)) if means else np.zeros((0, unit.shape[1])), columns)
+
+    def likeness(self, rows: Matrix, best: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each row to the prototype of its best label (0 if it has none)."""
+        index = {name: i for i, name in enumerate(self.labels)}
+        found = np.array([index.get(str(label), -1) for label in best], dtype=np.int64)
+        if len(found) == 0 or not self.labels:
+            return np.zeros(len(found))
+        cosines = similarities(normalize(rows[:, self.columns]), self.vectors)
+        return np.where(found >= 0, cosines[np.arange(len(found)), np.maximum(found, 0)], 0.0)
+
+
 def decide(linear: LinearSVC | None, labels: np.ndarray, rows: Matrix) -> tuple[np.ndarray, np.ndarray]:
     """Best label and its decision value per row (the matrix product, without sklearn's checks)."""
     n = rows.shape[0]
@@ -97,27 +134,33 @@ def decide(linear: LinearSVC | None, labels: np.ndarray, rows: Matrix) -> tuple[
     return linear.classes_[values.argmax(axis=1)], values.max(axis=1)
 
 
-def raw_scores(linear: LinearSVC | None, examples: Examples, labels: np.ndarray, rows: Matrix, with_similarity: bool = True) -> RawScores:
+def raw_scores(linear: LinearSVC | None, examples: Examples, prototypes: Prototypes | None, labels: np.ndarray,
+               rows: Matrix, with_similarity: bool) -> RawScores:
+    """Scores for rows; nearest-example similarity is 0 unless asked for, likeness without prototypes."""
     best, decision = decide(linear, labels, rows)
     similarity = examples.nearest(rows, best) if with_similarity else np.zeros(len(best))
-    return RawScores(best, decision, similarity)
+    likeness = prototypes.likeness(rows, best) if prototypes is not None else np.zeros(len(best))
+    return RawScores(best, decision, similarity, likeness)
 
 
 class CalibratedModel:
     """Predicts an intent with a held-out rank; see the module docstring."""
 
-    def __init__(self, matrix: Matrix, labels: Sequence[str], settings: ModelSettings = ModelSettings()) -> None:
+    def __init__(self, matrix: Matrix, labels: Sequence[str], settings: ModelSettings = ModelSettings(),
+                 meaning_columns: slice = slice(None)) -> None:
         self._matrix = matrix
         self._labels = np.asarray(labels)
+        self._columns = meaning_columns
         self._examples = Examples.of(matrix, self._labels)
         folds = fold_ids(self._labels.tolist())
         masks = [np.ones(len(self._labels), dtype=bool)] + [folds != fold for fold in np.unique(folds)]
         self._linear, *fold_models = fit_concurrently(matrix, self._labels, masks, settings.c)
         self._weight = settings.similarity_weight if self._linear is not None else 1.0
+        self._prototypes = self._prototypes_of(matrix, self._labels)
         held = self._held_out(masks[1:], fold_models)
         self._decision_scale = RankScale.of(held.decision)
-        self._similarity_scale = RankScale.of(held.similarity)
-        self._mix_scale = RankScale.of(self._mix(held.decision, held.similarity))
+        self._likeness_scale = RankScale.of(held.likeness)
+        self._mix_scale = RankScale.of(self._mix(held.decision, held.likeness))
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -130,24 +173,27 @@ class CalibratedModel:
             if linear is None and self._linear is not None:
                 continue
             examples = Examples.of(self._matrix[train], self._labels[train])
-            parts.append(raw_scores(linear, examples, self._labels[train], self._matrix[test], self._weight > 0))
-        return RawScores(
-            np.concatenate([p.labels for p in parts]) if parts else np.array([]),
-            np.concatenate([p.decision for p in parts]) if parts else np.array([]),
-            np.concatenate([p.similarity for p in parts]) if parts else np.array([]),
-        )
+            prototypes = self._prototypes_of(self._matrix[train], self._labels[train])
+            parts.append(raw_scores(linear, examples, prototypes, self._labels[train], self._matrix[test], False))
+        return RawScores(*(np.concatenate([getattr(p, name) for p in parts]) if parts else np.array([])
+                           for name in ("labels", "decision", "similarity", "likeness")))
 
-    def _mix(self, decision: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+    def _prototypes_of(self, matrix: Matrix, labels: np.ndarray) -> Prototypes | None:
+        # Only built when used: over TF-IDF columns the means are large and dense.
+        return Prototypes.of(matrix, labels, self._columns) if self._weight > 0 else None
+
+    def _mix(self, decision: np.ndarray, likeness: np.ndarray) -> np.ndarray:
+        # A geometric mean: one clearly low signal is enough to doubt a message, which an
+        # average would let the other signal outvote (weight 0 leaves the decision rank alone).
         by_decision = self._decision_scale.ranks(decision)
-        by_similarity = self._similarity_scale.ranks(similarity)
-        return (1.0 - self._weight) * by_decision + self._weight * by_similarity
+        by_likeness = self._likeness_scale.ranks(likeness)
+        return by_decision ** (1.0 - self._weight) * by_likeness ** self._weight
 
     def nearest(self, rows: Matrix, labels: np.ndarray) -> np.ndarray:
         return self._examples.nearest(rows, labels)
 
     def score_rows(self, rows: Matrix, with_similarity: bool = False) -> list[Scored]:
-        """Scores for rows; `similarity` is 0 unless it is used or asked for."""
-        needed = with_similarity or self._weight > 0
-        raw = raw_scores(self._linear, self._examples, self._labels, rows, needed)
-        ranks = self._mix_scale.ranks(self._mix(raw.decision, raw.similarity))
+        """Scores for rows; `similarity` (to the nearest example) is 0 unless asked for."""
+        raw = raw_scores(self._linear, self._examples, self._prototypes, self._labels, rows, with_similarity)
+        ranks = self._mix_scale.ranks(self._mix(raw.decision, raw.likeness))
         return [Scored(str(lbl), float(r), float(s)) for lbl, r, s in zip(raw.labels, ranks, raw.similarity)]

@@ -101,6 +101,9 @@ class StaticVectorFeaturizer:
         self._tfidf, self._idf, self._unseen_idf = state["tfidf"], state["idf"], state["unseen_idf"]
         self._table = None
 
+    def meaning_columns(self) -> slice:
+        return slice(None)
+
     @property
     def table(self) -> StaticVectors:
         if self._table is None:
