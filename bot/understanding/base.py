@@ -11,7 +11,7 @@ The rank is mapped to `confidence` so that the out-of-scope gate sits at exactly
 `OUT_OF_SCOPE_BELOW` (0.5): below it the message is out of scope (`Intent.name` is None),
 from it upwards the confidence rises linearly to 1.0. `DEFAULT_AUTO_THRESHOLD` (0.6) is
 the policy's default bar for answering without the owner: with the shipped gates it lets
-through roughly the most confident 65–75 % of genuine in-scope messages and very little
+through roughly the most confident 60–75 % of genuine in-scope messages and very little
 that is out of scope. Keyword rules give confidence 1.0.
 """
 
