@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bot.errors import ConfigError
 from bot.understanding import LabelledExample, train_classifier
-from bot.understanding.embedding import model_path
+from bot.understanding.embedding import EmbeddingFeaturizer, model_path
 from tests.fixtures.cafe import cafe_specs, cafe_test_messages
 
 
@@ -62,3 +63,12 @@ def test_cache_reuses_the_embeddings_model(tmp_path):
 def test_unknown_model_name_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="not a local sentence-transformers directory"):
         train_classifier(cafe_specs(), backend="embeddings", model_name=str(tmp_path / "no-model"))
+
+
+def test_one_message_gets_the_same_embedding_as_in_a_batch():
+    featurizer = EmbeddingFeaturizer()
+    for text in ["is the kitchen open late tonight for a group of 8 people?", "Crème brûlée 🙂"]:
+        alone = featurizer.embed([text])
+        in_batch = featurizer.embed([text, "another message", "and a third, longer one to pad the batch"])[:1]
+        assert np.allclose(alone, in_batch, atol=1e-5)
+        assert np.linalg.norm(alone) == pytest.approx(1.0)
