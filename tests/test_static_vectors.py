@@ -82,7 +82,7 @@ def test_a_distilled_table_reads_back_with_its_digest(tmp_path):
     digest = write_table(tmp_path / "t.npz", pieces, quantised, scales, "test")
 
     table = load_table(tmp_path / "t.npz")
-    assert table.digest == digest and (table.size, table.dims) == (40, 6)
+    assert table.digest == digest and table.vectors.shape == (40, 6)
     assert np.abs(table.rows(np.arange(40)) - projected).max() <= scales.max() / 2 + 1e-6
     assert table.wordpiece.ids("p3") == [3]
 

@@ -71,8 +71,6 @@ def _load(path: Path) -> Any:
 class EmbeddingFeaturizer:
     """Sentence embedding joined with TF-IDF. The embedding model itself is not pickled."""
 
-    name = "embeddings"
-
     def __init__(self, model_name: str = DEFAULT_MODEL) -> None:
         self.model_name = model_name
         self._tfidf = TfidfFeaturizer()

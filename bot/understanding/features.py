@@ -24,8 +24,6 @@ Matrix = np.ndarray | sparse.spmatrix
 
 
 class Featurizer(Protocol):
-    name: str
-
     def fit(self, texts: Sequence[str]) -> Matrix: ...
 
     def transform(self, texts: Sequence[str]) -> Matrix: ...
@@ -64,13 +62,12 @@ def word_terms(text: str) -> list[str]:
 
 class TfidfFeaturizer:
     """Words, word bigrams and one-word-skipping bigrams (see `word_terms`) plus character
-    2–5-grams inside word boundaries, sublinear TF.
+    2–5-grams inside word boundaries, sublinear TF: the exact-wording part both backends'
+    featurizers join with their dense vectors.
 
     Batches go through scikit-learn; a single message takes a direct path that gives the
     same vector in a fraction of the time (the bot classifies one message at a time).
     """
-
-    name = "default"
 
     def __init__(self) -> None:
         self._union = FeatureUnion([
@@ -81,9 +78,6 @@ class TfidfFeaturizer:
     def fit(self, texts: Sequence[str]) -> Matrix:
         matrix = normalize(self._union.fit_transform(list(texts))).tocsr()
         return matrix
-
-    def meaning_columns(self) -> slice:
-        return slice(None)
 
     def transform(self, texts: Sequence[str]) -> Matrix:
         if len(texts) == 1:

@@ -134,11 +134,11 @@ def decide(linear: LinearSVC | None, labels: np.ndarray, rows: Matrix) -> tuple[
     return linear.classes_[values.argmax(axis=1)], values.max(axis=1)
 
 
-def raw_scores(linear: LinearSVC | None, examples: Examples, prototypes: Prototypes | None, labels: np.ndarray,
-               rows: Matrix, with_similarity: bool) -> RawScores:
-    """Scores for rows; nearest-example similarity is 0 unless asked for, likeness without prototypes."""
+def raw_scores(linear: LinearSVC | None, examples: Examples | None, prototypes: Prototypes | None, labels: np.ndarray,
+               rows: Matrix) -> RawScores:
+    """Scores for rows; nearest-example similarity is 0 without examples, likeness without prototypes."""
     best, decision = decide(linear, labels, rows)
-    similarity = examples.nearest(rows, best) if with_similarity else np.zeros(len(best))
+    similarity = examples.nearest(rows, best) if examples is not None else np.zeros(len(best))
     likeness = prototypes.likeness(rows, best) if prototypes is not None else np.zeros(len(best))
     return RawScores(best, decision, similarity, likeness)
 
@@ -172,9 +172,8 @@ class CalibratedModel:
             test = ~train
             if linear is None and self._linear is not None:
                 continue
-            examples = Examples.of(self._matrix[train], self._labels[train])
             prototypes = self._prototypes_of(self._matrix[train], self._labels[train])
-            parts.append(raw_scores(linear, examples, prototypes, self._labels[train], self._matrix[test], False))
+            parts.append(raw_scores(linear, None, prototypes, self._labels[train], self._matrix[test]))
         return RawScores(*(np.concatenate([getattr(p, name) for p in parts]) if parts else np.array([])
                            for name in ("labels", "decision", "similarity", "likeness")))
 
@@ -189,11 +188,9 @@ class CalibratedModel:
         by_likeness = self._likeness_scale.ranks(likeness)
         return by_decision ** (1.0 - self._weight) * by_likeness ** self._weight
 
-    def nearest(self, rows: Matrix, labels: np.ndarray) -> np.ndarray:
-        return self._examples.nearest(rows, labels)
-
     def score_rows(self, rows: Matrix, with_similarity: bool = False) -> list[Scored]:
         """Scores for rows; `similarity` (to the nearest example) is 0 unless asked for."""
-        raw = raw_scores(self._linear, self._examples, self._prototypes, self._labels, rows, with_similarity)
+        examples = self._examples if with_similarity else None
+        raw = raw_scores(self._linear, examples, self._prototypes, self._labels, rows)
         ranks = self._mix_scale.ranks(self._mix(raw.decision, raw.likeness))
         return [Scored(str(lbl), float(r), float(s)) for lbl, r, s in zip(raw.labels, ranks, raw.similarity)]

@@ -43,10 +43,6 @@ class StaticVectors:
     digest: str
 
     @property
-    def size(self) -> int:
-        return int(self.vectors.shape[0])
-
-    @property
     def dims(self) -> int:
         return int(self.vectors.shape[1])
 
@@ -85,8 +81,6 @@ class StaticVectorFeaturizer:
     Piece IDF is learned from the training texts: a piece the examples never use gets the
     highest weight, so an unfamiliar word pulls a message away from every intent.
     """
-
-    name = "default"
 
     def __init__(self) -> None:
         self._tfidf = TfidfFeaturizer()
