@@ -19,12 +19,12 @@ from scipy import sparse
 from bot.errors import ConfigError
 from bot.understanding.features import TfidfFeaturizer, join_dense
 from bot.understanding.runtimes import Encoder, open_encoder
+from bot.understanding.torch_encoder import INSTALL_HINT
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Share of the (unit-length) feature vector given to the sentence embedding; the rest is TF-IDF.
 EMBEDDING_SHARE = 0.9
 PACKAGED_NAMES = frozenset({DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"})
-INSTALL_HINT = "install the extra: pip install 'socialdesk[embeddings]'"
 
 _loaded: dict[str, Encoder] = {}
 _lock = threading.Lock()

@@ -16,11 +16,11 @@ import numpy as np
 from bot.errors import ConfigError
 from bot.understanding.onnx_cache import OUTPUT, PROBE_KEY
 from bot.understanding.sentence_layout import MeanPooledModel
+from bot.understanding.torch_encoder import INSTALL_HINT
 
 BATCH = 64
 # The vectors must be the ones sentence-transformers gives (the classifier cache relies on it).
 PROBE_TOLERANCE = 1e-4
-RUNTIME_HINT = "install the extra: pip install 'socialdesk[embeddings]'"
 
 
 def require_runtime() -> None:
@@ -29,7 +29,7 @@ def require_runtime() -> None:
         import onnxruntime  # noqa: F401
         import tokenizers  # noqa: F401
     except ImportError as exc:
-        raise ConfigError(f"the ONNX runtime needs {exc.name}: {RUNTIME_HINT}") from exc
+        raise ConfigError(f"the ONNX runtime needs {exc.name}: {INSTALL_HINT}") from exc
 
 
 class OnnxEncoder:
