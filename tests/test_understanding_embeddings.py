@@ -7,7 +7,7 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.understanding import LabelledExample, train_classifier
-from bot.understanding.embedding import EmbeddingFeaturizer, model_path
+from bot.understanding.embedding import DEFAULT_MODEL, EmbeddingFeaturizer, load_encoder, model_path
 from tests.fixtures.cafe import cafe_specs, cafe_test_messages
 
 
@@ -58,6 +58,34 @@ def test_cache_reuses_the_embeddings_model(tmp_path):
     second = train_classifier(cafe_specs(), backend="embeddings", cache_dir=tmp_path)
     assert (first.from_cache, second.from_cache) == (False, True)
     assert second.classify("where is the shop").name == "location"
+
+
+def test_retraining_encodes_only_the_examples_it_has_not_seen(tmp_path, monkeypatch):
+    train_classifier(cafe_specs(), backend="embeddings", cache_dir=tmp_path)
+    encoder = load_encoder(DEFAULT_MODEL)
+    encoded: list[list[str]] = []
+    real_encode = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda texts: encoded.append(list(texts)) or real_encode(texts))
+    taught = [LabelledExample("do you sell gift vouchers", "prices")]
+    retrained = train_classifier(cafe_specs(), taught, backend="embeddings", cache_dir=tmp_path)
+    assert not retrained.from_cache
+    assert encoded == [["do you sell gift vouchers"]]
+    fresh = train_classifier(cafe_specs(), taught, backend="embeddings")
+    for text in ["do you sell gift vouchers", "where is the shop", "who won the match last night"]:
+        assert retrained.score(text).rank == pytest.approx(fresh.score(text).rank, abs=1e-6), text
+
+
+def test_unreadable_stored_vectors_are_encoded_again(tmp_path):
+    train_classifier(cafe_specs(), backend="embeddings", cache_dir=tmp_path)
+    (stored,) = tmp_path.glob("vectors-*.npz")
+    stored.write_bytes(b"not a numpy archive")
+    taught = [LabelledExample("do you sell gift vouchers", "prices")]
+    retrained = train_classifier(cafe_specs(), taught, backend="embeddings", cache_dir=tmp_path)
+    assert retrained.classify("do you sell gift vouchers").name == "prices"
+    n_texts = len({text for spec in cafe_specs() for text in spec.examples} | {"do you sell gift vouchers"})
+    with np.load(stored) as rewritten:
+        assert rewritten["keys"].shape == (n_texts, 16)
+        assert rewritten["vectors"].shape == (n_texts, 384)
 
 
 def test_unknown_model_name_is_a_config_error(tmp_path):

@@ -8,6 +8,7 @@ gives the model's own vectors (runtimes.py), else on torch.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,8 +19,10 @@ from scipy import sparse
 
 from bot.errors import ConfigError
 from bot.understanding.features import TfidfFeaturizer, join_dense
+from bot.understanding.onnx_cache import weights_digest
 from bot.understanding.runtimes import Encoder, open_encoder
 from bot.understanding.torch_encoder import INSTALL_HINT
+from bot.understanding.vector_cache import VectorCache
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Share of the (unit-length) feature vector given to the sentence embedding; the rest is TF-IDF.
@@ -52,14 +55,24 @@ def load_encoder(model_name: str) -> Encoder:
         return _loaded[model_name]
 
 
-class EmbeddingFeaturizer:
-    """Sentence embedding joined with TF-IDF. The embedding model itself is not pickled."""
+@functools.lru_cache(maxsize=8)
+def model_digest(model_name: str) -> str:
+    """A digest of the model's weights; hashed once per process (the files do not change under it)."""
+    return weights_digest(model_path(model_name))
 
-    def __init__(self, model_name: str = DEFAULT_MODEL) -> None:
+
+class EmbeddingFeaturizer:
+    """Sentence embedding joined with TF-IDF. The embedding model itself is not pickled.
+
+    With `vectors_dir`, fit() keeps the examples' vectors there and encodes only new examples.
+    """
+
+    def __init__(self, model_name: str = DEFAULT_MODEL, vectors_dir: Path | None = None) -> None:
         self.model_name = model_name
         self._tfidf = TfidfFeaturizer()
         self._encoder: Encoder | None = None
         self._dimensions = 0
+        self._vectors_dir = vectors_dir
 
     def __getstate__(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "tfidf": self._tfidf, "dimensions": self._dimensions}
@@ -69,6 +82,7 @@ class EmbeddingFeaturizer:
         self._tfidf = state["tfidf"]
         self._dimensions = state.get("dimensions", 0)
         self._encoder = None
+        self._vectors_dir = None
 
     def meaning_columns(self) -> slice:
         """The sentence embedding alone: TF-IDF is there for exact wording, not for meaning."""
@@ -81,7 +95,10 @@ class EmbeddingFeaturizer:
         return self._encoder.encode(texts)
 
     def fit(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        embedded = self.embed(texts)
+        if self._vectors_dir is None:
+            embedded = self.embed(texts)
+        else:
+            embedded = VectorCache.beside(self._vectors_dir, model_digest(self.model_name)).vectors(texts, self.embed)
         self._dimensions = embedded.shape[1]
         return join_dense(embedded, self._tfidf.fit(texts), EMBEDDING_SHARE)
 

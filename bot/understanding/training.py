@@ -55,16 +55,17 @@ def training_set(specs: Sequence[IntentSpec], owner_examples: Iterable[LabelledE
     return TrainingSet(tuple(t for t, _ in pairs), tuple(lbl for _, lbl in pairs), tuple(oos))
 
 
-def make_featurizer(backend: str, model_name: str | None) -> Featurizer:
+def make_featurizer(backend: str, model_name: str | None, cache_dir: Path | None = None) -> Featurizer:
     if backend == "default":
         return StaticVectorFeaturizer()
     if backend == "embeddings":
-        return EmbeddingFeaturizer(model_name or DEFAULT_MODEL)
+        return EmbeddingFeaturizer(model_name or DEFAULT_MODEL, vectors_dir=cache_dir)
     raise ConfigError(f"unknown understanding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
-def fit(data: TrainingSet, backend: str, model_name: str | None) -> TrainedModel:
-    featurizer = make_featurizer(backend, model_name)
+def fit(data: TrainingSet, backend: str, model_name: str | None, cache_dir: Path | None = None) -> TrainedModel:
+    """Train on `data`; `cache_dir`, when given, also keeps the examples' sentence vectors for the next training."""
+    featurizer = make_featurizer(backend, model_name, cache_dir)
     if not data.texts:
         return TrainedModel(featurizer, None, None, backend)
     matrix = featurizer.fit(data.texts)
@@ -109,6 +110,6 @@ def cached_fit(cache_dir: Path, data: TrainingSet, backend: str, model_name: str
     trained = cache.load(path) if path.exists() else None
     if trained is not None:
         return trained, True
-    trained = fit(data, backend, model_name)
+    trained = fit(data, backend, model_name, cache_dir)
     cache.store(path, trained)
     return trained, False
