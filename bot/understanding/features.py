@@ -133,6 +133,13 @@ def other_share(share: float) -> float:
     return float(np.sqrt(1.0 - share**2))
 
 
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length one, as float64 (all-zero rows stay zero)."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    norm = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norm > 0, norm, 1.0)
+
+
 def similarities(rows: Matrix, matrix: Matrix) -> np.ndarray:
     """Cosine similarity of each row of `rows` to each row of `matrix`, dense (n_rows, n_matrix)."""
     product = rows @ matrix.T

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.errors import ConfigError
+from bot.understanding.features import unit_rows
 from bot.understanding.onnx_cache import OUTPUT, PROBE_KEY
 from bot.understanding.sentence_layout import MeanPooledModel
 from bot.understanding.torch_encoder import INSTALL_HINT
@@ -62,7 +63,7 @@ class OnnxEncoder:
         if self._lower_case:
             texts = [text.lower() for text in texts]
         if len(texts) == 1:
-            return _unit(self._run([self._tokenizer.encode(texts[0]).ids]))
+            return unit_rows(self._run([self._tokenizer.encode(texts[0]).ids]))
         pieces = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
         # Batches of similar lengths waste little on padding (half the time on CLINC150's
         # training set); ONNX sessions may run concurrently, so batches share the cores.
@@ -73,7 +74,7 @@ class OnnxEncoder:
         vectors = np.zeros((len(texts), pooled[0].shape[1] if pooled else 0))
         for rows, part in zip(batches, pooled):
             vectors[rows] = part
-        return _unit(vectors)
+        return unit_rows(vectors)
 
     def probe_difference(self) -> float:
         """Largest difference from the vectors recorded at export (inf when none were recorded)."""
@@ -98,9 +99,3 @@ class OnnxEncoder:
         (tokens,) = self._session.run([OUTPUT], {name: feed[name] for name in self._inputs})
         weights = mask[:, :, None].astype(tokens.dtype)
         return (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float64)
-    norm = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norm > 0, norm, 1.0)

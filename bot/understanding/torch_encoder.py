@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from bot.errors import ConfigError
+from bot.understanding.features import unit_rows
 
 INSTALL_HINT = "install the extra: pip install 'socialdesk[embeddings]'"
 
@@ -36,7 +37,7 @@ class TorchEncoder:
 
         with torch.inference_mode():
             output = self.model(self.model.preprocess([text]))["sentence_embedding"]
-        return _unit(output.numpy().astype(np.float64))
+        return unit_rows(output.numpy().astype(np.float64))
 
 
 def _load(directory: Path) -> Any:
@@ -54,8 +55,3 @@ def _load(directory: Path) -> Any:
     # The bot embeds one short message at a time: extra threads only contend for the CPU.
     torch.set_num_threads(1)
     return SentenceTransformer(str(directory), device="cpu", local_files_only=True)
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    norm = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norm > 0, norm, 1.0)
