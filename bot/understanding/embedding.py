@@ -88,6 +88,10 @@ class EmbeddingFeaturizer:
         """The sentence embedding alone: TF-IDF is there for exact wording, not for meaning."""
         return slice(0, self._dimensions) if self._dimensions else slice(None)
 
+    def wording_columns(self) -> slice:
+        """The TF-IDF part, after the embedding."""
+        return slice(self._dimensions, None)
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length sentence embeddings."""
         if self._encoder is None:

@@ -32,6 +32,10 @@ class Featurizer(Protocol):
         """The columns whose cosine says most about two messages meaning the same (after fit)."""
         ...
 
+    def wording_columns(self) -> slice:
+        """The columns of exact wording: words, word pairs and character n-grams (after fit)."""
+        ...
+
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _DIGITS = re.compile(r"[0-9]+")

@@ -1,10 +1,12 @@
 """A linear intent model whose scores are ranked against held-out examples.
 
-Two signals are combined, each as a held-out rank: the linear model's score for its best
-intent (how far past the decision boundary) and the cosine similarity to that intent's
-prototype, the mean direction of its examples on the featurizer's meaning columns. The
-ranks are combined as a weighted geometric mean (`similarity_weight` is the prototype's
-exponent), so a message must both clear the boundary and resemble its intent to rank
+Up to three signals are combined, each as a held-out rank: the linear model's score for its
+best intent (how far past the decision boundary); the cosine similarity to that intent's
+prototype, the mean direction of its examples on the featurizer's meaning columns; and the
+similarity of the wording (the featurizer's word and character columns) to that intent's
+closest example. The ranks are combined as a weighted geometric mean (the settings give the
+prototype's and the wording's exponents, the linear score gets the rest), so a message must
+clear the boundary, resemble its intent and be worded like one of its examples to rank
 high; the mix is ranked once more so the result is again uniformly spread over genuine
 in-scope messages.
 """
@@ -30,8 +32,11 @@ CHUNK = 512
 
 @dataclass(frozen=True, slots=True)
 class ModelSettings:
+    """The linear model's C and the exponents of the prototype and wording ranks in the mix."""
+
     c: float = 3.0
-    similarity_weight: float = 0.0
+    prototype_weight: float = 0.0
+    wording_weight: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +50,15 @@ class Scored:
 
 @dataclass(frozen=True, slots=True)
 class RawScores:
-    """Per row: best label, its decision value, nearest-example and prototype similarity."""
+    """Per row: best label, its decision value, nearest-example, prototype and wording similarity."""
 
     labels: np.ndarray
     decision: np.ndarray
     similarity: np.ndarray
     likeness: np.ndarray
+    wording: np.ndarray
+
+    FIELDS = ("labels", "decision", "similarity", "likeness", "wording")
 
 
 def fit_linear(matrix: Matrix, labels: np.ndarray, c: float) -> LinearSVC | None:
@@ -70,16 +78,20 @@ def fit_concurrently(matrix: Matrix, labels: np.ndarray, masks: list[np.ndarray]
 
 @dataclass(frozen=True)
 class Examples:
-    """The training rows grouped by intent, for nearest-example similarity."""
+    """The training rows grouped by intent, on `columns`, for nearest-example similarity."""
 
     by_label: dict[str, Matrix]
+    columns: slice | None = None  # None: every column
 
     @classmethod
-    def of(cls, matrix: Matrix, labels: np.ndarray) -> Examples:
-        return cls({str(label): matrix[labels == label] for label in np.unique(labels)})
+    def of(cls, matrix: Matrix, labels: np.ndarray, columns: slice | None = None) -> Examples:
+        part = matrix[:, columns] if columns is not None else matrix
+        return cls({str(label): part[labels == label] for label in np.unique(labels)}, columns)
 
     def nearest(self, rows: Matrix, best: np.ndarray) -> np.ndarray:
-        """Cosine similarity of each row to the nearest example of its best label (0 if none)."""
+        """Dot product of each row (on `columns`) with the nearest example of its best label (0 if none)."""
+        if self.columns is not None:
+            rows = rows[:, self.columns]
         nearest = np.zeros(rows.shape[0])
         for label in np.unique(best):
             members = self.by_label.get(str(label))
@@ -134,33 +146,40 @@ def decide(linear: LinearSVC | None, labels: np.ndarray, rows: Matrix) -> tuple[
     return linear.classes_[values.argmax(axis=1)], values.max(axis=1)
 
 
-def raw_scores(linear: LinearSVC | None, examples: Examples | None, prototypes: Prototypes | None, labels: np.ndarray,
-               rows: Matrix) -> RawScores:
-    """Scores for rows; nearest-example similarity is 0 without examples, likeness without prototypes."""
+def raw_scores(linear: LinearSVC | None, examples: Examples | None, prototypes: Prototypes | None,
+               wording: Examples | None, labels: np.ndarray, rows: Matrix) -> RawScores:
+    """Scores for rows; each similarity is 0 when what it compares with is not given."""
     best, decision = decide(linear, labels, rows)
-    similarity = examples.nearest(rows, best) if examples is not None else np.zeros(len(best))
-    likeness = prototypes.likeness(rows, best) if prototypes is not None else np.zeros(len(best))
-    return RawScores(best, decision, similarity, likeness)
+    zeros = np.zeros(len(best))
+    similarity = examples.nearest(rows, best) if examples is not None else zeros
+    likeness = prototypes.likeness(rows, best) if prototypes is not None else zeros
+    worded = wording.nearest(rows, best) if wording is not None else zeros
+    return RawScores(best, decision, similarity, likeness, worded)
 
 
 class CalibratedModel:
     """Predicts an intent with a held-out rank; see the module docstring."""
 
     def __init__(self, matrix: Matrix, labels: Sequence[str], settings: ModelSettings = ModelSettings(),
-                 meaning_columns: slice = slice(None)) -> None:
+                 meaning_columns: slice = slice(None), wording_columns: slice | None = None) -> None:
         self._matrix = matrix
         self._labels = np.asarray(labels)
         self._columns = meaning_columns
+        self._wording_columns = wording_columns
         self._examples = Examples.of(matrix, self._labels)
         folds = fold_ids(self._labels.tolist())
         masks = [np.ones(len(self._labels), dtype=bool)] + [folds != fold for fold in np.unique(folds)]
         self._linear, *fold_models = fit_concurrently(matrix, self._labels, masks, settings.c)
-        self._weight = settings.similarity_weight if self._linear is not None else 1.0
+        # With one intent there is no boundary to clear: the prototype alone decides.
+        self._prototype_weight = settings.prototype_weight if self._linear is not None else 1.0
+        self._wording_weight = settings.wording_weight if self._linear is not None else 0.0
         self._prototypes = self._prototypes_of(matrix, self._labels)
+        self._wording = self._wording_of(matrix, self._labels)
         held = self._held_out(masks[1:], fold_models)
         self._decision_scale = RankScale.of(held.decision)
         self._likeness_scale = RankScale.of(held.likeness)
-        self._mix_scale = RankScale.of(self._mix(held.decision, held.likeness))
+        self._wording_scale = RankScale.of(held.wording)
+        self._mix_scale = RankScale.of(self._mix(held))
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -172,25 +191,33 @@ class CalibratedModel:
             test = ~train
             if linear is None and self._linear is not None:
                 continue
-            prototypes = self._prototypes_of(self._matrix[train], self._labels[train])
-            parts.append(raw_scores(linear, None, prototypes, self._labels[train], self._matrix[test]))
+            matrix, labels = self._matrix[train], self._labels[train]
+            prototypes, wording = self._prototypes_of(matrix, labels), self._wording_of(matrix, labels)
+            parts.append(raw_scores(linear, None, prototypes, wording, labels, self._matrix[test]))
         return RawScores(*(np.concatenate([getattr(p, name) for p in parts]) if parts else np.array([])
-                           for name in ("labels", "decision", "similarity", "likeness")))
+                           for name in RawScores.FIELDS))
 
     def _prototypes_of(self, matrix: Matrix, labels: np.ndarray) -> Prototypes | None:
         # Only built when used: over TF-IDF columns the means are large and dense.
-        return Prototypes.of(matrix, labels, self._columns) if self._weight > 0 else None
+        return Prototypes.of(matrix, labels, self._columns) if self._prototype_weight > 0 else None
 
-    def _mix(self, decision: np.ndarray, likeness: np.ndarray) -> np.ndarray:
+    def _wording_of(self, matrix: Matrix, labels: np.ndarray) -> Examples | None:
+        return Examples.of(matrix, labels, self._wording_columns) if self._wording_weight > 0 else None
+
+    def _mix(self, raw: RawScores) -> np.ndarray:
         # A geometric mean: one clearly low signal is enough to doubt a message, which an
-        # average would let the other signal outvote (weight 0 leaves the decision rank alone).
-        by_decision = self._decision_scale.ranks(decision)
-        by_likeness = self._likeness_scale.ranks(likeness)
-        return by_decision ** (1.0 - self._weight) * by_likeness ** self._weight
+        # average would let the others outvote (weights of 0 leave the decision rank alone).
+        decision_weight = 1.0 - self._prototype_weight - self._wording_weight
+        mixed = self._decision_scale.ranks(raw.decision) ** decision_weight
+        if self._prototype_weight > 0:
+            mixed = mixed * self._likeness_scale.ranks(raw.likeness) ** self._prototype_weight
+        if self._wording_weight > 0:
+            mixed = mixed * self._wording_scale.ranks(raw.wording) ** self._wording_weight
+        return mixed
 
     def score_rows(self, rows: Matrix, with_similarity: bool = False) -> list[Scored]:
         """Scores for rows; `similarity` (to the nearest example) is 0 unless asked for."""
         examples = self._examples if with_similarity else None
-        raw = raw_scores(self._linear, examples, self._prototypes, self._labels, rows)
-        ranks = self._mix_scale.ranks(self._mix(raw.decision, raw.likeness))
+        raw = raw_scores(self._linear, examples, self._prototypes, self._wording, self._labels, rows)
+        ranks = self._mix_scale.ranks(self._mix(raw))
         return [Scored(str(lbl), float(r), float(s)) for lbl, r, s in zip(raw.labels, ranks, raw.similarity)]

@@ -98,6 +98,10 @@ class StaticVectorFeaturizer:
     def meaning_columns(self) -> slice:
         return slice(None)
 
+    def wording_columns(self) -> slice:
+        """The TF-IDF part, after the static vectors."""
+        return slice(self.table.dims, None)
+
     @property
     def table(self) -> StaticVectors:
         if self._table is None:
