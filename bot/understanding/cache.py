@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
-import tempfile
 from pathlib import Path
 
 import sklearn
 
 from bot.understanding.classifier import TrainedModel
+from bot.understanding.files import write_atomically
 
 CACHE_FORMAT = 2
 KEEP_PER_BACKEND = 8
@@ -50,16 +49,13 @@ def load(path: Path) -> TrainedModel | None:
 
 def store(path: Path, trained: TrainedModel) -> None:
     """Write atomically, then drop the oldest files of this backend beyond KEEP_PER_BACKEND."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(trained, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomically(path, lambda tmp: _pickle(trained, tmp))
     _prune(path.parent, trained.backend)
+
+
+def _pickle(trained: TrainedModel, path: Path) -> None:
+    with path.open("wb") as handle:
+        pickle.dump(trained, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _prune(cache_dir: Path, backend: str) -> None:

@@ -162,7 +162,6 @@ class CalibratedModel:
 
     def __init__(self, matrix: Matrix, labels: Sequence[str], settings: ModelSettings = ModelSettings(),
                  meaning_columns: slice = slice(None), wording_columns: slice | None = None) -> None:
-        self._matrix = matrix
         self._labels = np.asarray(labels)
         self._columns = meaning_columns
         self._wording_columns = wording_columns
@@ -175,7 +174,7 @@ class CalibratedModel:
         self._wording_weight = settings.wording_weight if self._linear is not None else 0.0
         self._prototypes = self._prototypes_of(matrix, self._labels)
         self._wording = self._wording_of(matrix, self._labels)
-        held = self._held_out(masks[1:], fold_models)
+        held = self._held_out(matrix, masks[1:], fold_models)
         self._decision_scale = RankScale.of(held.decision)
         self._likeness_scale = RankScale.of(held.likeness)
         self._wording_scale = RankScale.of(held.wording)
@@ -185,15 +184,15 @@ class CalibratedModel:
     def labels(self) -> tuple[str, ...]:
         return tuple(sorted(set(self._labels.tolist())))
 
-    def _held_out(self, train_masks: list[np.ndarray], fold_models: list[LinearSVC | None]) -> RawScores:
+    def _held_out(self, matrix: Matrix, train_masks: list[np.ndarray], fold_models: list[LinearSVC | None]) -> RawScores:
         parts: list[RawScores] = []
         for train, linear in zip(train_masks, fold_models):
             test = ~train
             if linear is None and self._linear is not None:
                 continue
-            matrix, labels = self._matrix[train], self._labels[train]
-            prototypes, wording = self._prototypes_of(matrix, labels), self._wording_of(matrix, labels)
-            parts.append(raw_scores(linear, None, prototypes, wording, labels, self._matrix[test]))
+            fold_matrix, labels = matrix[train], self._labels[train]
+            prototypes, wording = self._prototypes_of(fold_matrix, labels), self._wording_of(fold_matrix, labels)
+            parts.append(raw_scores(linear, None, prototypes, wording, labels, matrix[test]))
         return RawScores(*(np.concatenate([getattr(p, name) for p in parts]) if parts else np.array([])
                            for name in RawScores.FIELDS))
 

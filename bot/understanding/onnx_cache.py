@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 # Bump when the exported graph's inputs, outputs or metadata change meaning.
@@ -44,17 +43,3 @@ def weights_digest(model_dir: Path) -> str:
 
 def onnx_file(model_dir: Path, root: Path) -> Path:
     return root / "onnx" / f"{model_dir.name}-{weights_digest(model_dir)[:32]}.onnx"
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """`write` fills a temporary file beside `path`, which then replaces `path` in one step, so
-    a reader (another process starting at the same moment) sees the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

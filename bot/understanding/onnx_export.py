@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from bot.errors import ConfigError
-from bot.understanding.onnx_cache import INPUTS, OUTPUT, PROBE_KEY, write_atomically
+from bot.understanding.files import write_atomically
+from bot.understanding.onnx_cache import INPUTS, OUTPUT, PROBE_KEY
 
 # Accents, an emoji and two lengths, so the check runs the padded batch path too.
 PROBE_TEXTS = ("Crème brûlée 🙂 — is the café open on Sunday?", "hi")

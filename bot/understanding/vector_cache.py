@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.understanding.onnx_cache import write_atomically
+from bot.understanding.files import write_atomically
 
 log = logging.getLogger(__name__)
 
