@@ -8,19 +8,19 @@ DEV_STAMP := $(VENV)/.installed-dev
 # CPU wheel instead of resolving the newest build with its CUDA packages.
 TORCH ?= torch==2.13.0
 
-.PHONY: run test install install-dev bench check clean
+.PHONY: run test test-dates install install-dev bench check clean
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "socialdesk needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install --progress-bar on -e .
 	touch $(STAMP)
 
 # Tests cover both understanding backends, so they need the embeddings extra too.
 $(DEV_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[dev,embeddings]'
+	$(BIN)/python -m pip install --progress-bar on $(TORCH)
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev,embeddings]'
 	touch $(DEV_STAMP)
 
 install: $(STAMP)
@@ -33,6 +33,16 @@ run: $(STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q
+
+# The suite again on days that break date logic: a Saturday that is Christmas Day, and the night the
+# clocks go forward in Europe (the run crosses 01:00 UTC on 28 March 2027). Needs faketime.
+FAKED_DAYS ?= 2027-12-25T10:00:00 2027-03-28T00:30:00
+test-dates: $(DEV_STAMP)
+	@command -v faketime >/dev/null || { echo "make test-dates needs faketime (apt-get install faketime)"; exit 1; }
+	@for day in $(FAKED_DAYS); do \
+		echo "== the whole suite on $$day UTC"; \
+		TZ=UTC faketime "$$(echo $$day | tr T ' ')" $(BIN)/python -m pytest -q -p no:cacheprovider || exit 1; \
+	done
 
 check: $(DEV_STAMP)
 	$(BIN)/lint-imports

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.approvals import Approvals
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, clock_starting_at
 from bot.config import BusinessProfile
 from bot.drafting import Drafter
 from bot.events.service import EventService
@@ -85,7 +85,7 @@ async def build_app(settings: Settings, *, profile_path: Path | None = None, clo
     else:  # a shared database is upgraded by the release step: never start on a schema that is behind
         await db.ping()
         await require_current(db.url)
-    clock = clock or SystemClock()
+    clock = clock or clock_starting_at(settings.socialdesk_now)
     drafter = Drafter(owner_templates_dir(profile, path), filters={"clock": clock_filter})
     classifier = await train_for(profile, db, model_cache_dir(path))
     router = Router(db, profile, classifier, drafter, clock)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import shutil
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -15,7 +16,7 @@ import typer
 from bot import logs
 from bot.cli_contacts import contacts_app
 from bot.errors import ConfigError, SocialdeskError
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 
 app = typer.Typer(help="socialdesk: your business's chat-bot on every channel.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -40,7 +41,7 @@ def friendly_errors(command: F) -> F:
 
 
 def _settings(config: Path | None, console: bool = False) -> Settings:
-    settings = Settings()
+    settings = load_settings()
     if config is not None:
         settings = settings.model_copy(update={"socialdesk_config": str(config)})
     logs.configure(log_level(settings, console), settings.secret_values())
@@ -58,11 +59,13 @@ def log_level(settings: Settings, console: bool) -> str:
 def init(directory: Path = typer.Argument(Path("."), help="Where to write the files."),
          force: bool = typer.Option(False, help="Overwrite existing files.")) -> None:
     """Write an example business.yaml (a neighbourhood café), .env.example and a templates folder."""
-    from bot.profile import example_profile_text
+    from bot.clock import clock_starting_at
+    from bot.profile import EXAMPLE_ZONE, example_profile_text
 
+    today = clock_starting_at(_settings(None).socialdesk_now).now().astimezone(EXAMPLE_ZONE).date()
     defaults = resources.files("bot.defaults")
     directory.mkdir(parents=True, exist_ok=True)
-    targets = {directory / "business.yaml": example_profile_text(),
+    targets = {directory / "business.yaml": example_profile_text(today),
                directory / ".env.example": defaults.joinpath("env.example").read_text(encoding="utf-8")}
     for name in ("wifi.j2", "dogs.j2"):
         targets[directory / "templates" / name] = defaults.joinpath("owner_templates", name).read_text(encoding="utf-8")
@@ -73,8 +76,22 @@ def init(directory: Path = typer.Argument(Path("."), help="Where to write the fi
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {path}")
-    typer.echo("next: `socialdesk chat` to try it as a customer; edit business.yaml, then `socialdesk check`; "
-               "copy .env.example to .env for Telegram, X or Slack; `socialdesk run` starts everything")
+    command = this_command()
+    typer.echo(f"next: `{command} chat` to try it as a customer; edit business.yaml, then `{command} check`; "
+               f"copy .env.example to .env for Telegram, X or Slack; `{command} run` starts everything")
+
+
+def this_command() -> str:
+    """How the user can run socialdesk again from here: a bare `socialdesk` only when that is on PATH
+    and is this installation (a checkout's .venv/bin usually is not on PATH)."""
+    program = Path(sys.executable).parent / "socialdesk"
+    on_path = shutil.which("socialdesk")
+    if on_path and Path(on_path).resolve() == program.resolve():
+        return "socialdesk"
+    try:
+        return str(program.relative_to(Path.cwd()))
+    except ValueError:
+        return str(program)
 
 
 @app.command()
@@ -85,14 +102,18 @@ def check(config: Path | None = ConfigOption) -> None:
     from bot.checks import intents_without_templates, template_problems
     from bot.drafting import Drafter
     from bot.events.checks import event_problems
-    from bot.clock import SystemClock
+    from bot.clock import clock_starting_at
     from bot.profile import load_profile
+    from bot.profile_warnings import date_warnings
 
     settings = _settings(config)
     path = Path(settings.socialdesk_config)
     profile = load_profile(path)
-    problems = intents_without_templates(profile) + template_problems(profile, path, SystemClock().now())
-    problems += event_problems(Drafter(owner_templates_dir(profile, path)), profile, SystemClock().now())
+    now = clock_starting_at(settings.socialdesk_now).now()
+    problems = intents_without_templates(profile) + template_problems(profile, path, now)
+    problems += event_problems(Drafter(owner_templates_dir(profile, path)), profile, now)
+    for warning in date_warnings(profile, now):
+        typer.echo(f"warning: {path.name}: {warning}", err=True)
     if problems:
         raise ConfigError("\n".join(f"{path.name}: {p}" for p in problems))
     typer.echo(f"{path}: ok ({len(profile.active_intents())} intents, every template renders on every platform)")

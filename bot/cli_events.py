@@ -13,7 +13,7 @@ import typer
 
 from bot import logs
 from bot.errors import DataError, SocialdeskError
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the bot itself is imported when a command runs, keeping `socialdesk --help` fast
     from bot.app import App
@@ -32,13 +32,9 @@ Channels = typer.Option(None, "--channel", help="Where to post: telegram:@chat, 
 def run_with_app(ctx: typer.Context, config: Path | None, work: Callable[[App], Awaitable[T]]) -> T:
     """Build the bot (with the clock tests inject through the context), do the work, close it.
     Errors become one line on stderr and exit code 1."""
-    settings = Settings()
-    if config is not None:
-        settings = settings.model_copy(update={"socialdesk_config": str(config)})
-    logs.configure("WARNING", settings.secret_values())
     clock: Clock | None = (ctx.obj or {}).get("clock") if isinstance(ctx.obj, dict) else None
 
-    async def main() -> T:
+    async def main(settings: Settings) -> T:
         from bot.app import build_app
 
         app = await build_app(settings, clock=clock, migrate=settings.database_url.startswith("sqlite"))
@@ -48,7 +44,11 @@ def run_with_app(ctx: typer.Context, config: Path | None, work: Callable[[App], 
             await app.close()
 
     try:
-        return asyncio.run(main())
+        settings = load_settings()
+        if config is not None:
+            settings = settings.model_copy(update={"socialdesk_config": str(config)})
+        logs.configure("WARNING", settings.secret_values())
+        return asyncio.run(main(settings))
     except SocialdeskError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.hours import WEEKDAYS, OpeningHours, parse_ranges
+from bot.hours import WEEKDAYS, MonthDay, OpeningHours, parse_ranges
+
+_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 
 
 class _Strict(BaseModel):
@@ -38,11 +41,36 @@ class BusinessInfo(_Strict):
         return value
 
 
+def _exception_day(text: str) -> date | MonthDay:
+    """"2027-04-02" is that day; "12-25" is 25 December every year. Raises ValueError otherwise."""
+    match = _MONTH_DAY.match(text)
+    try:
+        if match:
+            month, day = int(match[1]), int(match[2])
+            date(2000, month, day)  # a leap year, so 02-29 is allowed
+            return month, day
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f'"{text}" is not a date like 2027-04-02 (that day only) or 12-25 (every year)') from None
+
+
 class HoursException(_Strict):
-    date: date
+    date: str
     closed: bool = False
     hours: str | None = None
     note: str | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _valid_date(cls, value: object) -> str:
+        text = value.isoformat() if isinstance(value, date) else str(value).strip()
+        _exception_day(text)
+        return text
+
+    @property
+    def day(self) -> date | MonthDay:
+        """A date for a one-off exception, (month, day) for one that repeats every year."""
+        return _exception_day(self.date)
 
     @field_validator("hours")
     @classmethod
@@ -172,11 +200,13 @@ class BusinessProfile(_Strict):
     def _parsed_hours(self) -> OpeningHours:
         # Parsed once per profile: every reply asks for the hours.
         weekly = {day: parse_ranges(getattr(self.hours, day)) for day in WEEKDAYS}
-        exceptions = {
-            ex.date: (() if ex.closed else parse_ranges(ex.hours or "closed"), ex.note)
-            for ex in self.hours.exceptions
-        }
-        return OpeningHours(self.zone, weekly, exceptions)
+        exceptions: dict[date, Any] = {}
+        yearly: dict[MonthDay, Any] = {}
+        for ex in self.hours.exceptions:
+            day = ex.day
+            target: dict[Any, Any] = yearly if isinstance(day, tuple) else exceptions
+            target[day] = (() if ex.closed else parse_ranges(ex.hours or "closed"), ex.note)
+        return OpeningHours(self.zone, weekly, exceptions, yearly)
 
     def active_intents(self) -> dict[str, IntentConfig]:
         return {name: spec for name, spec in self.intents.items() if not spec.disabled}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import ValidationError
@@ -18,8 +21,25 @@ def default_intents() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
-def example_profile_text() -> str:
-    return resources.files("bot.defaults").joinpath("business.example.yaml").read_text(encoding="utf-8")
+EXAMPLE_ZONE = ZoneInfo("Europe/London")
+# The example's tasting is named for its season (in Leeds) and comes with that season's bake.
+_SEASONS = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring",
+            6: "summer", 7: "summer", 8: "summer", 9: "autumn", 10: "autumn", 11: "winter"}
+_TREATS = {"winter": "mince pies", "spring": "hot cross buns", "summer": "strawberry tarts", "autumn": "apple cake"}
+
+
+def example_profile_text(today: date) -> str:
+    """The example café, its coffee tasting two weeks after `today` so a new install always has an
+    upcoming event; its holiday closures repeat every year."""
+    day = today + timedelta(days=14)
+    starts = datetime.combine(day, time(18, 30), tzinfo=EXAMPLE_ZONE)
+    season = _SEASONS[day.month]
+    text = resources.files("bot.defaults").joinpath("business.example.yaml").read_text(encoding="utf-8")
+    return Template(text).substitute(
+        event_key=f"{season}-tasting-{day.year}", event_title=f"{season.capitalize()} coffee tasting",
+        event_treat=_TREATS[season], event_starts_at=starts.isoformat(),
+        event_ends_at=(starts + timedelta(hours=1, minutes=30)).isoformat(),
+        event_announce_example=datetime.combine(today, time(9), tzinfo=EXAMPLE_ZONE).isoformat())
 
 
 def load_profile(path: str | Path) -> BusinessProfile:
@@ -33,10 +53,21 @@ def load_profile(path: str | Path) -> BusinessProfile:
     return parse_profile(text, source=path.name)
 
 
+class _ProfileLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates and times as text, so validation (not the YAML parser) reads them
+    and an impossible date such as 2026-12-32 is reported with its key and line."""
+
+
+_ProfileLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_profile(text: str, source: str = "business.yaml") -> BusinessProfile:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_ProfileLoader)
+        data = yaml.load(text, Loader=_ProfileLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from jinja2 import StrictUndefined
+
 from bot.config import BusinessProfile
-from bot.day_mention import mentioned_day
-from bot.hours import DayHours
+from bot.day_mention import AskedDays, asked_days
+from bot.hours import DayHours, OpeningHours
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +63,9 @@ def reply_context(profile: BusinessProfile, now: datetime, *, customer_name: str
     hours = profile.opening_hours()
     local_now = now.astimezone(profile.zone)
     today = hours.on(local_now.date())
-    asked = mentioned_day(message, local_now.date(), hours)
+    asked = asked_days(message, local_now.date(), hours, day_first=not profile.business.timezone.startswith("America/"))
     opening = hours.next_opening(now)
-    closing = next((r.closes for r in today.ranges if r.opens <= local_now.time() < r.closes), None)
+    closing = hours.closing_time(now)
     return {
         "business": profile.business,
         "owner_name": profile.owner.name,
@@ -74,7 +76,7 @@ def reply_context(profile: BusinessProfile, now: datetime, *, customer_name: str
         "today": today,
         "open_now": closing is not None,
         "closes_at": clock(closing) if closing else None,
-        "asked": hours.on(asked) if asked else None,
+        **_asked(asked, hours),
         "week": hours.week(now),
         "next_opening": opening,
         "next_event": next_event,
@@ -83,3 +85,18 @@ def reply_context(profile: BusinessProfile, now: datetime, *, customer_name: str
         "day_label": lambda value: day_label(value, local_now.date()),
         "when": lambda value: when(value, local_now.date()),
     }
+
+
+def _asked(asked: AskedDays | None, hours: OpeningHours) -> dict[str, Any]:
+    """`asked` (the first day asked about), `asked_days` (all of them, for "this weekend") and
+    `reopens` (the first opening after them). A day named but not placed makes every template that
+    reads them fail, so the message goes to the owner instead of being answered about today."""
+    if asked is None:
+        return {"asked": None, "asked_days": [], "reopens": None}
+    if not asked.resolved:
+        hint = f'the customer asks about "{asked.phrase}", which is not a day socialdesk can place: please reply yourself'
+        unknown = StrictUndefined(hint=hint)
+        return {"asked": unknown, "asked_days": unknown, "reopens": unknown}
+    days = [hours.on(day) for day in asked.days]
+    after = datetime.combine(asked.days[-1], time(23, 59), tzinfo=hours.zone)
+    return {"asked": days[0], "asked_days": days, "reopens": hours.next_opening(after)}

@@ -17,6 +17,7 @@ from bot.channel import Channel
 from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.handlers.slack_app import SocketMode
+from bot.profile_warnings import date_warnings
 from bot.registry import ChannelStatus, customer_channels, slack_desk
 from storage import examples
 
@@ -48,6 +49,8 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     statuses = customer_channels(app)
     print(f"socialdesk for {app.profile.business.name}; channels:", file=out)
     describe_channels(statuses, console, out)
+    for warning in date_warnings(app.profile, app.clock.now()):
+        print(f"  warning   {app.profile_path.name}: {warning}", file=out)
     channels = [status.channel for status in statuses if status.channel is not None]
     socket = _wire(app, statuses, out, console)
     if app.events is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import AwareDatetime, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///socialdesk.db"
 
@@ -15,6 +17,8 @@ class Settings(BaseSettings):
     socialdesk_config: str = "business.yaml"
     log_level: str = "INFO"
     public_base_url: str | None = None
+    # Pretend it is this moment now (the clock then runs on): rehearse replies for another day.
+    socialdesk_now: AwareDatetime | None = None
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str | None = None
@@ -47,3 +51,14 @@ class Settings(BaseSettings):
             if not raw:
                 return False
         return True
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and .env; a bad value is one line naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "the environment"
+        example = " (for example 2026-12-24T10:00:00+00:00)" if name == "SOCIALDESK_NOW" else ""
+        raise ConfigError(f"{name}: {error['msg'][0].lower()}{error['msg'][1:]}{example}") from None

@@ -9,7 +9,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,9 @@ from storage.engine import Database
 from storage.migrate import upgrade
 
 LONDON = ZoneInfo("Europe/London")
+# The example profile as `socialdesk init` would have written it on this day: its coffee tasting
+# falls two weeks later, on Saturday 5 December 2026.
+EXAMPLE_WRITTEN_ON = date(2026, 11, 21)
 POSTGRES_SKIP = "TEST_DATABASE_URL not set: Postgres variant skipped (SQLite variant ran)"
 
 _real_connect = socket.socket.connect
@@ -66,7 +69,7 @@ def clock() -> FrozenClock:
 def profile_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "cafe"
     folder.mkdir()
-    (folder / "business.yaml").write_text(example_profile_text(), encoding="utf-8")
+    (folder / "business.yaml").write_text(example_profile_text(EXAMPLE_WRITTEN_ON), encoding="utf-8")
     return folder
 
 

@@ -4,16 +4,21 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 SOCIALDESK = str(Path(sys.executable).parent / "socialdesk")
 # The checkout under test comes first on the path, whatever else is installed.
 REPO = str(Path(__file__).resolve().parent.parent)
+# Every process under test starts its clock here, the same Wednesday morning as the `clock` fixture,
+# so what it answers never depends on the day the suite runs.
+PROCESS_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 
 
 def clean_environment() -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "X_", "DATABASE_"))}
     environment["PYTHONPATH"] = REPO
+    environment["SOCIALDESK_NOW"] = PROCESS_NOW.isoformat()
     return environment
 
 
@@ -29,7 +34,7 @@ def test_init_then_piped_chat_answers_saturday_hours(tmp_path: Path) -> None:
     assert (tmp_path / "business.yaml").exists() and (tmp_path / ".env.example").exists()
     result = run("chat", cwd=tmp_path, stdin="what time do you open on saturday?\n")
     assert result.returncode == 0, result.stderr
-    assert "Corner Bean Café: We're open 9am–5pm on Saturday" in result.stdout
+    assert "Corner Bean Café: We're open 9am–5pm on Saturday 28 November." in result.stdout
     assert (tmp_path / "socialdesk.db").exists()
 
 
@@ -45,6 +50,41 @@ def test_check_passes_on_the_example(tmp_path: Path) -> None:
     result = run("check", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "every template renders on every platform" in result.stdout
+
+
+def test_init_dates_the_example_event_two_weeks_ahead_with_closures_that_repeat(tmp_path: Path) -> None:
+    later = {"SOCIALDESK_NOW": "2031-06-10T09:00:00+00:00"}
+    assert run("init", cwd=tmp_path, env=later).returncode == 0
+    written = (tmp_path / "business.yaml").read_text(encoding="utf-8")
+    assert "starts_at: 2031-06-24T18:30:00+01:00" in written and "title: Summer coffee tasting" in written
+    assert 'date: "12-25"' in written
+    result = run("check", cwd=tmp_path, env=later)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_check_warns_about_dates_gone_by_and_two_closures_on_one_day(tmp_path: Path) -> None:
+    run("init", cwd=tmp_path)
+    profile = tmp_path / "business.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8").replace(
+        '  exceptions:\n', '  exceptions:\n    - {date: 2026-11-02, closed: true}\n    - {date: 2026-12-25, closed: true}\n'),
+        encoding="utf-8")
+    result = run("check", cwd=tmp_path, env={"SOCIALDESK_NOW": "2026-12-20T09:00:00+00:00"})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        'warning: business.yaml: hours.exceptions[0]: 2026-11-02 has passed; write "11-02" to repeat it every year, '
+        "or remove it",
+        "warning: business.yaml: hours.exceptions[1] and hours.exceptions[3] are both for 2026-12-25; "
+        "only hours.exceptions[1] applies",
+        "warning: business.yaml: events[0] (winter-tasting-2026): starts_at 2026-12-09T18:30:00+00:00 has passed; "
+        "move it or remove it, or no invite goes out",
+    ]
+
+
+def test_a_bad_socialdesk_now_is_one_line(tmp_path: Path) -> None:
+    run("init", cwd=tmp_path)
+    result = run("check", cwd=tmp_path, env={"SOCIALDESK_NOW": "next tuesday"})
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: SOCIALDESK_NOW: ") and "2026-12-24T10:00:00+00:00" in result.stderr
 
 
 def test_check_fails_with_the_key_and_line_and_no_traceback(tmp_path: Path) -> None:

@@ -7,8 +7,9 @@ from bot.drafting import Drafter
 from bot.profile import example_profile_text, parse_profile
 from bot.reply_context import reply_context
 from bot.textlimits import split_message, x_length
+from tests.conftest import EXAMPLE_WRITTEN_ON
 
-PROFILE = parse_profile(example_profile_text())
+PROFILE = parse_profile(example_profile_text(EXAMPLE_WRITTEN_ON))
 WEDNESDAY = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 
 

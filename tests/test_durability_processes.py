@@ -11,7 +11,6 @@ import signal
 import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -23,10 +22,10 @@ from bot.profile import example_profile_text
 from storage import outbox
 from storage.engine import Database
 from storage.migrate import require_current, upgrade
-from tests.conftest import POSTGRES_SKIP, _admin
+from tests.conftest import EXAMPLE_WRITTEN_ON, POSTGRES_SKIP, _admin
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
-from tests.test_cli import SOCIALDESK, clean_environment
+from tests.test_cli import PROCESS_NOW, SOCIALDESK, clean_environment
 
 SATURDAY_HOURS = "We're open 9am–5pm on Saturday 28 November."
 
@@ -44,7 +43,7 @@ def cafe(tmp_path: Path) -> Path:
     """The example café without its event (whose invites would go to platforms no test fakes here)."""
     folder = tmp_path / "cafe"
     folder.mkdir()
-    (folder / "business.yaml").write_text(example_profile_text().split("\nevents:")[0] + "\n", encoding="utf-8")
+    (folder / "business.yaml").write_text(example_profile_text(EXAMPLE_WRITTEN_ON).split("\nevents:")[0] + "\n", encoding="utf-8")
     return folder
 
 
@@ -140,7 +139,7 @@ async def test_a_worker_refuses_a_postgres_schema_that_is_behind_in_one_line(
 
 
 async def queue_telegram_replies(session: AsyncSession, chats: range) -> None:
-    now = datetime.now(timezone.utc)
+    now = PROCESS_NOW  # the workers' clock
     for chat in chats:
         await outbox.enqueue(session, key=f"reply:tg:{chat}", kind="reply", platform="telegram",
                              payload={"thread_key": str(chat), "text": f"answer for {chat}"}, due_at=now, now=now)

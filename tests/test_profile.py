@@ -1,11 +1,14 @@
 """Every config error names the file, the line, the key path and what was expected."""
 
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.errors import ConfigError
 from bot.profile import example_profile_text, load_profile, parse_profile
+from tests.conftest import EXAMPLE_WRITTEN_ON
 
 MINIMAL = "business:\n  name: Bakery\n"
 
@@ -17,7 +20,7 @@ def error_of(text: str) -> str:
 
 
 def test_the_example_profile_is_valid() -> None:
-    profile = parse_profile(example_profile_text())
+    profile = parse_profile(example_profile_text(EXAMPLE_WRITTEN_ON))
     assert profile.business.name == "Corner Bean Café"
     assert {"hours", "refund", "wifi", "dogs"} <= set(profile.active_intents())
 
@@ -74,3 +77,37 @@ def test_several_errors_are_all_reported() -> None:
 def test_a_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"business.yaml: not found \(run `socialdesk init`"):
         load_profile(tmp_path / "business.yaml")
+
+
+def test_an_hour_without_a_leading_zero_is_accepted() -> None:
+    hours = parse_profile(MINIMAL + 'hours:\n  mon: "7:30-18:00"\n').opening_hours()
+    assert str(hours.on(date(2026, 11, 30))) == "07:30–18:00"
+
+
+def test_an_impossible_date_is_one_line_naming_the_key() -> None:
+    text = MINIMAL + "hours:\n  exceptions:\n    - date: 2026-12-32\n      closed: true\n"
+    assert error_of(text) == ('business.yaml:5: hours.exceptions.0.date: "2026-12-32" is not a date like '
+                              "2027-04-02 (that day only) or 12-25 (every year)")
+
+
+def test_an_impossible_event_time_is_one_line_naming_the_key() -> None:
+    text = MINIMAL + "events:\n  - key: party\n    title: Party\n    starts_at: 2026-02-30T18:00:00+00:00\n"
+    error = error_of(text)
+    assert error.startswith("business.yaml:6: events.0.starts_at:") and "\n" not in error
+
+
+def test_a_closure_without_a_year_repeats_every_year_and_a_dated_one_wins() -> None:
+    text = MINIMAL + ('hours:\n  sat: "09:00-17:00"\n  exceptions:\n    - {date: "12-25", closed: true, note: Christmas}\n'
+                      '    - {date: 2027-12-25, hours: "10:00-12:00", note: Christmas brunch}\n')
+    hours = parse_profile(text).opening_hours()
+    assert hours.on(date(2026, 12, 25)).closed and hours.on(date(2031, 12, 25)).note == "Christmas"
+    assert str(hours.on(date(2027, 12, 25))) == "10:00–12:00"
+
+
+def test_hours_can_run_past_midnight() -> None:
+    hours = parse_profile(MINIMAL + '  timezone: Europe/London\nhours:\n  fri: "18:00-02:00"\n').opening_hours()
+    london = ZoneInfo("Europe/London")
+    assert hours.is_open(datetime(2026, 11, 27, 23, 30, tzinfo=london))  # Friday night
+    assert hours.is_open(datetime(2026, 11, 28, 1, 30, tzinfo=london))  # Saturday, small hours: still Friday's
+    assert not hours.is_open(datetime(2026, 11, 28, 2, 0, tzinfo=london))
+    assert not hours.is_open(datetime(2026, 11, 28, 23, 0, tzinfo=london))  # Saturday is closed

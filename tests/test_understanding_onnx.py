@@ -152,7 +152,7 @@ def test_without_onnxruntime_torch_embeds_and_a_warning_says_why(model_dir: Path
         encoder = open_encoder(model_dir, tmp_path)
     assert isinstance(encoder, TorchEncoder)
     assert "not onnxruntime" in caplog.text
-    assert "pip install 'socialdesk[embeddings]'" in reasons(caplog)
+    assert "pip install -e '.[embeddings]'" in reasons(caplog)
     assert_same_vectors(encoder.encode(["is the kitchen open?"]), onnx.encode(["is the kitchen open?"]))
     assert not (tmp_path / "onnx").exists()
 

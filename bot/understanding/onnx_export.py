@@ -27,7 +27,7 @@ from bot.understanding.onnx_cache import INPUTS, OUTPUT, PROBE_KEY
 PROBE_TEXTS = ("Crème brûlée 🙂 — is the café open on Sunday?", "hi")
 # Loggers that narrate every graph rewrite at INFO, and warn about optional torchvision ops.
 EXPORTER_LOGGERS = ("torch.onnx", "onnx_ir", "onnxscript")
-EXPORT_HINT = "install the extra (pip install 'socialdesk[embeddings]'), which brings onnx and onnxscript"
+EXPORT_HINT = "install the extra (.venv/bin/pip install -e '.[embeddings]' from the socialdesk checkout), which brings onnx and onnxscript"
 
 
 def export_onnx(encoder: Any, target: Path) -> None:

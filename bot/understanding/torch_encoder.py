@@ -13,7 +13,7 @@ import numpy as np
 from bot.errors import ConfigError
 from bot.understanding.features import unit_rows
 
-INSTALL_HINT = "install the extra: pip install 'socialdesk[embeddings]'"
+INSTALL_HINT = "install the extra: .venv/bin/pip install -e '.[embeddings]' from the socialdesk checkout"
 
 
 class TorchEncoder:
