@@ -13,6 +13,7 @@ from uuid import uuid4
 
 from bot.clock import Clock
 from bot.errors import SocialdeskError
+from bot.markup import escape_for, plain_text
 from storage import audit, conversations, desk_stats, drafts, examples, outbox
 from storage.engine import Database
 from storage.records import Conversation, DraftRecord
@@ -52,8 +53,12 @@ class Approvals:
             view = await drafts.draft_view(session, draft_id)
             if view is None:
                 return Outcome(False, f"draft {draft_id} not found")
-            text = (edited_text or "").strip() or view.draft.text
-            status = "edited" if edited_text and edited_text.strip() != view.draft.text else "approved"
+            # The owner edits plain words (the edit box shows the draft plain): unchanged words send the
+            # draft as drafted; changed ones are escaped for the platform's markup.
+            edited = (edited_text or "").strip()
+            changed = bool(edited) and edited not in (view.draft.text, plain_text(view.platform, view.draft.text))
+            text = escape_for(view.platform, edited) if changed else view.draft.text
+            status = "edited" if changed else "approved"
             if not text:
                 return Outcome(False, "there is no draft text to send: use edit with a reply")
             if not await drafts.decide(session, draft_id, status=status, actor=actor, now=now, final_text=text):
@@ -111,7 +116,8 @@ class Approvals:
             recipient = await conversations.recipient_of(session, conversation)
             queued = await outbox.enqueue(session, key=f"owner-reply:{reply_key or uuid4().hex}", kind="reply",
                                           platform=conversation.platform,
-                                          payload={"thread_key": conversation.thread_key, "text": text,
+                                          payload={"thread_key": conversation.thread_key,
+                                                   "text": escape_for(conversation.platform, text),
                                                    "reply_to": None, "recipient_id": recipient,
                                                    "conversation_id": conversation_id},
                                           due_at=now, now=now)

@@ -7,21 +7,18 @@ router escalates the message with that error as the reason.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any, Callable
 
 from jinja2 import ChoiceLoader, meta, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.markup import ESCAPES
 from bot.messages import Draft
 from bot.textlimits import fits, too_long_reason
 
 # How each platform marks text up; customer-supplied values are escaped for it.
-_MARKUP: dict[str, Callable[[str], str]] = {
-    "telegram": lambda s: html.escape(s, quote=False),
-    "slack": lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
-}
+_MARKUP = ESCAPES
 
 
 class Drafter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -13,15 +14,16 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.app import App
+from bot.approvals import Approvals
 from bot.errors import RateLimited
 from bot.handlers.ratelimit import SendBudget, TokenBuckets
 from bot.handlers.telegram_channel import OFFSET_CURSOR, TelegramChannel, api_base_url
 from bot.handlers.telegram_webhook import SECRET_HEADER, telegram_routes
 from bot.messages import Outbound
 from bot.web import create_web_app
-from storage import contacts, conversations, cursors, outbox
+from storage import contacts, conversations, cursors, drafts, outbox
 from tests.fakes.server import eventually, serve
-from tests.fakes.telegram_api import TOKEN, FakeBotApi, blocked, too_many_requests
+from tests.fakes.telegram_api import TOKEN, FakeBotApi, blocked, html_problem, too_many_requests
 from tests.payloads.load import payload
 
 SATURDAY = "We're open 9am–5pm on Saturday 28 November"
@@ -234,3 +236,42 @@ async def test_webhook_mode_registers_the_webhook_with_its_secret(app: App, fake
     assert api.webhook["secret_token"] == "s3cret-token"
     assert "getUpdates" not in api.calls
     await channel.stop()
+
+
+async def test_the_owners_own_words_reach_telegram_as_html_it_accepts(app: App, fake, channel) -> None:
+    api, _ = fake
+    update = payload("telegram", "private_text")
+    update["message"]["text"] = "I want a refund, the fish & chips were cold"
+    api.push(update)
+    await poll_through(api, channel, app, update["update_id"])
+    await app.worker.drain()
+    assert api.sent == []  # a refund waits for the owner
+    approvals = Approvals(app.db, app.clock, None)
+    (waiting,) = await approvals.waiting()
+    edited = await approvals.send(waiting.draft_id, "console", "Sorry! Fish & chips <3 are on us next time")
+    assert edited.draft is not None
+    await approvals.reply(edited.draft.conversation_id, "console", "P.S. bring a friend > bring nobody")
+    await app.worker.drain()
+
+    assert [html_problem(sent["text"]) for sent in api.sent] == [None, None]
+    assert [html.unescape(sent["text"]) for sent in api.sent] == ["Sorry! Fish & chips <3 are on us next time",
+                                                                  "P.S. bring a friend > bring nobody"]
+
+
+async def test_approving_a_draft_unchanged_sends_it_as_drafted_not_escaped_twice(app: App, fake, channel) -> None:
+    api, _ = fake
+    update = payload("telegram", "private_text")
+    update["message"]["text"] = "can I get a refund for my coffee & cake?"
+    api.push(update)
+    await poll_through(api, channel, app, update["update_id"])
+    await app.worker.drain()
+    approvals = Approvals(app.db, app.clock, None)
+    (waiting,) = await approvals.waiting()
+    async with app.db.session() as session:
+        view = await drafts.draft_view(session, waiting.draft_id)
+    assert view is not None
+    # The edit box shows the draft as plain words; sending those back unchanged is an approval.
+    outcome = await approvals.send(waiting.draft_id, "console", html.unescape(view.draft.text))
+    await app.worker.drain()
+    assert outcome.message == "sent by console" and api.sent[0]["text"] == view.draft.text
+    assert html_problem(api.sent[0]["text"]) is None

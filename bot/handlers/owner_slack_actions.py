@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.errors import ChannelError
 from bot.handlers.owner_slack import SlackOwnerDesk
 from bot.handlers.slack_api import MessageRef
+from bot.markup import plain_text
 from storage import conversations, desk_stats, drafts
 from storage.engine import Database
 
@@ -102,10 +103,10 @@ class OwnerListeners:
         await ack()
         draft_id = _value(body)
         async with self._db.session() as session:
-            draft = await drafts.get_draft(session, draft_id)
-        if draft is not None:
-            await self._open_modal(body, cards.text_modal(cards.EDIT_MODAL, "Edit & send", "Send",
-                                                          {"draft_id": draft_id}, draft.text))
+            view = await drafts.draft_view(session, draft_id)
+        if view is not None:
+            await self._open_modal(body, cards.text_modal(cards.EDIT_MODAL, "Edit & send", "Send", {"draft_id": draft_id},
+                                                          plain_text(view.platform, view.draft.text)))
 
     async def open_reply(self, ack: Ack, body: Body) -> None:
         await ack()
