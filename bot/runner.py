@@ -13,7 +13,7 @@ from typing import TextIO
 
 from bot.app import App
 from bot.approvals import Approvals
-from bot.channel import Channel
+from bot.channel import Channel, Deliver
 from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.handlers.slack_app import SocketMode
@@ -23,6 +23,7 @@ from storage import examples
 
 log = logging.getLogger(__name__)
 HAND_BACK_CHECK_SECONDS = 60.0
+CHANNEL_RETRY_FIRST, CHANNEL_RETRY_MAX = 5.0, 300.0
 
 
 async def stdin_lines(prompt: str | None = None) -> AsyncIterator[str]:
@@ -59,15 +60,54 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
     started: SocketMode | None = None
     try:
         for channel in channels:
-            await channel.start(app.router.handle)
+            if not await _started(channel, app.router.handle):
+                # Its replies wait in the outbox (not ready) until it connects, then go out.
+                app.worker.channels.pop(channel.platform, None)
+                print(f"  {channel.platform:<9} cannot connect yet; the others run, and it keeps trying", file=out)
+                tasks.append(asyncio.create_task(_keep_starting(channel, app.router.handle, stop, app.worker.channels)))
         if socket is not None:
             await socket.start()
             started = socket
-        tasks = _background(app, out, stop, console)
+        tasks += _background(app, out, stop, console)
         await stop.wait()
     finally:
         stop.set()  # the loops end on this even if a cancellation went astray
         await _shut_down(channels, started, tasks)
+
+
+async def _started(channel: Channel, deliver: Deliver) -> bool:
+    """Start one channel; a platform that cannot be reached (or refuses the token) must not take the
+    others down with it. One log line says why."""
+    try:
+        await channel.start(deliver)
+    except Exception as exc:  # any SDK's network or auth error: this channel only
+        log.warning("channel did not start", extra={"platform": channel.platform, "reason": _reason(exc)})
+        with contextlib.suppress(Exception):
+            await channel.stop()
+        return False
+    return True
+
+
+async def _keep_starting(channel: Channel, deliver: Deliver, stop: asyncio.Event,
+                         sending: dict[str, Channel]) -> None:
+    """Retry a channel that failed to start, backing off from CHANNEL_RETRY_FIRST to CHANNEL_RETRY_MAX."""
+    delay = CHANNEL_RETRY_FIRST
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await stop.wait()
+        if stop.is_set():
+            return
+        if await _started(channel, deliver):
+            log.info("channel started", extra={"platform": channel.platform})
+            sending[channel.platform] = channel
+            return
+        delay = min(delay * 2, CHANNEL_RETRY_MAX)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _wire(app: App, statuses: list[ChannelStatus], out: TextIO, console: bool) -> SocketMode | None:

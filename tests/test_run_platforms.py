@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -14,6 +15,7 @@ from bot.clock import FrozenClock
 from bot.errors import OverBudget
 from bot.messages import Outbound
 from bot.registry import customer_channels
+from bot import runner
 from bot.runner import run_bot
 from bot.settings import Settings
 from storage import cursors
@@ -80,3 +82,34 @@ async def test_x_budget_runs_on_the_app_clock(profile_dir: Path, sqlite_url: str
             await channel.stop()
             await app.close()
     assert len(x.posts) == 2
+
+
+async def test_telegram_out_of_reach_at_start_does_not_stop_x_and_is_retried(
+        profile_dir: Path, sqlite_url: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    profile = profile_dir / "business.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8").split("\nevents:")[0], encoding="utf-8")
+    monkeypatch.setattr(runner, "CHANNEL_RETRY_FIRST", 0.05)
+    telegram, x = FakeBotApi(), FakeXApi(clock)
+    async with serve(x.app()) as x_url:
+        # Nothing listens on the Telegram address until the fake is started below.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        app = await build_app(settings_for(profile_dir, sqlite_url, f"http://127.0.0.1:{port}", x_url), clock=clock)
+        async with app.db.session() as session:
+            await cursors.put(session, "x:mentions_since_id", "0", clock.now())
+            await cursors.put(session, "x:dm_last_id", "0", clock.now())
+        x.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
+        out = StringIO()
+        running = asyncio.create_task(run_bot(app, console=False, out=out))
+        try:
+            await eventually(lambda: x.posts, timeout=20)  # X answers while Telegram is down
+            telegram.push(payload("telegram", "private_text"))
+            async with serve(telegram.app(), port=port):
+                await eventually(lambda: telegram.sent, timeout=30)
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            await app.close()
+    assert "telegram  cannot connect yet; the others run, and it keeps trying" in out.getvalue()
+    assert "Saturday" in x.posts[0]["text"] and "Saturday" in telegram.sent[0]["text"]
