@@ -88,10 +88,10 @@ async def build_app(settings: Settings, *, profile_path: Path | None = None, clo
     clock = clock or clock_starting_at(settings.socialdesk_now)
     drafter = Drafter(owner_templates_dir(profile, path), filters={"clock": clock_filter})
     classifier = await train_for(profile, db, model_cache_dir(path))
-    router = Router(db, profile, classifier, drafter, clock)
+    worker = OutboxWorker(db, clock)
+    router = Router(db, profile, classifier, drafter, clock, on_queued=worker.wake.set)
     approvers = list(profile.owner.approvers) if approvers_from_profile else None
     approvals = Approvals(db, clock, approvers)
-    worker = OutboxWorker(db, clock)
     events = install_events(settings=settings, profile=profile, db=db, clock=clock, drafter=drafter, router=router,
                             worker=worker)
     return App(settings, profile, path, db, clock, drafter, router, approvals, worker, events)

@@ -108,6 +108,8 @@ class OwnerConfig(_Strict):
     slack_channel: str | None = None
     approvers: list[str] = Field(default_factory=list)
     quiet_period_minutes: int = Field(default=120, ge=1)
+    # A held message gets a short "Sam will reply personally" at once (template held_ack), once per wait.
+    acknowledge_held: bool = True
 
 
 class PolicyConfig(_Strict):

@@ -21,6 +21,7 @@ from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited,
 from bot.messages import Outbound
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
+from storage.notify import listening
 from storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,11 @@ class OutboxWorker:
                 return
 
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
+        # On Postgres, a row queued by another process (serve, a second worker) wakes this one at once.
+        async with listening(self._db, self.wake.set):
+            await self._rounds(stop, idle_seconds)
+
+    async def _rounds(self, stop: asyncio.Event, idle_seconds: float) -> None:
         while not stop.is_set():
             try:
                 if await self.run_once():

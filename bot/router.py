@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
@@ -25,6 +25,10 @@ from storage.records import RecordedInbound
 
 log = logging.getLogger(__name__)
 FALLBACK_TEMPLATE = "fallback"
+ACKNOWLEDGEMENT_TEMPLATE = "held_ack"
+# X replies are public, count against a small write budget, and X refuses the same text twice: a
+# held X customer waits for the owner's own reply instead.
+_NO_ACKNOWLEDGEMENT = frozenset({"x"})
 _PUNCTUATION = re.compile(r"[^\w\s]")
 
 
@@ -49,11 +53,14 @@ class Step(Protocol):
 
 class Router:
     def __init__(self, db: Database, profile: BusinessProfile, classifier: Classifier, drafter: Drafter,
-                 clock: Clock, steps: Sequence[Step] = ()) -> None:
+                 clock: Clock, steps: Sequence[Step] = (), on_queued: Callable[[], None] | None = None) -> None:
         self._db, self._profile, self._classifier = db, profile, classifier
         self._drafter, self._clock = drafter, clock
         self._rules = Rules.from_profile(profile)
         self._steps = list(steps)
+        # Called once a message's rows are committed, so the outbox worker sends them at once
+        # instead of at its next idle poll.
+        self._on_queued = on_queued
 
     def add_step(self, step: Step) -> None:
         self._steps.append(step)
@@ -69,12 +76,15 @@ class Router:
         intent = Intent(None, 0.0, "none") if is_button else self._classifier.classify(inbound.text)
         try:
             async with self._db.session() as session:
-                return await self._handle_new(session, inbound, intent)
+                handled = await self._handle_new(session, inbound, intent)
         except IntegrityError:
             # The unique (platform, external_id) constraint: a webhook retry or a second delivery.
             # The whole unit of work rolled back, so nothing was recorded or queued twice.
             log.info("duplicate inbound", extra={"platform": inbound.platform, "external_id": inbound.external_id})
             return Handled(duplicate=True)
+        if self._on_queued is not None and handled.decision is not None and handled.decision.action is not Action.SILENT:
+            self._on_queued()
+        return handled
 
     async def _handle_new(self, session: AsyncSession, inbound: Inbound, intent: Intent) -> Handled:
         now = self._clock.now()
@@ -149,6 +159,22 @@ class Router:
                                  payload={"draft_id": draft_id}, due_at=now, now=now, draft_id=draft_id)
             if recorded.conversation.state == "bot":
                 await conversations.set_state(session, recorded.conversation.id, "awaiting_owner", now)
+                await self._acknowledge(session, inbound, recorded, draft_id)
+
+    async def _acknowledge(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound,
+                           draft_id: int) -> None:
+        """Tell a held customer, once per wait, that the owner will answer (and when the business opens)."""
+        if not self._profile.owner.acknowledge_held or inbound.platform in _NO_ACKNOWLEDGEMENT:
+            return
+        context = reply_context(self._profile, self._clock.now(), customer_name=_first_name(inbound.sender.display_name),
+                                message=inbound.text, platform=inbound.platform)
+        ack = self._drafter.render(ACKNOWLEDGEMENT_TEMPLATE, inbound.platform, context)
+        if ack.error:  # the owner still gets the card; a broken acknowledgement only loses the courtesy
+            log.warning("acknowledgement not sent", extra={"platform": inbound.platform, "reason": ack.error})
+            return
+        now = self._clock.now()
+        await outbox.enqueue(session, key=f"ack:{draft_id}", kind="reply", platform=inbound.platform,
+                             payload=reply_payload(recorded, inbound.external_id, ack.text), due_at=now, now=now)
 
 
 def reply_payload(recorded: RecordedInbound, reply_to: str | None, text: str) -> dict[str, object]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import audit
 from storage.engine import core
 from storage.models import OutboxRow
+from storage.notify import announce_queued
 from storage.records import OutboxItem
 
 PENDING, SENDING, SENT, FAILED, UNCERTAIN, CANCELLED = "pending", "sending", "sent", "failed", "uncertain", "cancelled"
@@ -42,7 +43,10 @@ async def enqueue(session: AsyncSession, *, key: str, kind: str, platform: str, 
     )
     values.update(lease_owner=None, lease_until=None, last_error=None, external_id=None, sent_at=None)
     result = await core(session, _INSERT_UNLESS_KEY_EXISTS[session.bind.dialect.name], values)
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    await announce_queued(session)
+    return True
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease: timedelta,

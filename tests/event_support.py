@@ -19,23 +19,17 @@ from bot.events.service import EventService
 from bot.events.spec import EventSpec
 from bot.messages import Inbound, Outbound, Sender
 from bot.settings import Settings
+from tests import factories
 from tests.conftest import london
 
 
-class RecordingChannel:
+class RecordingChannel(factories.RecordingChannel):
     def __init__(self, platform: str) -> None:
-        self.platform = platform
-        self.sent: list[Outbound] = []
-
-    async def start(self, deliver: object) -> None:
-        return None
+        super().__init__(platform)
 
     async def send(self, outbound: Outbound) -> str:
         self.sent.append(outbound)
         return f"{self.platform}-{len(self.sent)}"
-
-    async def stop(self) -> None:
-        return None
 
     def texts(self) -> list[str]:
         return [o.text for o in self.sent]

@@ -45,6 +45,14 @@ class RecordingChannel:
     async def stop(self) -> None:
         return None
 
+    def acknowledgements(self) -> list[str]:
+        """The "Sam will reply personally" texts a held customer got at once."""
+        return [o.text for o in self.sent if o.idempotency_key.startswith("ack:")]
+
+    def replies(self) -> list[Outbound]:
+        """Everything sent but those acknowledgements: answers, confirmations, the owner's words."""
+        return [o for o in self.sent if not o.idempotency_key.startswith("ack:")]
+
 
 class ConsoleTranscript:
     """A console session whose output is captured: conversation-style tests read like a chat."""

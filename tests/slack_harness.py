@@ -73,7 +73,9 @@ class Desk:
         return handled
 
     def customer_heard(self) -> list[str]:
-        return [outbound.text for outbound in self.customer.sent]
+        """What the owner's desk sent the customer. The acknowledgement a held customer gets at once
+        is left out here; tests/test_acknowledgements.py covers it."""
+        return [outbound.text for outbound in self.customer.sent if not outbound.idempotency_key.startswith("ack:")]
 
     async def draft(self, draft_id: int) -> DraftRecord:
         async with self.app.db.session() as session:

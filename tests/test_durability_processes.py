@@ -229,7 +229,8 @@ async def test_serve_and_run_share_one_sqlite_file_through_a_burst(cafe: Path) -
                                          post_burst(base, "127.0.0.3", asking[13:] + complaining[12:]))
             answers = await asyncio.gather(*(replies_to(client, visitor) for visitor, _ in asking))
 
-            await outbox_reaches(url, {"sent": 50})
+            # 25 answers; for the 25 refunds held for the owner, 25 cards and 25 acknowledgements.
+            await outbox_reaches(url, {"sent": 75})
     assert [code for batch in codes for code in batch] == [202] * 50
     assert answers == [[SATURDAY_HOURS]] * 25
     database = Database(url)

@@ -75,7 +75,8 @@ async def test_bringing_a_friend_is_a_question_for_the_owner(app: App, channels:
     assert 'asks about bringing guests to "Winter coffee tasting"' in handled.decision.reasons
     desk = app.worker.owner
     assert isinstance(desk, NoteDesk) and len(desk.cards) == 1
-    assert channels["telegram"].sent == [] and await answers(app, event_id) == []
+    assert channels["telegram"].replies() == [] and await answers(app, event_id) == []
+    assert channels["telegram"].acknowledgements() == ["Thanks, Ada! Sam will reply to you personally soon."]
 
 async def test_a_plain_guest_question_goes_to_the_owner(app: App, channels: dict[str, RecordingChannel],
                                                         clock: FrozenClock) -> None:
@@ -83,7 +84,7 @@ async def test_a_plain_guest_question_goes_to_the_owner(app: App, channels: dict
     handled = await app.router.handle(message("can I bring a friend?", clock=clock))
     await app.worker.drain()
     assert handled.decision is not None and handled.decision.action.value == "escalate"
-    assert channels["telegram"].sent == []
+    assert channels["telegram"].replies() == [] and len(channels["telegram"].acknowledgements()) == 1
 
 async def test_with_two_events_ahead_the_bot_asks_which_one(app: App, channels: dict[str, RecordingChannel],
                                                             clock: FrozenClock) -> None:
@@ -162,7 +163,7 @@ async def test_a_broken_owner_template_never_loses_an_rsvp_or_stops_a_cancellati
     assert await answers(app, event_id) == [("Ada Lovelace", "telegram", 1, "going")]
     assert handled.decision is not None and handled.decision.action.value == "escalate"
     assert any("no_such_thing" in reason for reason in handled.decision.reasons)
-    assert channels["telegram"].sent == [] and len(app.worker.owner.cards) == 1  # type: ignore[union-attr]
+    assert channels["telegram"].replies() == [] and len(app.worker.owner.cards) == 1  # type: ignore[union-attr]
 
     assert await service(app).cancel_event(event_id) == 0
     assert (await service(app).get(event_id)).status == "cancelled"

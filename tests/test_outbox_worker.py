@@ -4,12 +4,16 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.errors import ChannelError, DeliveryUncertain, RateLimited, Unreachable
 from bot.settings import Settings
 from storage import contacts, outbox
+from tests.conftest import POSTGRES_SKIP, _admin
 from tests.factories import RecordingChannel, inbound
+from tests.fakes.server import eventually
 
 QUESTION = "what time do you open on saturday?"
 
@@ -117,3 +121,29 @@ async def test_simultaneous_deliveries_of_one_update_answer_once(
     await bot.close()
     assert sum(not r.duplicate for r in results) == 1
     assert len(channel.sent) == 1
+
+
+async def test_a_row_queued_by_another_process_wakes_an_idle_worker_on_postgres(
+        profile_dir: Path, postgres_server_url: str | None, clock: FrozenClock) -> None:
+    if postgres_server_url is None:
+        pytest.skip(POSTGRES_SKIP)
+    await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    settings = Settings(_env_file=None, database_url=postgres_server_url,
+                        socialdesk_config=str(profile_dir / "business.yaml"))
+    delivering, receiving = await build_app(settings, clock=clock), await build_app(settings, clock=clock)
+    channel = RecordingChannel()
+    delivering.worker.channels["shell"] = channel
+    stop = asyncio.Event()
+    # An idle poll of an hour: only the notification from the other process can wake it in time.
+    delivering.worker.wake.set()
+    worker = asyncio.create_task(delivering.worker.run_forever(stop, idle_seconds=3600))
+    try:
+        await eventually(lambda: not delivering.worker.wake.is_set(), timeout=10)
+        await receiving.router.handle(inbound(QUESTION, external_id="from-serve"))
+        await eventually(lambda: len(channel.sent) == 1, timeout=20)
+    finally:
+        stop.set()
+        await worker
+        await delivering.close()
+        await receiving.close()
+    assert channel.sent[0].text.startswith("We're open 9am–5pm on Saturday 28 November.")

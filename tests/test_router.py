@@ -28,8 +28,8 @@ async def test_a_broken_template_escalates_instead_of_crashing(app: App, profile
     assert handled.decision is not None
     assert handled.decision.action is Action.ESCALATE
     assert any("'opening_time' is undefined" in reason for reason in handled.decision.reasons)
-    async with app.db.session() as session:
-        assert [i.kind for i in await outbox.items(session)] == ["owner_card"]
+    async with app.db.session() as session:  # the owner's card and the customer's acknowledgement
+        assert [i.idempotency_key for i in await outbox.items(session)] == ["card:1", "ack:1"]
 
 
 async def test_a_template_that_reaches_for_python_internals_is_stopped(app: App, profile_dir: Path) -> None:

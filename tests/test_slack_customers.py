@@ -111,13 +111,14 @@ async def test_a_held_slack_question_shows_the_customer_by_name_and_send_answers
     await desk.event(event_envelope("app_mention", text=f"<@U0LAN0Z89> {HELD}"))
     await listeners_done()
     await desk.app.worker.drain()
-    [card] = desk.fake.to("chat.postMessage")
+    [card, ack] = desk.fake.to("chat.postMessage")
     assert "*Jo Bloggs* on Slack said:" in json.dumps(card["blocks"])
+    assert ack["channel"] == "C0LAN2Q65" and ack["text"].startswith("Thanks, Jo! Sam will reply to you personally")
 
     draft_id = card["blocks"][-1]["elements"][0]["value"]
     await desk.click(cards.SEND, draft_id)
     await desk.fake.until(lambda: desk.fake.to("chat.update"))
     await desk.app.worker.drain()
 
-    [answer] = [c for c in desk.fake.to("chat.postMessage") if c["channel"] == "C0LAN2Q65"]
+    [_, answer] = [c for c in desk.fake.to("chat.postMessage") if c["channel"] == "C0LAN2Q65"]
     assert answer["thread_ts"] == "1515449522.000016" and "on Saturday 28 November" in answer["text"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import html
 from collections.abc import AsyncIterator
@@ -245,7 +246,8 @@ async def test_the_owners_own_words_reach_telegram_as_html_it_accepts(app: App, 
     api.push(update)
     await poll_through(api, channel, app, update["update_id"])
     await app.worker.drain()
-    assert api.sent == []  # a refund waits for the owner
+    assert [sent["text"] for sent in api.sent] == ["Thanks, Priya! Sam will reply to you personally soon."]
+    api.sent.clear()  # the refund itself waits for the owner
     approvals = Approvals(app.db, app.clock, None)
     (waiting,) = await approvals.waiting()
     edited = await approvals.send(waiting.draft_id, "console", "Sorry! Fish & chips <3 are on us next time")
@@ -265,6 +267,7 @@ async def test_approving_a_draft_unchanged_sends_it_as_drafted_not_escaped_twice
     api.push(update)
     await poll_through(api, channel, app, update["update_id"])
     await app.worker.drain()
+    api.sent.clear()  # the acknowledgement
     approvals = Approvals(app.db, app.clock, None)
     (waiting,) = await approvals.waiting()
     async with app.db.session() as session:
@@ -275,3 +278,20 @@ async def test_approving_a_draft_unchanged_sends_it_as_drafted_not_escaped_twice
     await app.worker.drain()
     assert outcome.message == "sent by console" and api.sent[0]["text"] == view.draft.text
     assert html_problem(api.sent[0]["text"]) is None
+
+
+async def test_an_automatic_reply_leaves_when_it_is_queued_not_at_the_next_idle_poll(app: App, fake, channel) -> None:
+    api, _ = fake
+    stop = asyncio.Event()
+    # An idle poll of an hour: the reply can only arrive because queueing it woke the worker.
+    app.worker.wake.set()  # cleared by the worker when its first round finds nothing: then it is idle
+    worker = asyncio.create_task(app.worker.run_forever(stop, idle_seconds=3600))
+    try:
+        await eventually(lambda: not app.worker.wake.is_set(), timeout=10)
+        api.push(payload("telegram", "private_text"))
+        await channel.start(app.router.handle)
+        await eventually(lambda: len(api.sent) == 1, timeout=20)
+    finally:
+        stop.set()
+        await worker
+    assert SATURDAY in api.sent[0]["text"]
