@@ -19,6 +19,11 @@ class StorageError(SocialdeskError):
     """The database is unreachable or its schema is out of date."""
 
 
+class Duplicate(StorageError):
+    """This inbound message (same platform and external id) is already recorded: a webhook retry or a
+    second delivery. Nothing new was stored."""
+
+
 class ChannelError(SocialdeskError):
     """A platform refused or failed a request. Retrying later may work."""
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import BusinessProfile
 from bot.drafting import Drafter, over_limit_reason
+from bot.errors import Duplicate
 from bot.messages import Action, Decision, Draft, Inbound, Intent
 from bot.policy import Rules, Signals, decide
 from bot.reply_context import EventBrief, reply_context
@@ -70,9 +70,9 @@ class Router:
         try:
             async with self._db.session() as session:
                 return await self._handle_new(session, inbound, intent)
-        except IntegrityError:
-            # The unique (platform, external_id) constraint: a webhook retry or a second delivery.
-            # The whole unit of work rolled back, so nothing was recorded or queued twice.
+        except Duplicate:
+            # A webhook retry or a second delivery of the same message. The whole unit of work
+            # rolled back, so nothing was recorded or queued twice. Any other failure is raised.
             log.info("duplicate inbound", extra={"platform": inbound.platform, "external_id": inbound.external_id})
             return Handled(duplicate=True)
 

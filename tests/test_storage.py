@@ -7,8 +7,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
+from bot.errors import Duplicate
 from bot.messages import Action, Decision, Draft, Intent, Sender
 from storage import conversations, drafts, events, outbox
 from storage.engine import Database
@@ -41,7 +41,7 @@ async def test_a_message_is_unique_on_platform_and_external_id(db: Database) -> 
     message = inbound("hi", external_id="dup-1")
     async with db.session() as session:
         await conversations.record_inbound(session, message, NOW)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Duplicate):
         async with db.session() as session:
             await conversations.record_inbound(session, message, NOW)
     async with db.session() as session:
