@@ -65,6 +65,7 @@ class Router:
     async def handle(self, inbound: Inbound) -> Handled:
         # Understanding is pure and needs no database: do it before the transaction opens.
         # A button press carries the button's value, not words to classify.
+        inbound = _without_nul(inbound)
         is_button = inbound.kind == "callback"
         intent = Intent(None, 0.0, "none") if is_button else self._classifier.classify(inbound.text)
         try:
@@ -177,6 +178,16 @@ def _draft_status(decision: Decision, signals: Signals) -> str:
     if signals.conversation_state == "human":
         return "forwarded"
     return "pending"
+
+
+def _without_nul(inbound: Inbound) -> Inbound:
+    """NUL is never meant (and Postgres text columns refuse it): drop it from what the customer typed."""
+    sender = inbound.sender
+    if "\x00" not in inbound.text + sender.display_name + (sender.handle or ""):
+        return inbound
+    sender = replace(sender, display_name=sender.display_name.replace("\x00", ""),
+                     handle=sender.handle.replace("\x00", "") if sender.handle else sender.handle)
+    return replace(inbound, text=inbound.text.replace("\x00", ""), sender=sender)
 
 
 def _normalise(text: str) -> str:

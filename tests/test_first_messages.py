@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
 from io import StringIO
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import App, build_app
-from bot.clock import FrozenClock
+from bot.app import App
 from bot.handlers.shell import ConsoleDesk
 from bot.handlers.webchat import WebChatOptions
 from bot.handlers.webchat_http import webchat_provider
 from bot.messages import Sender
-from bot.settings import Settings
 from bot.web import create_web_app
 from storage import conversations, outbox
-from storage.migrate import upgrade
 from storage.models import ContactRow, DraftRow, IdentityRow
 from tests.factories import RecordingChannel, inbound
 
@@ -36,14 +31,9 @@ ROOMY = WebChatOptions(poll_timeout=1.0, recheck_seconds=0.5, settle_seconds=0.0
 
 
 @pytest.fixture
-async def shared_app(database_url: str, profile_dir: Path, clock: FrozenClock) -> AsyncIterator[App]:
-    await upgrade(database_url)
-    settings = Settings(_env_file=None, database_url=database_url,
-                        socialdesk_config=str(profile_dir / "business.yaml"))
-    built = await build_app(settings, clock=clock)
-    built.worker.owner = ConsoleDesk(StringIO())
-    yield built
-    await built.close()
+def shared_app(any_app: App) -> App:
+    any_app.worker.owner = ConsoleDesk(StringIO())
+    return any_app
 
 
 async def table_count(app: App, column: object) -> int:

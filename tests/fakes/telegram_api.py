@@ -53,7 +53,7 @@ class FakeBotApi:
         return app
 
     async def _dispatch(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
+        method = _METHODS.get(request.match_info["method"].lower(), request.match_info["method"])
         self.calls.append(method)
         params = _params(await request.post())
         if self.errors.get(method):
@@ -73,14 +73,14 @@ class FakeBotApi:
         offset = int(params.get("offset") or 0)
         if offset:  # getUpdates with an offset confirms every earlier update: they are gone for good
             self.confirmed_offset = max(self.confirmed_offset, offset)
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            self.updates = _from_offset(self.updates, offset)
         if not self.updates:
             self._arrived.clear()
             try:
                 await asyncio.wait_for(self._arrived.wait(), timeout=float(params.get("timeout") or 0))
             except TimeoutError:
                 pass
-        return [u for u in self.updates if u["update_id"] >= offset][: int(params.get("limit") or 100)]
+        return _from_offset(self.updates, offset)[: int(params.get("limit") or 100)]
 
     async def _sendMessage(self, params: dict[str, Any]) -> Any:
         problem = html_problem(params["text"]) if params.get("parse_mode") == "HTML" else None
@@ -105,6 +105,11 @@ class FakeBotApi:
         return True
 
 
+# Bot API method names are case-insensitive: each spelling is recorded under its documented name.
+_METHODS = {name.lower(): name for name in ("getMe", "getUpdates", "sendMessage", "answerCallbackQuery",
+                                              "setWebhook", "deleteWebhook")}
+
+
 def html_problem(text: str, limit: int = 4096) -> str | None:
     """Telegram's refusal for a parse_mode=HTML text, or None when it would be accepted."""
     stack: list[str] = []
@@ -127,6 +132,15 @@ def html_problem(text: str, limit: int = 4096) -> str | None:
     if visible + len(text) - position > limit:
         return "Bad Request: message is too long"
     return None
+
+
+def _from_offset(updates: list[dict[str, Any]], offset: int) -> list[dict[str, Any]]:
+    """The queue from the first update at or after `offset` on. The queue is ordered, so an update with
+    an odd id (tests push them) goes when an offset beyond it is confirmed."""
+    for index, update in enumerate(updates):
+        if isinstance(update["update_id"], int) and update["update_id"] >= offset:
+            return updates[index:]
+    return [] if offset else list(updates)
 
 
 def _params(form: Any) -> dict[str, Any]:
