@@ -62,19 +62,27 @@ class OutboxWorker:
         return len(claimed)
 
     async def _deliver_claimed(self, claimed: list[OutboxItem], claimed_at: datetime) -> None:
+        """Send the claimed rows one at a time. Only the row being sent is ever in flight: whatever
+        stops the batch (a stop, a crash, the database gone), the rest were never tried and go back
+        to the queue, here or, if even that fails, when their lease runs out."""
         for index, item in enumerate(claimed):
             if self._clock.now() - claimed_at >= self._lease / 2:
-                # A slow platform: give back what was not tried before the lease runs out, or another
-                # worker would have to take those rows for maybe-sent.
+                # A slow platform: give back what was not tried before the lease runs out.
                 await self._give_back(claimed[index:])
-                break
+                return
             try:
-                await self._deliver(item)
-            except asyncio.CancelledError:
-                # Stopping (SIGTERM, a restart): the row in flight may have gone and stays leased; the
-                # rest were never tried and are pending again for whichever worker runs next.
-                await self._give_back(claimed[index + 1:])
+                started = await self._start(item)
+                if started is not None:
+                    await self._deliver(started)
+            except BaseException:
+                # Giving back touches only rows still claimed: the one in flight, if any, keeps its lease.
+                with contextlib.suppress(Exception):
+                    await self._give_back(claimed[index:])
                 raise
+
+    async def _start(self, item: OutboxItem) -> OutboxItem | None:
+        async with self._db.session() as session:
+            return await outbox.start_sending(session, item, self._worker_id, self._clock.now())
 
     async def drain(self, max_rounds: int = 50) -> None:
         """Deliver until nothing is due now (used by the console and by tests)."""
