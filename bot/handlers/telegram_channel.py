@@ -186,7 +186,8 @@ class TelegramChannel:
         try:
             await self._bot.initialize()  # once; also what lets stop() close the connection pool
         except TelegramError as exc:
-            raise translate_error(exc) from exc
+            error = translate_error(exc)  # nothing of the reply has left yet, whatever the failure
+            raise (ChannelError(str(error)) if isinstance(error, DeliveryUncertain) else error) from exc
         sent = self._sent_parts.setdefault(outbound.idempotency_key, [])
         for request in requests[len(sent):]:  # parts sent before a rate limit are not sent again
             await self._within_budget(str(request.chat_id))
@@ -251,7 +252,20 @@ def translate_error(exc: TelegramError) -> ChannelError:
         return DeliveryUncertain(f"telegram: timed out after sending; the reply may have arrived ({exc})")
     if isinstance(exc, BadRequest) and "chat not found" in str(exc).lower():
         return Unreachable(f"telegram: {exc}")
+    if isinstance(exc, NetworkError) and _after_sending(exc.__cause__):
+        return DeliveryUncertain(f"telegram: the connection dropped after sending; the reply may have arrived ({exc})")
     return ChannelError(f"telegram: {exc}")
+
+
+# Transport failures that leave before the request does: nothing reached Telegram.
+_BEFORE_SENDING = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
+                   httpx.ProxyError, httpx.LocalProtocolError)
+
+
+def _after_sending(cause: BaseException | None) -> bool:
+    """Whether a transport failure came once the request could have been on its way (a read error, the
+    server closing without an answer). Telegram's own error answers, such as 502, have no such cause."""
+    return isinstance(cause, httpx.TransportError) and not isinstance(cause, _BEFORE_SENDING)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

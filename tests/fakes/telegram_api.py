@@ -35,6 +35,7 @@ class FakeBotApi:
     errors: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     confirmed_offset: int = 0
     delay: dict[str, float] = field(default_factory=dict)
+    drops: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._arrived = asyncio.Event()
@@ -46,6 +47,10 @@ class FakeBotApi:
 
     def fail_next(self, method: str, status: int, body: dict[str, Any]) -> None:
         self.errors.setdefault(method, []).append((status, body))
+
+    def drop_next(self, method: str) -> None:
+        """The next call of `method` is carried out, then the connection is closed without an answer."""
+        self.drops[method] = self.drops.get(method, 0) + 1
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -64,7 +69,12 @@ class FakeBotApi:
         handler = getattr(self, f"_{method}", None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
-        return web.json_response({"ok": True, "result": await handler(params)})
+        result = await handler(params)
+        if self.drops.get(method):
+            self.drops[method] -= 1
+            assert request.transport is not None
+            request.transport.close()  # done, but the client never hears so
+        return web.json_response({"ok": True, "result": result})
 
     async def _getMe(self, params: dict[str, Any]) -> Any:
         return BOT_USER
