@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from bot.channel import Channel, OwnerDesk
 from bot.clock import Clock
-from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, TooLong, Unreachable
+from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, Refused, TooLong, Unreachable
 from bot.messages import Outbound
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
@@ -114,8 +114,8 @@ class OutboxWorker:
             await self._later(item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
         except OverBudget as exc:
             await self._over_budget(item, exc)
-        except TooLong as exc:
-            await self._too_long(item, exc)
+        except Refused as exc:
+            await self._refused(item, exc)
         except RateLimited as exc:
             log.warning("rate limited", extra={"platform": item.platform, "retry_after": exc.retry_after})
             await self._later(item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
@@ -178,12 +178,14 @@ class OutboxWorker:
         if not await self._hold_for_owner(item, str(exc), "held_over_budget"):
             await self._later(item, exc.retry_after, f"over budget: {exc}", count_attempt=False)
 
-    async def _too_long(self, item: OutboxItem, exc: TooLong) -> None:
-        """No retry makes a reply shorter: an automatic one goes to the owner as a draft; anything else
-        fails now, and the owner is told in the conversation's thread."""
-        if await self._hold_for_owner(item, str(exc), "held_too_long"):
+    async def _refused(self, item: OutboxItem, exc: Refused) -> None:
+        """No retry changes a reply's words (too long, identical to a post X already has): an automatic
+        one goes to the owner as a draft; anything else fails now, and the owner is told in the
+        conversation's thread. The customer is never written off for it."""
+        action = "held_too_long" if isinstance(exc, TooLong) else "held_refused"
+        if await self._hold_for_owner(item, str(exc), action):
             return
-        await self._final(item, outbox.FAILED, str(exc), note=f"Not sent to the customer: {exc}. Shorten it and send again.")
+        await self._final(item, outbox.FAILED, str(exc), note=f"Not sent to the customer: {exc}. {exc.fix}")
 
     async def _hold_for_owner(self, item: OutboxItem, reason: str, action: str) -> bool:
         """Turn an automatic reply into a pending draft with `reason` and queue its card for the owner.
