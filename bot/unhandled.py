@@ -33,8 +33,7 @@ class Unhandled:
 
     def note(self) -> str:
         said = f" {self.sender or 'The customer'} wrote: “{_quoted(self.text)}”" if self.text else ""
-        return (f"A {self.platform} message could not be handled and got no answer ({self.error}).{said} "
-                "Reply to them on the platform itself.")
+        return f"A {self.platform} message could not be handled and got no answer ({self.error}).{said}"
 
 
 def is_outage(exc: BaseException) -> bool:
