@@ -47,6 +47,8 @@ class Drafter:
             return Draft("", template, f"template {template!r} not found (looked for {template}.{platform}.j2 and {template}.j2)")
         except TemplateError as exc:
             return Draft("", template, f"template {template!r} failed: {exc}")
+        except Exception as exc:  # an owner's template can raise anything ({{ 1/0 }}, a helper given a bad value)
+            return Draft("", template, f"template {template!r} failed: {type(exc).__name__}: {exc}")
         if not text:
             return Draft("", template, f"template {template!r} rendered an empty reply")
         return Draft(text, template)

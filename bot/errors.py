@@ -19,6 +19,11 @@ class StorageError(SocialdeskError):
     """The database is unreachable or its schema is out of date."""
 
 
+class Duplicate(StorageError):
+    """This inbound message (same platform and external id) is already recorded: a webhook retry or a
+    second delivery. Nothing new was stored."""
+
+
 class ChannelError(SocialdeskError):
     """A platform refused or failed a request. Retrying later may work."""
 
@@ -37,9 +42,24 @@ class DeliveryUncertain(ChannelError):
     """The request may have gone through (a timeout after sending): never repeat it blindly."""
 
 
-class TooLong(ChannelError):
-    """The reply is longer than the platform allows, so no retry can send it. An automatic reply is
-    held for the owner to shorten; anything else fails at once, with this as the reason."""
+class Refused(ChannelError):
+    """The platform refuses this text as it stands, though the customer can still be reached, so no
+    retry can send it. An automatic reply is held for the owner to change; anything else fails at once,
+    with this as the reason and `fix` as what the owner can do."""
+
+    fix = "Change it and send again."
+
+
+class TooLong(Refused):
+    """The reply is longer than the platform allows."""
+
+    fix = "Shorten it and send again."
+
+
+class DuplicateContent(Refused):
+    """X refuses a post whose text the account has already posted (a second customer asking the same)."""
+
+    fix = "Reword it and send again."
 
 
 class BadPayload(SocialdeskError):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from bot.channel import Channel, OwnerDesk
 from bot.clock import Clock
-from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, TooLong, Unreachable
+from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, Refused, TooLong, Unreachable
 from bot.messages import Outbound
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
@@ -63,19 +63,27 @@ class OutboxWorker:
         return len(claimed)
 
     async def _deliver_claimed(self, claimed: list[OutboxItem], claimed_at: datetime) -> None:
+        """Send the claimed rows one at a time. Only the row being sent is ever in flight: whatever
+        stops the batch (a stop, a crash, the database gone), the rest were never tried and go back
+        to the queue, here or, if even that fails, when their lease runs out."""
         for index, item in enumerate(claimed):
             if self._clock.now() - claimed_at >= self._lease / 2:
-                # A slow platform: give back what was not tried before the lease runs out, or another
-                # worker would have to take those rows for maybe-sent.
+                # A slow platform: give back what was not tried before the lease runs out.
                 await self._give_back(claimed[index:])
-                break
+                return
             try:
-                await self._deliver(item)
-            except asyncio.CancelledError:
-                # Stopping (SIGTERM, a restart): the row in flight may have gone and stays leased; the
-                # rest were never tried and are pending again for whichever worker runs next.
-                await self._give_back(claimed[index + 1:])
+                started = await self._start(item)
+                if started is not None:
+                    await self._deliver(started)
+            except BaseException:
+                # Giving back touches only rows still claimed: the one in flight, if any, keeps its lease.
+                with contextlib.suppress(Exception):
+                    await self._give_back(claimed[index:])
                 raise
+
+    async def _start(self, item: OutboxItem) -> OutboxItem | None:
+        async with self._db.session() as session:
+            return await outbox.start_sending(session, item, self._worker_id, self._clock.now())
 
     async def drain(self, max_rounds: int = 50) -> None:
         """Deliver until nothing is due now (used by the console and by tests)."""
@@ -112,8 +120,8 @@ class OutboxWorker:
             await self._later(item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
         except OverBudget as exc:
             await self._over_budget(item, exc)
-        except TooLong as exc:
-            await self._too_long(item, exc)
+        except Refused as exc:
+            await self._refused(item, exc)
         except RateLimited as exc:
             log.warning("rate limited", extra={"platform": item.platform, "retry_after": exc.retry_after})
             await self._later(item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
@@ -176,12 +184,14 @@ class OutboxWorker:
         if not await self._hold_for_owner(item, str(exc), "held_over_budget"):
             await self._later(item, exc.retry_after, f"over budget: {exc}", count_attempt=False)
 
-    async def _too_long(self, item: OutboxItem, exc: TooLong) -> None:
-        """No retry makes a reply shorter: an automatic one goes to the owner as a draft; anything else
-        fails now, and the owner is told in the conversation's thread."""
-        if await self._hold_for_owner(item, str(exc), "held_too_long"):
+    async def _refused(self, item: OutboxItem, exc: Refused) -> None:
+        """No retry changes a reply's words (too long, identical to a post X already has): an automatic
+        one goes to the owner as a draft; anything else fails now, and the owner is told in the
+        conversation's thread. The customer is never written off for it."""
+        action = "held_too_long" if isinstance(exc, TooLong) else "held_refused"
+        if await self._hold_for_owner(item, str(exc), action):
             return
-        await self._final(item, outbox.FAILED, str(exc), note=f"Not sent to the customer: {exc}. Shorten it and send again.")
+        await self._final(item, outbox.FAILED, str(exc), note=f"Not sent to the customer: {exc}. {exc.fix}")
 
     async def _hold_for_owner(self, item: OutboxItem, reason: str, action: str) -> bool:
         """Turn an automatic reply into a pending draft with `reason` and queue its card for the owner.

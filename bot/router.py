@@ -9,12 +9,12 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import BusinessProfile
 from bot.drafting import Drafter, over_limit_reason
+from bot.errors import Duplicate
 from bot.messages import Action, Decision, Draft, Inbound, Intent
 from bot.policy import Rules, Signals, decide
 from bot.reply_context import EventBrief, reply_context
@@ -72,14 +72,15 @@ class Router:
     async def handle(self, inbound: Inbound) -> Handled:
         # Understanding is pure and needs no database: do it before the transaction opens.
         # A button press carries the button's value, not words to classify.
+        inbound = _without_nul(inbound)
         is_button = inbound.kind == "callback"
         intent = Intent(None, 0.0, "none") if is_button else self._classifier.classify(inbound.text)
         try:
             async with self._db.session() as session:
                 handled = await self._handle_new(session, inbound, intent)
-        except IntegrityError:
-            # The unique (platform, external_id) constraint: a webhook retry or a second delivery.
-            # The whole unit of work rolled back, so nothing was recorded or queued twice.
+        except Duplicate:
+            # A webhook retry or a second delivery of the same message. The whole unit of work
+            # rolled back, so nothing was recorded or queued twice. Any other failure is raised.
             log.info("duplicate inbound", extra={"platform": inbound.platform, "external_id": inbound.external_id})
             return Handled(duplicate=True)
         if self._on_queued is not None and handled.decision is not None and handled.decision.action is not Action.SILENT:
@@ -203,6 +204,16 @@ def _draft_status(decision: Decision, signals: Signals) -> str:
     if signals.conversation_state == "human":
         return "forwarded"
     return "pending"
+
+
+def _without_nul(inbound: Inbound) -> Inbound:
+    """NUL is never meant (and Postgres text columns refuse it): drop it from what the customer typed."""
+    sender = inbound.sender
+    if "\x00" not in inbound.text + sender.display_name + (sender.handle or ""):
+        return inbound
+    sender = replace(sender, display_name=sender.display_name.replace("\x00", ""),
+                     handle=sender.handle.replace("\x00", "") if sender.handle else sender.handle)
+    return replace(inbound, text=inbound.text.replace("\x00", ""), sender=sender)
 
 
 def _normalise(text: str) -> str:

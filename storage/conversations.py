@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import Duplicate
 from bot.messages import Inbound
 from storage.engine import core, core_scalar
 from storage.models import ContactRow, ConversationRow, IdentityRow, MessageRow
@@ -34,16 +35,18 @@ async def message_exists(session: AsyncSession, platform: str, external_id: str)
 async def record_inbound(session: AsyncSession, inbound: Inbound, now: datetime) -> RecordedInbound:
     """Store the message under its contact and conversation, in as few round trips as possible.
 
-    A second delivery of the same message fails on the unique (platform, external_id) constraint
-    with IntegrityError, which rolls the whole unit of work back: the caller treats it as a duplicate."""
+    A second delivery of the same message (the same platform and external id) raises Duplicate; the
+    caller's unit of work then rolls back. Contacts, identities and conversations are upserts, so a
+    new customer's first messages arriving at once all land under one contact."""
     contact, identity_id = await _touch_contact(session, inbound, now)
     conversation = await _touch_conversation(session, inbound, contact.id, now)
-    message_id = await core_scalar(session, _INSERT_MESSAGE, dict(
+    message_id = await core_scalar(session, _INSERT_MESSAGE[session.bind.dialect.name], dict(
         conversation_id=conversation.id, platform=inbound.platform, external_id=inbound.external_id,
         direction="in", kind=inbound.kind, text=inbound.text, link=inbound.link,
         created_at=inbound.received_at, raw=dict(inbound.raw), intent=None, confidence=None,
         identity_id=identity_id))
-    assert message_id is not None
+    if message_id is None:
+        raise Duplicate(f"{inbound.platform} message {inbound.external_id} is already recorded")
     return RecordedInbound(message_id, contact, conversation, inbound.sender.platform_user_id)
 
 
@@ -63,8 +66,7 @@ _SET_HANDLE = (update(IdentityRow).where(IdentityRow.platform == bindparam("p_pl
                .values(handle=bindparam("p_handle")))
 # Table-level (Core) inserts: the ORM's bulk-insert path costs several times more per row.
 _INSERT_CONTACT = insert(ContactRow.__table__).returning(ContactRow.__table__.c.id)
-_INSERT_IDENTITY = insert(IdentityRow.__table__).returning(IdentityRow.__table__.c.id)
-_INSERT_MESSAGE = insert(MessageRow.__table__).returning(MessageRow.__table__.c.id)
+_DELETE_CONTACT = delete(ContactRow).where(ContactRow.id == bindparam("p_id"))
 _RECENT_TEXTS = select(MessageRow.text).where(
     MessageRow.conversation_id == bindparam("p_conversation"), MessageRow.direction == "in",
     MessageRow.created_at >= bindparam("p_since", type_=MessageRow.created_at.type),
@@ -79,16 +81,32 @@ def _conversation_upsert(dialect_module: Any) -> Any:
     ).returning(*ConversationRow.__table__.columns)
 
 
-_UPSERT_CONVERSATION = {"sqlite": _conversation_upsert(sqlite), "postgresql": _conversation_upsert(postgresql)}
+def _insert_unless(dialect_module: Any, row: Any, unique: list[str]) -> Any:
+    """An INSERT that returns the new id, or nothing when a row with these unique columns exists
+    (on Postgres it first waits for a transaction inserting the same values, then sees its row)."""
+    table = row.__table__
+    return dialect_module.insert(table).on_conflict_do_nothing(index_elements=unique).returning(table.c.id)
+
+
+_DIALECTS = {"sqlite": sqlite, "postgresql": postgresql}
+_UPSERT_CONVERSATION = {name: _conversation_upsert(module) for name, module in _DIALECTS.items()}
+_INSERT_IDENTITY = {name: _insert_unless(module, IdentityRow, ["platform", "platform_user_id"])
+                    for name, module in _DIALECTS.items()}
+_INSERT_MESSAGE = {name: _insert_unless(module, MessageRow, ["platform", "external_id"])
+                   for name, module in _DIALECTS.items()}
 
 
 async def _touch_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> tuple[Contact, int]:
     """The sender's contact and the id of the identity they wrote from."""
     sender = inbound.sender
-    found = (await core(session, _FIND_CONTACT, {"p_platform": inbound.platform,
-                                                 "p_user": sender.platform_user_id})).first()
+    found = await _find_contact(session, inbound)
     if found is None:
-        return await _new_contact(session, inbound, now)
+        created = await _new_contact(session, inbound, now)
+        if created is not None:
+            return created
+        # The same new customer's other message made the identity first: use theirs.
+        found = await _find_contact(session, inbound)
+        assert found is not None
     last_seen = _aware(found.last_seen)
     if now - last_seen >= LAST_SEEN_RESOLUTION:
         await core(session, _TOUCH_CONTACT, {"p_id": found.id, "p_now": now})
@@ -100,15 +118,23 @@ async def _touch_contact(session: AsyncSession, inbound: Inbound, now: datetime)
     return contact, found.identity_id
 
 
-async def _new_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> tuple[Contact, int]:
+async def _find_contact(session: AsyncSession, inbound: Inbound) -> Any:
+    return (await core(session, _FIND_CONTACT, {"p_platform": inbound.platform,
+                                                "p_user": inbound.sender.platform_user_id})).first()
+
+
+async def _new_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> tuple[Contact, int] | None:
+    """A contact with the sender's identity; None when another transaction has just made that identity."""
     sender = inbound.sender
     contact_id = await core_scalar(session, _INSERT_CONTACT, dict(
         display_name=sender.display_name, first_seen=now, last_seen=now, vip=False, notes=""))
     assert contact_id is not None
-    identity_id = await core_scalar(session, _INSERT_IDENTITY, dict(
+    identity_id = await core_scalar(session, _INSERT_IDENTITY[session.bind.dialect.name], dict(
         contact_id=contact_id, platform=inbound.platform, platform_user_id=sender.platform_user_id,
         handle=sender.handle, unreachable=False))
-    assert identity_id is not None
+    if identity_id is None:
+        await core(session, _DELETE_CONTACT, {"p_id": contact_id})
+        return None
     return Contact(contact_id, sender.display_name, False, "", now, now), identity_id
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,8 @@ from storage.notify import announce_queued
 from storage.records import OutboxItem
 
 PENDING, SENDING, SENT, FAILED, UNCERTAIN, CANCELLED = "pending", "sending", "sent", "failed", "uncertain", "cancelled"
+# Leased to a worker but not tried yet: a worker that dies leaves it to be claimed again, never uncertain.
+CLAIMED = "claimed"
 LOST_IN_FLIGHT = "worker stopped while sending"
 
 
@@ -51,13 +54,15 @@ async def enqueue(session: AsyncSession, *, key: str, kind: str, platform: str, 
 
 async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease: timedelta,
                     limit: int = 20, platforms: tuple[str, ...] | None = None) -> list[OutboxItem]:
-    """Lease up to `limit` due rows to `worker`. Postgres lets many workers share with SKIP LOCKED;
-    on SQLite the write lock taken at BEGIN IMMEDIATE does the same job for one process."""
+    """Lease up to `limit` due rows to `worker`, as claimed: none is in flight until `start_sending`.
+    Postgres lets many workers share with SKIP LOCKED; on SQLite the write lock taken at BEGIN
+    IMMEDIATE does the same job for one process. A lease that ran out puts a claimed row back in the
+    queue, and makes a row that was in flight uncertain: its worker died mid-send, so it may have gone."""
+    expired = OutboxRow.lease_until < now
     query = (
         select(OutboxRow)
         .where(OutboxRow.due_at <= now,
-               or_(OutboxRow.status == PENDING,
-                   (OutboxRow.status == SENDING) & (OutboxRow.lease_until < now)))
+               or_(OutboxRow.status == PENDING, OutboxRow.status.in_((CLAIMED, SENDING)) & expired))
         .order_by(OutboxRow.due_at, OutboxRow.id)
         .limit(limit)
     )
@@ -68,21 +73,33 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease:
     rows = list((await session.scalars(query)).all())
     for row in rows:
         if row.status == SENDING:
-            # A lease that ran out means a worker died mid-send: the message may have gone.
-            row.status, row.last_error = UNCERTAIN, LOST_IN_FLIGHT
+            row.status, row.last_error, row.lease_owner, row.lease_until = UNCERTAIN, LOST_IN_FLIGHT, None, None
             await _lost_in_flight(session, to_item(row), now)
             continue
-        row.status, row.lease_owner, row.lease_until = SENDING, worker, now + lease
-        row.attempts += 1
+        row.status, row.lease_owner, row.lease_until = CLAIMED, worker, now + lease
     await session.flush()
-    return [to_item(row) for row in rows if row.status == SENDING]
+    return [to_item(row) for row in rows if row.status == CLAIMED]
+
+
+async def start_sending(session: AsyncSession, item: OutboxItem, worker: str, now: datetime) -> OutboxItem | None:
+    """Mark a claimed row as in flight, counting the attempt; from here on a worker that dies leaves it
+    uncertain. None when this worker's lease on it ran out and the row is no longer its own to send."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == item.id, OutboxRow.status == CLAIMED, OutboxRow.lease_owner == worker,
+               OutboxRow.lease_until > now)
+        .values(status=SENDING, attempts=OutboxRow.attempts + 1)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    return replace(item, status=SENDING, attempts=item.attempts + 1)
 
 
 async def release(session: AsyncSession, item_ids: list[int], worker: str) -> None:
-    """Hand back rows this worker claimed but never tried: pending again, the attempt not counted."""
+    """Hand back rows this worker claimed but never tried: pending again for any worker."""
     await session.execute(update(OutboxRow)
-                          .where(OutboxRow.id.in_(item_ids), OutboxRow.status == SENDING, OutboxRow.lease_owner == worker)
-                          .values(status=PENDING, lease_owner=None, lease_until=None, attempts=OutboxRow.attempts - 1)
+                          .where(OutboxRow.id.in_(item_ids), OutboxRow.status == CLAIMED, OutboxRow.lease_owner == worker)
+                          .values(status=PENDING, lease_owner=None, lease_until=None)
                           .execution_options(synchronize_session=False))
 
 

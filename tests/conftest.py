@@ -131,3 +131,13 @@ async def app(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> AsyncIt
     built = await build_app(settings, clock=clock)
     yield built
     await built.close()
+
+
+@pytest.fixture
+async def any_app(database_url: str, profile_dir: Path, clock: FrozenClock) -> AsyncIterator[App]:
+    """The whole bot on the example café profile, on a SQLite file and (with TEST_DATABASE_URL) on Postgres."""
+    await upgrade(database_url)
+    settings = Settings(_env_file=None, database_url=database_url, socialdesk_config=str(profile_dir / "business.yaml"))
+    built = await build_app(settings, clock=clock)
+    yield built
+    await built.close()

@@ -5,12 +5,16 @@ scheduled rows survive a restart; retries back off to a cap, then fail with the 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.app import App, build_app
 from bot.clock import FrozenClock
@@ -22,6 +26,7 @@ from bot.settings import Settings
 from storage import audit, outbox
 from storage.engine import Database
 from storage.migrate import upgrade
+from tests.conftest import POSTGRES_SKIP, _admin
 from tests.factories import RecordingChannel, inbound
 from tests.slack_harness import Desk, desk, fake_slack  # noqa: F401  (fixtures)
 
@@ -308,3 +313,47 @@ async def test_a_slack_owner_hears_of_a_failed_reply_in_a_conversation_that_neve
     await desk.app.worker.drain()
     notes = [call["text"] for call in desk.fake.to("chat.postMessage")]
     assert notes == ["Jo on shell: Not sent: the customer can no longer be reached on shell (bot was blocked by the user)."]
+
+
+class OutagePlatform(SharedPlatform):
+    """Delivers the first reply, and then the database goes away before the worker can record it."""
+
+    def __init__(self, database_goes: Callable[[], Awaitable[None]]) -> None:
+        super().__init__()
+        self.database_goes = database_goes
+
+    async def send(self, outbound: Outbound) -> str:
+        sent = await super().send(outbound)
+        if len(self.sent) == 1:
+            await self.database_goes()
+        return sent
+
+
+async def test_a_database_outage_mid_batch_leaves_only_the_reply_in_flight_uncertain(
+        postgres_server_url: str | None, clock: FrozenClock) -> None:
+    if postgres_server_url is None:
+        pytest.skip(POSTGRES_SKIP)
+    await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    await upgrade(postgres_server_url)
+    name, server = make_url(postgres_server_url).database, os.environ["TEST_DATABASE_URL"]
+
+    async def database_goes() -> None:
+        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await _admin(server, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+
+    first, second = Database(postgres_server_url), Database(postgres_server_url)
+    platform, healthy = OutagePlatform(database_goes), SharedPlatform()
+    try:
+        await queue_replies(first, clock, 4)
+        with pytest.raises(DBAPIError):  # the sent reply cannot be recorded, nor the rest given back
+            await OutboxWorker(first, clock, {"shell": platform}, worker_id="cut-off").run_once()
+        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        clock.advance(timedelta(seconds=61))  # the cut-off worker's lease runs out
+        await OutboxWorker(second, clock, {"shell": healthy}, worker_id="next").drain()
+        counts = await statuses(second)
+    finally:
+        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await first.close()
+        await second.close()
+    assert platform.sent == ["reply:0"] and healthy.sent == ["reply:1", "reply:2", "reply:3"]
+    assert counts == {"uncertain": 1, "sent": 3}

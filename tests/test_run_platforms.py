@@ -75,9 +75,9 @@ async def test_x_budget_runs_on_the_app_clock(profile_dir: Path, sqlite_url: str
         try:
             await channel.send(Outbound("x", "mention:1861000000000000300:2244994945", "Open at 9.", "reply:1"))
             with pytest.raises(OverBudget):
-                await channel.send(Outbound("x", "mention:1861000000000000301:2244994945", "Open at 9.", "reply:2"))
+                await channel.send(Outbound("x", "mention:1861000000000000301:2244994945", "Open at 9, Tom.", "reply:2"))
             clock.advance(timedelta(minutes=15))
-            await channel.send(Outbound("x", "mention:1861000000000000301:2244994945", "Open at 9.", "reply:2"))
+            await channel.send(Outbound("x", "mention:1861000000000000301:2244994945", "Open at 9, Tom.", "reply:2"))
         finally:
             await channel.stop()
             await app.close()

@@ -7,8 +7,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
+from bot.errors import Duplicate
 from bot.messages import Action, Decision, Draft, Intent, Sender
 from storage import conversations, drafts, events, outbox
 from storage.engine import Database
@@ -41,7 +41,7 @@ async def test_a_message_is_unique_on_platform_and_external_id(db: Database) -> 
     message = inbound("hi", external_id="dup-1")
     async with db.session() as session:
         await conversations.record_inbound(session, message, NOW)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Duplicate):
         async with db.session() as session:
             await conversations.record_inbound(session, message, NOW)
     async with db.session() as session:
@@ -84,20 +84,36 @@ async def test_a_claimed_row_is_leased_and_not_claimed_again(db: Database) -> No
         claimed = await outbox.claim_due(session, now=NOW, worker="w1", lease=timedelta(seconds=60))
     async with db.session() as session:
         again = await outbox.claim_due(session, now=NOW, worker="w2", lease=timedelta(seconds=60))
-    assert [c.idempotency_key for c in claimed] == ["k"] and claimed[0].attempts == 1
+    assert [(c.idempotency_key, c.status, c.attempts) for c in claimed] == [("k", "claimed", 0)]
     assert again == []
+    async with db.session() as session:
+        started = await outbox.start_sending(session, claimed[0], "w1", NOW)
+        stolen = await outbox.start_sending(session, claimed[0], "w2", NOW)
+    assert started is not None and (started.status, started.attempts) == ("sending", 1)
+    assert stolen is None
 
 
-async def test_a_lease_that_runs_out_marks_the_send_uncertain_not_repeated(db: Database) -> None:
+async def test_a_lease_that_runs_out_marks_only_the_send_in_flight_uncertain(db: Database) -> None:
+    async with db.session() as session:
+        for key in ("in-flight", "untried"):
+            await outbox.enqueue(session, key=key, kind="reply", platform="shell", payload={}, due_at=NOW, now=NOW)
+    async with db.session() as session:
+        first, _ = await outbox.claim_due(session, now=NOW, worker="crashed", lease=timedelta(seconds=60))
+        await outbox.start_sending(session, first, "crashed", NOW)
+    async with db.session() as session:
+        later = await outbox.claim_due(session, now=NOW + timedelta(minutes=5), worker="w2", lease=timedelta(seconds=60))
+        rows = {row.idempotency_key: row.status for row in await outbox.items(session)}
+    assert [item.idempotency_key for item in later] == ["untried"]
+    assert rows == {"in-flight": "uncertain", "untried": "claimed"}
+
+
+async def test_a_lease_that_runs_out_is_too_late_to_start_sending(db: Database) -> None:
     async with db.session() as session:
         await outbox.enqueue(session, key="k", kind="reply", platform="shell", payload={}, due_at=NOW, now=NOW)
     async with db.session() as session:
-        await outbox.claim_due(session, now=NOW, worker="crashed", lease=timedelta(seconds=60))
+        (slow,) = await outbox.claim_due(session, now=NOW, worker="slow", lease=timedelta(seconds=60))
     async with db.session() as session:
-        later = await outbox.claim_due(session, now=NOW + timedelta(minutes=5), worker="w2", lease=timedelta(seconds=60))
-        rows = await outbox.items(session)
-    assert later == []
-    assert rows[0].status == "uncertain"
+        assert await outbox.start_sending(session, slow, "slow", NOW + timedelta(seconds=61)) is None
 
 
 async def test_a_draft_is_decided_once(db: Database) -> None:

@@ -18,6 +18,7 @@ from bot.app import App
 from bot.approvals import Approvals
 from bot.errors import RateLimited
 from bot.handlers.ratelimit import SendBudget, TokenBuckets
+from bot.handlers.telegram import to_inbound
 from bot.handlers.telegram_channel import OFFSET_CURSOR, TelegramChannel, api_base_url
 from bot.handlers.telegram_webhook import SECRET_HEADER, telegram_routes
 from bot.messages import Outbound
@@ -26,6 +27,7 @@ from storage import contacts, conversations, cursors, drafts, outbox
 from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi, blocked, html_problem, too_many_requests
 from tests.payloads.load import payload
+from tests.test_durability_processes import free_port
 
 SATURDAY = "We're open 9am–5pm on Saturday 28 November"
 
@@ -149,6 +151,38 @@ async def test_send_that_times_out_after_sending_is_not_repeated(app: App, fake)
     await app.worker.drain()
     assert len(api.sent) == 1
     await channel.stop()
+
+
+async def test_a_reply_whose_connection_drops_after_sending_is_uncertain_and_not_repeated(
+        app: App, fake, channel) -> None:
+    api, _ = fake
+    api.drop_next("sendMessage")
+    await app.router.handle(to_inbound(payload("telegram", "private_text"), "cornerbean_bot", 7000001))
+    await app.worker.drain()
+    app.clock.advance(timedelta(hours=2))  # long past any retry
+    await app.worker.drain()
+    assert len(api.sent) == 1 and SATURDAY in api.sent[0]["text"]
+    async with app.db.session() as session:
+        (row,) = await outbox.items(session, kind="reply")
+    assert row.status == "uncertain" and "may have arrived" in (row.last_error or "")
+
+
+async def test_a_reply_that_could_not_connect_is_sent_on_the_next_try(app: App, fake) -> None:
+    api, url = fake
+    closed = free_port()
+    channel = make_channel(app, f"http://127.0.0.1:{closed}")
+    app.worker.channels["telegram"] = channel
+    await app.router.handle(to_inbound(payload("telegram", "private_text"), "cornerbean_bot", 7000001))
+    await app.worker.drain()
+    await channel.stop()
+    async with app.db.session() as session:
+        (row,) = await outbox.items(session, kind="reply")
+    assert row.status == "pending" and row.attempts == 1  # never reached Telegram: tried again
+    app.worker.channels["telegram"] = working = make_channel(app, url)
+    app.clock.advance(timedelta(seconds=2))
+    await app.worker.drain()
+    await working.stop()
+    assert len(api.sent) == 1
 
 
 async def test_five_thousand_character_reply_arrives_as_two_messages(app: App, fake, channel) -> None:

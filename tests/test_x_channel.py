@@ -239,6 +239,42 @@ async def test_an_automatic_reply_too_long_for_x_is_held_for_the_owner(app: App,
     assert "longer than X's 280 characters" in out.getvalue()
 
 
+async def test_a_second_customer_asking_the_same_is_held_for_the_owner_not_written_off(app: App, fake, x) -> None:
+    api, _ = fake
+    out = StringIO()
+    app.worker.owner = ConsoleDesk(out)
+    await first_start_then(app, x, api, mentions=(
+        (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),
+        (1861000000000000301, TOM, "@cornerbeancafe what time do you open on saturday?")))
+    async with app.db.session() as session:
+        assert not await contacts.is_unreachable(session, "x", TOM["id"])
+        (held,) = await drafts.pending_drafts(session)
+        replies = await outbox.items(session, kind="reply")
+    assert len(api.posts) == 1 and api.posts[0]["reply"] == {"in_reply_to_tweet_id": "1861000000000000300"}
+    assert held.reasons[-1] == "X refuses a reply identical to one it already posted; reword it"
+    assert [row.status for row in replies] == ["sent", "cancelled"]  # nothing retried, nothing lost
+    assert "identical to one it already posted" in out.getvalue() and "unreachable" not in out.getvalue()
+    await app.approvals.send(held.id, "U0123SAM", edited_text=f"Hi Tom! {held.text}")
+    await app.worker.drain()
+    assert [post["reply"]["in_reply_to_tweet_id"] for post in api.posts] == ["1861000000000000300",
+                                                                            "1861000000000000301"]
+
+
+async def test_an_owner_reply_x_refuses_as_a_duplicate_tells_the_owner_to_reword_it(app: App, fake, x) -> None:
+    api, _ = fake
+    out = StringIO()
+    app.worker.owner = ConsoleDesk(out)
+    conversation_id = await _mention_conversation(app, api, x)
+    await app.approvals.reply(conversation_id, "U0123SAM", api.posts[0]["text"], reply_key="same")
+    await app.worker.drain()
+    async with app.db.session() as session:
+        row = await outbox.get_item(session, "owner-reply:same")
+        assert not await contacts.is_unreachable(session, "x", PRIYA["id"])
+    assert row is not None and row.status == "failed" and row.attempts == 1
+    assert ("Not sent to the customer: X refuses a reply identical to one it already posted; reword it. "
+            "Reword it and send again.") in out.getvalue()
+
+
 PRIYA_WORK = {"id": "2244994999", "name": "Priya at Shah Studio", "username": "shahstudio"}
 
 

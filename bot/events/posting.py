@@ -89,7 +89,7 @@ class EventPoster:
 
     async def _superseded(self, session: AsyncSession, item: OutboxItem, event: EventRecord, now: datetime) -> bool:
         later = [row.due_at for row in await store.outbox_rows(session, event.id)
-                 if row.kind == "event_post" and row.status in (outbox.PENDING, outbox.SENDING)
+                 if row.kind == "event_post" and row.status in (outbox.PENDING, outbox.CLAIMED, outbox.SENDING)
                  and row.platform == item.platform and row.payload.get("thread_key") == item.payload.get("thread_key")
                  and str(row.payload.get("post", "")).startswith(REMINDER)]
         if not superseded(item.due_at, later, now):

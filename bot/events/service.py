@@ -24,7 +24,7 @@ from storage import events as store
 from storage.events import EventRecord, RsvpRecord
 from storage.records import OutboxItem
 
-SENT_STATES = (outbox.SENT, outbox.SENDING, outbox.UNCERTAIN)
+SENT_STATES = (outbox.SENT, outbox.CLAIMED, outbox.SENDING, outbox.UNCERTAIN)
 
 
 class EventService:

@@ -30,7 +30,7 @@ def to_inbound(update: Mapping[str, Any], bot_username: str, bot_id: int) -> Inb
     Raises BadPayload when the update lacks what the Bot API always sends."""
     try:
         return _parse(update, bot_username, bot_id)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:  # e.g. date 1e20
         raise BadPayload(f"telegram update {update.get('update_id')!r} is malformed: {exc!r}") from exc
 
 

@@ -32,6 +32,7 @@ from bot.handlers.ratelimit import SendBudget
 from bot.handlers.telegram import ALLOWED_UPDATES, PLATFORM, SendRequest, send_requests, to_inbound
 from bot.messages import Outbound
 from bot.settings import Settings
+from bot.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
 from storage import cursors
 from storage.engine import Database
 
@@ -40,35 +41,51 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 OFFSET_CURSOR = "telegram:offset"
+# A long poll's read timeout: the poll's own timeout and python-telegram-bot's default read timeout.
+POLL_READ_MARGIN = 5.0
 WEBHOOK_PATH = "/telegram/webhook"
 
 
 class TelegramIntake:
-    """Turns raw updates into router calls: drops repeats, answers button presses at once."""
+    """Turns raw updates into router calls: drops repeats, answers button presses at once, and records
+    an update it cannot handle as failed (the owner is told) instead of stopping at it."""
 
-    def __init__(self, bot: Bot, remember: int = 2048) -> None:
-        self._bot = bot
+    def __init__(self, bot: Bot, db: Database, clock: Clock, remember: int = 2048) -> None:
+        self._bot, self._db, self._clock = bot, db, clock
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._remember = remember
+        self._outage_tries: dict[int | None, int] = {}
 
     async def process(self, update: Mapping[str, Any], deliver: Deliver) -> None:
-        """Deliver one update unless it was delivered before. Raises if delivery fails, so the
-        caller does not confirm the update and it comes again."""
+        """Deliver one update unless it was delivered before. An update that cannot be handled is
+        recorded as failed, so the caller moves past it. Raises only while the database or the network
+        is down (a few times for one update), so the caller keeps the update and it comes again."""
         update_id = update.get("update_id")
-        if update_id in self._seen:
+        key = update_id if isinstance(update_id, int) and not isinstance(update_id, bool) else None
+        if key is not None and key in self._seen:
             return
         await self._bot.initialize()
         try:
-            inbound = to_inbound(update, self._bot.username, self._bot.id)
-        except BadPayload as exc:
-            log.warning("ignored a malformed telegram update", extra={"error": str(exc)})
-            inbound = None
-        if inbound is not None:
-            if inbound.kind == "callback":
-                await self._answer(inbound.external_id.removeprefix("cb:"))
-            await deliver(inbound)
-        if isinstance(update_id, int):
-            self._remember_id(update_id)
+            if key is None:
+                raise BadPayload(f"telegram update id {update_id!r} is not a number")
+            await self._handle(update, deliver)
+        except Exception as exc:
+            tries = self._outage_tries.get(key, 0) + 1
+            if is_outage(exc) and tries < OUTAGE_TRIES:
+                self._outage_tries[key] = tries
+                raise
+            await record_unhandled(self._db, self._clock, unhandled(update, exc))
+        self._outage_tries.pop(key, None)
+        if key is not None:
+            self._remember_id(key)
+
+    async def _handle(self, update: Mapping[str, Any], deliver: Deliver) -> None:
+        inbound = to_inbound(update, self._bot.username, self._bot.id)
+        if inbound is None:
+            return
+        if inbound.kind == "callback":
+            await self._answer(inbound.external_id.removeprefix("cb:"))
+        await deliver(inbound)
 
     def _remember_id(self, update_id: int) -> None:
         self._seen[update_id] = None
@@ -104,7 +121,7 @@ class TelegramChannel:
         self._budget = budget or SendBudget.telegram()
         self._poll_timeout, self._max_inline_wait = poll_timeout, max_inline_wait
         self._webhook_url, self._webhook_secret = webhook_url, webhook_secret
-        self.intake = TelegramIntake(bot)
+        self.intake = TelegramIntake(bot, db, self._clock)
         self._sent_parts: dict[str, list[int]] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -129,12 +146,11 @@ class TelegramChannel:
         offset = await self._load_offset()
         while True:
             try:
-                updates = await self._bot.get_updates(offset=offset, timeout=self._poll_timeout,
-                                                      allowed_updates=list(ALLOWED_UPDATES))
-                for update in updates:
-                    await self.intake.process(update.to_dict(), deliver)
-                    offset = update.update_id + 1
-                    await self._save_offset(offset)
+                for update in await self._get_updates(offset):
+                    await self.intake.process(update, deliver)
+                    offset = next_offset(update, offset)
+                    if offset is not None:
+                        await self._save_offset(offset)
             except asyncio.CancelledError:
                 raise
             except RetryAfter as exc:
@@ -144,6 +160,17 @@ class TelegramChannel:
             except Exception:  # network trouble or a database hiccup: the update is fetched again
                 log.exception("telegram polling failed; retrying")
                 await asyncio.sleep(5.0)
+
+    async def _get_updates(self, offset: int | None) -> list[Mapping[str, Any]]:
+        """The raw updates: python-telegram-bot's own parsing would fail the whole batch on one odd
+        update (a date out of range), and the offset could then never move past it."""
+        # Bot API method names are case-insensitive; this spelling is python-telegram-bot's sign that
+        # the raw call is meant (it warns for the spelling of a method it wraps).
+        found = await self._bot.do_api_request(
+            "getupdates", api_kwargs={"offset": offset, "timeout": self._poll_timeout,
+                                      "allowed_updates": list(ALLOWED_UPDATES)},
+            read_timeout=self._poll_timeout + POLL_READ_MARGIN)
+        return [update for update in found if isinstance(update, Mapping)] if isinstance(found, list) else []
 
     async def _load_offset(self) -> int | None:
         async with self._db.session() as session:
@@ -159,7 +186,8 @@ class TelegramChannel:
         try:
             await self._bot.initialize()  # once; also what lets stop() close the connection pool
         except TelegramError as exc:
-            raise translate_error(exc) from exc
+            error = translate_error(exc)  # nothing of the reply has left yet, whatever the failure
+            raise (ChannelError(str(error)) if isinstance(error, DeliveryUncertain) else error) from exc
         sent = self._sent_parts.setdefault(outbound.idempotency_key, [])
         for request in requests[len(sent):]:  # parts sent before a rate limit are not sent again
             await self._within_budget(str(request.chat_id))
@@ -181,6 +209,25 @@ class TelegramChannel:
         except TelegramError as exc:
             raise translate_error(exc) from exc
         return message.message_id
+
+
+def next_offset(update: Mapping[str, Any], offset: int | None) -> int | None:
+    """The offset that confirms `update`; one without a usable id leaves the offset where it was."""
+    update_id = update.get("update_id")
+    if isinstance(update_id, int) and not isinstance(update_id, bool):
+        return max(update_id + 1, offset or 0)
+    return offset
+
+
+def unhandled(update: Mapping[str, Any], exc: BaseException) -> Unhandled:
+    """What the owner is told of an update that could not be handled: who wrote what, if it says."""
+    message = update.get("message")
+    message = message if isinstance(message, Mapping) else {}
+    sender = message.get("from")
+    name = sender.get("first_name") if isinstance(sender, Mapping) else None
+    text = message.get("text") or message.get("caption")
+    return Unhandled(PLATFORM, f"update {update.get('update_id')!r}", describe(exc),
+                     name if isinstance(name, str) else None, text if isinstance(text, str) else None)
 
 
 def send_kwargs(request: SendRequest) -> dict[str, Any]:
@@ -205,7 +252,20 @@ def translate_error(exc: TelegramError) -> ChannelError:
         return DeliveryUncertain(f"telegram: timed out after sending; the reply may have arrived ({exc})")
     if isinstance(exc, BadRequest) and "chat not found" in str(exc).lower():
         return Unreachable(f"telegram: {exc}")
+    if isinstance(exc, NetworkError) and _after_sending(exc.__cause__):
+        return DeliveryUncertain(f"telegram: the connection dropped after sending; the reply may have arrived ({exc})")
     return ChannelError(f"telegram: {exc}")
+
+
+# Transport failures that leave before the request does: nothing reached Telegram.
+_BEFORE_SENDING = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
+                   httpx.ProxyError, httpx.LocalProtocolError)
+
+
+def _after_sending(cause: BaseException | None) -> bool:
+    """Whether a transport failure came once the request could have been on its way (a read error, the
+    server closing without an answer). Telegram's own error answers, such as 502, have no such cause."""
+    return isinstance(cause, httpx.TransportError) and not isinstance(cause, _BEFORE_SENDING)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

@@ -1,14 +1,17 @@
 """The Telegram webhook at /telegram/webhook, served by `socialdesk serve`.
 
 Telegram sends the secret given to setWebhook in X-Telegram-Bot-Api-Secret-Token; anything else is
-refused with 403 and never processed. A malformed update is acknowledged (so Telegram stops
-resending it) and logged; a failure to record an update answers 500, so Telegram retries it.
+refused with 403 and never processed; a body that is not an update at all gets 400. An update that
+cannot be handled (a malformed message, a bug it trips) is recorded as failed, the owner is told,
+and it is acknowledged, so it never holds up the updates behind it. Only while the database is down
+does it answer 500, so Telegram sends the update again.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,7 @@ from bot.handlers.telegram_channel import WEBHOOK_PATH, TelegramIntake, make_bot
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
     from bot.app import App
 
+log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -31,7 +35,7 @@ def telegram_routes(app: "App") -> Sequence[BaseRoute]:
         return []
     assert settings.telegram_webhook_secret is not None
     secret = settings.telegram_webhook_secret.get_secret_value().encode()
-    intake = TelegramIntake(make_bot(settings, keep_alive=False))
+    intake = TelegramIntake(make_bot(settings, keep_alive=False), app.db, app.clock)
 
     async def webhook(request: Request) -> Response:
         if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), secret):
@@ -40,9 +44,17 @@ def telegram_routes(app: "App") -> Sequence[BaseRoute]:
             update = json.loads(await request.body())
         except ValueError:
             return PlainTextResponse("body is not JSON", status_code=400)
-        if not isinstance(update, dict):
+        if not isinstance(update, dict) or not _is_update_id(update.get("update_id")):
             return PlainTextResponse("body is not a Telegram update", status_code=400)
-        await intake.process(update, app.router.handle)
+        try:
+            await intake.process(update, app.router.handle)
+        except Exception:  # the database or Telegram is down: 500, so Telegram sends the update again
+            log.exception("telegram update not handled; Telegram will send it again")
+            return PlainTextResponse("the update could not be handled now", status_code=500)
         return Response(status_code=200)
 
     return [Route(WEBHOOK_PATH, webhook, methods=["POST"])]
+
+
+def _is_update_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

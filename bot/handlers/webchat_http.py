@@ -1,6 +1,7 @@
 """The web chat's HTTP routes, served by `socialdesk serve`.
 
-    POST /webchat/messages   a visitor's message → 202 (400 bad input, 403 foreign origin, 429 too fast)
+    POST /webchat/messages   a visitor's message → 202 (400 bad input, 403 foreign origin, 429 too fast,
+                             503 database down: send again, 500 cannot be handled: the owner is told)
     GET  /webchat/messages   the visitor's replies after a cursor, long-polling until one arrives
     GET  /webchat            a chat page of its own
     GET  /webchat/widget.js  the script a business pastes into its website
@@ -22,6 +23,7 @@ from bot.handlers.webchat import WebChatChannel, WebChatOptions, wait_for_replie
 from bot.handlers.webchat_guard import Limits, allowed_origins, cors_headers, is_allowed, preflight_headers
 from bot.handlers.webchat_input import (PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
                                         parse_wait, to_inbound)
+from bot.unhandled import Unhandled, describe, is_outage, record_unhandled
 
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
     from bot.app import App
@@ -85,12 +87,26 @@ class WebChatRoutes:
     async def _accept(self, message: ChatPost, cors: dict[str, str]) -> Response:
         try:
             handled = await self._app.router.handle(to_inbound(message, self._app.clock.now()))
-        except Exception:
+        except Exception as exc:
             log.exception("web chat message not recorded")
-            return _error(503, "the message could not be saved: send it again", cors)
+            if is_outage(exc) or not await self._told_owner(message, exc):
+                return _error(503, "the message could not be saved: send it again", cors)
+            return _error(500, "this message could not be handled; the business has been told of it", cors)
         if not handled.duplicate:
             self._app.worker.wake.set()  # a reply may be due now: the web process delivers it (runner.web_deliveries)
         return JSONResponse({"id": message.client_message_id, "status": "received"}, status_code=202, headers=cors)
+
+    async def _told_owner(self, message: ChatPost, exc: Exception) -> bool:
+        """Record a message the bot cannot handle (not an outage: sending it again would fail the same
+        way) and tell the owner who wrote what. False when even that could not be saved."""
+        failure = Unhandled(PLATFORM, f"{message.visitor_id}:{message.client_message_id}", describe(exc),
+                            message.name or None, message.text)
+        try:
+            await record_unhandled(self._app.db, self._app.clock, failure)
+        except Exception:
+            log.exception("could not record a web chat message that was not handled")
+            return False
+        return True
 
     async def replies(self, request: Request) -> Response:
         cors = cors_headers(request.headers.get("origin"), self._origins, request.headers.get("host"))

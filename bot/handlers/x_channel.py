@@ -29,8 +29,8 @@ from tweepy.asynchronous import AsyncClient
 from bot.channel import Deliver
 from bot.clock import Clock
 from bot.config import XChannelConfig
-from bot.errors import (ChannelError, DeliveryUncertain, OverBudget, RateLimited, SocialdeskError, TooLong,
-                        Unreachable)
+from bot.errors import (ChannelError, DeliveryUncertain, DuplicateContent, OverBudget, RateLimited, SocialdeskError,
+                        TooLong, Unreachable)
 from bot.handlers.ratelimit import WindowBudget
 from bot.handlers.x import DM_FIELDS, PLATFORM, TWEET_FIELDS, USER_FIELDS, page_to_inbound, reply_request
 from bot.handlers.x_transport import make_session
@@ -197,6 +197,8 @@ async def _deliver_all(deliver: Deliver, inbounds: list[Inbound]) -> int:
 
 def translate_error(exc: BaseException, write: bool) -> ChannelError:
     """tweepy's and aiohttp's errors as ours. A write that may have reached X is never repeated blindly."""
+    if isinstance(exc, tweepy.Forbidden) and write and "duplicate content" in str(exc).lower():
+        return DuplicateContent("X refuses a reply identical to one it already posted; reword it")
     if isinstance(exc, tweepy.Forbidden) and write:
         return Unreachable(f"X refused the reply: {exc}")
     if isinstance(exc, tweepy.TweepyException):

@@ -35,6 +35,7 @@ class FakeBotApi:
     errors: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     confirmed_offset: int = 0
     delay: dict[str, float] = field(default_factory=dict)
+    drops: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._arrived = asyncio.Event()
@@ -47,13 +48,17 @@ class FakeBotApi:
     def fail_next(self, method: str, status: int, body: dict[str, Any]) -> None:
         self.errors.setdefault(method, []).append((status, body))
 
+    def drop_next(self, method: str) -> None:
+        """The next call of `method` is carried out, then the connection is closed without an answer."""
+        self.drops[method] = self.drops.get(method, 0) + 1
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post(f"/bot{self.token}/{{method}}", self._dispatch)
         return app
 
     async def _dispatch(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
+        method = _METHODS.get(request.match_info["method"].lower(), request.match_info["method"])
         self.calls.append(method)
         params = _params(await request.post())
         if self.errors.get(method):
@@ -64,7 +69,12 @@ class FakeBotApi:
         handler = getattr(self, f"_{method}", None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
-        return web.json_response({"ok": True, "result": await handler(params)})
+        result = await handler(params)
+        if self.drops.get(method):
+            self.drops[method] -= 1
+            assert request.transport is not None
+            request.transport.close()  # done, but the client never hears so
+        return web.json_response({"ok": True, "result": result})
 
     async def _getMe(self, params: dict[str, Any]) -> Any:
         return BOT_USER
@@ -73,14 +83,14 @@ class FakeBotApi:
         offset = int(params.get("offset") or 0)
         if offset:  # getUpdates with an offset confirms every earlier update: they are gone for good
             self.confirmed_offset = max(self.confirmed_offset, offset)
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            self.updates = _from_offset(self.updates, offset)
         if not self.updates:
             self._arrived.clear()
             try:
                 await asyncio.wait_for(self._arrived.wait(), timeout=float(params.get("timeout") or 0))
             except TimeoutError:
                 pass
-        return [u for u in self.updates if u["update_id"] >= offset][: int(params.get("limit") or 100)]
+        return _from_offset(self.updates, offset)[: int(params.get("limit") or 100)]
 
     async def _sendMessage(self, params: dict[str, Any]) -> Any:
         problem = html_problem(params["text"]) if params.get("parse_mode") == "HTML" else None
@@ -105,6 +115,11 @@ class FakeBotApi:
         return True
 
 
+# Bot API method names are case-insensitive: each spelling is recorded under its documented name.
+_METHODS = {name.lower(): name for name in ("getMe", "getUpdates", "sendMessage", "answerCallbackQuery",
+                                              "setWebhook", "deleteWebhook")}
+
+
 def html_problem(text: str, limit: int = 4096) -> str | None:
     """Telegram's refusal for a parse_mode=HTML text, or None when it would be accepted."""
     stack: list[str] = []
@@ -127,6 +142,15 @@ def html_problem(text: str, limit: int = 4096) -> str | None:
     if visible + len(text) - position > limit:
         return "Bad Request: message is too long"
     return None
+
+
+def _from_offset(updates: list[dict[str, Any]], offset: int) -> list[dict[str, Any]]:
+    """The queue from the first update at or after `offset` on. The queue is ordered, so an update with
+    an odd id (tests push them) goes when an offset beyond it is confirmed."""
+    for index, update in enumerate(updates):
+        if isinstance(update["update_id"], int) and update["update_id"] >= offset:
+            return updates[index:]
+    return [] if offset else list(updates)
 
 
 def _params(form: Any) -> dict[str, Any]:

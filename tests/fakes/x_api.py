@@ -1,5 +1,6 @@
 """A fake X API v2: users/me, mentions (since_id, pagination), dm_events, posting and DMs, with
-x-rate-limit headers, queued 429s, and OAuth 1.0a signature checks against https://api.twitter.com."""
+x-rate-limit headers, queued 429s, OAuth 1.0a signature checks against https://api.twitter.com, and
+X's 403 for a post whose text the account has already posted."""
 
 from __future__ import annotations
 
@@ -110,6 +111,9 @@ class FakeXApi:
 
     async def _create_tweet(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if any(post["text"] == body["text"] for post in self.posts):  # X refuses to post the same text twice
+            return web.json_response({"detail": "You are not allowed to create a Tweet with duplicate content.",
+                                      "type": "about:blank", "title": "Forbidden", "status": 403}, status=403)
         self.posts.append(body)
         post_id = str(next(self._ids))
         return web.json_response({"data": {"id": post_id, "edit_history_tweet_ids": [post_id], "text": body["text"]}},

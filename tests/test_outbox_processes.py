@@ -1,0 +1,120 @@
+"""The outbox with real processes: `socialdesk run` (SQLite) or `socialdesk worker` (Postgres) killed with
+SIGKILL in the middle of a slow send to the fake Telegram Bot API. Afterwards every reply reaches the
+customer exactly once, except at most the one that was in flight, which is marked uncertain and the owner
+told; none of the replies the dead process had claimed but never tried is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import signal
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from telegram import Bot
+
+from bot.app import build_app
+from bot.clock import FrozenClock
+from bot.handlers.telegram import to_inbound
+from bot.handlers.telegram_channel import TelegramChannel, api_base_url
+from bot.outbox import OutboxWorker
+from bot.profile import example_profile_text
+from bot.settings import Settings
+from storage import outbox
+from storage.engine import Database
+from storage.migrate import upgrade
+from tests.conftest import POSTGRES_SKIP, _admin
+from tests.fakes.server import eventually, serve
+from tests.fakes.telegram_api import TOKEN, FakeBotApi
+from tests.payloads.load import payload
+from tests.test_cli import SOCIALDESK
+from tests.test_durability_processes import environment, outbox_statuses
+
+CUSTOMERS = range(4001, 4007)
+LEASE = timedelta(seconds=60)  # the worker's default lease
+
+
+@pytest.fixture
+def cafe(tmp_path: Path) -> Path:
+    """The example café without its event (whose invites would go to platforms no test fakes here)."""
+    folder = tmp_path / "cafe"
+    folder.mkdir()
+    (folder / "business.yaml").write_text(example_profile_text().split("\nevents:")[0] + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(params=["run-sqlite", "worker-postgres"])
+async def deployment(request: pytest.FixtureRequest, cafe: Path, postgres_server_url: str | None) -> tuple[str, str]:
+    """The command to kill and the database it shares with the test."""
+    if request.param == "run-sqlite":
+        return "run", f"sqlite+aiosqlite:///{cafe / 'socialdesk.db'}"
+    if postgres_server_url is None:
+        pytest.skip(POSTGRES_SKIP)
+    await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    return "worker", postgres_server_url
+
+
+async def customers_ask(url: str, cafe: Path) -> None:
+    """Each customer asks on Telegram while no channel runs: their answers wait in the outbox together."""
+    await upgrade(url)
+    settings = Settings(_env_file=None, database_url=url, socialdesk_config=str(cafe / "business.yaml"))
+    app = await build_app(settings, clock=FrozenClock(datetime.now(timezone.utc)))
+    try:
+        for chat in CUSTOMERS:
+            update = copy.deepcopy(payload("telegram", "private_text"))
+            update["message"]["chat"]["id"] = update["message"]["from"]["id"] = chat
+            inbound = to_inbound(update, "CornerBean_bot", 7000001)
+            assert inbound is not None
+            await app.router.handle(inbound)
+    finally:
+        await app.close()
+
+
+async def killed_mid_send(command: str, url: str, cafe: Path, telegram: FakeBotApi, base: str) -> None:
+    """Start the process, wait until its first reply is on the wire to a slow Telegram, then SIGKILL it."""
+    telegram.delay["sendMessage"] = 30.0
+    env = environment(DATABASE_URL=url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=base)
+    process = await asyncio.create_subprocess_exec(
+        SOCIALDESK, command, cwd=cafe, env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    try:
+        await eventually(lambda: "sendMessage" in telegram.calls or process.returncode is not None, timeout=60)
+        assert process.returncode is None, (await process.stderr.read()).decode() if process.stderr else ""
+        telegram.delay.clear()  # the request in flight stays slow; whatever comes later is answered at once
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGKILL)
+        await process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+
+async def test_a_process_killed_mid_send_loses_no_reply_and_sends_none_twice(
+        deployment: tuple[str, str], cafe: Path) -> None:
+    command, url = deployment
+    await customers_ask(url, cafe)
+    telegram = FakeBotApi()
+    async with serve(telegram.app()) as base:
+        await killed_mid_send(command, url, cafe, telegram, base)
+        in_flight = telegram.calls.count("sendMessage")
+        # The next worker, once the dead one's lease has run out.
+        database = Database(url)
+        later = FrozenClock(datetime.now(timezone.utc) + LEASE + timedelta(seconds=1))
+        channel = TelegramChannel(Bot(TOKEN, base_url=api_base_url(base)), database, clock=later)
+        try:
+            await OutboxWorker(database, later, {"telegram": channel}).drain()
+            async with database.session() as session:
+                uncertain = await outbox.items(session, status=outbox.UNCERTAIN)
+                notes = await outbox.items(session, kind="owner_note")
+        finally:
+            await channel.stop()
+            await database.close()
+        received = Counter(int(params["chat_id"]) for params in telegram.sent)
+    assert in_flight == 1
+    assert await outbox_statuses(url) == {"sent": len(CUSTOMERS) - 1, "uncertain": 1, "pending": 1}
+    (maybe,) = uncertain
+    others = [chat for chat in CUSTOMERS if str(chat) != maybe.payload["thread_key"]]
+    assert all(received[chat] == 1 for chat in others), received
+    assert received[int(maybe.payload["thread_key"])] <= 1
+    assert [note.idempotency_key for note in notes] == [f"note:not-sent:{maybe.id}"]  # waits for the owner's desk

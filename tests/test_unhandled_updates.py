@@ -1,0 +1,184 @@
+"""No message is lost to a broken owner template or an odd payload, and no update blocks the ones behind
+it: over the web chat and the Telegram webhook (the ASGI app with a real client) and under Telegram
+polling (python-telegram-bot against the fake Bot API), on SQLite and on Postgres."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import AsyncIterator
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+from telegram import Bot
+
+from bot.app import App
+from bot.handlers.shell import ConsoleDesk
+from bot.handlers.telegram_channel import OFFSET_CURSOR, TelegramChannel, api_base_url
+from bot.handlers.telegram_webhook import SECRET_HEADER, telegram_routes
+from bot.handlers.webchat import WebChatOptions
+from bot.handlers.webchat_http import webchat_provider
+from bot.web import create_web_app
+from storage import audit, cursors, drafts
+from storage.models import MessageRow
+from tests.fakes.server import eventually, serve
+from tests.fakes.telegram_api import TOKEN, FakeBotApi
+from tests.payloads.load import payload
+
+SATURDAY = "We're open 9am–5pm on Saturday 28 November"
+QUESTION = "what time do you open on saturday?"
+BROKEN_TEMPLATES = {  # the template, and the error the owner reads on the card
+    "division by zero": ("We're open {{ 1/0 }}.", "ZeroDivisionError: division by zero"),
+    "a helper given a bad argument": ("We're open {{ hours_text('saturday') }}.",
+                                      "AttributeError: 'str' object has no attribute 'closed'"),
+}
+
+
+def telegram_update(update_id: int, message_id: int, text: str = QUESTION, **message: Any) -> dict[str, Any]:
+    update = copy.deepcopy(payload("telegram", "private_text"))
+    update["update_id"] = update_id
+    update["message"].update(message_id=message_id, text=text, **message)
+    return update
+
+
+@pytest.fixture
+def desk() -> StringIO:
+    return StringIO()
+
+
+@pytest.fixture
+def bot_app(any_app: App, desk: StringIO, profile_dir: Path) -> App:
+    any_app.worker.owner = ConsoleDesk(desk)
+    (profile_dir / "templates").mkdir(exist_ok=True)
+    return any_app
+
+
+def break_hours_template(profile_dir: Path, source: str) -> None:
+    (profile_dir / "templates" / "hours.j2").write_text(source, encoding="utf-8")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[tuple[FakeBotApi, str]]:
+    api = FakeBotApi()
+    async with serve(api.app()) as url:
+        yield api, url
+
+
+@pytest.fixture
+async def telegram(bot_app: App, fake: tuple[FakeBotApi, str]) -> AsyncIterator[TelegramChannel]:
+    channel = TelegramChannel(Bot(TOKEN, base_url=api_base_url(fake[1])), bot_app.db, clock=bot_app.clock,
+                              poll_timeout=1)
+    bot_app.worker.channels["telegram"] = channel
+    yield channel
+    await channel.stop()
+
+
+@pytest.fixture
+def webhook_app(bot_app: App, fake: tuple[FakeBotApi, str]) -> App:
+    settings = bot_app.settings.model_copy(update={"telegram_bot_token": SecretStr(TOKEN), "telegram_api_url": fake[1],
+                                                   "telegram_webhook_secret": SecretStr("s3cret-token")})
+    return dataclasses.replace(bot_app, settings=settings)
+
+
+@pytest.fixture
+async def webhook(webhook_app: App) -> AsyncIterator[httpx.AsyncClient]:
+    asgi = create_web_app(webhook_app, [telegram_routes])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver",
+                                 headers={SECRET_HEADER: "s3cret-token"}) as client:
+        yield client
+
+
+async def escalations(app: App) -> list[tuple[str, ...]]:
+    async with app.db.session() as session:
+        return [draft.reasons for draft in await drafts.pending_drafts(session)]
+
+
+async def failures(app: App) -> list[str]:
+    async with app.db.session() as session:
+        return [f"{e.subject} {e.detail['error']}" for e in await audit.entries(session) if e.action == "inbound_failed"]
+
+
+async def stored_texts(app: App) -> list[str]:
+    async with app.db.session() as session:
+        return sorted((await session.scalars(select(MessageRow.text).where(MessageRow.direction == "in"))).all())
+
+
+@pytest.mark.parametrize("broken, error", BROKEN_TEMPLATES.values(), ids=BROKEN_TEMPLATES.keys())
+async def test_a_broken_template_escalates_the_web_chat_message_with_the_error(
+        bot_app: App, profile_dir: Path, desk: StringIO, broken: str, error: str) -> None:
+    break_hours_template(profile_dir, broken)
+    web = create_web_app(bot_app, [webchat_provider(WebChatOptions(poll_timeout=1.0))])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(web), base_url="http://testserver") as client:
+        posted = await client.post("/webchat/messages", json={
+            "visitor_id": "a" * 32, "name": "Jo", "text": QUESTION, "client_message_id": "m1"})
+    assert posted.status_code == 202
+    assert await stored_texts(bot_app) == [QUESTION]
+    ((*_, reason),) = await escalations(bot_app)
+    assert reason == f"template 'hours' failed: {error}"
+    await bot_app.worker.drain()
+    assert f"template 'hours' failed: {error}" in desk.getvalue()
+
+
+async def test_a_broken_template_under_polling_escalates_and_the_next_customer_is_answered(
+        bot_app: App, profile_dir: Path, fake: tuple[FakeBotApi, str], telegram: TelegramChannel) -> None:
+    api, _ = fake
+    break_hours_template(profile_dir, BROKEN_TEMPLATES["division by zero"][0])
+    api.push(telegram_update(900, 41))
+    api.push(telegram_update(901, 42, "hello!", chat={"id": 555, "type": "private"}, **{"from": {
+        "id": 555, "is_bot": False, "first_name": "Sam"}}))
+    await telegram.start(bot_app.router.handle)
+    await eventually(lambda: api.confirmed_offset > 901)
+    await bot_app.worker.drain()
+    ((*_, reason),) = await escalations(bot_app)
+    assert reason == "template 'hours' failed: ZeroDivisionError: division by zero"
+    assert [int(sent["chat_id"]) for sent in api.sent] == [555]
+
+
+async def test_odd_updates_under_polling_never_hold_up_the_ones_behind_them(
+        bot_app: App, desk: StringIO, fake: tuple[FakeBotApi, str], telegram: TelegramChannel) -> None:
+    api, _ = fake
+    api.push(telegram_update(900, 41, "are you open on saturday?", date=1e20))
+    api.push(telegram_update([901], 42, "my order #12?"))  # type: ignore[arg-type]
+    api.push(telegram_update(902, 43, "what time do you open\x00 on saturday?"))
+    api.push(telegram_update(903, 44, "do you have oat milk?"))
+    await telegram.start(bot_app.router.handle)
+    await eventually(lambda: api.confirmed_offset > 903)
+    await bot_app.worker.drain()
+    async with bot_app.db.session() as session:
+        assert await cursors.get(session, OFFSET_CURSOR) == "904"
+    assert await stored_texts(bot_app) == ["do you have oat milk?", "what time do you open on saturday?"]
+    assert any(SATURDAY in sent["text"] for sent in api.sent)
+    recorded = await failures(bot_app)
+    assert [entry.split(" ", 1)[0] for entry in recorded] == ["telegram:update", "telegram:update"]
+    assert "update 900" in recorded[0] and "BadPayload" in recorded[0]
+    assert "update [901]" in recorded[1]
+    told = desk.getvalue()
+    assert "Priya wrote: “are you open on saturday?”" in told and "Priya wrote: “my order #12?”" in told
+
+
+async def test_webhook_answers_odd_updates_without_a_500(bot_app: App, webhook: httpx.AsyncClient,
+                                                         desk: StringIO) -> None:
+    out_of_range = await webhook.post("/telegram/webhook", json=telegram_update(900, 41, "hi there", date=1e20))
+    listed_id = await webhook.post("/telegram/webhook", json=telegram_update([901], 42))  # type: ignore[arg-type]
+    with_nul = await webhook.post("/telegram/webhook", json=telegram_update(902, 43, "what time do you open\x00 on saturday?"))
+    again = await webhook.post("/telegram/webhook", json=telegram_update(900, 41, "hi there", date=1e20))
+    assert [r.status_code for r in (out_of_range, listed_id, with_nul, again)] == [200, 400, 200, 200]
+    assert await stored_texts(bot_app) == ["what time do you open on saturday?"]
+    await bot_app.worker.drain()
+    assert len(await failures(bot_app)) == 1  # Telegram's retry of the same update tells the owner once
+    assert desk.getvalue().count("Priya wrote: “hi there”") == 1
+
+
+async def test_webhook_escalates_a_message_whose_template_is_broken(
+        bot_app: App, profile_dir: Path, webhook: httpx.AsyncClient) -> None:
+    broken, error = BROKEN_TEMPLATES["a helper given a bad argument"]
+    break_hours_template(profile_dir, broken)
+    response = await webhook.post("/telegram/webhook", json=telegram_update(900, 41))
+    assert response.status_code == 200
+    ((*_, reason),) = await escalations(bot_app)
+    assert reason == f"template 'hours' failed: {error}"
