@@ -136,7 +136,9 @@ async def test_a_broken_template_under_polling_escalates_and_the_next_customer_i
     await bot_app.worker.drain()
     ((*_, reason),) = await escalations(bot_app)
     assert reason == "template 'hours' failed: ZeroDivisionError: division by zero"
-    assert [int(sent["chat_id"]) for sent in api.sent] == [555]
+    # The first customer is told the owner will answer; the second gets their greeting.
+    assert [(int(sent["chat_id"]), "will reply to you personally" in sent["text"]) for sent in api.sent] == [
+        (123456789, True), (555, False)]
 
 
 async def test_odd_updates_under_polling_never_hold_up_the_ones_behind_them(
