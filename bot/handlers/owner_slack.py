@@ -51,9 +51,9 @@ class SlackOwnerDesk:
             conversation = await conversations.get_conversation(session, view.draft.conversation_id)
         thread = MessageRef.parse(conversation.owner_thread)
         if view.draft.status == "forwarded":
-            text, blocks = f"{view.customer_name} wrote again", slack_cards.forwarded(view)
+            text, blocks = f"{slack_cards.escape(view.customer_name)} wrote again", slack_cards.forwarded(view)
         else:
-            text, blocks = slack_cards.title(view), slack_cards.card(view, self._intents)
+            text, blocks = slack_cards.notification(view), slack_cards.card(view, self._intents)
         ref = await self.post(text, blocks, thread, broadcast=view.draft.status != "forwarded")
         if thread is None:
             async with self._db.session() as session:
@@ -64,13 +64,13 @@ class SlackOwnerDesk:
         """A notice in the conversation's thread (nothing when the conversation never reached Slack),
         or in the owner channel when it concerns no conversation."""
         if conversation_id is None:
-            return str(await self.post(text, slack_cards.note(slack_cards.escape(text))))
+            return str(await self.post(slack_cards.escape(text), slack_cards.note(slack_cards.escape(text))))
         async with self._db.session() as session:
             conversation = await conversations.get_conversation(session, conversation_id)
         thread = MessageRef.parse(conversation.owner_thread)
         if thread is None:
             return None
-        return str(await self.post(text, slack_cards.note(slack_cards.escape(text)), thread))
+        return str(await self.post(slack_cards.escape(text), slack_cards.note(slack_cards.escape(text)), thread))
 
     async def post(self, text: str, blocks: list[dict[str, object]], thread: MessageRef | None = None,
                    broadcast: bool = False) -> MessageRef:
@@ -100,7 +100,7 @@ class SlackOwnerDesk:
         ref = clicked or MessageRef.parse(view.draft.owner_card if view else None)
         if view is None or ref is None:
             return
-        await call(self.client.chat_update(channel=ref.channel, ts=ref.ts, text=slack_cards.title(view),
+        await call(self.client.chat_update(channel=ref.channel, ts=ref.ts, text=slack_cards.notification(view),
                                            blocks=slack_cards.closed_card(view, outcome)))
 
     async def tell(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
