@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.config import BusinessProfile
 from bot.drafting import Drafter, over_limit_reason
 from bot.messages import Action, Decision, Draft, Inbound, Intent
+from bot.names import greeting_name
 from bot.policy import Rules, Signals, decide
 from bot.reply_context import EventBrief, reply_context
 from bot.understanding import Classifier
@@ -111,7 +112,8 @@ class Router:
             session, recorded.conversation.id, inbound.received_at - window, recorded.message_id)
         normalised = _normalise(inbound.text)
         repeats = sum(1 for text in earlier if _normalise(text) == normalised)
-        return Signals(recorded.conversation.state, recorded.contact.vip, inbound.has_attachment, repeats)
+        return Signals(recorded.conversation.state, recorded.contact.vip, inbound.has_attachment, repeats,
+                       inbound.sender.display_name)
 
     async def _draft(self, session: AsyncSession, inbound: Inbound, intent: Intent, decision: Decision) -> Draft:
         if decision.action is Action.SILENT:
@@ -121,7 +123,7 @@ class Router:
         if intent.out_of_scope:
             template = FALLBACK_TEMPLATE
         needs_event = self._drafter.uses(template, inbound.platform, "next_event")
-        context = reply_context(self._profile, self._clock.now(), customer_name=_first_name(inbound.sender.display_name),
+        context = reply_context(self._profile, self._clock.now(), customer_name=greeting_name(inbound.sender.display_name, public=inbound.kind != "dm"),
                                 message=inbound.text, platform=inbound.platform,
                                 next_event=await self._next_event(session) if needs_event else None)
         return self._drafter.render(template, inbound.platform, context)
@@ -181,7 +183,3 @@ def _draft_status(decision: Decision, signals: Signals) -> str:
 
 def _normalise(text: str) -> str:
     return " ".join(_PUNCTUATION.sub("", text.lower()).split())
-
-
-def _first_name(display_name: str) -> str:
-    return display_name.split()[0] if display_name.strip() else "there"
