@@ -33,6 +33,9 @@ if TYPE_CHECKING:  # the process entry points hand us the running app; handlers 
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+# Slack's largest requests (a 40,000-character message event, a 100-block modal submitted with its state,
+# form-encoded) stay well under this; a body above it is refused unread.
+EVENTS_BODY_LIMIT = 1024 * 1024
 # A feature that adds its own Slack listeners (a slash command, a shortcut, a modal) to the shared app.
 SlackExtension = Callable[[AsyncApp, "App"], None]
 

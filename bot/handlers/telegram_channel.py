@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 OFFSET_CURSOR = "telegram:offset"
 WEBHOOK_PATH = "/telegram/webhook"
+# An update carries at most a 4,096-character message (and the one it replies to) with its entities;
+# a body above this is refused unread.
+WEBHOOK_BODY_LIMIT = 1024 * 1024
 
 
 class TelegramIntake:

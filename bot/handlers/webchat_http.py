@@ -20,7 +20,7 @@ from bot.errors import BadPayload
 from bot.handlers import webchat_assets
 from bot.handlers.webchat import WebChatChannel, WebChatOptions, wait_for_replies
 from bot.handlers.webchat_guard import Limits, allowed_origins, cors_headers, is_allowed, preflight_headers
-from bot.handlers.webchat_input import (PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
+from bot.handlers.webchat_input import (MESSAGES_PATH, PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
                                         parse_wait, to_inbound)
 
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
@@ -60,9 +60,9 @@ class WebChatRoutes:
                                          *config.allowed_origins])
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/webchat/messages", self.post, methods=["POST"]),
-                Route("/webchat/messages", self.replies, methods=["GET"]),
-                Route("/webchat/messages", self.preflight, methods=["OPTIONS"]),
+        return [Route(MESSAGES_PATH, self.post, methods=["POST"]),
+                Route(MESSAGES_PATH, self.replies, methods=["GET"]),
+                Route(MESSAGES_PATH, self.preflight, methods=["OPTIONS"]),
                 Route("/webchat", self.page, methods=["GET"]),
                 Route("/webchat/widget.js", self.widget, methods=["GET"])]
 
