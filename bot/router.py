@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import BusinessProfile
 from bot.drafting import Drafter, over_limit_reason
+from bot.logs import fingerprint
 from bot.messages import Action, Decision, Draft, Inbound, Intent
 from bot.names import greeting_name
 from bot.policy import Rules, Signals, decide
@@ -74,7 +75,7 @@ class Router:
         except IntegrityError:
             # The unique (platform, external_id) constraint: a webhook retry or a second delivery.
             # The whole unit of work rolled back, so nothing was recorded or queued twice.
-            log.info("duplicate inbound", extra={"platform": inbound.platform, "external_id": inbound.external_id})
+            log.info("duplicate inbound", extra={"platform": inbound.platform, "inbound": fingerprint(inbound.external_id)})
             return Handled(duplicate=True)
 
     async def _handle_new(self, session: AsyncSession, inbound: Inbound, intent: Intent) -> Handled:
