@@ -53,6 +53,9 @@ class TelegramIntake:
         self._bot = bot
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._remember = remember
+        # A burst of webhooks at start-up would otherwise each call getMe at once and time out
+        # waiting for the connection pool: the first meets Telegram, the others wait for it.
+        self._meeting = asyncio.Lock()
 
     async def process(self, update: Mapping[str, Any], deliver: Deliver) -> None:
         """Deliver one update unless it was delivered before. Raises if delivery fails, so the
@@ -60,7 +63,7 @@ class TelegramIntake:
         update_id = update.get("update_id")
         if update_id in self._seen:
             return
-        await self._bot.initialize()
+        await self._meet()
         try:
             inbound = to_inbound(update, self._bot.username, self._bot.id)
         except BadPayload as exc:
@@ -72,6 +75,14 @@ class TelegramIntake:
             await deliver(inbound)
         if isinstance(update_id, int):
             self._remember_id(update_id)
+
+    async def _meet(self) -> None:
+        """Initialise the bot once (its username and id tell mentions apart); ChannelError until Telegram answers."""
+        async with self._meeting:
+            try:
+                await self._bot.initialize()
+            except (NetworkError, TimedOut) as exc:
+                raise ChannelError(f"telegram cannot be reached yet: {exc}") from None
 
     def _remember_id(self, update_id: int) -> None:
         self._seen[update_id] = None

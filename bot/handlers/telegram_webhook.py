@@ -16,12 +16,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.errors import ChannelError
 from bot.handlers.telegram_channel import WEBHOOK_PATH, TelegramIntake, make_bot
 
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
     from bot.app import App
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+RETRY_AFTER_SECONDS = 5
 
 
 def telegram_routes(app: "App") -> Sequence[BaseRoute]:
@@ -42,7 +44,12 @@ def telegram_routes(app: "App") -> Sequence[BaseRoute]:
             return PlainTextResponse("body is not JSON", status_code=400)
         if not isinstance(update, dict):
             return PlainTextResponse("body is not a Telegram update", status_code=400)
-        await intake.process(update, app.router.handle)
+        try:
+            await intake.process(update, app.router.handle)
+        except ChannelError:
+            # Not ready to read updates yet (Telegram has not answered getMe): Telegram sends it again.
+            return PlainTextResponse("starting up: send it again shortly", status_code=503,
+                                     headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         return Response(status_code=200)
 
     return [Route(WEBHOOK_PATH, webhook, methods=["POST"])]

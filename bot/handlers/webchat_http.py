@@ -87,7 +87,7 @@ class WebChatRoutes:
             handled = await self._app.router.handle(to_inbound(message, self._app.clock.now()))
         except Exception:
             log.exception("web chat message not recorded")
-            return _error(503, "the message could not be saved: send it again", cors)
+            return _error(503, "the message could not be saved: send it again", {**cors, "Retry-After": "5"})
         if not handled.duplicate:
             self._app.worker.wake.set()  # a reply may be due now: the web process delivers it (runner.web_deliveries)
         return JSONResponse({"id": message.client_message_id, "status": "received"}, status_code=202, headers=cors)
