@@ -6,6 +6,7 @@ import html
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -97,7 +98,15 @@ def title(view: DraftView) -> str:
     return f"Draft reply to {view.customer_name} waiting for approval"
 
 
-def card(view: DraftView, intents: Sequence[str]) -> list[Block]:
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """Messages held soon after the card's own, shown on it instead of on cards of their own."""
+
+    more: int
+    latest: str
+
+
+def card(view: DraftView, intents: Sequence[str], burst: Burst | None = None) -> list[Block]:
     """The card for a held draft (Send / Edit & send / Reject / Take over) or an escalation."""
     value = str(view.draft.id)
     if view.draft.action == "escalate":
@@ -106,8 +115,15 @@ def card(view: DraftView, intents: Sequence[str]) -> list[Block]:
     else:
         buttons = [_button("Send", SEND, value, "primary"), _button("Edit & send", EDIT, value),
                    _button("Reject", REJECT, value, "danger"), _button("Take over", TAKE_OVER, value)]
-    return [_section(f":speech_balloon: *{escape(title(view))}*"), *_summary(view),
+    extra = [_burst(burst)] if burst else []
+    return [_section(f":speech_balloon: *{escape(title(view))}*"), *_summary(view), *extra,
             {"type": "actions", "block_id": f"draft:{value}", "elements": buttons}]
+
+
+def _burst(burst: Burst) -> Block:
+    plural = "message" if burst.more == 1 else "messages"
+    return _section(f":heavy_plus_sign: *{burst.more} more {plural}* from them since, the latest:\n"
+                    f">{escape(burst.latest[:300])}\nReply or Take over to answer them all.")
 
 
 def _teach_select(value: str, intents: Sequence[str]) -> Block:
@@ -159,6 +175,7 @@ def modal_text(view_state: dict[str, Any]) -> str:
 
 _VERBS = {"approved": ":white_check_mark: Sent", "edited": ":pencil2: Edited and sent",
           "rejected": ":no_entry_sign: Rejected", "superseded": ":raising_hand: Answered another way",
+          "merged": ":heavy_plus_sign: Shown on the conversation's earlier card",
           "forwarded": ":raising_hand: Forwarded", "auto": ":robot_face: Sent by the bot"}
 
 
