@@ -13,12 +13,13 @@ from bot.errors import DataError
 from bot.events.ics import event_ics
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
+LARGEST_ID = 2**63 - 1  # the database's integer: a larger id names no event, and would not fit a query
 
 
 def event_routes(app: App) -> Sequence[BaseRoute]:
     async def calendar_file(request: Request) -> Response:
         event_id = int(request.path_params["event_id"])
-        if app.events is None:
+        if app.events is None or event_id > LARGEST_ID:
             return PlainTextResponse("events are not available", status_code=404)
         try:
             event = await app.events.get(event_id)

@@ -26,6 +26,7 @@ MILD_NEGATIVE: tuple[str, ...] = (
 NEGATIVE_TONE_SCORE = 2
 _LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|net|org|io|ly|co|uk|me|info|biz|xyz)\b", re.IGNORECASE)
 _SHOUTED_WORD = re.compile(r"\b[A-Z]{3,}\b")
+_MENTION = re.compile(r"(?<!\w)@\w")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class Signals:
     vip: bool = False
     has_attachment: bool = False
     repeats: int = 0
+    sender_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,10 @@ def _hold_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> 
         reasons.append("VIP contact")
     if _LINK.search(text):
         reasons.append("contains a link")
+    if _LINK.search(signals.sender_name):
+        reasons.append("the sender's name contains a link")
+    if _MENTION.search(signals.sender_name):
+        reasons.append("the sender's name contains a mention")
     if signals.has_attachment:
         reasons.append("has an attachment")
     if len(text) > rules.long_message_chars:

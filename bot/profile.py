@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
@@ -14,6 +15,10 @@ from pydantic import ValidationError
 
 from bot.config import BusinessProfile
 from bot.errors import ConfigError
+from bot.safe_yaml import load_bounded
+
+
+MAX_ERRORS = 20  # one line each; past that the first ones are what to fix
 
 
 def default_intents() -> dict[str, Any]:
@@ -53,32 +58,17 @@ def load_profile(path: str | Path) -> BusinessProfile:
     return parse_profile(text, source=path.name)
 
 
-class _ProfileLoader(yaml.SafeLoader):
-    """SafeLoader that leaves dates and times as text, so validation (not the YAML parser) reads them
-    and an impossible date such as 2026-12-32 is reported with its key and line."""
-
-
-_ProfileLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def parse_profile(text: str, source: str = "business.yaml") -> BusinessProfile:
-    try:
-        root = yaml.compose(text, Loader=_ProfileLoader)
-        data = yaml.load(text, Loader=_ProfileLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    root, data = load_bounded(text, source)
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping with at least `business: {{name: ...}}`")
     data["intents"] = _merge_intents(default_intents(), data.get("intents"))
     try:
         return BusinessProfile.model_validate(data)
     except ValidationError as exc:
-        lines = [_describe(source, root, error) for error in exc.errors()]
+        lines = [_describe(source, root, error).replace("\n", " ") for error in exc.errors()[:MAX_ERRORS]]
+        if exc.error_count() > MAX_ERRORS:
+            lines.append(f"{source}: and {exc.error_count() - MAX_ERRORS} more problems")
         raise ConfigError("\n".join(lines)) from None
 
 
@@ -113,7 +103,17 @@ def _message(error: Any) -> str:
         return "is not a known key (check the spelling)"
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
-    return f"{msg[0].lower()}{msg[1:]} (got {error.get('input')!r})"
+    return f"{msg[0].lower()}{msg[1:]} (got {_shown(error.get('input'))})"
+
+
+def _shown(value: Any, most: int = 60) -> str:
+    """A short, one-line picture of a wrong value (it may be huge, or many lines)."""
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = most
+    short.maxlist = short.maxdict = 4
+    short.maxlevel = 2
+    text = short.repr(value)
+    return text if len(text) <= most else text[:most - 1] + "…"
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

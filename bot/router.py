@@ -15,7 +15,9 @@ from bot.clock import Clock
 from bot.config import BusinessProfile
 from bot.drafting import Drafter, over_limit_reason
 from bot.errors import Duplicate
+from bot.logs import fingerprint
 from bot.messages import Action, Decision, Draft, Inbound, Intent
+from bot.names import greeting_name
 from bot.policy import Rules, Signals, decide
 from bot.reply_context import EventBrief, reply_context
 from bot.understanding import Classifier
@@ -81,7 +83,7 @@ class Router:
         except Duplicate:
             # A webhook retry or a second delivery of the same message. The whole unit of work
             # rolled back, so nothing was recorded or queued twice. Any other failure is raised.
-            log.info("duplicate inbound", extra={"platform": inbound.platform, "external_id": inbound.external_id})
+            log.info("duplicate inbound", extra={"platform": inbound.platform, "inbound": fingerprint(inbound.external_id)})
             return Handled(duplicate=True)
         if self._on_queued is not None and handled.decision is not None and handled.decision.action is not Action.SILENT:
             self._on_queued()
@@ -122,7 +124,8 @@ class Router:
             session, recorded.conversation.id, inbound.received_at - window, recorded.message_id)
         normalised = _normalise(inbound.text)
         repeats = sum(1 for text in earlier if _normalise(text) == normalised)
-        return Signals(recorded.conversation.state, recorded.contact.vip, inbound.has_attachment, repeats)
+        return Signals(recorded.conversation.state, recorded.contact.vip, inbound.has_attachment, repeats,
+                       inbound.sender.display_name)
 
     async def _draft(self, session: AsyncSession, inbound: Inbound, intent: Intent, decision: Decision) -> Draft:
         if decision.action is Action.SILENT:
@@ -132,7 +135,7 @@ class Router:
         if intent.out_of_scope:
             template = FALLBACK_TEMPLATE
         needs_event = self._drafter.uses(template, inbound.platform, "next_event")
-        context = reply_context(self._profile, self._clock.now(), customer_name=_first_name(inbound.sender.display_name),
+        context = reply_context(self._profile, self._clock.now(), customer_name=greeting_name(inbound.sender.display_name, public=inbound.kind != "dm"),
                                 message=inbound.text, platform=inbound.platform,
                                 next_event=await self._next_event(session) if needs_event else None)
         return self._drafter.render(template, inbound.platform, context)
@@ -218,7 +221,3 @@ def _without_nul(inbound: Inbound) -> Inbound:
 
 def _normalise(text: str) -> str:
     return " ".join(_PUNCTUATION.sub("", text.lower()).split())
-
-
-def _first_name(display_name: str) -> str:
-    return display_name.split()[0] if display_name.strip() else "there"

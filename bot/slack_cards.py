@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +20,35 @@ OUT_OF_SCOPE = "__out_of_scope__"
 PLATFORM_NAMES = {"telegram": "Telegram", "x": "X", "slack": "Slack", "webchat": "web chat", "shell": "console"}
 
 
+_TAG = re.compile(r"<[^<>]*>")
+_CUT_ENTITY = re.compile(r"&[a-z]{0,4}$")
+
+
 def escape(text: str) -> str:
-    """Customer words shown as mrkdwn: Slack's three control characters escaped."""
+    """Customer words shown as mrkdwn: Slack's three control characters escaped (once, on raw text)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, most: int) -> str:
+    """At most `most` characters of mrkdwn, never ending inside an entity such as `&amp;`."""
+    if len(text) <= most:
+        return text
+    return _CUT_ENTITY.sub("", text[:most])
+
+
+def draft_text(platform: str, text: str) -> str:
+    """A draft as mrkdwn. Slack drafts are rendered escaped already; Telegram drafts are HTML, shown as the
+    customer will read them; every other platform's draft is plain text."""
+    if platform == "slack":
+        return text
+    if platform == "telegram":
+        text = html.unescape(_TAG.sub("", text))
+    return escape(text)
+
+
+def notification(view: DraftView) -> str:
+    """The message's `text`: Slack shows it in notifications and parses it as mrkdwn too."""
+    return escape(title(view))
 
 
 def when(moment: datetime) -> str:
@@ -29,11 +58,11 @@ def when(moment: datetime) -> str:
 
 
 def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
 
 
 def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, 3000)}]}
 
 
 def _button(label: str, action_id: str, value: str, style: str | None = None) -> Block:
@@ -59,7 +88,7 @@ def _summary(view: DraftView) -> list[Block]:
     blocks = [_section(f"{_who(view)}\n>{escape(view.customer_text)}"),
               _context(f"Intent: {intent} · Held because: {reasons}")]
     if draft.text:
-        blocks.append(_section(f"*Draft reply:*\n{draft.text}"))
+        blocks.append(_section(f"*Draft reply:*\n{draft_text(view.platform, draft.text)}"))
     return blocks
 
 
@@ -69,7 +98,15 @@ def title(view: DraftView) -> str:
     return f"Draft reply to {view.customer_name} waiting for approval"
 
 
-def card(view: DraftView, intents: Sequence[str]) -> list[Block]:
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """Messages held soon after the card's own, shown on it instead of on cards of their own."""
+
+    more: int
+    latest: str
+
+
+def card(view: DraftView, intents: Sequence[str], burst: Burst | None = None) -> list[Block]:
     """The card for a held draft (Send / Edit & send / Reject / Take over) or an escalation."""
     value = str(view.draft.id)
     if view.draft.action == "escalate":
@@ -78,8 +115,15 @@ def card(view: DraftView, intents: Sequence[str]) -> list[Block]:
     else:
         buttons = [_button("Send", SEND, value, "primary"), _button("Edit & send", EDIT, value),
                    _button("Reject", REJECT, value, "danger"), _button("Take over", TAKE_OVER, value)]
-    return [_section(f":speech_balloon: *{escape(title(view))}*"), *_summary(view),
+    extra = [_burst(burst)] if burst else []
+    return [_section(f":speech_balloon: *{escape(title(view))}*"), *_summary(view), *extra,
             {"type": "actions", "block_id": f"draft:{value}", "elements": buttons}]
+
+
+def _burst(burst: Burst) -> Block:
+    plural = "message" if burst.more == 1 else "messages"
+    return _section(f":heavy_plus_sign: *{burst.more} more {plural}* from them since, the latest:\n"
+                    f">{escape(burst.latest[:300])}\nReply or Take over to answer them all.")
 
 
 def _teach_select(value: str, intents: Sequence[str]) -> Block:
@@ -131,6 +175,7 @@ def modal_text(view_state: dict[str, Any]) -> str:
 
 _VERBS = {"approved": ":white_check_mark: Sent", "edited": ":pencil2: Edited and sent",
           "rejected": ":no_entry_sign: Rejected", "superseded": ":raising_hand: Answered another way",
+          "merged": ":heavy_plus_sign: Shown on the conversation's earlier card",
           "forwarded": ":raising_hand: Forwarded", "auto": ":robot_face: Sent by the bot"}
 
 
@@ -141,5 +186,5 @@ def status_line(draft: DraftRecord) -> str:
     at = f" {when(draft.decided_at)}" if draft.decided_at else ""
     line = f"{verb}{who}{at}"
     if draft.status == "edited" and draft.final_text:
-        line += f"\n*Sent instead:* {escape(draft.final_text)}"
+        line += f"\n*Sent instead:* {escape(draft.final_text)}"  # what the owner typed: raw text
     return line

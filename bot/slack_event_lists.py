@@ -107,7 +107,7 @@ def attendee_blocks(event: EventRecord, rsvps: Sequence[RsvpRecord], zone: ZoneI
 
 def attendee_text(event: EventRecord, rsvps: Sequence[RsvpRecord]) -> str:
     """The notification text for the attendee list."""
-    return f"Attendees for {event.title}: {numbers(going_count(rsvps), event.capacity, waitlist_count(rsvps))}"
+    return f"Attendees for {escape(event.title)}: {numbers(going_count(rsvps), event.capacity, waitlist_count(rsvps))}"
 
 
 def _confirm_cancel(line: EventLine) -> Block:

@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
+from bot.body_limits import BodyLimit
 from bot.events_web import event_routes
 from storage import conversations
 
@@ -45,7 +47,7 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
         yield
         await app.close()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit, limits=body_limits())])
 
 
 def route_providers() -> list[RouteProvider]:
@@ -54,6 +56,15 @@ def route_providers() -> list[RouteProvider]:
     from bot.handlers.webchat_http import webchat_routes
 
     return [slack_routes, telegram_routes, webchat_routes, event_routes]
+
+
+def body_limits() -> dict[str, int]:
+    """The most bytes each route that takes a body may receive (every other path: BodyLimit's default)."""
+    from bot.handlers.slack_app import EVENTS_BODY_LIMIT, EVENTS_PATH
+    from bot.handlers.telegram_channel import WEBHOOK_BODY_LIMIT, WEBHOOK_PATH
+    from bot.handlers.webchat_input import MAX_BODY_BYTES, MESSAGES_PATH
+
+    return {EVENTS_PATH: EVENTS_BODY_LIMIT, WEBHOOK_PATH: WEBHOOK_BODY_LIMIT, MESSAGES_PATH: MAX_BODY_BYTES}
 
 
 def slack_routes(app: App) -> Sequence[BaseRoute]:

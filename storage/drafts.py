@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Decision, Draft, Intent
@@ -14,6 +14,7 @@ from storage.models import ContactRow, ConversationRow, DraftRow, MessageRow
 from storage.records import DraftRecord, DraftView
 
 PENDING = "pending"
+MERGED = "merged"  # held soon after another draft still waiting on its card: shown on that card, settled with it
 _INSERT_DRAFT = insert(DraftRow.__table__).returning(DraftRow.__table__.c.id)
 
 
@@ -52,6 +53,29 @@ async def decide(session: AsyncSession, draft_id: int, *, status: str, actor: st
         .values(status=status, decided_by=actor, decided_at=now, final_text=final_text)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
+
+
+async def burst_card(session: AsyncSession, conversation_id: int, since: datetime, before_id: int,
+                     cards: int) -> DraftRecord | None:
+    """The latest draft of the conversation still waiting on a card posted since `since`, once at least
+    `cards` such drafts wait (fewer: each message still deserves a card of its own)."""
+    query = (select(DraftRow).where(DraftRow.conversation_id == conversation_id, DraftRow.status == PENDING,
+                                    DraftRow.owner_card.is_not(None), DraftRow.created_at >= since,
+                                    DraftRow.id < before_id)
+             .order_by(DraftRow.id.desc()).limit(cards))
+    waiting = list((await session.scalars(query)).all())
+    return to_draft(waiting[0]) if len(waiting) >= cards else None
+
+
+async def merge_into(session: AsyncSession, draft_id: int, head: DraftRecord, now: datetime) -> int:
+    """Show a pending draft on `head`'s card instead of its own; how many drafts that card now adds."""
+    await session.execute(update(DraftRow).where(DraftRow.id == draft_id, DraftRow.status == PENDING)
+                          .values(status=MERGED, owner_card=head.owner_card, decided_by="socialdesk", decided_at=now)
+                          .execution_options(synchronize_session=False))
+    query = select(func.count()).select_from(DraftRow).where(
+        DraftRow.conversation_id == head.conversation_id, DraftRow.status == MERGED,
+        DraftRow.owner_card == head.owner_card)
+    return int((await session.scalar(query)) or 0)
 
 
 async def set_owner_card(session: AsyncSession, draft_id: int, card_ref: str) -> None:

@@ -128,3 +128,24 @@ async def test_a_database_error_does_not_carry_the_customers_words(db) -> None:
         async with db.session() as session:
             await session.execute(text("INSERT INTO no_such_table VALUES (:words)"), {"words": "my card is 4929 1234"})
     assert "4929 1234" not in str(failed.value)
+
+
+async def test_a_retried_web_chat_post_logs_neither_the_visitors_key_nor_their_words(app: App, captured: Captured) -> None:
+    import secrets
+
+    import httpx
+
+    from bot.handlers.webchat_http import webchat_routes
+    from bot.web import create_web_app
+
+    visitor = secrets.token_hex(16)
+    post = {"visitor_id": visitor, "name": "Jo", "text": "is the quiet room free at noon?", "client_message_id": "m1"}
+    web = create_web_app(app, [webchat_routes])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(web), base_url="http://testserver") as http:
+        for _ in range(2):  # a flaky mobile connection sends it again
+            assert (await http.post("/webchat/messages", json=post)).status_code == 202
+    await app.worker.drain()
+
+    assert "duplicate inbound" in captured.lines()
+    assert visitor not in captured.lines() and visitor not in captured.loud_records()
+    assert "quiet room" not in captured.lines()

@@ -125,7 +125,7 @@ async def test_an_over_long_message_is_refused(app: App, client: httpx.AsyncClie
     response = await client.post("/webchat/messages", json=message(visitor(), "a" * 2001))
     assert response.status_code == 400 and "longer than 2000 characters" in response.json()["error"]
     huge = await client.post("/webchat/messages", content=b"x" * 20_000)
-    assert huge.status_code == 400 and "larger than" in huge.json()["error"]
+    assert huge.status_code == 413 and "larger than 8192 bytes" in huge.json()["error"]
     assert await recorded_inbound(app) == 0
 
 

@@ -14,6 +14,7 @@ from bot.config import BusinessProfile
 from bot.errors import TemplateError
 from bot.events.model import GOING, MAYBE, WAITLISTED
 from bot.events.render import EventTexts, EventView, event_view
+from bot.names import greeting_name
 from storage import audit, conversations, outbox
 from storage import events as store
 from storage.engine import Database
@@ -39,7 +40,8 @@ class EventsContext:
 
 
 def first_name(display_name: str) -> str:
-    return display_name.split()[0] if display_name.strip() else "there"
+    """Event messages may be read in public (a group, a reply thread): only a plain name is repeated."""
+    return greeting_name(display_name, public=True)
 
 
 async def tell(session: AsyncSession, ctx: EventsContext, event: EventRecord, rsvp: RsvpRecord, *,

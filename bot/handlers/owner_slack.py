@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -25,6 +26,8 @@ from storage.records import DraftView
 
 log = logging.getLogger(__name__)
 CHANNEL_CURSOR = "slack:owner_channel"
+BURST_WINDOW = timedelta(minutes=10)
+CARDS_BEFORE_BURST = 2  # a second question is a card of its own; a third one waiting is a burst
 
 
 class SlackOwnerDesk:
@@ -51,26 +54,48 @@ class SlackOwnerDesk:
             conversation = await conversations.get_conversation(session, view.draft.conversation_id)
         thread = MessageRef.parse(conversation.owner_thread)
         if view.draft.status == "forwarded":
-            text, blocks = f"{view.customer_name} wrote again", slack_cards.forwarded(view)
+            text, blocks = f"{slack_cards.escape(view.customer_name)} wrote again", slack_cards.forwarded(view)
         else:
-            text, blocks = slack_cards.title(view), slack_cards.card(view, self._intents)
+            merged = await self._into_burst(view)
+            if merged is not None:
+                return merged
+            text, blocks = slack_cards.notification(view), slack_cards.card(view, self._intents)
         ref = await self.post(text, blocks, thread, broadcast=view.draft.status != "forwarded")
         if thread is None:
             async with self._db.session() as session:
                 await conversations.set_owner_thread(session, conversation.id, str(ref))
         return str(ref)
 
+    async def _into_burst(self, view: DraftView) -> str | None:
+        """A message held while two cards of the conversation still wait (a burst, a flood): the latest
+        card says "N more messages" instead of a new card each. Its reference, or None for a new card."""
+        now = self._clock.now()
+        async with self._db.session() as session:
+            head = await drafts.burst_card(session, view.draft.conversation_id, now - BURST_WINDOW, view.draft.id,
+                                           CARDS_BEFORE_BURST)
+            if head is None:
+                return None
+            more = await drafts.merge_into(session, view.draft.id, head, now)
+            head_view = await drafts.draft_view(session, head.id)
+        ref = MessageRef.parse(head.owner_card)
+        if head_view is None or ref is None:
+            return None
+        burst = slack_cards.Burst(more, view.customer_text)
+        await call(self.client.chat_update(channel=ref.channel, ts=ref.ts, text=slack_cards.notification(head_view),
+                                           blocks=slack_cards.card(head_view, self._intents, burst)))
+        return str(ref)
+
     async def post_note(self, text: str, conversation_id: int | None = None) -> str | None:
         """A notice in the conversation's thread (nothing when the conversation never reached Slack),
         or in the owner channel when it concerns no conversation."""
         if conversation_id is None:
-            return str(await self.post(text, slack_cards.note(slack_cards.escape(text))))
+            return str(await self.post(slack_cards.escape(text), slack_cards.note(slack_cards.escape(text))))
         async with self._db.session() as session:
             conversation = await conversations.get_conversation(session, conversation_id)
         thread = MessageRef.parse(conversation.owner_thread)
         if thread is None:
             return None
-        return str(await self.post(text, slack_cards.note(slack_cards.escape(text)), thread))
+        return str(await self.post(slack_cards.escape(text), slack_cards.note(slack_cards.escape(text)), thread))
 
     async def post(self, text: str, blocks: list[dict[str, object]], thread: MessageRef | None = None,
                    broadcast: bool = False) -> MessageRef:
@@ -100,7 +125,7 @@ class SlackOwnerDesk:
         ref = clicked or MessageRef.parse(view.draft.owner_card if view else None)
         if view is None or ref is None:
             return
-        await call(self.client.chat_update(channel=ref.channel, ts=ref.ts, text=slack_cards.title(view),
+        await call(self.client.chat_update(channel=ref.channel, ts=ref.ts, text=slack_cards.notification(view),
                                            blocks=slack_cards.closed_card(view, outcome)))
 
     async def tell(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:

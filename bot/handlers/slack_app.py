@@ -33,6 +33,10 @@ if TYPE_CHECKING:  # the process entry points hand us the running app; handlers 
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+# Slack's largest requests (a 40,000-character message event, a 100-block modal submitted with its state,
+# form-encoded) stay well under this; a body above it is refused unread.
+EVENTS_BODY_LIMIT = 1024 * 1024
+TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 # A feature that adds its own Slack listeners (a slash command, a shortcut, a modal) to the shared app.
 SlackExtension = Callable[[AsyncApp, "App"], None]
 
@@ -114,6 +118,9 @@ def http_routes(slack: SlackDesk) -> Sequence[BaseRoute]:
     handler = AsyncSlackRequestHandler(slack.bolt)
 
     async def endpoint(request: Request) -> Response:
+        if not _well_formed_timestamp(request.headers.get(TIMESTAMP_HEADER, "")):
+            # Bolt's signature check would crash on it (a 500); it is as unsigned as a bad signature.
+            return PlainTextResponse("invalid request signature", status_code=401)
         try:
             return await handler.handle(request)
         except ValueError:  # Bolt could not parse the body: not something Slack sends
@@ -121,6 +128,11 @@ def http_routes(slack: SlackDesk) -> Sequence[BaseRoute]:
             return PlainTextResponse("malformed Slack request", status_code=400)
 
     return [Route(EVENTS_PATH, endpoint, methods=["POST"])]
+
+
+def _well_formed_timestamp(value: str) -> bool:
+    """Slack's request timestamp: whole seconds since 1970, as digits."""
+    return value.isascii() and value.isdigit() and len(value) <= 12
 
 
 class SocketMode:

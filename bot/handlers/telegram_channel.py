@@ -44,6 +44,9 @@ OFFSET_CURSOR = "telegram:offset"
 # A long poll's read timeout: the poll's own timeout and python-telegram-bot's default read timeout.
 POLL_READ_MARGIN = 5.0
 WEBHOOK_PATH = "/telegram/webhook"
+# An update carries at most a 4,096-character message (and the one it replies to) with its entities;
+# a body above this is refused unread.
+WEBHOOK_BODY_LIMIT = 1024 * 1024
 
 
 class TelegramIntake:
@@ -55,6 +58,9 @@ class TelegramIntake:
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._remember = remember
         self._outage_tries: dict[int | None, int] = {}
+        # A burst of webhooks at start-up would otherwise each call getMe at once and time out
+        # waiting for the connection pool: the first meets Telegram, the others wait for it.
+        self._meeting = asyncio.Lock()
 
     async def process(self, update: Mapping[str, Any], deliver: Deliver) -> None:
         """Deliver one update unless it was delivered before. An update that cannot be handled is
@@ -64,7 +70,7 @@ class TelegramIntake:
         key = update_id if isinstance(update_id, int) and not isinstance(update_id, bool) else None
         if key is not None and key in self._seen:
             return
-        await self._bot.initialize()
+        await self._meet()
         try:
             if key is None:
                 raise BadPayload(f"telegram update id {update_id!r} is not a number")
@@ -86,6 +92,14 @@ class TelegramIntake:
         if inbound.kind == "callback":
             await self._answer(inbound.external_id.removeprefix("cb:"))
         await deliver(inbound)
+
+    async def _meet(self) -> None:
+        """Initialise the bot once (its username and id tell mentions apart); ChannelError until Telegram answers."""
+        async with self._meeting:
+            try:
+                await self._bot.initialize()
+            except (NetworkError, TimedOut) as exc:
+                raise ChannelError(f"telegram cannot be reached yet: {exc}") from None
 
     def _remember_id(self, update_id: int) -> None:
         self._seen[update_id] = None

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.errors import ChannelError
 from bot.handlers.telegram_channel import WEBHOOK_PATH, TelegramIntake, make_bot
 
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # the web process hands us the running app; handlers never bu
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+RETRY_AFTER_SECONDS = 5
 
 
 def telegram_routes(app: "App") -> Sequence[BaseRoute]:
@@ -48,6 +50,10 @@ def telegram_routes(app: "App") -> Sequence[BaseRoute]:
             return PlainTextResponse("body is not a Telegram update", status_code=400)
         try:
             await intake.process(update, app.router.handle)
+        except ChannelError:
+            # Not ready to read updates yet (Telegram has not answered getMe): Telegram sends it again.
+            return PlainTextResponse("starting up: send it again shortly", status_code=503,
+                                     headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         except Exception:  # the database or Telegram is down: 500, so Telegram sends the update again
             log.exception("telegram update not handled; Telegram will send it again")
             return PlainTextResponse("the update could not be handled now", status_code=500)

@@ -31,6 +31,7 @@ class WebChatOptions:
     settle_for: float = 2.0
     per_visitor_per_minute: int = 10
     per_address_per_minute: int = 30
+    overall_per_minute: int = 120  # every visitor together: a flood from many addresses
 
 
 class ReplySignal:

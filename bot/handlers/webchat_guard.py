@@ -1,4 +1,4 @@
-"""Web chat guards: message rate limits per visitor and per address, and which origins may call us.
+"""Web chat guards: message rate limits per visitor, per address and overall, and which origins may call us.
 
 The limits are sliding windows on the injected clock: a visitor who sends too fast is told how many
 seconds to wait (HTTP 429 with Retry-After) and nothing is recorded. Cross-origin calls are allowed
@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.clock import Clock
 
 CORS_METHODS = "GET, POST, OPTIONS"
+OVERALL = "*"
 CORS_MAX_AGE = "600"
 
 
@@ -53,20 +55,40 @@ class SlidingWindow:
                 del self._hits[key]
 
 
-class Limits:
-    """The per-visitor and per-address limits applied to every message posted."""
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a message was refused and how many seconds to wait."""
 
-    def __init__(self, clock: Clock, per_visitor: int, per_address: int,
+    wait: int
+    reason: str
+
+
+class Limits:
+    """The per-visitor, per-address and overall limits applied to every message posted."""
+
+    def __init__(self, clock: Clock, per_visitor: int, per_address: int, overall: int,
                  window: timedelta = timedelta(minutes=1)) -> None:
         self._visitor = SlidingWindow(per_visitor, window, clock)
         self._address = SlidingWindow(per_address, window, clock)
+        self._overall = SlidingWindow(overall, window, clock, max_keys=1)
+        self._reasons = (f"one visitor sent more than {per_visitor} messages a minute",
+                         f"one address sent more than {per_address} messages a minute",
+                         f"more than {overall} messages a minute arrived in all")
+
+    def refusal(self, visitor_id: str, address: str) -> Refusal | None:
+        waits = (self._visitor.retry_after(visitor_id), self._address.retry_after(address),
+                 self._overall.retry_after(OVERALL))
+        longest = max(waits)
+        return Refusal(longest, self._reasons[waits.index(longest)]) if longest else None
 
     def retry_after(self, visitor_id: str, address: str) -> int:
-        return max(self._visitor.retry_after(visitor_id), self._address.retry_after(address))
+        refused = self.refusal(visitor_id, address)
+        return refused.wait if refused else 0
 
     def hit(self, visitor_id: str, address: str) -> None:
         self._visitor.hit(visitor_id)
         self._address.hit(address)
+        self._overall.hit(OVERALL)
 
 
 def origin_of(url: str | None) -> str | None:

@@ -20,10 +20,11 @@ from starlette.routing import BaseRoute, Route
 from bot.errors import BadPayload
 from bot.handlers import webchat_assets
 from bot.handlers.webchat import WebChatChannel, WebChatOptions, wait_for_replies
-from bot.handlers.webchat_guard import Limits, allowed_origins, cors_headers, is_allowed, preflight_headers
-from bot.handlers.webchat_input import (PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
+from bot.handlers.webchat_guard import Limits, Refusal, allowed_origins, cors_headers, is_allowed, preflight_headers
+from bot.handlers.webchat_input import (MESSAGES_PATH, PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
                                         parse_wait, to_inbound)
 from bot.unhandled import Unhandled, describe, is_outage, record_unhandled
+from storage import outbox
 
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
     from bot.app import App
@@ -56,15 +57,16 @@ def attach_channel(worker: "OutboxWorker") -> WebChatChannel:
 class WebChatRoutes:
     def __init__(self, app: "App", channel: WebChatChannel, options: WebChatOptions) -> None:
         self._app, self._channel, self._options = app, channel, options
-        self._limits = Limits(app.clock, options.per_visitor_per_minute, options.per_address_per_minute)
+        self._limits = Limits(app.clock, options.per_visitor_per_minute, options.per_address_per_minute,
+                              options.overall_per_minute)
         config = app.profile.channels.webchat
         self._origins = allowed_origins([app.profile.business.website, app.settings.public_base_url,
                                          *config.allowed_origins])
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/webchat/messages", self.post, methods=["POST"]),
-                Route("/webchat/messages", self.replies, methods=["GET"]),
-                Route("/webchat/messages", self.preflight, methods=["OPTIONS"]),
+        return [Route(MESSAGES_PATH, self.post, methods=["POST"]),
+                Route(MESSAGES_PATH, self.replies, methods=["GET"]),
+                Route(MESSAGES_PATH, self.preflight, methods=["OPTIONS"]),
                 Route("/webchat", self.page, methods=["GET"]),
                 Route("/webchat/widget.js", self.widget, methods=["GET"])]
 
@@ -78,8 +80,10 @@ class WebChatRoutes:
         except BadPayload as exc:
             return _error(400, str(exc), cors)
         address = request.client.host if request.client else "unknown"
-        wait = self._limits.retry_after(message.visitor_id, address)
-        if wait:
+        refused = self._limits.refusal(message.visitor_id, address)
+        if refused:
+            await self._tell_owner(refused)
+            wait = refused.wait
             return _error(429, f"too many messages: try again in {wait} seconds", {**cors, "Retry-After": str(wait)})
         self._limits.hit(message.visitor_id, address)
         return await self._accept(message, cors)
@@ -90,7 +94,7 @@ class WebChatRoutes:
         except Exception as exc:
             log.exception("web chat message not recorded")
             if is_outage(exc) or not await self._told_owner(message, exc):
-                return _error(503, "the message could not be saved: send it again", cors)
+                return _error(503, "the message could not be saved: send it again", {**cors, "Retry-After": "5"})
             return _error(500, "this message could not be handled; the business has been told of it", cors)
         if not handled.duplicate:
             self._app.worker.wake.set()  # a reply may be due now: the web process delivers it (runner.web_deliveries)
@@ -107,6 +111,21 @@ class WebChatRoutes:
             log.exception("could not record a web chat message that was not handled")
             return False
         return True
+
+    async def _tell_owner(self, refused: Refusal) -> None:
+        """One note on the owner's desk per hour while limits trip, however many messages are refused."""
+        now = self._app.clock.now()
+        text = (f"The web chat is refusing messages: {refused.reason}. Refused messages are not recorded; "
+                "visitors are asked to wait a minute.")
+        try:
+            async with self._app.db.session() as session:
+                added = await outbox.enqueue(session, key=f"webchat-limits:{now:%Y-%m-%dT%H}", kind="owner_note",
+                                             platform="owner", payload={"text": text}, due_at=now, now=now)
+        except Exception:
+            log.warning("could not queue the web chat limits note")
+            return
+        if added:
+            self._app.worker.wake.set()
 
     async def replies(self, request: Request) -> Response:
         cors = cors_headers(request.headers.get("origin"), self._origins, request.headers.get("host"))

@@ -16,7 +16,8 @@ from bot.errors import BadPayload
 from bot.messages import Inbound, Sender
 
 PLATFORM = "webchat"
-MAX_BODY_BYTES = 8_192
+MESSAGES_PATH = "/webchat/messages"
+MAX_BODY_BYTES = 8_192  # the most a POST to MESSAGES_PATH may carry; larger bodies are refused unread
 MAX_TEXT_CHARS = 2_000
 MAX_NAME_CHARS = 80
 DEFAULT_NAME = "Website visitor"
