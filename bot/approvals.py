@@ -97,7 +97,10 @@ class Approvals:
             closed = await drafts.supersede_pending(session, conversation_id, now, actor)
             await audit.record(session, at=now, actor=actor, action="take_over",
                                subject=f"conversation:{conversation_id}", detail={"closed_drafts": closed})
-            return Outcome(True, f"{actor} took over; the bot stays quiet until handed back")
+            # Said out loud: a draft the owner had not seen yet must not vanish without a word.
+            closed_note = (f"; closed the waiting draft{'s' if len(closed) > 1 else ''} "
+                           f"{', '.join(f'#{draft_id}' for draft_id in closed)}") if closed else ""
+            return Outcome(True, f"{actor} took over; the bot stays quiet until handed back{closed_note}")
 
     async def hand_back(self, conversation_id: int, actor: str) -> Outcome:
         self.check(actor)

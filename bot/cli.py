@@ -138,7 +138,8 @@ def chat(config: Path | None = ConfigOption,
     from bot.approvals import Approvals
     from bot.app import build_app
     from bot.handlers.shell import HELP, Console, ConsoleDesk, ShellChannel
-    from bot.runner import stdin_lines
+    from bot.console_input import console_lines
+    from bot.runner import console_history
 
     settings = _settings(config)
     settings = settings.model_copy(update={"log_level": "WARNING"})
@@ -154,7 +155,7 @@ def chat(config: Path | None = ConfigOption,
                 typer.echo(f"Chatting with {bot.profile.business.name}. {HELP}")
             console = Console(bot.router, Approvals(bot.db, bot.clock, None), bot.worker, bot.clock, sys.stdout,
                               customer=customer)
-            await console.run(stdin_lines("> " if interactive else None))
+            await console.run(console_lines(console_history(bot.profile_path)))
         finally:
             await bot.close()
 

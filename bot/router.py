@@ -170,7 +170,8 @@ class Router:
         """Tell a held customer, once per wait, that the owner will answer (and when the business opens)."""
         if not self._profile.owner.acknowledge_held or inbound.platform in _NO_ACKNOWLEDGEMENT:
             return
-        context = reply_context(self._profile, self._clock.now(), customer_name=_first_name(inbound.sender.display_name),
+        context = reply_context(self._profile, self._clock.now(),
+                                customer_name=greeting_name(inbound.sender.display_name, public=inbound.kind != "dm"),
                                 message=inbound.text, platform=inbound.platform)
         ack = self._drafter.render(ACKNOWLEDGEMENT_TEMPLATE, inbound.platform, context)
         if ack.error:  # the owner still gets the card; a broken acknowledgement only loses the courtesy

@@ -9,11 +9,13 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
 from bot.approvals import Approvals
 from bot.channel import Channel, Deliver
+from bot.console_input import console_lines
 from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.handlers.slack_app import SocketMode
@@ -22,19 +24,14 @@ from bot.registry import ChannelStatus, customer_channels, slack_desk
 from storage import examples
 
 log = logging.getLogger(__name__)
+
+
+def console_history(profile_path: Path) -> Path:
+    """The console's input history, kept beside the model cache (private to the bot, like it)."""
+    return profile_path.parent / ".socialdesk-cache" / "console-history"
+
 HAND_BACK_CHECK_SECONDS = 60.0
 CHANNEL_RETRY_FIRST, CHANNEL_RETRY_MAX = 5.0, 300.0
-
-
-async def stdin_lines(prompt: str | None = None) -> AsyncIterator[str]:
-    """Lines from standard input without blocking the event loop; ends at EOF."""
-    while True:
-        if prompt:
-            print(prompt, end="", flush=True)
-        line = await asyncio.to_thread(sys.stdin.readline)
-        if not line:
-            return
-        yield line
 
 
 def describe_channels(statuses: list[ChannelStatus], console: bool, out: TextIO) -> None:
@@ -175,7 +172,7 @@ def _owner_slack(app: App, out: TextIO) -> SocketMode | None:
 
 async def _console(app: App, out: TextIO, stop: asyncio.Event) -> None:
     console = Console(app.router, Approvals(app.db, app.clock, None), app.worker, app.clock, out)
-    await console.run(stdin_lines("> " if sys.stdin.isatty() else None))
+    await console.run(console_lines(console_history(app.profile_path)))
     stop.set()
 
 

@@ -20,6 +20,7 @@ class WaitingDraft:
     customer_text: str
     action: str
     created_at: datetime
+    conversation_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class OwnedConversation:
 async def waiting_drafts(session: AsyncSession, limit: int = 15) -> list[WaitingDraft]:
     """Pending drafts, oldest first."""
     query = (select(DraftRow.id, ContactRow.display_name, ConversationRow.platform, MessageRow.text,
-                    DraftRow.action, DraftRow.created_at)
+                    DraftRow.action, DraftRow.created_at, DraftRow.conversation_id)
              .join(MessageRow, MessageRow.id == DraftRow.message_id)
              .join(ConversationRow, ConversationRow.id == DraftRow.conversation_id)
              .join(ContactRow, ContactRow.id == ConversationRow.contact_id)

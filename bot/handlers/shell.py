@@ -18,7 +18,8 @@ from bot.outbox import OutboxWorker
 from bot.router import Router
 from storage.records import DraftView
 
-HELP = """commands: /approve [id]  /edit [#id] <text>  /reject [id]  /takeover  /handback  /drafts  /help  /quit
+HELP = """commands: /drafts  /approve [#id]  /edit [#id] <text>  /reject [#id]  (no id: the oldest waiting draft)
+          /reply [#conversation] <text>  /takeover [#conversation]  /handback [#conversation]  /help  /quit
 anything else is a message from you, the customer"""
 
 
@@ -69,7 +70,7 @@ class ConsoleDesk:
             f"          intent: {intent}",
             f"          why held: {'; '.join(draft.reasons)}",
             f"          draft: {draft.text or '(none)'}",
-            "          /approve, /edit <text>, /reject or /takeover",
+            f"          /approve {draft.id}, /edit #{draft.id} <text>, /reject {draft.id} or /takeover {draft.conversation_id}",
         ]
         print("\n".join(lines), file=self._out, flush=True)
         return f"console:{draft.id}"
@@ -90,7 +91,6 @@ class Console:
         self._clock, self._out, self._customer = clock, out, customer
         self._run_id = f"{time.time_ns():x}"
         self._counter = itertools.count(1)
-        self._last_draft: int | None = None
         self._conversation: int | None = None
 
     async def run(self, lines: AsyncIterable[str]) -> None:
@@ -106,8 +106,6 @@ class Console:
         if text.startswith("/"):
             return await self._command(text)
         handled = await self._router.handle(self._inbound(text))
-        if handled.draft_id is not None and handled.decision and handled.decision.action.value in ("approve", "escalate"):
-            self._last_draft = handled.draft_id
         self._conversation = handled.conversation_id or self._conversation
         await self._worker.drain()
         return True
@@ -137,10 +135,17 @@ class Console:
     async def _owner_action(self, name: str, argument: str) -> Outcome:
         actor = "console"
         if name in ("/takeover", "/handback"):
-            if self._conversation is None:
-                return Outcome(False, "no conversation yet: say something first")
+            conversation = _number(argument) or self._conversation
+            if conversation is None:
+                return Outcome(False, f"usage: {name} #conversation (the number /drafts shows)")
             action = self._approvals.take_over if name == "/takeover" else self._approvals.hand_back
-            return await action(self._conversation, actor)
+            return await action(conversation, actor)
+        if name == "/reply":
+            which, text = _draft_and_text(argument)
+            conversation = _number(which or "") or self._conversation
+            if conversation is None or not text:
+                return Outcome(False, "usage: /reply [#conversation] <your words to the customer>")
+            return await self._approvals.reply(conversation, actor, text)
         if name == "/edit":
             which, text = _draft_and_text(argument)
             if not text:
@@ -153,7 +158,11 @@ class Console:
         return Outcome(False, f"unknown command {name}; /help lists them")
 
     async def _on_draft(self, argument: str | None, action: Callable[[int], Awaitable[Outcome]]) -> Outcome:
-        draft_id = int(argument.lstrip("#")) if argument and argument.lstrip("#").isdigit() else self._last_draft
+        """The draft named, or else the oldest one waiting: the first line /drafts shows."""
+        draft_id = _number(argument or "")
+        if draft_id is None:
+            waiting = await self._approvals.waiting(limit=1)
+            draft_id = waiting[0].draft_id if waiting else None
         if draft_id is None:
             return Outcome(False, "no draft is waiting")
         return await action(draft_id)
@@ -163,10 +172,17 @@ class Console:
         if not waiting:
             self._print("  [owner] no drafts waiting")
         for draft in waiting:
-            self._print(f"  [owner] #{draft.draft_id} {draft.customer_name} on {draft.platform}: {draft.customer_text}")
+            self._print(f"  [owner] #{draft.draft_id} {draft.customer_name} on {draft.platform} "
+                        f"(conversation #{draft.conversation_id}): {draft.customer_text}")
 
     def _print(self, text: str) -> None:
         print(text, file=self._out, flush=True)
+
+
+def _number(argument: str) -> int | None:
+    """ "#12" or "12" → 12; anything else → None."""
+    text = argument.strip().lstrip("#")
+    return int(text) if text.isdigit() else None
 
 
 def _draft_and_text(argument: str) -> tuple[str | None, str]:
