@@ -76,9 +76,13 @@ def owner_templates_dir(profile: BusinessProfile, profile_path: Path) -> Path | 
 
 
 async def build_app(settings: Settings, *, profile_path: Path | None = None, clock: Clock | None = None,
-                    migrate: bool = True, approvers_from_profile: bool = True) -> App:
+                    migrate: bool = True, approvers_from_profile: bool = True, backend: str | None = None) -> App:
+    """`backend`, when given, replaces the profile's understanding backend (for `socialdesk eval replies`)."""
     path = Path(profile_path or settings.socialdesk_config)
     profile = load_profile(path)
+    if backend is not None:
+        understanding = profile.understanding.model_copy(update={"backend": backend})
+        profile = profile.model_copy(update={"understanding": understanding})
     db = Database(settings.database_url)
     if migrate:
         await upgrade(db.url)
