@@ -13,8 +13,10 @@ RISK_WORDS: tuple[str, ...] = (
     "refund", "chargeback", "money back", "lawyer", "solicitor", "sue", "legal action", "court",
     "trading standards", "allergy", "allergic", "anaphylaxis", "epipen", "food poisoning", "poisoned",
     "sick", "vomit", "hospital", "injured", "injury", "police", "discrimination", "harassment",
+    "complaint", "complain", "complaining",
 )
-# Strong words count twice; a message scoring NEGATIVE_TONE_SCORE or more "sounds upset".
+# Strong words count twice; a message scoring NEGATIVE_TONE_SCORE or more "sounds upset" and goes to the
+# owner; any lower score above nothing "may be unhappy" and waits for approval, whatever intent it matched.
 STRONG_NEGATIVE: tuple[str, ...] = (
     "furious", "disgusting", "disgusted", "worst", "unacceptable", "appalling", "scam", "never again",
     "outraged", "horrendous", "pathetic", "shocking",
@@ -66,11 +68,15 @@ class Rules:
 
 
 def decide(text: str, intent: Intent, signals: Signals, rules: Rules) -> Decision:
+    """The same policy for every message, whatever produced its intent (model, keyword rule or a feature's step)."""
     if signals.conversation_state == "human":
         return Decision(Action.ESCALATE, ("a person has taken over this conversation",))
-    if intent.name in rules.silent_intents and intent.confidence >= rules.threshold:
-        return Decision(Action.SILENT, (f"looks like {intent.name}",))
     escalations = _escalation_reasons(text, intent, signals, rules)
+    if intent.name in rules.silent_intents and intent.confidence >= rules.threshold:
+        # Spam words never silence a serious message: "food poisoning ... click here" still reaches the owner.
+        if not escalations:
+            return Decision(Action.SILENT, (f"looks like {intent.name}",))
+        return Decision(Action.ESCALATE, (f"looks like {intent.name}, but it may be serious", *escalations))
     holds = _hold_reasons(text, intent, signals, rules)
     if escalations:
         return Decision(Action.ESCALATE, tuple(escalations + holds))
@@ -103,6 +109,9 @@ def _hold_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> 
         reasons.append(f"{intent.name} replies need approval")
     if not intent.out_of_scope and intent.confidence < rules.threshold:
         reasons.append(f"low confidence ({intent.confidence:.2f} < {rules.threshold:.2f})")
+    tone = negative_tone(text, rules.negative_words)
+    if 0 < tone < NEGATIVE_TONE_SCORE:
+        reasons.append("may be unhappy")
     if signals.vip:
         reasons.append("VIP contact")
     if _LINK.search(text):
