@@ -26,6 +26,8 @@ MILD_NEGATIVE: tuple[str, ...] = (
     "fed up", "unhappy", "waste", "joke", "rubbish",
 )
 NEGATIVE_TONE_SCORE = 2
+# Silence is the one decision nobody reviews, so the model must be surer of it than of an answer.
+SILENT_CONFIDENCE = 0.8
 _LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|net|org|io|ly|co|uk|me|info|biz|xyz)\b", re.IGNORECASE)
 _SHOUTED_WORD = re.compile(r"\b[A-Z]{3,}\b")
 
@@ -72,7 +74,7 @@ def decide(text: str, intent: Intent, signals: Signals, rules: Rules) -> Decisio
     if signals.conversation_state == "human":
         return Decision(Action.ESCALATE, ("a person has taken over this conversation",))
     escalations = _escalation_reasons(text, intent, signals, rules)
-    if intent.name in rules.silent_intents and intent.confidence >= rules.threshold:
+    if intent.name in rules.silent_intents and intent.confidence >= max(rules.threshold, SILENT_CONFIDENCE):
         # Spam words never silence a serious message: "food poisoning ... click here" still reaches the owner.
         if not escalations:
             return Decision(Action.SILENT, (f"looks like {intent.name}",))
@@ -109,6 +111,9 @@ def _hold_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> 
         reasons.append(f"{intent.name} replies need approval")
     if not intent.out_of_scope and intent.confidence < rules.threshold:
         reasons.append(f"low confidence ({intent.confidence:.2f} < {rules.threshold:.2f})")
+    if intent.also:
+        asked = ", ".join(name or "something no reply covers" for name in intent.also)
+        reasons.append(f"also asks about {asked}: the {intent.name} reply does not answer that")
     tone = negative_tone(text, rules.negative_words)
     if 0 < tone < NEGATIVE_TONE_SCORE:
         reasons.append("may be unhappy")

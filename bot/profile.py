@@ -18,6 +18,12 @@ def default_intents() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+def default_not_offered() -> list[str]:
+    """Shipped examples of requests a small business does not serve (a hotel room, a taxi, a plumber)."""
+    text = resources.files("bot.defaults").joinpath("not_offered.yaml").read_text(encoding="utf-8")
+    return [str(item) for item in yaml.safe_load(text) or []]
+
+
 def example_profile_text() -> str:
     return resources.files("bot.defaults").joinpath("business.example.yaml").read_text(encoding="utf-8")
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import BusinessProfile
 from bot.drafting import Drafter, over_limit_reason
+from bot.facts import with_facts
 from bot.messages import Action, Decision, Draft, Inbound, Intent
 from bot.policy import Rules, Signals, decide
 from bot.reply_context import EventBrief, reply_context
@@ -124,7 +125,7 @@ class Router:
         context = reply_context(self._profile, self._clock.now(), customer_name=_first_name(inbound.sender.display_name),
                                 message=inbound.text, platform=inbound.platform,
                                 next_event=await self._next_event(session) if needs_event else None)
-        return self._drafter.render(template, inbound.platform, context)
+        return self._drafter.render(template, inbound.platform, with_facts(context, self._profile))
 
     async def _next_event(self, session: AsyncSession) -> EventBrief | None:
         found = await events.upcoming(session, self._clock.now(), limit=1)

@@ -3,13 +3,28 @@ out-of-scope examples."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from bot.messages import Intent
-from bot.understanding.base import OUT_OF_SCOPE_BELOW, rank_to_confidence
+from bot.understanding.base import OUT_OF_SCOPE_BELOW, PLEASANTRIES, rank_to_confidence
 from bot.understanding.features import Featurizer, Matrix, similarities
 from bot.understanding.keywords import KeywordRule, match_rules
-from bot.understanding.model import CalibratedModel, Scored
+from bot.understanding.model import NOT_ANSWERED, CalibratedModel, Scored
+
+
+# Where one question ends and another may begin: "?", ";", "!", " and ", " also ", or a comma before a
+# question word ("where are you, do you have parking").
+_CLAUSE_BREAK = re.compile(
+    r"[?;!]+\s*|\s+(?:and|also|plus|&)\s+|,\s*(?=(?:can|could|do|does|is|are|will|would|what|whats|what's|where|"
+    r"when|how|have|has|any)\b)", re.IGNORECASE)
+MIN_CLAUSE_WORDS = 3
+
+
+def clauses(text: str) -> list[str]:
+    """The parts of a message that could each be a question of their own (three words or more)."""
+    parts = [part.strip(" ,.") for part in _CLAUSE_BREAK.split(text)]
+    return [part for part in parts if len(part.split()) >= MIN_CLAUSE_WORDS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,15 +58,31 @@ class IntentClassifier:
         return replace(self, gate=gate)
 
     def classify(self, text: str) -> Intent:
+        """The message's intent; `also` names what else it asks, so the reply is not sent as if it answered all."""
+        intent = self._classify_one(text)
+        parts = clauses(text) if intent.name is not None else []
+        if len(parts) < 2:
+            return intent
+        others = [self._classify_one(part).name for part in parts]
+        also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
+        return replace(intent, also=also) if also else intent
+
+    def _classify_one(self, text: str) -> Intent:
         ruled = match_rules(list(self.rules), text)
-        if ruled is not None:
-            return Intent(ruled, 1.0, "keyword")
         scored = self.score(text)
+        if ruled is not None:
+            # A keyword names the topic, not the request: "cancel my reservation" has the booking keyword,
+            # but it is one of booking's near misses, which its reply does not answer.
+            if scored is not None and scored.label == NOT_ANSWERED:
+                return Intent(None, 0.0, "none")
+            return Intent(ruled, 1.0, "keyword")
         if scored is None:
             return Intent(None, 0.0, "none")
         return self.intent_for(scored)
 
     def intent_for(self, scored: Scored) -> Intent:
+        if scored.label == NOT_ANSWERED:
+            return Intent(None, 0.0, "none")  # closest to what the business does not answer
         confidence = rank_to_confidence(scored.rank, self.gate)
         if confidence < OUT_OF_SCOPE_BELOW:
             return Intent(None, confidence, "none")
