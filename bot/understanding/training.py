@@ -85,7 +85,10 @@ def fit(data: TrainingSet, backend: str, model_name: str | None, cache_dir: Path
     matrix = featurizer.fit(data.texts)
     model = CalibratedModel(matrix, data.labels, SETTINGS[backend], featurizer.meaning_columns(),
                             featurizer.wording_columns())
-    oos_rows = featurizer.transform(data.out_of_scope) if data.out_of_scope else None
+    # What the business does not answer also rejects by nearest example: a message closer to one of those
+    # than to any example of its intent is out of scope, however the linear model ranks it.
+    rejects = list(data.out_of_scope) + [t for t, label in zip(data.texts, data.labels) if label == NOT_ANSWERED]
+    oos_rows = featurizer.transform(rejects) if rejects else None
     return TrainedModel(featurizer, model, oos_rows, backend)
 
 
