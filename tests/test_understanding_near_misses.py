@@ -60,3 +60,12 @@ def test_a_second_question_is_named_in_also(classifier) -> None:
 ])
 def test_a_message_splits_into_the_questions_it_asks(text: str, parts: list[str]) -> None:
     assert clauses(text) == parts
+
+
+def test_a_greeting_with_a_request_inside_names_the_request() -> None:
+    greeting = IntentSpec("greeting", ("hi", "hello", "hey there", "good morning", "hiya", "hello, anyone there?"))
+    trained = train_classifier([BOOKING, HOURS, greeting])
+    intent = trained.classify("hello? what time do you open on sunday")
+    # Either the hours question wins, or the greeting does and names it: never a greeting alone.
+    assert intent.name == "hours" or intent.also == ("hours",)
+    assert trained.classify("hello there").also == ()

@@ -61,7 +61,9 @@ class IntentClassifier:
         """The message's intent; `also` names what else it asks, so the reply is not sent as if it answered all."""
         intent = self._classify_one(text)
         parts = clauses(text) if intent.name is not None else []
-        if len(parts) < 2:
+        # Two questions, or a greeting with something else in it ("hello? you said you'd ring me back").
+        alone = len(parts) == 1 and (intent.name not in PLEASANTRIES or parts[0] == text.strip(" ,.?!"))
+        if not parts or alone:
             return intent
         others = [self._classify_one(part).name for part in parts]
         also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
