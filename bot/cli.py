@@ -132,7 +132,7 @@ def chat(config: Path | None = ConfigOption,
             if interactive:
                 typer.echo(f"Chatting with {bot.profile.business.name}. {HELP}")
             console = Console(bot.router, Approvals(bot.db, bot.clock, None), bot.worker, bot.clock, sys.stdout,
-                              customer=customer)
+                              customer=customer, intents=bot.profile.active_intents(), retrain=bot.retrain)
             await console.run(stdin_lines("> " if interactive else None))
         finally:
             await bot.close()

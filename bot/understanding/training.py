@@ -61,12 +61,22 @@ def training_set(specs: Sequence[IntentSpec], owner_examples: Iterable[LabelledE
     if pairs:  # near misses alone are no intent set
         pairs += [(text, NOT_ANSWERED) for text in dict.fromkeys(misses) if text.strip()]
     oos: list[str] = []
-    for example in owner_examples:
+    for example in _latest_label_per_text(owner_examples):
         if example.intent is None:
             oos.append(example.text)
         elif example.intent in known and example.text.strip():
             pairs.append((example.text, example.intent))
     return TrainingSet(tuple(t for t, _ in pairs), tuple(lbl for _, lbl in pairs), tuple(oos))
+
+
+def _latest_label_per_text(examples: Iterable[LabelledExample]) -> list[LabelledExample]:
+    """The owner's last word on each message: a correction replaces what an earlier approval taught."""
+    latest: dict[str, LabelledExample] = {}
+    for example in examples:
+        key = " ".join(example.text.lower().split())
+        latest.pop(key, None)  # re-insert, so the order follows the latest decisions
+        latest[key] = example
+    return list(latest.values())
 
 
 def make_featurizer(backend: str, model_name: str | None, cache_dir: Path | None = None) -> Featurizer:
