@@ -116,6 +116,7 @@ def chat(config: Path | None = ConfigOption,
     """Talk to the bot as a customer in this terminal; act on held drafts as the owner."""
     from bot.approvals import Approvals
     from bot.app import build_app
+    from bot.events.profile_sync import sync_profile_events
     from bot.handlers.shell import HELP, Console, ConsoleDesk, ShellChannel
     from bot.runner import stdin_lines
 
@@ -126,6 +127,8 @@ def chat(config: Path | None = ConfigOption,
     async def session() -> None:
         bot = await build_app(settings)
         try:
+            if bot.events is not None:  # the profile's events, as `socialdesk run` has them: RSVPs need them
+                await sync_profile_events(bot.events, bot.profile)
             bot.worker.channels["shell"] = ShellChannel(sys.stdout, bot.profile.business.name)
             bot.worker.owner = ConsoleDesk(sys.stdout)
             interactive = sys.stdin.isatty()
