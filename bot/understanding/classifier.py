@@ -65,13 +65,15 @@ class IntentClassifier:
         alone = len(parts) == 1 and (intent.name not in PLEASANTRIES or parts[0] == text.strip(" ,.?!"))
         if not parts or alone:
             return intent
-        others = [self._classify_one(part).name for part in parts]
+        # Only each part's label matters here, so the nearest-example checks are skipped (they cost most).
+        others = [self._classify_one(part, thorough=False).name for part in parts]
         also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
         return replace(intent, also=also) if also else intent
 
-    def _classify_one(self, text: str) -> Intent:
+    def _classify_one(self, text: str, thorough: bool = True) -> Intent:
         ruled = match_rules(list(self.rules), text)
-        scored = self.score(text)
+        # Against a keyword only the model's label counts, which the nearest-example check never changes.
+        scored = self.score(text, nearest=thorough and ruled is None)
         if ruled is not None:
             # A keyword names the topic, not the request: "cancel my reservation" has the booking keyword,
             # but it is one of booking's near misses, which its reply does not answer.
@@ -90,15 +92,17 @@ class IntentClassifier:
             return Intent(None, confidence, "none")
         return Intent(scored.label, confidence, "model")
 
-    def score(self, text: str) -> Scored | None:
-        """The model's best intent and held-out rank, after the owner's out-of-scope examples."""
+    def score(self, text: str, nearest: bool = True) -> Scored | None:
+        """The model's best intent and held-out rank, after the owner's out-of-scope examples (`nearest`
+        False: the linear model's label and rank alone)."""
         if self.trained.model is None or not text.strip():
             return None
         row = self.trained.featurizer.transform([text])
         if getattr(row, "nnz", 1) == 0:
             return None  # not one word or character sequence the examples know
-        scored = self.trained.model.score_rows(row, self.trained.out_of_scope_rows is not None)[0]
-        return self._after_owner_out_of_scope(row, scored)
+        with_rejects = nearest and self.trained.out_of_scope_rows is not None
+        scored = self.trained.model.score_rows(row, with_rejects)[0]
+        return self._after_owner_out_of_scope(row, scored) if with_rejects else scored
 
     def _after_owner_out_of_scope(self, row: Matrix, scored: Scored) -> Scored:
         """A message closer to an example the owner called out of scope than to its intent is out."""
