@@ -16,7 +16,7 @@ import secrets
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -36,7 +36,7 @@ UPSET = "my coffee was cold and the staff were rude, I want a refund"
 
 async def flood(posts: int, many_addresses: bool) -> dict[str, float]:
     folder = Path(tempfile.mkdtemp(prefix="socialdesk-flood-"))
-    (folder / "business.yaml").write_text(example_profile_text(), encoding="utf-8")
+    (folder / "business.yaml").write_text(example_profile_text(date.today()), encoding="utf-8")
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{folder / 'flood.db'}",
                         socialdesk_config=str(folder / "business.yaml"))
     app = await build_app(settings, clock=FrozenClock(datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)))

@@ -18,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,7 +40,7 @@ CLOSERS = ["", " thanks", " :)", "?", " please"]
 
 def realistic_messages(count: int, seed: int = 7) -> list[str]:
     """Phrases from the shipped intents, varied the way customers vary them, plus unusual ones."""
-    profile = parse_profile(example_profile_text())
+    profile = parse_profile(example_profile_text(date.today()))
     phrases = [e for spec in profile.active_intents().values() for e in spec.examples]
     rng = random.Random(seed)
     messages = []
@@ -52,7 +52,7 @@ def realistic_messages(count: int, seed: int = 7) -> list[str]:
 
 async def measure(count: int) -> dict[str, float]:
     folder = Path(tempfile.mkdtemp(prefix="socialdesk-bench-"))
-    (folder / "business.yaml").write_text(example_profile_text(), encoding="utf-8")
+    (folder / "business.yaml").write_text(example_profile_text(date.today()), encoding="utf-8")
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{folder / 'bench.db'}",
                         socialdesk_config=str(folder / "business.yaml"))
     clock = FrozenClock(datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc))

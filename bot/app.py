@@ -14,7 +14,7 @@ from bot.drafting import Drafter
 from bot.events.service import EventService
 from bot.events_runtime import install_events
 from bot.outbox import OutboxWorker
-from bot.profile import load_profile
+from bot.profile import default_not_offered, load_profile
 from bot.reply_context import clock as clock_filter
 from bot.router import Router
 from bot.settings import Settings
@@ -50,8 +50,12 @@ class App:
 
 
 def intent_specs(profile: BusinessProfile) -> list[IntentSpec]:
-    return [IntentSpec(name, tuple(spec.examples), tuple(spec.keywords))
+    return [IntentSpec(name, tuple(spec.examples), tuple(spec.keywords), tuple(spec.near_misses))
             for name, spec in profile.active_intents().items()]
+
+
+def not_offered(profile: BusinessProfile) -> list[str]:
+    return default_not_offered() + list(profile.understanding.not_offered)
 
 
 def model_cache_dir(profile_path: Path) -> Path:
@@ -65,7 +69,8 @@ async def train_for(profile: BusinessProfile, db: Database, cache_dir: Path | No
     understanding = profile.understanding
     # Training is CPU work (seconds for the embeddings backend): keep the event loop free meanwhile.
     return await asyncio.to_thread(train_classifier, intent_specs(profile), confirmed, backend=understanding.backend,
-                                   cache_dir=cache_dir, model_name=understanding.model_name)
+                                   cache_dir=cache_dir, model_name=understanding.model_name,
+                                   not_answered=not_offered(profile))
 
 
 def owner_templates_dir(profile: BusinessProfile, profile_path: Path) -> Path | None:
@@ -76,9 +81,13 @@ def owner_templates_dir(profile: BusinessProfile, profile_path: Path) -> Path | 
 
 
 async def build_app(settings: Settings, *, profile_path: Path | None = None, clock: Clock | None = None,
-                    migrate: bool = True, approvers_from_profile: bool = True) -> App:
+                    migrate: bool = True, approvers_from_profile: bool = True, backend: str | None = None) -> App:
+    """`backend`, when given, replaces the profile's understanding backend (for `socialdesk eval replies`)."""
     path = Path(profile_path or settings.socialdesk_config)
     profile = load_profile(path)
+    if backend is not None:
+        understanding = profile.understanding.model_copy(update={"backend": backend})
+        profile = profile.model_copy(update={"understanding": understanding})
     db = Database(settings.database_url)
     if migrate:
         await upgrade(db.url)

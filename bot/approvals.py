@@ -68,7 +68,9 @@ class Approvals:
                                           "reply_to": view.message_external_id, "recipient_id": view.recipient_id,
                                           "conversation_id": view.draft.conversation_id},
                                  due_at=now, now=now, draft_id=draft_id)
-            if view.draft.intent is not None:
+            if view.draft.intent is not None and status == "approved":
+                # Only a draft sent as it was confirms its intent: an edit may mean the draft answered the wrong
+                # question, so it teaches nothing until the owner says which intent it was (teach).
                 await examples.add(session, text=view.customer_text, intent=view.draft.intent, source=status, now=now)
             await conversations.set_state(session, view.draft.conversation_id, "bot", now)
             await audit.record(session, at=now, actor=actor, action=status, subject=f"draft:{draft_id}",

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.app import owner_templates_dir
 from bot.config import BusinessProfile
 from bot.drafting import Drafter, over_limit_reason
+from bot.facts import is_missing_fact, with_facts
 from bot.messages import PLATFORMS
 from bot.reply_context import EventBrief, reply_context
 from bot.router import FALLBACK_TEMPLATE
@@ -27,7 +28,9 @@ def template_problems(profile: BusinessProfile, profile_path: Path, now: datetim
                 for next_event in (event, None):
                     context = reply_context(profile, now, customer_name="Alex", message=message,
                                             platform=platform, next_event=next_event)
-                    draft = drafter.render(template, platform, context)
+                    draft = drafter.render(template, platform, with_facts(context, profile))
+                    if is_missing_fact(draft.error):
+                        continue  # such questions go to the owner until the fact is given
                     problem = draft.error or over_limit_reason(platform, draft.text)
                     if problem:
                         problems.append(f"{platform}: {problem}")

@@ -137,6 +137,7 @@ def chat(config: Path | None = ConfigOption,
     """Talk to the bot as a customer in this terminal; act on held drafts as the owner."""
     from bot.approvals import Approvals
     from bot.app import build_app
+    from bot.events.profile_sync import sync_profile_events
     from bot.handlers.shell import HELP, Console, ConsoleDesk, ShellChannel
     from bot.console_input import console_lines
     from bot.runner import console_history
@@ -148,13 +149,15 @@ def chat(config: Path | None = ConfigOption,
     async def session() -> None:
         bot = await build_app(settings)
         try:
+            if bot.events is not None:  # the profile's events, as `socialdesk run` has them: RSVPs need them
+                await sync_profile_events(bot.events, bot.profile)
             bot.worker.channels["shell"] = ShellChannel(sys.stdout, bot.profile.business.name)
             bot.worker.owner = ConsoleDesk(sys.stdout)
             interactive = sys.stdin.isatty()
             if interactive:
                 typer.echo(f"Chatting with {bot.profile.business.name}. {HELP}")
             console = Console(bot.router, Approvals(bot.db, bot.clock, None), bot.worker, bot.clock, sys.stdout,
-                              customer=customer)
+                              customer=customer, intents=bot.profile.active_intents(), retrain=bot.retrain)
             await console.run(console_lines(console_history(bot.profile_path)))
         finally:
             await bot.close()

@@ -6,15 +6,19 @@ import json
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from bot.errors import SocialdeskError
 from bot.evaluation import EvalReport, evaluate
 from bot.evaluation_data import EvalSet, load_clinc150, load_csv_set
+
+if TYPE_CHECKING:
+    from bot.reply_eval import ReplyReport
 
 eval_app = typer.Typer(help="Score intent understanding on a labelled data set.", no_args_is_help=True)
 
@@ -109,3 +113,67 @@ def csv_command(
         return load_csv_set(train, test, text_column=text_column, label_column=label_column, shots=shots, seed=seed)
 
     run(load, backend, False, model, as_json, f"{train.name} → {test.name}")
+
+
+@eval_app.command("replies")
+def replies(
+    cases: Annotated[Path, typer.Argument(help="CSV with columns text,expected (an intent name, or hold).")],
+    backend: Annotated[Backend | None, typer.Option(help="Understanding backend (default: the profile's).")] = None,
+    config: Annotated[Path, typer.Option(help="Business profile.")] = Path("business.yaml"),
+    as_json: JsonOption = False,
+) -> None:
+    """Run each message through the real bot as a new customer and score what it would do."""
+    import asyncio
+
+    from bot.reply_eval import evaluate_replies, load_cases  # builds the whole bot: imported only here
+
+    try:
+        loaded = load_cases(cases)
+        console = Console(stderr=True)
+        with Progress(disable=as_json or not console.is_terminal, console=console, transient=True) as bar:
+            task = bar.add_task("messages", total=len(loaded))
+            report = asyncio.run(evaluate_replies(loaded, config, backend=backend.value if backend else None,
+                                                  progress=lambda: bar.advance(task)))
+    except SocialdeskError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if report.unknown_expected:
+        typer.echo(f"warning: no intent of the profile is called {', '.join(report.unknown_expected)}: "
+                   "those messages can only be held or answered wrong", err=True)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+        return
+    render_replies(report)
+
+
+def render_replies(report: "ReplyReport") -> None:
+    summary = report.as_dict()
+    table = Table(title=f"{summary['messages']} messages")
+    table.add_column("outcome")
+    table.add_column("share %", justify="right")
+    for key, label in REPLY_LABELS.items():
+        table.add_row(label, str(summary[key]))
+    console = Console()
+    console.print(table)
+    mistakes = report.mistakes
+    if not mistakes:
+        console.print("no mistakes")
+        return
+    listing = Table(title=f"{len(mistakes)} mistakes")
+    for column in ("outcome", "message", "expected", "got", "why"):
+        listing.add_column(column, overflow="fold")
+    for r in mistakes:
+        got = f"{r.action} {r.intent or 'out of scope'} {r.confidence:.2f}"
+        listing.add_row(MISTAKE_WORDS[r.verdict], r.text, r.expected, got, "; ".join(r.reasons))
+    console.print(listing)
+
+
+REPLY_LABELS = {
+    "answered_right": "handled right",
+    "answered_wrong": "answered WRONG (automatic and wrong)",
+    "held": "held needlessly",
+    "silenced": "silenced (no reply, no owner card)",
+    "routine_answered_right": "routine questions answered right",
+    "holds_kept": "messages for the owner that reached the owner",
+}
+MISTAKE_WORDS = {"wrong": "WRONG", "held": "held", "silenced": "silenced"}

@@ -121,17 +121,35 @@ class PolicyConfig(_Strict):
     risk_words: list[str] = Field(default_factory=list)
     negative_words: list[str] = Field(default_factory=list)
     # Intents the owner must always answer personally (not just approve).
-    escalate_intents: list[str] = Field(default_factory=lambda: ["complaint", "refund", "human"])
+    escalate_intents: list[str] = Field(default_factory=lambda: [
+        "complaint", "refund", "human", "dietary", "booking_change", "lost_property"])
 
 
 class UnderstandingConfig(_Strict):
     backend: Literal["default", "embeddings"] = "default"
     model_name: str | None = None
+    # Requests the business does not serve ("book me a hotel room"): added to the shipped list
+    # (bot/defaults/not_offered.yaml), they teach the bot to hand such messages to the owner.
+    not_offered: list[str] = Field(default_factory=list)
+
+
+class FactsConfig(_Strict):
+    """What the day-one replies may say. A reply that needs a fact left out here goes to the owner instead."""
+
+    payment: str | None = None
+    parking: str | None = None
+    accessibility: str | None = None
+    takeaway: str | None = None
+    delivery: str | None = None
+    gift_cards: str | None = None
+    jobs: str | None = None
 
 
 class IntentConfig(_Strict):
     examples: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
+    # Messages close to this intent that its reply does not answer ("change my booking" for booking).
+    near_misses: list[str] = Field(default_factory=list)
     template: str | None = None
     auto_send: bool = False
     disabled: bool = False
@@ -182,6 +200,7 @@ class EventConfig(_Strict):
 
 class BusinessProfile(_Strict):
     business: BusinessInfo
+    facts: FactsConfig = FactsConfig()
     hours: HoursConfig = HoursConfig()
     owner: OwnerConfig = OwnerConfig()
     policy: PolicyConfig = PolicyConfig()

@@ -14,6 +14,7 @@ from bot.events.render import EventTexts
 from bot.events.service import EventService
 from bot.events.step import RsvpStep
 from bot.outbox import NotReady, OutboxWorker
+from bot.policy import Rules
 from bot.router import Router
 from bot.settings import Settings
 from storage.engine import Database
@@ -24,7 +25,7 @@ def install_events(*, settings: Settings, profile: BusinessProfile, db: Database
                    router: Router, worker: OutboxWorker) -> EventService:
     """Teach the router RSVPs and the outbox event posts; returns the service the CLI, web and Slack use."""
     ctx = EventsContext(db, clock, profile, EventTexts(drafter, profile), settings.public_base_url)
-    router.add_step(RsvpStep(ctx, profile.policy.auto_send_threshold))
+    router.add_step(RsvpStep(ctx, Rules.from_profile(profile)))
     worker.register("event_post", _later_when_not_running(EventPoster(ctx, worker.channels).deliver))
     return EventService(ctx)
 

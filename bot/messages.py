@@ -69,6 +69,9 @@ class Intent:
     name: str | None
     confidence: float
     matched_by: Literal["keyword", "model", "none"] = "model"
+    # What else the message asks, when one part of it is about something else ("...and can I bring my
+    # dog?"): other intent names, or None for a part no intent answers. The reply answers only `name`.
+    also: tuple[str | None, ...] = ()
 
     @property
     def out_of_scope(self) -> bool:

@@ -13,8 +13,10 @@ RISK_WORDS: tuple[str, ...] = (
     "refund", "chargeback", "money back", "lawyer", "solicitor", "sue", "legal action", "court",
     "trading standards", "allergy", "allergic", "anaphylaxis", "epipen", "food poisoning", "poisoned",
     "sick", "vomit", "hospital", "injured", "injury", "police", "discrimination", "harassment",
+    "complaint", "complain", "complaining",
 )
-# Strong words count twice; a message scoring NEGATIVE_TONE_SCORE or more "sounds upset".
+# Strong words count twice; a message scoring NEGATIVE_TONE_SCORE or more "sounds upset" and goes to the
+# owner; any lower score above nothing "may be unhappy" and waits for approval, whatever intent it matched.
 STRONG_NEGATIVE: tuple[str, ...] = (
     "furious", "disgusting", "disgusted", "worst", "unacceptable", "appalling", "scam", "never again",
     "outraged", "horrendous", "pathetic", "shocking",
@@ -24,6 +26,8 @@ MILD_NEGATIVE: tuple[str, ...] = (
     "fed up", "unhappy", "waste", "joke", "rubbish",
 )
 NEGATIVE_TONE_SCORE = 2
+# Silence is the one decision nobody reviews, so the model must be surer of it than of an answer.
+SILENT_CONFIDENCE = 0.8
 _LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|net|org|io|ly|co|uk|me|info|biz|xyz)\b", re.IGNORECASE)
 _SHOUTED_WORD = re.compile(r"\b[A-Z]{3,}\b")
 _MENTION = re.compile(r"(?<!\w)@\w")
@@ -68,11 +72,15 @@ class Rules:
 
 
 def decide(text: str, intent: Intent, signals: Signals, rules: Rules) -> Decision:
+    """The same policy for every message, whatever produced its intent (model, keyword rule or a feature's step)."""
     if signals.conversation_state == "human":
         return Decision(Action.ESCALATE, ("a person has taken over this conversation",))
-    if intent.name in rules.silent_intents and intent.confidence >= rules.threshold:
-        return Decision(Action.SILENT, (f"looks like {intent.name}",))
     escalations = _escalation_reasons(text, intent, signals, rules)
+    if intent.name in rules.silent_intents and intent.confidence >= max(rules.threshold, SILENT_CONFIDENCE):
+        # Spam words never silence a serious message: "food poisoning ... click here" still reaches the owner.
+        if not escalations:
+            return Decision(Action.SILENT, (f"looks like {intent.name}",))
+        return Decision(Action.ESCALATE, (f"looks like {intent.name}, but it may be serious", *escalations))
     holds = _hold_reasons(text, intent, signals, rules)
     if escalations:
         return Decision(Action.ESCALATE, tuple(escalations + holds))
@@ -105,6 +113,12 @@ def _hold_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> 
         reasons.append(f"{intent.name} replies need approval")
     if not intent.out_of_scope and intent.confidence < rules.threshold:
         reasons.append(f"low confidence ({intent.confidence:.2f} < {rules.threshold:.2f})")
+    if intent.also:
+        asked = ", ".join(name or "something no reply covers" for name in intent.also)
+        reasons.append(f"also asks about {asked}: the {intent.name} reply does not answer that")
+    tone = negative_tone(text, rules.negative_words)
+    if 0 < tone < NEGATIVE_TONE_SCORE:
+        reasons.append("may be unhappy")
     if signals.vip:
         reasons.append("VIP contact")
     if _LINK.search(text):

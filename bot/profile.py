@@ -26,6 +26,13 @@ def default_intents() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+def default_not_offered() -> list[str]:
+    """Shipped examples of requests a small business does not serve (a hotel room, a taxi, a plumber)."""
+    text = resources.files("bot.defaults").joinpath("not_offered.yaml").read_text(encoding="utf-8")
+    return [str(item) for item in yaml.safe_load(text) or []]
+
+
+
 EXAMPLE_ZONE = ZoneInfo("Europe/London")
 # The example's tasting is named for its season (in Leeds) and comes with that season's bake.
 _SEASONS = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring",

@@ -16,6 +16,7 @@ from bot.config import BusinessProfile
 from bot.drafting import Drafter, over_limit_reason
 from bot.errors import Duplicate
 from bot.logs import fingerprint
+from bot.facts import with_facts
 from bot.messages import Action, Decision, Draft, Inbound, Intent
 from bot.names import greeting_name
 from bot.policy import Rules, Signals, decide
@@ -138,7 +139,7 @@ class Router:
         context = reply_context(self._profile, self._clock.now(), customer_name=greeting_name(inbound.sender.display_name, public=inbound.kind != "dm"),
                                 message=inbound.text, platform=inbound.platform,
                                 next_event=await self._next_event(session) if needs_event else None)
-        return self._drafter.render(template, inbound.platform, context)
+        return self._drafter.render(template, inbound.platform, with_facts(context, self._profile))
 
     async def _next_event(self, session: AsyncSession) -> EventBrief | None:
         found = await events.upcoming(session, self._clock.now(), limit=1)

@@ -171,7 +171,8 @@ def _owner_slack(app: App, out: TextIO) -> SocketMode | None:
 
 
 async def _console(app: App, out: TextIO, stop: asyncio.Event) -> None:
-    console = Console(app.router, Approvals(app.db, app.clock, None), app.worker, app.clock, out)
+    console = Console(app.router, Approvals(app.db, app.clock, None), app.worker, app.clock, out,
+                      intents=app.profile.active_intents(), retrain=app.retrain)
     await console.run(console_lines(console_history(app.profile_path)))
     stop.set()
 

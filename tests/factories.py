@@ -62,7 +62,7 @@ class ConsoleTranscript:
         app.worker.channels["shell"] = ShellChannel(self.out, app.profile.business.name)
         app.worker.owner = ConsoleDesk(self.out)
         self.console = Console(app.router, Approvals(app.db, app.clock, None), app.worker, app.clock, self.out,
-                               customer="Ana")
+                               customer="Ana", intents=app.profile.active_intents(), retrain=app.retrain)
         self._seen = 0
 
     async def say(self, line: str) -> str:

@@ -36,8 +36,8 @@ def test_an_undefined_variable_is_an_error_not_a_blank(tmp_path: Path) -> None:
 
 
 def test_a_missing_template_says_where_it_looked() -> None:
-    draft = Drafter().render("parking", "telegram", context("telegram"))
-    assert draft.error == "template 'parking' not found (looked for parking.telegram.j2 and parking.j2)"
+    draft = Drafter().render("valet", "telegram", context("telegram"))
+    assert draft.error == "template 'valet' not found (looked for valet.telegram.j2 and valet.j2)"
 
 
 def test_a_syntax_error_is_reported(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.profile import example_profile_text, parse_profile
+from tests.conftest import EXAMPLE_WRITTEN_ON
 from tests.test_cli import run
 
 NAME = "business:\n  name: Corner Bean\n"
@@ -42,7 +43,7 @@ def test_an_alias_bomb_is_refused_in_one_short_line_without_being_expanded() -> 
 
 def test_an_alias_bomb_under_a_real_key_is_refused_too() -> None:
     bomb = billion_laughs().replace(NAME, "")
-    text = example_profile_text() + "\n" + bomb.replace("a: &a", "x_a: &a")
+    text = example_profile_text(EXAMPLE_WRITTEN_ON) + "\n" + bomb.replace("a: &a", "x_a: &a")
     assert "aliases expand" in one_line_error(text)
 
 
@@ -60,7 +61,7 @@ def test_a_huge_file_is_refused_by_its_size() -> None:
 
 
 def test_a_wrong_value_that_is_huge_is_shown_short() -> None:
-    message = one_line_error(example_profile_text().replace("timezone: Europe/London", "timezone: [" + ", ".join(["1"] * 5000) + "]"))
+    message = one_line_error(example_profile_text(EXAMPLE_WRITTEN_ON).replace("timezone: Europe/London", "timezone: [" + ", ".join(["1"] * 5000) + "]"))
     assert message.startswith("business.yaml:") and "timezone" in message
 
 

@@ -5,7 +5,7 @@ from bot.messages import Action
 from bot.runner import learn_from_owner
 from tests.factories import inbound
 
-QUESTION = "do you sell gift vouchers for birthdays"
+QUESTION = "do you sell loaves of bread to take home"
 
 
 async def test_a_message_the_owner_marks_out_of_scope_goes_to_the_owner_next_time(app: App) -> None:

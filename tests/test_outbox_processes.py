@@ -9,7 +9,7 @@ import asyncio
 import copy
 import signal
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,11 +25,11 @@ from bot.settings import Settings
 from storage import outbox
 from storage.engine import Database
 from storage.migrate import upgrade
-from tests.conftest import POSTGRES_SKIP, _admin
+from tests.conftest import EXAMPLE_WRITTEN_ON, POSTGRES_SKIP, _admin
 from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.payloads.load import payload
-from tests.test_cli import SOCIALDESK
+from tests.test_cli import PROCESS_NOW, SOCIALDESK
 from tests.test_durability_processes import environment, outbox_statuses
 
 CUSTOMERS = range(4001, 4007)
@@ -41,7 +41,7 @@ def cafe(tmp_path: Path) -> Path:
     """The example café without its event (whose invites would go to platforms no test fakes here)."""
     folder = tmp_path / "cafe"
     folder.mkdir()
-    (folder / "business.yaml").write_text(example_profile_text().split("\nevents:")[0] + "\n", encoding="utf-8")
+    (folder / "business.yaml").write_text(example_profile_text(EXAMPLE_WRITTEN_ON).split("\nevents:")[0] + "\n", encoding="utf-8")
     return folder
 
 
@@ -60,7 +60,7 @@ async def customers_ask(url: str, cafe: Path) -> None:
     """Each customer asks on Telegram while no channel runs: their answers wait in the outbox together."""
     await upgrade(url)
     settings = Settings(_env_file=None, database_url=url, socialdesk_config=str(cafe / "business.yaml"))
-    app = await build_app(settings, clock=FrozenClock(datetime.now(timezone.utc)))
+    app = await build_app(settings, clock=FrozenClock(PROCESS_NOW))  # the processes' clock starts here too
     try:
         for chat in CUSTOMERS:
             update = copy.deepcopy(payload("telegram", "private_text"))
@@ -100,7 +100,8 @@ async def test_a_process_killed_mid_send_loses_no_reply_and_sends_none_twice(
         in_flight = telegram.calls.count("sendMessage")
         # The next worker, once the dead one's lease has run out.
         database = Database(url)
-        later = FrozenClock(datetime.now(timezone.utc) + LEASE + timedelta(seconds=1))
+        # (The killed process's clock started at PROCESS_NOW; ten minutes covers however long it ran.)
+        later = FrozenClock(PROCESS_NOW + LEASE + timedelta(minutes=10))
         channel = TelegramChannel(Bot(TOKEN, base_url=api_base_url(base)), database, clock=later)
         try:
             await OutboxWorker(database, later, {"telegram": channel}).drain()

@@ -85,3 +85,44 @@ def test_refund_always_goes_to_the_owner_even_when_confident() -> None:
 
 def test_confident_spam_is_silent() -> None:
     assert decide("buy followers", Intent("spam", 0.9), Signals(), RULES).action is Action.SILENT
+
+
+KEYWORD_BOOKING = Intent("booking", 1.0, "keyword")
+SPAM = Intent("spam", 1.0, "keyword")
+
+
+def test_a_keyword_match_on_an_unhappy_message_waits_for_the_owner() -> None:
+    rules = Rules(threshold=0.6, long_message_chars=500, repeats_before_escalation=2,
+                  auto_send_intents=frozenset({"booking"}), silent_intents=frozenset(), escalate_intents=frozenset())
+    decision = decide("terrible customer service, cancel my reservation", KEYWORD_BOOKING, Signals(), rules)
+    assert decision.action is not Action.AUTO
+    assert "may be unhappy" in decision.reasons
+
+
+@pytest.mark.parametrize("text", [
+    "I had an allergic reaction after your muffin, click here to see the photos",
+    "refund me now or else, bitcoin only",
+    "food poisoning from your cafe, click here http://review.example.com",
+    "I want to make a complaint, click here",
+])
+def test_spam_words_never_silence_a_serious_message(text: str) -> None:
+    decision = decide(text, SPAM, Signals(), RULES)
+    assert decision.action is Action.ESCALATE
+    assert decision.reasons[0] == "looks like spam, but it may be serious"
+
+
+def test_plain_spam_is_still_silent() -> None:
+    decision = decide("buy cheap followers, click here", SPAM, Signals(), RULES)
+    assert decision.action is Action.SILENT
+
+
+@pytest.mark.parametrize(("signals", "text", "reason"), [
+    (Signals(vip=True), "can I book a table for 4", "VIP contact"),
+    (Signals(), "can I book a table for 4? see www.example.com/party", "contains a link"),
+    (Signals(has_attachment=True), "can I book a table for 4", "has an attachment"),
+])
+def test_keyword_rules_never_skip_the_holds(signals: Signals, text: str, reason: str) -> None:
+    rules = Rules(threshold=0.6, long_message_chars=500, repeats_before_escalation=2,
+                  auto_send_intents=frozenset({"booking"}), silent_intents=frozenset(), escalate_intents=frozenset())
+    decision = decide(text, KEYWORD_BOOKING, signals, rules)
+    assert decision.action is Action.APPROVE and reason in decision.reasons

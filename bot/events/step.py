@@ -2,10 +2,14 @@
 
 The router calls this after recording and classifying a message, inside its transaction. It answers
 button presses (Going / Maybe / Can't go) and messages classified as `rsvp`; anything else, or an RSVP
-it cannot place, goes back to the router's usual flow.
+it cannot place, goes back to the router's usual flow. So does a question about an event ("is it still
+on?"), and an RSVP the policy would hold (a VIP, a link, a long or upset message, two questions at once):
+the RSVP step answers alone only what any other message could be answered alone.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +18,9 @@ from bot.events.model import GOING, MAYBE, NOT_GOING, SCHEDULED, WAITLISTED
 from bot.events.notices import EventsContext, first_name
 from bot.events.render import event_view
 from bot.events.rsvp import answer, confirmation
-from bot.events.words import is_clearly_rsvp, mentioned_events, read_button, read_words
+from bot.events.words import asks_about_event, is_clearly_rsvp, mentioned_events, read_button, read_words
 from bot.messages import Action, Decision, Draft, Inbound, Intent
+from bot.policy import Rules, Signals, decide
 from storage import events as store
 from storage.events import EventRecord
 from storage.records import RecordedInbound
@@ -25,8 +30,10 @@ RSVP_INTENT = "rsvp"
 
 
 class RsvpStep:
-    def __init__(self, ctx: EventsContext, threshold: float) -> None:
-        self._ctx, self._threshold = ctx, threshold
+    def __init__(self, ctx: EventsContext, rules: Rules) -> None:
+        self._ctx, self._threshold = ctx, rules.threshold
+        # The RSVP's own confirmation is what the step sends alone; everything else is the usual policy.
+        self._rules = replace(rules, auto_send_intents=rules.auto_send_intents | {RSVP_INTENT})
 
     async def __call__(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound, intent: Intent,
                        decision: Decision) -> Answer | None:
@@ -41,15 +48,23 @@ class RsvpStep:
                       decision: Decision) -> Answer | None:
         if inbound.kind == "callback":
             return await self._button(session, inbound, recorded)
-        if decision.action in (Action.ESCALATE, Action.SILENT):
+        if decision.action in (Action.ESCALATE, Action.SILENT) or asks_about_event(inbound.text):
             return None
         if intent.name == RSVP_INTENT and intent.confidence >= self._threshold:
-            return await self._words(session, inbound, recorded, named_only=False)
-        if is_clearly_rsvp(inbound.text):
+            as_rsvp, named_only = intent, False
+        elif is_clearly_rsvp(inbound.text):
             # "Sorry, can't come to the tasting any more": RSVP words naming an event are an RSVP even
             # when the classifier is unsure.
-            return await self._words(session, inbound, recorded, named_only=True)
-        return None
+            as_rsvp, named_only = Intent(RSVP_INTENT, 1.0, "keyword", intent.also), True
+        else:
+            return None
+        if self._held(inbound, recorded, as_rsvp):
+            return None
+        return await self._words(session, inbound, recorded, named_only=named_only)
+
+    def _held(self, inbound: Inbound, recorded: RecordedInbound, intent: Intent) -> bool:
+        signals = Signals(recorded.conversation.state, recorded.contact.vip, inbound.has_attachment)
+        return decide(inbound.text, intent, signals, self._rules).action is not Action.AUTO
 
     async def _button(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound) -> Answer | None:
         pressed = read_button(inbound.text)

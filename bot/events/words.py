@@ -23,7 +23,19 @@ CANCEL_PHRASES = ("can't make it", "cannot make it", "cant make it", "can't come
                   "won't make it", "won't be able", "wont be able", "not coming", "no longer coming",
                   "cancel my", "count me out", "can't go", "cant go", "unable to come", "not able to come",
                   "take me off", "remove me")
-MAYBE_PHRASES = ("maybe", "might come", "not sure", "possibly", "might make it", "tentative")
+MAYBE_PHRASES = ("maybe", "might come", "not sure", "possibly", "might make it", "tentative", "will try to",
+                 "i'll try to", "hopefully", "probably")
+# "can't make the tasting", "won't be coming", "not able to join": a negation shortly before coming.
+_NEGATED_ATTENDING = re.compile(
+    r"\b(?:can'?t|cannot|can not|won'?t|will not|wont|not|unable to|no longer|not able to|couldn'?t|shan'?t)\b"
+    r"(?:\s+[\w']+){0,4}?\s+(?:make|making|come|coming|attend|attending|go|going|join|joining|be there|be able)\b")
+_WITHDRAW = re.compile(r"\b(?:cancel|drop out|pull out|withdraw|give my (?:place|spot|ticket))\b")
+_EAGER = re.compile(r"\bcan'?t wait\b|\b(?:not|never) (?:going to|gonna) miss\b|\bwouldn'?t miss\b")
+# A question about an event rather than an answer to it: "is the tasting still on?", "how much are tickets?".
+_QUESTION_START = re.compile(r"^(?:is|are|how|what|whats|what's|when|where|which|who|why|does|do|will|has|have|any)\b")
+_ASKS_TO_COME = re.compile(
+    r"\b(?:can|could|may)\s+(?:i|we)\s+(?:still\s+)?(?:come|join|attend|sign up|register|get|have|book|reserve|grab)\b"
+    r"|\bis there (?:still )?(?:room|space|a place|a spot)\b|\bare there (?:any )?(?:places|spots|tickets) left\b")
 GUEST_PHRASES = ("bring a friend", "bring friends", "bring someone", "bring a guest", "bring my", "plus one",
                  "plus-one", "+1", "bring a plus", "bring along", "bring the kids", "bring a partner")
 # Phrases that make a message an RSVP whatever else it says, once it also names an upcoming event.
@@ -43,8 +55,10 @@ class SaidRsvp:
 
 
 def read_words(text: str) -> SaidRsvp:
-    lowered = " ".join(text.lower().replace("’", "'").split())
-    if any(p in lowered for p in CANCEL_PHRASES):
+    lowered = _plain(text)
+    if any(p in lowered for p in CANCEL_PHRASES) or _WITHDRAW.search(lowered):
+        return SaidRsvp(NOT_GOING)
+    if not any(p in lowered for p in MAYBE_PHRASES) and _declines(lowered):
         return SaidRsvp(NOT_GOING)
     party = party_size(lowered)
     guests = party is None and any(p in lowered for p in GUEST_PHRASES)
@@ -53,8 +67,28 @@ def read_words(text: str) -> SaidRsvp:
 
 
 def is_clearly_rsvp(text: str) -> bool:
-    lowered = " ".join(text.lower().replace("’", "'").split())
-    return any(p in lowered for p in CLEAR_RSVP_PHRASES + CANCEL_PHRASES + GUEST_PHRASES)
+    lowered = _plain(text)
+    return any(p in lowered for p in CLEAR_RSVP_PHRASES + CANCEL_PHRASES + GUEST_PHRASES) or _declines(lowered)
+
+
+def asks_about_event(text: str) -> bool:
+    """A question about an event ("is it still on?", "how much?", "vegan options at the tasting?"), not an
+    answer to its invite. Asking to come ("can I still come?") and bringing guests are answers."""
+    lowered = _plain(text)
+    if _ASKS_TO_COME.search(lowered) or any(p in lowered for p in CLEAR_RSVP_PHRASES + GUEST_PHRASES):
+        return False
+    if _declines(lowered) or any(p in lowered for p in CANCEL_PHRASES):
+        return False
+    return "?" in lowered or bool(_QUESTION_START.match(lowered))
+
+
+def _declines(lowered: str) -> bool:
+    """Negated coming ("won't be coming"), but not the eager kind ("can't wait to come", "wouldn't miss it")."""
+    return bool(_NEGATED_ATTENDING.search(lowered)) and not _EAGER.search(lowered)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.lower().replace("’", "'").split())
 
 
 def party_size(lowered: str) -> int | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable, Collection
 from typing import TextIO
 
 from bot.approvals import Approvals, Outcome
@@ -19,8 +19,10 @@ from bot.router import Router
 from storage.records import DraftView
 
 HELP = """commands: /drafts  /approve [#id]  /edit [#id] <text>  /reject [#id]  (no id: the oldest waiting draft)
-          /reply [#conversation] <text>  /takeover [#conversation]  /handback [#conversation]  /help  /quit
+          /label [#id] <intent|out-of-scope>  /reply [#conversation] <text>  /takeover [#conversation]
+          /handback [#conversation]  /help  /quit
 anything else is a message from you, the customer"""
+OUT_OF_SCOPE_LABELS = ("out-of-scope", "out_of_scope", "oos", "none")
 
 
 class ShellChannel:
@@ -86,11 +88,14 @@ class Console:
     """A conversation in the terminal: customer lines go to the router, /commands are owner actions."""
 
     def __init__(self, router: Router, approvals: Approvals, worker: OutboxWorker, clock: Clock, out: TextIO,
-                 *, customer: str = "Alex") -> None:
+                 *, customer: str = "Alex", intents: Collection[str] = (),
+                 retrain: Callable[[], Awaitable[object]] | None = None) -> None:
         self._router, self._approvals, self._worker = router, approvals, worker
         self._clock, self._out, self._customer = clock, out, customer
+        self._intents, self._retrain = frozenset(intents), retrain
         self._run_id = f"{time.time_ns():x}"
         self._counter = itertools.count(1)
+        self._last_answer: int | None = None  # any draft, sent alone or held: what /label corrects
         self._conversation: int | None = None
 
     async def run(self, lines: AsyncIterable[str]) -> None:
@@ -106,6 +111,7 @@ class Console:
         if text.startswith("/"):
             return await self._command(text)
         handled = await self._router.handle(self._inbound(text))
+        self._last_answer = handled.draft_id or self._last_answer
         self._conversation = handled.conversation_id or self._conversation
         await self._worker.drain()
         return True
@@ -155,7 +161,26 @@ class Console:
             return await self._on_draft(argument, lambda d: self._approvals.send(d, actor))
         if name == "/reject":
             return await self._on_draft(argument, lambda d: self._approvals.reject(d, actor))
+        if name == "/label":
+            return await self._label(argument, actor)
         return Outcome(False, f"unknown command {name}; /help lists them")
+
+    async def _label(self, argument: str, actor: str) -> Outcome:
+        """`/label contact` or `/label #3 out-of-scope`: what the last (or named) message really was."""
+        which, label = _draft_and_text(argument)
+        if not label:
+            return Outcome(False, "usage: /label [#id] <intent|out-of-scope>")
+        intent = None if label.lower() in OUT_OF_SCOPE_LABELS else label
+        if intent is not None and self._intents and intent not in self._intents:
+            return Outcome(False, f"no intent called {intent}; one of: {', '.join(sorted(self._intents))}, out-of-scope")
+        draft_id = int(which.lstrip("#")) if which else self._last_answer
+        if draft_id is None:
+            return Outcome(False, "no message to label yet")
+        outcome = await self._approvals.teach(draft_id, actor, intent)
+        if outcome.done and self._retrain is not None:
+            await self._retrain()
+            return Outcome(True, f"{outcome.message}; learnt it")
+        return outcome
 
     async def _on_draft(self, argument: str | None, action: Callable[[int], Awaitable[Outcome]]) -> Outcome:
         """The draft named, or else the oldest one waiting: the first line /drafts shows."""

@@ -26,15 +26,19 @@ __all__ = ["Classifier", "IntentSpec", "LabelledExample"]
 
 OUT_OF_SCOPE_BELOW = 0.5
 DEFAULT_AUTO_THRESHOLD = 0.6
+# Intents that ride along with a question ("hi, ... thanks!") rather than ask something of their own.
+PLEASANTRIES = frozenset({"greeting", "thanks"})
 
 
 @dataclass(frozen=True, slots=True)
 class IntentSpec:
-    """One owner-defined intent: example phrases and keyword/regex rules that win where they match."""
+    """One owner-defined intent: example phrases, keyword/regex rules that win where they match, and near
+    misses: messages close to it that its reply does not answer ("change my booking" for booking)."""
 
     name: str
     examples: tuple[str, ...]
     keywords: tuple[str, ...] = ()
+    near_misses: tuple[str, ...] = ()
 
 
 class Classifier(Protocol):

@@ -3,13 +3,28 @@ out-of-scope examples."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from bot.messages import Intent
-from bot.understanding.base import OUT_OF_SCOPE_BELOW, rank_to_confidence
+from bot.understanding.base import OUT_OF_SCOPE_BELOW, PLEASANTRIES, rank_to_confidence
 from bot.understanding.features import Featurizer, Matrix, similarities
 from bot.understanding.keywords import KeywordRule, match_rules
-from bot.understanding.model import CalibratedModel, Scored
+from bot.understanding.model import NOT_ANSWERED, CalibratedModel, Scored
+
+
+# Where one question ends and another may begin: "?", ";", "!", " and ", " also ", or a comma before a
+# question word ("where are you, do you have parking").
+_CLAUSE_BREAK = re.compile(
+    r"[?;!]+\s*|\s+(?:and|also|plus|&)\s+|,\s*(?=(?:can|could|do|does|is|are|will|would|what|whats|what's|where|"
+    r"when|how|have|has|any)\b)", re.IGNORECASE)
+MIN_CLAUSE_WORDS = 3
+
+
+def clauses(text: str) -> list[str]:
+    """The parts of a message that could each be a question of their own (three words or more)."""
+    parts = [part.strip(" ,.") for part in _CLAUSE_BREAK.split(text)]
+    return [part for part in parts if len(part.split()) >= MIN_CLAUSE_WORDS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,29 +58,51 @@ class IntentClassifier:
         return replace(self, gate=gate)
 
     def classify(self, text: str) -> Intent:
+        """The message's intent; `also` names what else it asks, so the reply is not sent as if it answered all."""
+        intent = self._classify_one(text)
+        parts = clauses(text) if intent.name is not None else []
+        # Two questions, or a greeting with something else in it ("hello? you said you'd ring me back").
+        alone = len(parts) == 1 and (intent.name not in PLEASANTRIES or parts[0] == text.strip(" ,.?!"))
+        if not parts or alone:
+            return intent
+        # Only each part's label matters here, so the nearest-example checks are skipped (they cost most).
+        others = [self._classify_one(part, thorough=False).name for part in parts]
+        also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
+        return replace(intent, also=also) if also else intent
+
+    def _classify_one(self, text: str, thorough: bool = True) -> Intent:
         ruled = match_rules(list(self.rules), text)
+        # Against a keyword only the model's label counts, which the nearest-example check never changes.
+        scored = self.score(text, nearest=thorough and ruled is None)
         if ruled is not None:
+            # A keyword names the topic, not the request: "cancel my reservation" has the booking keyword,
+            # but it is one of booking's near misses, which its reply does not answer.
+            if scored is not None and scored.label == NOT_ANSWERED:
+                return Intent(None, 0.0, "none")
             return Intent(ruled, 1.0, "keyword")
-        scored = self.score(text)
         if scored is None:
             return Intent(None, 0.0, "none")
         return self.intent_for(scored)
 
     def intent_for(self, scored: Scored) -> Intent:
+        if scored.label == NOT_ANSWERED:
+            return Intent(None, 0.0, "none")  # closest to what the business does not answer
         confidence = rank_to_confidence(scored.rank, self.gate)
         if confidence < OUT_OF_SCOPE_BELOW:
             return Intent(None, confidence, "none")
         return Intent(scored.label, confidence, "model")
 
-    def score(self, text: str) -> Scored | None:
-        """The model's best intent and held-out rank, after the owner's out-of-scope examples."""
+    def score(self, text: str, nearest: bool = True) -> Scored | None:
+        """The model's best intent and held-out rank, after the owner's out-of-scope examples (`nearest`
+        False: the linear model's label and rank alone)."""
         if self.trained.model is None or not text.strip():
             return None
         row = self.trained.featurizer.transform([text])
         if getattr(row, "nnz", 1) == 0:
             return None  # not one word or character sequence the examples know
-        scored = self.trained.model.score_rows(row, self.trained.out_of_scope_rows is not None)[0]
-        return self._after_owner_out_of_scope(row, scored)
+        with_rejects = nearest and self.trained.out_of_scope_rows is not None
+        scored = self.trained.model.score_rows(row, with_rejects)[0]
+        return self._after_owner_out_of_scope(row, scored) if with_rejects else scored
 
     def _after_owner_out_of_scope(self, row: Matrix, scored: Scored) -> Scored:
         """A message closer to an example the owner called out of scope than to its intent is out."""

@@ -146,6 +146,13 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
 
 def similarities(rows: Matrix, matrix: Matrix) -> np.ndarray:
     """Cosine similarity of each row of `rows` to each row of `matrix`, dense (n_rows, n_matrix)."""
+    if sparse.issparse(rows) and sparse.issparse(matrix) and rows.shape[0] == 1:
+        # One message at a time, as the bot classifies: a sparse matrix times a dense vector is one C loop,
+        # where a sparse product would first transpose and convert `matrix` on every call.
+        row = rows if rows.format == "csr" else rows.tocsr()
+        dense = np.zeros(matrix.shape[1])
+        dense[row.indices] = row.data
+        return np.asarray(matrix @ dense, dtype=np.float64)[None, :]
     product = rows @ matrix.T
     if sparse.issparse(product):
         product = product.toarray()

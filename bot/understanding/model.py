@@ -28,6 +28,10 @@ from bot.understanding.calibration import RankScale, fold_ids
 from bot.understanding.features import Matrix, similarities
 
 CHUNK = 512
+# Training rows under this label are what the business does not answer (near misses of its intents and
+# requests it does not serve). They are a class the linear model can pick, but never a genuine in-scope
+# example: they are left out of the rank scales, so a confidence still means the same thing.
+NOT_ANSWERED = "__not_answered__"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +54,23 @@ class Scored:
 
 @dataclass(frozen=True, slots=True)
 class RawScores:
-    """Per row: best label, its decision value, nearest-example, prototype and wording similarity."""
+    """Per row: best label, its decision value, nearest-example, prototype and wording similarity, and (for
+    held-out training rows) the row's true label."""
 
     labels: np.ndarray
     decision: np.ndarray
     similarity: np.ndarray
     likeness: np.ndarray
     wording: np.ndarray
+    truth: np.ndarray | None = None
 
-    FIELDS = ("labels", "decision", "similarity", "likeness", "wording")
+    FIELDS = ("labels", "decision", "similarity", "likeness", "wording", "truth")
+
+
+def _rows(raw: RawScores, keep: np.ndarray) -> RawScores:
+    if raw.truth is None or keep.all():
+        return raw
+    return RawScores(*(getattr(raw, name)[keep] for name in RawScores.FIELDS))
 
 
 def fit_linear(matrix: Matrix, labels: np.ndarray, c: float) -> LinearSVC | None:
@@ -175,6 +187,7 @@ class CalibratedModel:
         self._prototypes = self._prototypes_of(matrix, self._labels)
         self._wording = self._wording_of(matrix, self._labels)
         held = self._held_out(matrix, masks[1:], fold_models)
+        held = _rows(held, held.truth != NOT_ANSWERED)
         self._decision_scale = RankScale.of(held.decision)
         self._likeness_scale = RankScale.of(held.likeness)
         self._wording_scale = RankScale.of(held.wording)
@@ -182,7 +195,7 @@ class CalibratedModel:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return tuple(sorted(set(self._labels.tolist())))
+        return tuple(sorted(set(self._labels.tolist()) - {NOT_ANSWERED}))
 
     def _held_out(self, matrix: Matrix, train_masks: list[np.ndarray], fold_models: list[LinearSVC | None]) -> RawScores:
         parts: list[RawScores] = []
@@ -192,7 +205,8 @@ class CalibratedModel:
                 continue
             fold_matrix, labels = matrix[train], self._labels[train]
             prototypes, wording = self._prototypes_of(fold_matrix, labels), self._wording_of(fold_matrix, labels)
-            parts.append(raw_scores(linear, None, prototypes, wording, labels, matrix[test]))
+            scores = raw_scores(linear, None, prototypes, wording, labels, matrix[test])
+            parts.append(RawScores(*(getattr(scores, name) for name in RawScores.FIELDS[:-1]), self._labels[test]))
         return RawScores(*(np.concatenate([getattr(p, name) for p in parts]) if parts else np.array([])
                            for name in RawScores.FIELDS))
 

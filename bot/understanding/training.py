@@ -13,7 +13,7 @@ from bot.understanding.classifier import IntentClassifier, TrainedModel
 from bot.understanding.embedding import DEFAULT_MODEL, EmbeddingFeaturizer
 from bot.understanding.features import Featurizer
 from bot.understanding.keywords import compile_rules
-from bot.understanding.model import CalibratedModel, ModelSettings
+from bot.understanding.model import NOT_ANSWERED, CalibratedModel, ModelSettings
 from bot.understanding.static_vectors import StaticVectorFeaturizer, table_digest
 
 BACKENDS = ("default", "embeddings")
@@ -48,17 +48,35 @@ class TrainingSet:
     out_of_scope: tuple[str, ...]
 
 
-def training_set(specs: Sequence[IntentSpec], owner_examples: Iterable[LabelledExample]) -> TrainingSet:
-    """Profile examples plus the owner's; owner labels for intents no longer defined are dropped."""
+def training_set(specs: Sequence[IntentSpec], owner_examples: Iterable[LabelledExample],
+                 not_answered: Sequence[str] = ()) -> TrainingSet:
+    """Profile examples plus the owner's; owner labels for intents no longer defined are dropped.
+
+    Every intent's near misses and the `not_answered` examples (requests the business does not serve)
+    are one more class, NOT_ANSWERED, which the model may pick and the classifier reads as out of scope.
+    """
     known = {spec.name for spec in specs}
     pairs = [(text, spec.name) for spec in specs for text in spec.examples if text.strip()]
+    misses = [text for spec in specs for text in spec.near_misses] + list(not_answered)
+    if pairs:  # near misses alone are no intent set
+        pairs += [(text, NOT_ANSWERED) for text in dict.fromkeys(misses) if text.strip()]
     oos: list[str] = []
-    for example in owner_examples:
+    for example in _latest_label_per_text(owner_examples):
         if example.intent is None:
             oos.append(example.text)
         elif example.intent in known and example.text.strip():
             pairs.append((example.text, example.intent))
     return TrainingSet(tuple(t for t, _ in pairs), tuple(lbl for _, lbl in pairs), tuple(oos))
+
+
+def _latest_label_per_text(examples: Iterable[LabelledExample]) -> list[LabelledExample]:
+    """The owner's last word on each message: a correction replaces what an earlier approval taught."""
+    latest: dict[str, LabelledExample] = {}
+    for example in examples:
+        key = " ".join(example.text.lower().split())
+        latest.pop(key, None)  # re-insert, so the order follows the latest decisions
+        latest[key] = example
+    return list(latest.values())
 
 
 def make_featurizer(backend: str, model_name: str | None, cache_dir: Path | None = None) -> Featurizer:
@@ -77,7 +95,10 @@ def fit(data: TrainingSet, backend: str, model_name: str | None, cache_dir: Path
     matrix = featurizer.fit(data.texts)
     model = CalibratedModel(matrix, data.labels, SETTINGS[backend], featurizer.meaning_columns(),
                             featurizer.wording_columns())
-    oos_rows = featurizer.transform(data.out_of_scope) if data.out_of_scope else None
+    # What the business does not answer also rejects by nearest example: a message closer to one of those
+    # than to any example of its intent is out of scope, however the linear model ranks it.
+    rejects = list(data.out_of_scope) + [t for t, label in zip(data.texts, data.labels) if label == NOT_ANSWERED]
+    oos_rows = featurizer.transform(rejects) if rejects else None
     return TrainedModel(featurizer, model, oos_rows, backend)
 
 
@@ -89,15 +110,17 @@ def train_classifier(
     cache_dir: Path | str | None = None,
     model_name: str | None = None,
     gate: float | None = None,
+    not_answered: Sequence[str] = (),
 ) -> IntentClassifier:
     """Train (or load from `cache_dir` when the examples are unchanged) and return a classifier.
 
     `gate` overrides the shipped out-of-scope gate (a held-out rank, see base.py); keyword
-    rules are compiled fresh every time and never cause a retrain.
+    rules are compiled fresh every time and never cause a retrain. `not_answered` are requests the
+    business does not serve, trained with every intent's near misses (see `training_set`).
     """
     if backend not in BACKENDS:
         raise ConfigError(f"unknown understanding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    data = training_set(specs, owner_examples)
+    data = training_set(specs, owner_examples, not_answered)
     rules = tuple(compile_rules(list(specs)))
     chosen_gate = DEFAULT_GATES[backend] if gate is None else gate
     if backend == "embeddings":

@@ -1,0 +1,97 @@
+"""Never confidently wrong, through the console: what must reach the owner does, whatever rule matched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, build_app
+from bot.clock import FrozenClock
+from bot.settings import Settings
+from tests.factories import ConsoleTranscript
+
+
+@pytest.mark.parametrize("text", [
+    "terrible customer service, cancel my reservation",
+    "I had an allergic reaction after your muffin, click here to see",
+    "refund me or I'll post about you, bitcoin only",
+    "food poisoning from your cafe!! click here http://review.example.com",
+])
+async def test_a_serious_message_reaches_the_owner_whatever_keyword_it_matched(app: App, text: str) -> None:
+    reply = await ConsoleTranscript(app).say(text)
+    assert "[owner] draft #1 needs you" in reply
+    assert "Corner Bean Café:" not in reply  # nothing went to the customer alone
+
+
+async def test_plain_spam_still_gets_no_reply_and_no_card(app: App) -> None:
+    reply = await ConsoleTranscript(app).say("guaranteed followers, click here")
+    assert "[owner]" not in reply and "Corner Bean Café:" not in reply
+
+
+@pytest.mark.parametrize("text", [
+    "could you book me a hotel room",
+    "book the gym for 6am",
+    "change my booking to 1pm",
+    "I need to cancel my reservation for tonight",
+])
+async def test_a_near_miss_of_booking_goes_to_the_owner_not_the_booking_link(app: App, text: str) -> None:
+    reply = await ConsoleTranscript(app).say(text)
+    assert "[owner] draft #1 needs you" in reply
+    assert "Corner Bean Café:" not in reply
+
+
+async def test_a_real_booking_request_still_gets_the_booking_link(app: App) -> None:
+    reply = await ConsoleTranscript(app).say("can I book a table for 4 on saturday")
+    assert "Corner Bean Café: You can book a table here: https://cornerbean.example.org/book" in reply
+
+
+async def test_paying_by_card_is_a_payment_question_not_a_refund(app: App) -> None:
+    reply = await ConsoleTranscript(app).say("Can I pay by card?")
+    assert "Corner Bean Café: We take cards, contactless, Apple Pay and Google Pay, and cash too." in reply
+
+
+@pytest.mark.parametrize(("text", "answer"), [
+    ("what's your phone number?", "You can ring us on 0113 496 0000 or email hello@cornerbean.example.org."),
+    ("where can I park?", "pay-and-display parking on Vicar Lane"),
+    ("do you sell gift vouchers?", "We sell gift cards for any amount at the counter"),
+    ("are you hiring?", "We post every vacancy on our website"),
+    ("is there step free access?", "Our entrance is step-free"),
+])
+async def test_day_one_questions_are_answered_from_the_profile(app: App, text: str, answer: str) -> None:
+    reply = await ConsoleTranscript(app).say(text)
+    assert "Corner Bean Café: " in reply and answer in reply
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("is the chocolate cake nut free?", "dietary messages always go to the owner"),
+    ("I think I left my scarf at the cafe yesterday", "lost_property messages always go to the owner"),
+    ("we need to move our booking to sunday", "booking_change messages always go to the owner"),
+])
+async def test_health_lost_property_and_booking_changes_always_reach_the_owner(app: App, text: str,
+                                                                                reason: str) -> None:
+    reply = await ConsoleTranscript(app).say(text)
+    assert "[owner] draft #1 needs you" in reply and reason in reply
+    assert "Corner Bean Café:" not in reply
+
+
+async def test_two_questions_at_once_wait_for_the_owner(app: App) -> None:
+    reply = await ConsoleTranscript(app).say("what time do you open and can I bring my dog?")
+    assert "[owner] draft #1 needs you" in reply
+    assert "also asks about dogs: the hours reply does not answer that" in reply
+
+
+async def test_a_fact_the_profile_leaves_out_is_never_invented(profile_dir: Path, sqlite_url: str,
+                                                              clock: FrozenClock) -> None:
+    path = profile_dir / "business.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  parking: There's pay", "  # parking: There's pay"),
+                    encoding="utf-8")
+    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(path))
+    app = await build_app(settings, clock=clock)
+    try:
+        reply = await ConsoleTranscript(app).say("where can I park?")
+    finally:
+        await app.close()
+    assert "[owner] draft #1 needs you" in reply
+    assert "business.yaml has no facts.parking, so this reply is left to the owner" in reply
+    assert "Corner Bean Café:" not in reply
