@@ -49,3 +49,30 @@ def test_unreadable_cache_file_is_retrained(tmp_path):
     again = train_classifier(cafe_specs(), cache_dir=tmp_path)
     assert not again.from_cache
     assert again.classify("what is your address").name == "location"
+
+
+def test_retraining_keeps_only_the_model_in_use_and_the_one_before(tmp_path):
+    taught: list[LabelledExample] = []
+    for text in ("can i bring my dog", "do you have a loyalty card", "is there a cash machine nearby"):
+        taught.append(LabelledExample(text, None))  # each teaching is a new model
+        train_classifier(cafe_specs(), list(taught), cache_dir=tmp_path)
+    assert len(cached_files(tmp_path)) == 2
+    assert train_classifier(cafe_specs(), list(taught), cache_dir=tmp_path).from_cache  # the one in use stayed
+
+
+def test_an_export_of_replaced_weights_is_pruned_but_never_another_models(tmp_path):
+    from bot.understanding.onnx_cache import prune_exports, record_source
+
+    exports = tmp_path / "onnx"
+    exports.mkdir()
+    ours, theirs = tmp_path / "ours" / "model", tmp_path / "theirs" / "model"  # same folder name
+    for folder in (ours, theirs):
+        folder.mkdir(parents=True)
+    old, other, current = exports / "model-old.onnx", exports / "model-other.onnx", exports / "model-new.onnx"
+    for export, source in ((old, ours), (other, theirs), (current, ours)):
+        export.write_bytes(b"onnx")
+        record_source(export, source)
+    unknown = exports / "model-unnoted.onnx"  # written before exports were noted: left alone
+    unknown.write_bytes(b"onnx")
+    assert prune_exports(current, ours) == [old]
+    assert sorted(p.name for p in exports.glob("*.onnx")) == ["model-new.onnx", "model-other.onnx", "model-unnoted.onnx"]

@@ -18,7 +18,9 @@ from bot.understanding.classifier import TrainedModel
 from bot.understanding.files import write_atomically
 
 CACHE_FORMAT = 2
-KEEP_PER_BACKEND = 8
+# The model in use and the one before it (an owner who undoes a profile edit gets it back without
+# training); anything older is deleted when a new model is stored, so the folder stays a few MB.
+KEEP_PER_BACKEND = 2
 
 
 def cache_key(backend: str, model_name: str, settings: object, texts: list[str], labels: list[str], oos: list[str]) -> str:

@@ -43,3 +43,31 @@ def weights_digest(model_dir: Path) -> str:
 
 def onnx_file(model_dir: Path, root: Path) -> Path:
     return root / "onnx" / f"{model_dir.name}-{weights_digest(model_dir)[:32]}.onnx"
+
+
+def record_source(export: Path, model_dir: Path) -> None:
+    """Note which model folder an export came from, beside it, so pruning knows whose it is."""
+    source(export).write_text(str(model_dir.resolve()), encoding="utf-8")
+
+
+def source(export: Path) -> Path:
+    return export.with_suffix(".source")
+
+
+def prune_exports(current: Path, model_dir: Path) -> list[Path]:
+    """Delete the older exports of the same model folder (replaced weights), never another model's:
+    an export counts as ours only if its .source note names this very folder. Returns what went."""
+    ours, removed = str(model_dir.resolve()), []
+    for other in current.parent.glob("*.onnx"):
+        note = source(other)
+        if other == current or not note.is_file():
+            continue
+        try:
+            if note.read_text(encoding="utf-8").strip() != ours:
+                continue
+            other.unlink(missing_ok=True)
+            note.unlink(missing_ok=True)
+        except OSError:
+            continue  # another process may be pruning too; the next start tries again
+        removed.append(other)
+    return removed

@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from bot.errors import ConfigError
-from bot.understanding.onnx_cache import cache_root, onnx_file
+from bot.understanding.onnx_cache import cache_root, onnx_file, prune_exports, record_source
 from bot.understanding.onnx_encoder import PROBE_TOLERANCE, OnnxEncoder, require_runtime
 from bot.understanding.sentence_layout import MeanPooledModel, mean_pooled_model
 from bot.understanding.torch_encoder import TorchEncoder
@@ -54,6 +54,9 @@ def _export_and_load(layout: MeanPooledModel, path: Path) -> Encoder:
         exported = _load_verified(layout, path)
         if exported is None:
             raise ConfigError(f"{path}: the export does not give sentence-transformers' vectors")
+        record_source(path, layout.directory)
+        for old in prune_exports(path, layout.directory):
+            log.info("removed an export of replaced weights", extra={"path": str(old)})
         return exported
     except OSError as exc:
         problem = ConfigError(f"cannot write {path} ({exc}): point XDG_CACHE_HOME at a writable folder")
