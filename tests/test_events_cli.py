@@ -52,6 +52,9 @@ def test_cli_reports_bad_input_in_one_line(profile_dir: Path, sqlite_url: str) -
     wrong_channel = runner.invoke(socialdesk, ["events", "add", "--title", "X", "--start", "2026-12-01 10:00",
                                             "--channel", "myspace"], env=env, obj={"clock": clock})
     assert wrong_channel.exit_code == 1 and "must be one of" in wrong_channel.output
+    web_chat = runner.invoke(socialdesk, ["events", "add", "--title", "X", "--start", "2026-12-01 10:00",
+                                       "--channel", "webchat"], env=env, obj={"clock": clock})
+    assert web_chat.exit_code == 1 and "no one would see an invite there" in web_chat.output
 
 @pytest.mark.parametrize("args, error", [
     (["--start", "2026-12-12 10:00", "--end", "2026-12-12 09:00"], "must end after it starts"),

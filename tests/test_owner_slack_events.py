@@ -64,7 +64,7 @@ async def test_event_command_opens_the_form_in_the_business_zone_with_its_addres
     assert fields[START_TIME]["element"]["timezone"] == "Europe/London"
     assert fields[PLACE]["element"]["initial_value"] == "14 Market Street, Leeds LS1 6DT"
     offered = [option["value"] for option in fields[CHANNELS]["element"]["options"]]
-    assert offered == ["telegram:@cornerbeancafe", "x", "slack:#events", "shell", "webchat"]
+    assert offered == ["telegram:@cornerbeancafe", "x", "slack:#events", "shell"]  # never the web chat: no one would see it
     assert json.loads(view["private_metadata"]) == {"channel": EVENTS_CHANNEL}
 
 

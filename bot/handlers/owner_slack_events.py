@@ -55,11 +55,10 @@ async def upcoming_lines(app: App) -> list[EventLine]:
 
 def channel_choices(app: App) -> list[str]:
     """The places the business posts invites to: those its events name, then each enabled platform
-    that needs no place (X, the web chat, the console)."""
+    that needs no place (X, the console)."""
     named = [channel for event in app.profile.events for channel in event.channels]
     toggles = app.profile.channels
-    bare = [name for name, on in (("x", toggles.x.enabled), ("webchat", toggles.webchat.enabled),
-                                  ("shell", toggles.shell.enabled)) if on]
+    bare = [name for name, on in (("x", toggles.x.enabled), ("shell", toggles.shell.enabled)) if on]
     return list(dict.fromkeys([*named, *bare]))
 
 
