@@ -44,6 +44,7 @@ class Handled:
     decision: Decision | None = None
     draft_id: int | None = None
     conversation_id: int | None = None
+    reply: str | None = None  # the text sent alone, if any (a button's confirmation, shown on the button too)
 
 
 class Step(Protocol):
@@ -107,7 +108,8 @@ class Router:
         await self._queue(session, inbound, recorded, decision, draft, record.id)
         log.info("handled inbound", extra={"platform": inbound.platform, "intent": intent.name,
                                            "confidence": round(intent.confidence, 3), "action": decision.action.value})
-        return Handled(False, intent, decision, record.id, recorded.conversation.id)
+        reply = draft.text if decision.action is Action.AUTO else None
+        return Handled(False, intent, decision, record.id, recorded.conversation.id, reply)
 
     async def _step(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound, intent: Intent,
                     decision: Decision) -> tuple[Decision, Draft] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import html
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from telegram.request import HTTPXRequest
 from bot.app import App
 from bot.approvals import Approvals
 from bot.errors import RateLimited
+from bot.events.spec import EventSpec
 from bot.handlers.ratelimit import SendBudget, TokenBuckets
 from bot.handlers.telegram import to_inbound
 from bot.handlers.telegram_channel import OFFSET_CURSOR, TelegramChannel, api_base_url
@@ -24,6 +26,7 @@ from bot.handlers.telegram_webhook import SECRET_HEADER, telegram_routes
 from bot.messages import Outbound
 from bot.web import create_web_app
 from storage import contacts, conversations, cursors, drafts, outbox
+from tests.conftest import london
 from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi, blocked, html_problem, too_many_requests
 from tests.payloads.load import payload
@@ -329,3 +332,37 @@ async def test_an_automatic_reply_leaves_when_it_is_queued_not_at_the_next_idle_
         stop.set()
         await worker
     assert SATURDAY in api.sent[0]["text"]
+
+
+def channel_press(update_id: int, user_id: int, name: str, event_id: int) -> dict:
+    """A Going press under an invite the bot posted in the café's public Telegram channel."""
+    press = copy.deepcopy(payload("telegram", "callback_query"))
+    press["update_id"] = update_id
+    query = press["callback_query"]
+    query["id"] = f"press-{user_id}"
+    query["from"] = {"id": user_id, "is_bot": False, "first_name": name}
+    query["message"]["chat"] = {"id": -1001987654321, "title": "Corner Bean Café", "username": "cornerbeancafe",
+                                "type": "channel"}
+    query["data"] = f"rsvp:{event_id}:going"
+    return press
+
+
+async def test_rsvp_presses_in_a_channel_are_confirmed_privately_one_conversation_each(app: App, fake, channel) -> None:
+    api, _ = fake
+    assert app.events is not None
+    event = await app.events.create_event(EventSpec("Winter coffee tasting", london(2026, 12, 5, 18, 30), capacity=1))
+    api.push(channel_press(900001, 111, "Ada", event.id))
+    api.push(channel_press(900002, 222, "Grace", event.id))
+    await poll_through(api, channel, app, 900002)
+    await app.worker.drain()
+
+    # Nothing is posted into the public channel; each person hears privately, and on the button.
+    assert sorted(int(sent["chat_id"]) for sent in api.sent) == [111, 222]
+    assert api.answered == ["press-111", "press-222"]
+    assert api.notices[0] is not None and api.notices[0].startswith("You're in, Ada!")
+    assert api.notices[1] is not None and "waiting list" in api.notices[1]
+    async with app.db.session() as session:
+        ada = await conversations.find_conversation(session, "telegram", "111")
+        grace = await conversations.find_conversation(session, "telegram", "222")
+        public = await conversations.find_conversation(session, "telegram", "-1001987654321")
+    assert ada is not None and grace is not None and ada.id != grace.id and public is None

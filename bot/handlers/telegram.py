@@ -64,11 +64,13 @@ def _callback(query: Mapping[str, Any], update: Mapping[str, Any]) -> Inbound | 
     if not sender or not isinstance(data, str):
         return None  # a game button or a press without data: not one of ours
     message = query.get("message") or {}
-    chat = message.get("chat") or {"id": sender["id"], "type": "private"}
     sent = message.get("date") or 0
+    # A press under an invite in a channel or group belongs to the person, not the chat: their own
+    # private conversation, where the confirmation goes (never into the public chat).
+    private = {"id": sender["id"], "type": "private"}
     return Inbound(
         platform=PLATFORM, kind="callback", external_id=f"cb:{query['id']}",
-        thread_key=thread_key(chat, sender), sender=_sender(sender), text=data,
+        thread_key=thread_key(private, sender), sender=_sender(sender), text=data,
         received_at=datetime.fromtimestamp(int(sent), timezone.utc), raw=update,
     )
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
+import re
 import warnings
 from collections import OrderedDict
 from datetime import timedelta
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
+BUTTON_NOTICE_LIMIT = 200  # answerCallbackQuery's text
 OFFSET_CURSOR = "telegram:offset"
 # A long poll's read timeout: the poll's own timeout and python-telegram-bot's default read timeout.
 POLL_READ_MARGIN = 5.0
@@ -89,9 +92,14 @@ class TelegramIntake:
         inbound = to_inbound(update, self._bot.username, self._bot.id)
         if inbound is None:
             return
-        if inbound.kind == "callback":
-            await self._answer(inbound.external_id.removeprefix("cb:"))
-        await deliver(inbound)
+        if inbound.kind != "callback":
+            await deliver(inbound)
+            return
+        handled = None
+        try:
+            handled = await deliver(inbound)
+        finally:  # the press is always answered, so the button stops spinning
+            await self._answer(inbound.external_id.removeprefix("cb:"), button_notice(getattr(handled, "reply", None)))
 
     async def _meet(self) -> None:
         """Initialise the bot once (its username and id tell mentions apart); ChannelError until Telegram answers."""
@@ -106,11 +114,20 @@ class TelegramIntake:
         while len(self._seen) > self._remember:
             self._seen.popitem(last=False)
 
-    async def _answer(self, query_id: str) -> None:
+    async def _answer(self, query_id: str, notice: str | None) -> None:
         try:
-            await self._bot.answer_callback_query(query_id)
+            await self._bot.answer_callback_query(query_id, text=notice)
         except TelegramError as exc:  # an old press (> 15 min) cannot be answered; the RSVP still counts
             log.warning("could not answer a button press", extra={"error": str(exc)})
+
+
+def button_notice(reply: str | None) -> str | None:
+    """The confirmation as the small notice Telegram shows on the pressed button (plain text, at most
+    200 characters): the person sees it even when the bot may not write to them privately."""
+    if not reply:
+        return None
+    plain = " ".join(html.unescape(re.sub(r"<[^>]+>", "", reply)).split())
+    return plain if len(plain) <= BUTTON_NOTICE_LIMIT else plain[:BUTTON_NOTICE_LIMIT - 1].rstrip() + "…"
 
 
 async def _connect(bot: Bot) -> None:

@@ -30,6 +30,7 @@ class FakeBotApi:
     updates: list[dict[str, Any]] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
     answered: list[str] = field(default_factory=list)
+    notices: list[str | None] = field(default_factory=list)  # the text shown on each answered button
     calls: list[str] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
@@ -104,6 +105,7 @@ class FakeBotApi:
 
     async def _answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         self.answered.append(params["callback_query_id"])
+        self.notices.append(params.get("text"))
         return True
 
     async def _setWebhook(self, params: dict[str, Any]) -> Any:
