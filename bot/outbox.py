@@ -98,12 +98,14 @@ class OutboxWorker:
 
     async def _rounds(self, stop: asyncio.Event, idle_seconds: float) -> None:
         while not stop.is_set():
+            # Cleared before looking, not after: a row queued while this round looks (too late for
+            # its query) leaves the wake set, and the next round starts at once instead of idling.
+            self.wake.clear()
             try:
                 if await self.run_once():
                     continue
             except Exception:
                 log.exception("outbox round failed; retrying")
-            self.wake.clear()
             # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that
             # arrives as the wait ends, and this loop would then outlive its task's cancel().
             with contextlib.suppress(TimeoutError):
