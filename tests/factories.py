@@ -54,6 +54,13 @@ class RecordingChannel:
         return [o for o in self.sent if not o.idempotency_key.startswith("ack:")]
 
 
+def answered_alone(transcript: str) -> list[str]:
+    """The bot's lines to the customer in a console transcript, but for the held acknowledgement
+    ("Sam will reply to you personally"), which says nothing in the owner's name."""
+    return [line for line in transcript.splitlines()
+            if line.startswith("Corner Bean Café:") and "will reply to you personally" not in line]
+
+
 class ConsoleTranscript:
     """A console session whose output is captured: conversation-style tests read like a chat."""
 

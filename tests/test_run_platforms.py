@@ -113,3 +113,33 @@ async def test_telegram_out_of_reach_at_start_does_not_stop_x_and_is_retried(
             await app.close()
     assert "telegram  cannot connect yet; the others run, and it keeps trying" in out.getvalue()
     assert "Saturday" in x.posts[0]["text"] and "Saturday" in telegram.sent[0]["text"]
+
+
+def test_a_worker_whose_telegram_is_out_of_reach_keeps_running_and_logs_one_line_per_try(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import threading
+
+    from tests.test_cli import SOCIALDESK, clean_environment, run
+
+    run("init", cwd=tmp_path)
+    env = {**clean_environment(), "TELEGRAM_BOT_TOKEN": "123456:AAsecretsecret", "TELEGRAM_API_URL": "http://127.0.0.1:1"}
+    process = subprocess.Popen([SOCIALDESK, "worker"], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(60, process.kill)  # a worker that never logs its tries fails, never hangs
+    watchdog.start()
+    logged: list[str] = []
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:  # waits for each line the worker logs
+            logged.append(line)
+            if sum("channel did not start" in seen for seen in logged) == 2:  # the first try and one retry
+                break
+        assert process.poll() is None, "".join(logged)  # still running: the other channels carry on
+    finally:
+        watchdog.cancel()
+        process.send_signal(signal.SIGTERM)
+        rest = process.communicate(timeout=30)[1]
+    tries = [line for line in logged if "channel did not start" in line]
+    assert len(tries) == 2 and all("platform=telegram" in line for line in tries), "".join(logged)
+    assert "Traceback" not in "".join(logged) + rest and "AAsecretsecret" not in "".join(logged) + rest
