@@ -74,6 +74,15 @@ def profile_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def cafe(tmp_path: Path) -> Path:
+    """The example café without its event (whose invites would go to platforms no test fakes here)."""
+    folder = tmp_path / "cafe"
+    folder.mkdir()
+    (folder / "business.yaml").write_text(example_profile_text(EXAMPLE_WRITTEN_ON).split("\nevents:")[0] + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'socialdesk.db'}"
 

@@ -18,11 +18,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.profile import example_profile_text
 from storage import outbox
 from storage.engine import Database
 from storage.migrate import require_current, upgrade
-from tests.conftest import EXAMPLE_WRITTEN_ON, POSTGRES_SKIP, _admin
+from tests.conftest import POSTGRES_SKIP, _admin
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.test_cli import PROCESS_NOW, SOCIALDESK, clean_environment
@@ -36,15 +35,6 @@ async def postgres_url(postgres_server_url: str | None) -> str:
         pytest.skip(POSTGRES_SKIP)
     await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     return postgres_server_url
-
-
-@pytest.fixture
-def cafe(tmp_path: Path) -> Path:
-    """The example café without its event (whose invites would go to platforms no test fakes here)."""
-    folder = tmp_path / "cafe"
-    folder.mkdir()
-    (folder / "business.yaml").write_text(example_profile_text(EXAMPLE_WRITTEN_ON).split("\nevents:")[0] + "\n", encoding="utf-8")
-    return folder
 
 
 def environment(**values: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from bot.cli_eval import eval_app
 from tests.fixtures.cafe import FIXTURES
+from tests.test_cli import PROCESS_NOW
 
 runner = CliRunner()
 SMALL = FIXTURES / "replies_small.csv"
@@ -17,8 +18,9 @@ SMALL = FIXTURES / "replies_small.csv"
 
 @pytest.fixture
 def in_cafe(profile_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    # The command uses the profile in the current folder, as the owner runs it.
+    # The command uses the profile in the current folder, as the owner runs it, on the suite's own day.
     monkeypatch.chdir(profile_dir)
+    monkeypatch.setenv("SOCIALDESK_NOW", PROCESS_NOW.isoformat())
     return profile_dir
 
 

@@ -20,12 +20,11 @@ from bot.clock import FrozenClock
 from bot.handlers.telegram import to_inbound
 from bot.handlers.telegram_channel import TelegramChannel, api_base_url
 from bot.outbox import OutboxWorker
-from bot.profile import example_profile_text
 from bot.settings import Settings
 from storage import outbox
 from storage.engine import Database
 from storage.migrate import upgrade
-from tests.conftest import EXAMPLE_WRITTEN_ON, POSTGRES_SKIP, _admin
+from tests.conftest import POSTGRES_SKIP, _admin
 from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.payloads.load import payload
@@ -34,15 +33,6 @@ from tests.test_durability_processes import environment, outbox_statuses
 
 CUSTOMERS = range(4001, 4007)
 LEASE = timedelta(seconds=60)  # the worker's default lease
-
-
-@pytest.fixture
-def cafe(tmp_path: Path) -> Path:
-    """The example café without its event (whose invites would go to platforms no test fakes here)."""
-    folder = tmp_path / "cafe"
-    folder.mkdir()
-    (folder / "business.yaml").write_text(example_profile_text(EXAMPLE_WRITTEN_ON).split("\nevents:")[0] + "\n", encoding="utf-8")
-    return folder
 
 
 @pytest.fixture(params=["run-sqlite", "worker-postgres"])
