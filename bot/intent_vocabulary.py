@@ -5,10 +5,12 @@ cover, so its draft waits for the owner instead of going out alone."""
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import snowballstemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from bot.config import BusinessProfile
@@ -39,20 +41,27 @@ _TYPO_CUTOFF = 0.84
 _TYPO_MIN_LENGTH = 5
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=8192)
 def _stem(word: str) -> str:
-    """A crude suffix strip, enough to make "chairs", "booking" and "booked" meet "chair" and "book"."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: len(word) - len(suffix)] + keep
-    return word
+    """Snowball's English stem, so "chairs", "booking" and "booked" meet "chair" and "book"."""
+    return str(_STEMMER.stemWord(word))
 
 
 def _words(text: str) -> list[str]:
     return _TOKEN.findall(text.lower().replace("'", "").replace("\u2019", ""))
 
 
+@functools.cache
+def _plain_stems() -> frozenset[str]:
+    plain = ENGLISH_STOP_WORDS | _FILLERS
+    return frozenset(plain | {_stem(w) for w in plain})
+
+
 def _is_content(word: str) -> bool:
-    return len(word) >= 3 and not {word, _stem(word)} & (ENGLISH_STOP_WORDS | _FILLERS)
+    return len(word) >= 3 and word not in _plain_stems() and _stem(word) not in _plain_stems()
 
 
 def _about_business(profile: BusinessProfile) -> list[str]:
