@@ -127,3 +127,19 @@ async def test_the_same_questions_in_familiar_words_are_still_answered_alone(app
                                                                              answer: str) -> None:
     reply = await ConsoleTranscript(app).say(text)
     assert answer in reply and "[owner]" not in reply
+
+
+async def test_a_fact_that_names_the_thing_lets_the_reply_answer_it(profile_dir: Path, sqlite_url: str,
+                                                                    clock: FrozenClock) -> None:
+    path = profile_dir / "business.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  delivery: We don't deliver ourselves,",
+                                 "  delivery: We deliver to LS1 to LS6 ourselves,"), encoding="utf-8")
+    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(path))
+    app = await build_app(settings, clock=clock)
+    try:
+        reply = await ConsoleTranscript(app).say("do you do delivery to LS6")
+    finally:
+        await app.close()
+    assert "Corner Bean Café:" in reply and "We deliver to LS1 to LS6 ourselves" in reply
+    assert "[owner]" not in reply
