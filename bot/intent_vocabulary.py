@@ -1,5 +1,5 @@
-"""The words each intent's examples use. A message that names something none of them mention ("high
-chairs" for the menu, "service dog" for dogs, "LS6" for takeaway) asks about a thing the reply does not
+"""The words each intent's examples use. A message that names something none of them mention ("visa
+sponsorship" for jobs, "service dog" for dogs, "LS6" for takeaway) asks about a thing the reply does not
 cover, so its draft waits for the owner instead of going out alone."""
 
 from __future__ import annotations
@@ -39,8 +39,6 @@ _NUMBER_OR_TIME = re.compile(r"\d+(?:st|nd|rd|th|am|pm|h)?")
 # A typo one or two letters off a known word ("resevation") is still that word.
 _TYPO_CUTOFF = 0.84
 _TYPO_MIN_LENGTH = 5
-
-
 _STEMMER = snowballstemmer.stemmer("english")
 
 
