@@ -14,6 +14,7 @@ import snowballstemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from bot.config import BusinessProfile
+from bot.messages import LabelledExample
 
 # Words that name no thing: chat fillers, politeness, and the days and times every question may carry.
 _FILLERS = frozenset(
@@ -79,7 +80,9 @@ class IntentVocabulary:
         return cls({name: frozenset(_stem(w) for t in ts for w in _words(t)) for name, ts in texts.items()})
 
     @classmethod
-    def from_profile(cls, profile: BusinessProfile, intents: Iterable[str]) -> "IntentVocabulary":
+    def from_profile(cls, profile: BusinessProfile, intents: Iterable[str],
+                     learned: Iterable[LabelledExample] = ()) -> "IntentVocabulary":
+        """`learned`: the examples the owner confirmed, which the intent now answers as well."""
         specs = profile.active_intents()
         facts = {k: v for k, v in profile.facts.model_dump().items() if isinstance(v, str)}
         texts: dict[str, list[str]] = {}
@@ -91,6 +94,9 @@ class IntentVocabulary:
             # The reply's own facts are what it answers ("Apple Pay", "Deliveroo").
             own_facts = [v for k, v in facts.items() if k == name or (name == "takeaway" and k == "delivery")]
             texts[name] = [*spec.examples, *keywords, *own_facts, name.replace("_", " "), *_about_business(profile)]
+        for example in learned:
+            if example.intent in texts:
+                texts[example.intent].append(example.text)
         if "hours" in texts:
             # "Boxing Day" is answered by the hours reply when the profile names it.
             texts["hours"] += [e.note for e in profile.hours.exceptions if e.note]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.config import BusinessProfile
 from bot.intent_vocabulary import IntentVocabulary
-from bot.messages import Action, Decision, Intent
+from bot.messages import Action, Decision, Intent, LabelledExample
 
 RISK_WORDS: tuple[str, ...] = (
     "refund", "chargeback", "money back", "lawyer", "solicitor", "sue", "legal action", "court",
@@ -58,7 +59,8 @@ class Rules:
     vocabulary: IntentVocabulary = IntentVocabulary({})
 
     @classmethod
-    def from_profile(cls, profile: BusinessProfile) -> "Rules":
+    def from_profile(cls, profile: BusinessProfile, learned: Iterable[LabelledExample] = ()) -> "Rules":
+        """`learned`: the owner's confirmed examples, whose words their intents now answer."""
         intents = profile.active_intents()
         policy = profile.policy
         return cls(
@@ -70,7 +72,7 @@ class Rules:
             escalate_intents=frozenset(policy.escalate_intents),
             risk_words=RISK_WORDS + tuple(w.lower() for w in policy.risk_words),
             negative_words=MILD_NEGATIVE + tuple(w.lower() for w in policy.negative_words),
-            vocabulary=IntentVocabulary.from_profile(profile, (n for n, i in intents.items() if i.auto_send)),
+            vocabulary=IntentVocabulary.from_profile(profile, (n for n, i in intents.items() if i.auto_send), learned),
         )
 
 
