@@ -13,6 +13,7 @@ from bot.config import BusinessProfile
 from bot.drafting import Drafter
 from bot.events.service import EventService
 from bot.events_runtime import install_events
+from bot.messages import LabelledExample
 from bot.outbox import OutboxWorker
 from bot.profile import default_not_offered, load_profile
 from bot.reply_context import clock as clock_filter
@@ -41,8 +42,9 @@ class App:
 
     async def retrain(self) -> Classifier:
         """Train again with the owner's latest confirmed examples and put the result to work."""
-        classifier = await train_for(self.profile, self.db, model_cache_dir(self.profile_path))
-        self.router.use_classifier(classifier)
+        learned = await confirmed_examples(self.db)
+        classifier = await train_for(self.profile, self.db, model_cache_dir(self.profile_path), learned)
+        self.router.use_classifier(classifier, learned)
         return classifier
 
     async def close(self) -> None:
@@ -63,9 +65,15 @@ def model_cache_dir(profile_path: Path) -> Path:
     return profile_path.parent / ".socialdesk-cache"
 
 
-async def train_for(profile: BusinessProfile, db: Database, cache_dir: Path | None = None) -> Classifier:
+async def confirmed_examples(db: Database) -> list[LabelledExample]:
     async with db.session() as session:
-        confirmed = await examples.all_examples(session)
+        return await examples.all_examples(session)
+
+
+async def train_for(profile: BusinessProfile, db: Database, cache_dir: Path | None = None,
+                    confirmed: list[LabelledExample] | None = None) -> Classifier:
+    if confirmed is None:
+        confirmed = await confirmed_examples(db)
     understanding = profile.understanding
     # Training is CPU work (seconds for the embeddings backend): keep the event loop free meanwhile.
     return await asyncio.to_thread(train_classifier, intent_specs(profile), confirmed, backend=understanding.backend,
@@ -96,9 +104,10 @@ async def build_app(settings: Settings, *, profile_path: Path | None = None, clo
         await require_current(db.url)
     clock = clock or clock_starting_at(settings.socialdesk_now)
     drafter = Drafter(owner_templates_dir(profile, path), filters={"clock": clock_filter})
-    classifier = await train_for(profile, db, model_cache_dir(path))
+    learned = await confirmed_examples(db)
+    classifier = await train_for(profile, db, model_cache_dir(path), learned)
     worker = OutboxWorker(db, clock)
-    router = Router(db, profile, classifier, drafter, clock, on_queued=worker.wake.set)
+    router = Router(db, profile, classifier, drafter, clock, on_queued=worker.wake.set, learned=learned)
     approvers = list(profile.owner.approvers) if approvers_from_profile else None
     approvals = Approvals(db, clock, approvers)
     events = install_events(settings=settings, profile=profile, db=db, clock=clock, drafter=drafter, router=router,

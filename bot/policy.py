@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.config import BusinessProfile
-from bot.messages import Action, Decision, Intent
+from bot.intent_vocabulary import IntentVocabulary
+from bot.messages import Action, Decision, Intent, LabelledExample
 
 RISK_WORDS: tuple[str, ...] = (
     "refund", "chargeback", "money back", "lawyer", "solicitor", "sue", "legal action", "court",
@@ -54,9 +56,11 @@ class Rules:
     escalate_intents: frozenset[str]
     risk_words: tuple[str, ...] = RISK_WORDS
     negative_words: tuple[str, ...] = MILD_NEGATIVE
+    vocabulary: IntentVocabulary = IntentVocabulary({})
 
     @classmethod
-    def from_profile(cls, profile: BusinessProfile) -> "Rules":
+    def from_profile(cls, profile: BusinessProfile, learned: Iterable[LabelledExample] = ()) -> "Rules":
+        """`learned`: the owner's confirmed examples, whose words their intents now answer."""
         intents = profile.active_intents()
         policy = profile.policy
         return cls(
@@ -68,6 +72,7 @@ class Rules:
             escalate_intents=frozenset(policy.escalate_intents),
             risk_words=RISK_WORDS + tuple(w.lower() for w in policy.risk_words),
             negative_words=MILD_NEGATIVE + tuple(w.lower() for w in policy.negative_words),
+            vocabulary=IntentVocabulary.from_profile(profile, (n for n, i in intents.items() if i.auto_send), learned),
         )
 
 
@@ -116,6 +121,12 @@ def _hold_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> 
     if intent.also:
         asked = ", ".join(name or "something no reply covers" for name in intent.also)
         reasons.append(f"also asks about {asked}: the {intent.name} reply does not answer that")
+    if intent.name is not None and not intent.also:
+        # When in doubt, the owner: a thing the intent's examples never name is a question its reply may not answer.
+        unfamiliar = rules.vocabulary.unfamiliar(intent.name, text)
+        if unfamiliar:
+            named = ", ".join(f'"{w}"' for w in unfamiliar)
+            reasons.append(f"names {named}, which no {intent.name} example mentions: the reply may not answer it")
     tone = negative_tone(text, rules.negative_words)
     if 0 < tone < NEGATIVE_TONE_SCORE:
         reasons.append("may be unhappy")

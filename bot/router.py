@@ -17,7 +17,7 @@ from bot.drafting import Drafter, over_limit_reason
 from bot.errors import Duplicate
 from bot.logs import fingerprint
 from bot.facts import with_facts
-from bot.messages import Action, Decision, Draft, Inbound, Intent
+from bot.messages import Action, Decision, Draft, Inbound, Intent, LabelledExample
 from bot.names import greeting_name
 from bot.policy import Rules, Signals, decide
 from bot.reply_context import EventBrief, reply_context
@@ -57,10 +57,11 @@ class Step(Protocol):
 
 class Router:
     def __init__(self, db: Database, profile: BusinessProfile, classifier: Classifier, drafter: Drafter,
-                 clock: Clock, steps: Sequence[Step] = (), on_queued: Callable[[], None] | None = None) -> None:
+                 clock: Clock, steps: Sequence[Step] = (), on_queued: Callable[[], None] | None = None,
+                 learned: Sequence[LabelledExample] = ()) -> None:
         self._db, self._profile, self._classifier = db, profile, classifier
         self._drafter, self._clock = drafter, clock
-        self._rules = Rules.from_profile(profile)
+        self._rules = Rules.from_profile(profile, learned)
         self._steps = list(steps)
         # Called once a message's rows are committed, so the outbox worker sends them at once
         # instead of at its next idle poll.
@@ -69,9 +70,12 @@ class Router:
     def add_step(self, step: Step) -> None:
         self._steps.append(step)
 
-    def use_classifier(self, classifier: Classifier) -> None:
-        """Swap in a retrained classifier (after the owner teaches it or the profile changes)."""
+    def use_classifier(self, classifier: Classifier, learned: Sequence[LabelledExample] | None = None) -> None:
+        """Swap in a retrained classifier (after the owner teaches it or the profile changes); `learned`, the
+        examples it was trained with, lets their intents answer the words they use."""
         self._classifier = classifier
+        if learned is not None:
+            self._rules = Rules.from_profile(self._profile, learned)
 
     async def handle(self, inbound: Inbound) -> Handled:
         # Understanding is pure and needs no database: do it before the transaction opens.

@@ -84,3 +84,18 @@ async def test_an_rsvp_in_a_conversation_a_person_has_taken_over_is_theirs(app: 
     reply = await chat.say("count me in for the tasting")
     assert YOURE_IN not in reply and "Corner Bean Café:" not in reply
     assert await answers(app, event_id) == []
+
+
+async def test_a_cancellation_naming_no_event_from_someone_without_an_rsvp_reaches_the_owner(app: App) -> None:
+    # "the 5th" may be a table booking: the bot does not guess which arrangement is off.
+    await tasting(app, capacity=20)
+    reply = await ConsoleTranscript(app).say("I won't be able to make it on the 5th")
+    assert "[owner] draft #1 needs you" in reply
+    assert "nothing to cancel" not in reply
+
+
+async def test_cancelling_the_tasting_without_an_rsvp_is_told_there_is_nothing_to_cancel(app: App) -> None:
+    event_id = await tasting(app, capacity=20)
+    reply = await ConsoleTranscript(app).say("can't come to the tasting after all, sorry")
+    assert "so there's nothing to cancel." in reply and "[owner]" not in reply
+    assert await answers(app, event_id) == []

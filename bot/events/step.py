@@ -85,7 +85,11 @@ class RsvpStep:
         if named_only and not named:
             return None
         chosen = named if named else candidates
-        if not chosen and said.status == NOT_GOING and await self._candidates(session, recorded.contact.id, GOING):
+        if not chosen and said.status == NOT_GOING:
+            # "I won't make it on the 5th" from someone with no RSVP may be about a table: only a
+            # cancellation that names one of our events is answered alone.
+            if not mentioned_events(inbound.text, await self._candidates(session, recorded.contact.id, GOING)):
+                return None
             text = (f"We don't have you down for any upcoming event, {first_name(inbound.sender.display_name)}, "
                     "so there's nothing to cancel.")
             return Decision(Action.AUTO, ("RSVP cancellation without an RSVP",)), Draft(text, None)
