@@ -8,7 +8,10 @@ plain, so an edit box never asks them to type `&amp;`.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
+
+_TAG = re.compile(r"<[^<>]*>")
 
 
 def _slack_escape(text: str) -> str:
@@ -23,7 +26,11 @@ ESCAPES: dict[str, Callable[[str], str]] = {
     "telegram": lambda text: html.escape(text, quote=False),
     "slack": _slack_escape,
 }
-_PLAIN: dict[str, Callable[[str], str]] = {"telegram": html.unescape, "slack": _slack_plain}
+def _telegram_plain(text: str) -> str:
+    return html.unescape(_TAG.sub("", text))
+
+
+_PLAIN: dict[str, Callable[[str], str]] = {"telegram": _telegram_plain, "slack": _slack_plain}
 
 
 def escape_for(platform: str, text: str) -> str:
@@ -33,6 +40,6 @@ def escape_for(platform: str, text: str) -> str:
 
 
 def plain_text(platform: str, text: str) -> str:
-    """A draft in the platform's markup, as the words a person reads (entities decoded)."""
+    """A draft in the platform's markup, as the words a person reads (tags dropped, entities decoded)."""
     plain = _PLAIN.get(platform)
     return plain(text) if plain else text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Sequence
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.markup import escape_for, plain_text
 from storage.records import DraftRecord, DraftView
 
 Block = dict[str, Any]
@@ -20,13 +20,12 @@ OUT_OF_SCOPE = "__out_of_scope__"
 PLATFORM_NAMES = {"telegram": "Telegram", "x": "X", "slack": "Slack", "webchat": "web chat", "shell": "console"}
 
 
-_TAG = re.compile(r"<[^<>]*>")
 _CUT_ENTITY = re.compile(r"&[a-z]{0,4}$")
 
 
 def escape(text: str) -> str:
     """Customer words shown as mrkdwn: Slack's three control characters escaped (once, on raw text)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape_for("slack", text)
 
 
 def clip(text: str, most: int) -> str:
@@ -41,9 +40,7 @@ def draft_text(platform: str, text: str) -> str:
     customer will read them; every other platform's draft is plain text."""
     if platform == "slack":
         return text
-    if platform == "telegram":
-        text = html.unescape(_TAG.sub("", text))
-    return escape(text)
+    return escape(plain_text(platform, text))
 
 
 def notification(view: DraftView) -> str:

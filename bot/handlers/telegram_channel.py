@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
-import re
 import warnings
 from collections import OrderedDict
 from datetime import timedelta
@@ -32,6 +30,7 @@ from bot.clock import Clock, SystemClock
 from bot.errors import BadPayload, ChannelError, ConfigError, DeliveryUncertain, RateLimited, Unreachable
 from bot.handlers.ratelimit import SendBudget
 from bot.handlers.telegram import ALLOWED_UPDATES, PLATFORM, SendRequest, send_requests, to_inbound
+from bot.markup import plain_text
 from bot.messages import Outbound
 from bot.settings import Settings
 from bot.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
@@ -126,7 +125,7 @@ def button_notice(reply: str | None) -> str | None:
     200 characters): the person sees it even when the bot may not write to them privately."""
     if not reply:
         return None
-    plain = " ".join(html.unescape(re.sub(r"<[^>]+>", "", reply)).split())
+    plain = " ".join(plain_text(PLATFORM, reply).split())
     return plain if len(plain) <= BUTTON_NOTICE_LIMIT else plain[:BUTTON_NOTICE_LIMIT - 1].rstrip() + "…"
 
 
