@@ -36,7 +36,7 @@ class PlatformEntry:
 
 
 def _build_telegram(app: App) -> Channel:
-    from bot.handlers.telegram_channel import build
+    from bot.handlers.telegram.channel import build
 
     return build(app)
 

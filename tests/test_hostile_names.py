@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app import App
-from bot.handlers.telegram_channel import TelegramChannel
+from bot.handlers.telegram.channel import TelegramChannel
 from bot.handlers.x_channel import XChannel
 from bot.messages import Intent
 from bot.names import greeting_name

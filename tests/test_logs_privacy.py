@@ -12,11 +12,11 @@ from telegram import Bot
 
 from bot import logs
 from bot.app import App
-from bot.handlers.telegram_channel import TelegramChannel, api_base_url
+from bot.handlers.telegram.channel import TelegramChannel, api_base_url
 from bot.settings import Settings
+from tests.factories import ConsoleTranscript
 from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
-from tests.factories import ConsoleTranscript
 from tests.payloads.load import payload
 from tests.slack_harness import SECRET, Desk, desk, event_envelope, fake_slack, listeners_done  # noqa: F401
 

@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Any, Mapping
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.request import HTTPXRequest
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channel import Deliver
 from bot.clock import Clock, SystemClock
 from bot.errors import BadPayload, ChannelError, ConfigError, DeliveryUncertain, RateLimited, Unreachable
 from bot.handlers.ratelimit import SendBudget
-from bot.handlers.telegram import ALLOWED_UPDATES, PLATFORM, SendRequest, send_requests, to_inbound
+from bot.handlers.telegram.parse import ALLOWED_UPDATES, PLATFORM, SendRequest, send_requests, to_inbound
 from bot.markup import plain_text
 from bot.messages import Outbound
 from bot.settings import Settings

@@ -20,7 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChannelError
-from bot.handlers.telegram_channel import WEBHOOK_PATH, TelegramIntake, make_bot
+from bot.handlers.telegram.channel import WEBHOOK_PATH, TelegramIntake, make_bot
 
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
     from bot.app import App

@@ -3,7 +3,7 @@
 Private chats are always for us. In groups and supergroups (privacy mode on) only messages that
 mention the bot, address a command to it, or reply to it are. Presses on our own inline buttons
 arrive as callback queries. Edits, service messages (joins, pins, ...) and the bot's own messages
-are ignored. The adapter that talks to the Bot API lives in bot/handlers/telegram_channel.py.
+are ignored. The adapter that talks to the Bot API lives in bot/handlers/telegram/channel.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from bot.errors import BadPayload
+from bot.handlers.telegram.html import split_html
 from bot.messages import Inbound, Outbound, Sender
-from bot.telegram_html import split_html
 from bot.textlimits import TELEGRAM_MESSAGE_LIMIT
 
 PLATFORM = "telegram"
