@@ -42,7 +42,7 @@ def _build_telegram(app: App) -> Channel:
 
 
 def _build_x(app: App) -> Channel:
-    from bot.handlers.x_channel import build
+    from bot.handlers.x.channel import build
 
     return build(app)
 

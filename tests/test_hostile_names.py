@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import App
 from bot.handlers.telegram.channel import TelegramChannel
-from bot.handlers.x_channel import XChannel
+from bot.handlers.x.channel import XChannel
 from bot.messages import Intent
 from bot.names import greeting_name
 from bot.policy import Signals, decide

@@ -13,7 +13,7 @@ from bot.app import App
 from bot.config import XChannelConfig
 from bot.errors import ChannelError, RateLimited
 from bot.handlers.shell import ConsoleDesk
-from bot.handlers.x_channel import MENTIONS_CURSOR, XChannel
+from bot.handlers.x.channel import MENTIONS_CURSOR, XChannel
 from bot.messages import Action, Decision, Draft, Intent
 from storage import contacts, conversations, cursors, drafts, outbox
 from tests.fakes.server import eventually, serve

@@ -20,20 +20,27 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
-
 import aiohttp
 import tweepy
+from pydantic import SecretStr
 from tweepy.asynchronous import AsyncClient
 
 from bot.channel import Deliver
 from bot.clock import Clock
 from bot.config import XChannelConfig
-from bot.errors import (ChannelError, DeliveryUncertain, DuplicateContent, OverBudget, RateLimited, SocialdeskError,
-                        TooLong, Unreachable)
+from bot.errors import (
+    ChannelError,
+    DeliveryUncertain,
+    DuplicateContent,
+    OverBudget,
+    RateLimited,
+    SocialdeskError,
+    TooLong,
+    Unreachable,
+)
 from bot.handlers.ratelimit import WindowBudget
-from bot.handlers.x import DM_FIELDS, PLATFORM, TWEET_FIELDS, USER_FIELDS, page_to_inbound, reply_request
-from bot.handlers.x_transport import make_session
+from bot.handlers.x.parse import DM_FIELDS, PLATFORM, TWEET_FIELDS, USER_FIELDS, page_to_inbound, reply_request
+from bot.handlers.x.session import make_session
 from bot.messages import Inbound, Outbound
 from bot.textlimits import fits, too_long_reason
 from storage import cursors

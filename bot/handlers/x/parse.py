@@ -2,7 +2,7 @@
 
 Mentions come from GET /2/users/:id/mentions, direct messages from GET /2/dm_events (both with the
 `author_id` / `sender_id` user expansion). Our own posts and messages, retweets and non-message DM
-events are ignored. The adapter that polls and sends lives in bot/handlers/x_channel.py.
+events are ignored. The adapter that polls and sends lives in bot/handlers/x/channel.py.
 """
 
 from __future__ import annotations
