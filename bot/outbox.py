@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from bot.channel import Channel, OwnerDesk
 from bot.clock import Clock
 from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, Refused, TooLong, Unreachable
+from bot.heartbeat import heartbeat
 from bot.messages import Outbound
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
@@ -93,7 +94,9 @@ class OutboxWorker:
 
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         # On Postgres, a row queued by another process (serve, a second worker) wakes this one at once.
-        async with listening(self._db, self.wake.set):
+        # The heartbeat tells the web process (its /health, its start) that someone delivers.
+        async with listening(self._db, self.wake.set), heartbeat(self._db, self._clock, self._worker_id,
+                                                                 lambda: self.platforms):
             await self._rounds(stop, idle_seconds)
 
     async def _rounds(self, stop: asyncio.Event, idle_seconds: float) -> None:

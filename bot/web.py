@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from bot.app import App
 from bot.body_limits import BodyLimit
 from bot.events_web import event_routes
+from bot.heartbeat import unattended
 from storage import conversations
 
 # Each platform that receives over HTTP contributes routes: a function of the running App.
@@ -26,8 +27,12 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
         try:
             async with app.db.session() as session:
                 await session.execute(text("SELECT 1"))
+            orphaned = await unattended(app.db, app.clock)
         except Exception:
             return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
+        if orphaned is not None:  # cards and replies are queued but nothing will ever send them
+            return JSONResponse({"status": "unhealthy", "outbox": "no worker alive", "problem": orphaned.explain(),
+                                 "waiting": orphaned.waiting}, status_code=503)
         return JSONResponse({"status": "ok", "business": app.profile.business.name})
 
     async def metrics(_: Request) -> PlainTextResponse:
