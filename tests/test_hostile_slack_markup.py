@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from bot.handlers.slack_app import http_routes
-from bot.handlers.webchat import WebChatOptions
-from bot.handlers.webchat_http import webchat_provider
+from bot.handlers.webchat.channel import WebChatOptions
+from bot.handlers.webchat.routes import webchat_provider
 from bot.slack_cards import clip, draft_text
 from bot.web import create_web_app
 from tests.slack_harness import Desk, desk, fake_slack

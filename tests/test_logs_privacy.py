@@ -135,7 +135,7 @@ async def test_a_retried_web_chat_post_logs_neither_the_visitors_key_nor_their_w
 
     import httpx
 
-    from bot.handlers.webchat_http import webchat_routes
+    from bot.handlers.webchat.routes import webchat_routes
     from bot.web import create_web_app
 
     visitor = secrets.token_hex(16)
