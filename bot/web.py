@@ -60,7 +60,7 @@ def route_providers() -> list[RouteProvider]:
 
 def body_limits() -> dict[str, int]:
     """The most bytes each route that takes a body may receive (every other path: BodyLimit's default)."""
-    from bot.handlers.slack_app import EVENTS_BODY_LIMIT, EVENTS_PATH
+    from bot.handlers.slack.bolt_app import EVENTS_BODY_LIMIT, EVENTS_PATH
     from bot.handlers.telegram.channel import WEBHOOK_BODY_LIMIT, WEBHOOK_PATH
     from bot.handlers.webchat.input import MAX_BODY_BYTES, MESSAGES_PATH
 
@@ -69,7 +69,7 @@ def body_limits() -> dict[str, int]:
 
 def slack_routes(app: App) -> Sequence[BaseRoute]:
     """/slack/events, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set."""
-    from bot.handlers.slack_app import http_routes
+    from bot.handlers.slack.bolt_app import http_routes
     from bot.registry import slack_desk
 
     slack = slack_desk(app) if app.settings.configured("slack_signing_secret") else None

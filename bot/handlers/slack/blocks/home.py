@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.slack_cards import PLATFORM_NAMES, escape
-from bot.slack_event_lists import EventLine, home_events
+from bot.handlers.slack.blocks.cards import PLATFORM_NAMES, escape
+from bot.handlers.slack.blocks.event_lists import EventLine, home_events
 from storage.desk_stats import OwnedConversation, WaitingDraft
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.events.model import plan_of
-from bot.slack_cards import PLATFORM_NAMES
+from bot.handlers.slack.blocks.cards import PLATFORM_NAMES
 from storage.events import EventRecord
 
 Block = dict[str, Any]

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.events.model import GOING, WAITLISTED
-from bot.slack_cards import PLATFORM_NAMES, escape
+from bot.handlers.slack.blocks.cards import PLATFORM_NAMES, escape
 from storage.events import EventRecord, RsvpRecord
 
 Block = dict[str, Any]
