@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.handlers.slack.blocks.cards import clip, draft_text
+from bot.handlers.slack.blocks.cards import draft_text
+from bot.handlers.slack.blocks.kit import clip
 from bot.handlers.slack.bolt_app import http_routes
 from bot.handlers.webchat.channel import WebChatOptions
 from bot.handlers.webchat.routes import webchat_provider
