@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.config import BusinessProfile
 from bot.errors import TemplateError
 from bot.messages import Draft
+from bot.profile.model import BusinessProfile
 from bot.reply_context import clock, day_label
 from bot.textlimits import fits, limit_of
 from storage.events import EventRecord
