@@ -101,7 +101,7 @@ def check(config: Path | None = ConfigOption) -> None:
     from bot.app import owner_templates_dir
     from bot.checks import intents_without_templates, template_problems
     from bot.clock import clock_starting_at
-    from bot.drafting import Drafter
+    from bot.drafting.drafter import Drafter
     from bot.events.checks import event_problems
     from bot.profile.load import load_profile
     from bot.profile.warnings import date_warnings

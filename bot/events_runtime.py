@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
-from bot.drafting import Drafter
+from bot.drafting.drafter import Drafter
 from bot.events.notices import EventsContext
 from bot.events.posting import ChannelNotRunning, EventPoster
 from bot.events.render import EventTexts

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from bot.clock import FrozenClock
-from bot.drafting import Drafter
+from bot.drafting.drafter import Drafter
 from bot.events.checks import event_problems, event_template_problems
 from bot.profile.load import load_profile
 
