@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.app import owner_templates_dir
-from bot.config import BusinessProfile
-from bot.drafting import Drafter, over_limit_reason
-from bot.facts import is_missing_fact, with_facts
+from bot.drafting.context import EventBrief, reply_context
+from bot.drafting.drafter import Drafter, over_limit_reason
+from bot.drafting.facts import is_missing_fact, with_facts
 from bot.messages import PLATFORMS
-from bot.reply_context import EventBrief, reply_context
+from bot.profile.model import BusinessProfile
 from bot.router import FALLBACK_TEMPLATE
 
 SAMPLE_MESSAGES = ("are you open on saturday?", "hi")

@@ -63,7 +63,7 @@ def init(directory: Path = typer.Argument(Path("."), help="Where to write the fi
          force: bool = typer.Option(False, help="Overwrite existing files.")) -> None:
     """Write an example business.yaml (a neighbourhood café), .env.example and a templates folder."""
     from bot.clock import clock_starting_at
-    from bot.profile import EXAMPLE_ZONE, example_profile_text
+    from bot.profile.load import EXAMPLE_ZONE, example_profile_text
 
     today = clock_starting_at(_settings(None).socialdesk_now).now().astimezone(EXAMPLE_ZONE).date()
     defaults = resources.files("bot.defaults")
@@ -103,11 +103,11 @@ def check(config: Path | None = ConfigOption) -> None:
     """Validate the business profile and render every template for every intent and platform."""
     from bot.app import owner_templates_dir
     from bot.checks import intents_without_templates, template_problems
-    from bot.drafting import Drafter
-    from bot.events.checks import event_problems
     from bot.clock import clock_starting_at
-    from bot.profile import load_profile
-    from bot.profile_warnings import date_warnings
+    from bot.drafting.drafter import Drafter
+    from bot.events.checks import event_problems
+    from bot.profile.load import load_profile
+    from bot.profile.warnings import date_warnings
 
     settings = _settings(config)
     path = Path(settings.socialdesk_config)
@@ -138,11 +138,11 @@ def db_upgrade() -> None:
 def chat(config: Path | None = ConfigOption,
          customer: str = typer.Option("Alex", "--as", help="Who you are, as a customer.")) -> None:
     """Talk to the bot as a customer in this terminal; act on held drafts as the owner."""
-    from bot.approvals import Approvals
     from bot.app import build_app
+    from bot.approvals import Approvals
+    from bot.console_input import console_lines
     from bot.events.profile_sync import sync_profile_events
     from bot.handlers.shell import HELP, Console, ConsoleDesk, ShellChannel
-    from bot.console_input import console_lines
     from bot.runner import console_history
 
     settings = _settings(config)
@@ -153,14 +153,14 @@ def chat(config: Path | None = ConfigOption,
         bot = await build_app(settings)
         try:
             if bot.events is not None:  # the profile's events, as `socialdesk run` has them: RSVPs need them
-                await sync_profile_events(bot.events, bot.profile)
-            bot.worker.channels["shell"] = ShellChannel(sys.stdout, bot.profile.business.name)
+                await sync_profile_events(bot.events, bot.profile.load)
+            bot.worker.channels["shell"] = ShellChannel(sys.stdout, bot.profile.load.business.name)
             bot.worker.owner = ConsoleDesk(sys.stdout)
             interactive = sys.stdin.isatty()
             if interactive:
-                typer.echo(f"Chatting with {bot.profile.business.name}. {HELP}")
+                typer.echo(f"Chatting with {bot.profile.load.business.name}. {HELP}")
             console = Console(bot.router, Approvals(bot.db, bot.clock, None), bot.worker, bot.clock, sys.stdout,
-                              customer=customer, intents=bot.profile.active_intents(), retrain=bot.retrain)
+                              customer=customer, intents=bot.profile.load.active_intents(), retrain=bot.retrain)
             await console.run(console_lines(console_history(bot.profile_path)))
         finally:
             await bot.close()

@@ -14,8 +14,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bot.errors import SocialdeskError
-from bot.evaluation import EvalReport, evaluate
-from bot.evaluation_data import EvalSet, load_clinc150, load_csv_set
+from bot.understanding.evaluation import EvalReport, evaluate
+from bot.understanding.evaluation_data import EvalSet, load_clinc150, load_csv_set
 
 if TYPE_CHECKING:
     from bot.reply_eval import ReplyReport

@@ -18,9 +18,9 @@ from bot.settings import Settings, load_settings
 if TYPE_CHECKING:  # the bot itself is imported when a command runs, keeping `socialdesk --help` fast
     from bot.app import App
     from bot.clock import Clock
-    from bot.config import BusinessProfile
     from bot.events.service import EventService
     from bot.events.spec import EventSpec
+    from bot.profile.model import BusinessProfile
     from storage.events import EventRecord, RsvpRecord
 
 events_app = typer.Typer(help="Events: invites on every channel, RSVPs, reminders, calendars.", no_args_is_help=True)

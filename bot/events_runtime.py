@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
-from bot.config import BusinessProfile
-from bot.drafting import Drafter
+from bot.drafting.drafter import Drafter
 from bot.events.notices import EventsContext
 from bot.events.posting import ChannelNotRunning, EventPoster
 from bot.events.render import EventTexts
@@ -15,6 +14,7 @@ from bot.events.service import EventService
 from bot.events.step import RsvpStep
 from bot.outbox import NotReady, OutboxWorker
 from bot.policy import Rules
+from bot.profile.model import BusinessProfile
 from bot.router import Router
 from bot.settings import Settings
 from storage.engine import Database

@@ -7,11 +7,11 @@ from typing import Callable
 
 from bot.app import App
 from bot.channel import Channel
-from bot.handlers.owner_slack import SlackDesk
-from bot.handlers.slack import SlackChannel
-from bot.handlers.slack_api import web_client
-from bot.handlers.slack_app import build_slack_desk
-from bot.handlers.webchat import WebChatChannel
+from bot.handlers.slack.api import web_client
+from bot.handlers.slack.bolt_app import build_slack_desk
+from bot.handlers.slack.customers import SlackChannel
+from bot.handlers.slack.owner_desk import SlackDesk
+from bot.handlers.webchat.channel import WebChatChannel
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ from bot.channel import Channel, Deliver
 from bot.console_input import console_lines
 from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
-from bot.handlers.slack_app import SocketMode
-from bot.profile_warnings import date_warnings
+from bot.handlers.slack.bolt_app import SocketMode
+from bot.profile.warnings import date_warnings
 from bot.registry import ChannelStatus, customer_channels, slack_desk
 from storage import examples
 

@@ -113,7 +113,7 @@ def test_settings_hand_every_secret_that_is_set_to_the_logs() -> None:
 
 
 def test_slack_in_the_environment_starts_without_a_warning(desk: Desk, captured: Captured, monkeypatch) -> None:
-    from bot.handlers.slack_app import build_slack_desk
+    from bot.handlers.slack.bolt_app import build_slack_desk
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")  # as a Procfile host sets it
     build_slack_desk(desk.app)
@@ -135,7 +135,7 @@ async def test_a_retried_web_chat_post_logs_neither_the_visitors_key_nor_their_w
 
     import httpx
 
-    from bot.handlers.webchat_http import webchat_routes
+    from bot.handlers.webchat.routes import webchat_routes
     from bot.web import create_web_app
 
     visitor = secrets.token_hex(16)

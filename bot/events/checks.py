@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import BusinessProfile
 from bot.errors import TemplateError
 from bot.events.profile_sync import profile_event_problems
 from bot.events.render import EventTexts, EventView, Renderer
 from bot.messages import PLATFORMS
+from bot.profile.model import BusinessProfile
 
 # Each template with the extra values it is rendered with.
 SAMPLES: dict[str, dict[str, Any]] = {

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.config import BusinessProfile
+from bot.drafting.names import greeting_name
 from bot.errors import TemplateError
 from bot.events.model import GOING, MAYBE, WAITLISTED
 from bot.events.render import EventTexts, EventView, event_view
-from bot.names import greeting_name
+from bot.profile.model import BusinessProfile
 from storage import audit, conversations, outbox
 from storage import events as store
 from storage.engine import Database

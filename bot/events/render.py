@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.config import BusinessProfile
+from bot.drafting.context import clock, day_label
 from bot.errors import TemplateError
 from bot.messages import Draft
-from bot.reply_context import clock, day_label
+from bot.profile.model import BusinessProfile
 from bot.textlimits import fits, limit_of
 from storage.events import EventRecord
 
@@ -45,7 +45,7 @@ def event_view(event: EventRecord, profile: BusinessProfile, seats_taken: int, b
 
 
 class Renderer(Protocol):
-    """What renders a template for a platform (bot.drafting.Drafter in the running bot)."""
+    """What renders a template for a platform (bot.drafting.drafter.Drafter in the running bot)."""
 
     def render(self, template: str, platform: str, context: dict[str, Any]) -> Draft: ...
 

@@ -27,7 +27,7 @@ from tweepy.asynchronous import AsyncClient
 
 from bot.channel import Deliver
 from bot.clock import Clock
-from bot.config import XChannelConfig
+from bot.profile.model import XChannelConfig
 from bot.errors import (
     ChannelError,
     DeliveryUncertain,

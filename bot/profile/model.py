@@ -1,4 +1,4 @@
-"""The business profile (business.yaml), typed. Loading and error messages live in bot/profile.py."""
+"""The business profile (business.yaml), typed. Loading and error messages live in bot/profile/load.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.hours import WEEKDAYS, MonthDay, OpeningHours, parse_ranges
+from bot.profile.hours import WEEKDAYS, MonthDay, OpeningHours, parse_ranges
 
 _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from bot.evaluation_data import EvalSet, Example
 from bot.understanding import IntentSpec, train_classifier
 from bot.understanding.classifier import IntentClassifier
+from bot.understanding.evaluation_data import EvalSet, Example
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.errors import BadPayload
-from bot.handlers import webchat_assets
-from bot.handlers.webchat import WebChatChannel, WebChatOptions, wait_for_replies
-from bot.handlers.webchat_guard import Limits, Refusal, allowed_origins, cors_headers, is_allowed, preflight_headers
-from bot.handlers.webchat_input import (MESSAGES_PATH, PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
+from bot.handlers.webchat import assets as webchat_assets
+from bot.handlers.webchat.channel import WebChatChannel, WebChatOptions, wait_for_replies
+from bot.handlers.webchat.guard import Limits, Refusal, allowed_origins, cors_headers, is_allowed, preflight_headers
+from bot.handlers.webchat.input import (MESSAGES_PATH, PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
                                         parse_wait, to_inbound)
 from bot.unhandled import Unhandled, describe, is_outage, record_unhandled
 from storage import outbox

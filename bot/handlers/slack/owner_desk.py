@@ -16,10 +16,10 @@ from datetime import timedelta
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import slack_cards
 from bot.clock import Clock
 from bot.errors import ChannelError, Unreachable
-from bot.handlers.slack_api import MessageRef, call
+from bot.handlers.slack.api import MessageRef, call
+from bot.handlers.slack.blocks import cards
 from storage import conversations, cursors, drafts
 from storage.engine import Database
 from storage.records import DraftView
@@ -54,12 +54,12 @@ class SlackOwnerDesk:
             conversation = await conversations.get_conversation(session, view.draft.conversation_id)
         thread = MessageRef.parse(conversation.owner_thread)
         if view.draft.status == "forwarded":
-            text, blocks = f"{slack_cards.escape(view.customer_name)} wrote again", slack_cards.forwarded(view)
+            text, blocks = f"{cards.escape(view.customer_name)} wrote again", cards.forwarded(view)
         else:
             merged = await self._into_burst(view)
             if merged is not None:
                 return merged
-            text, blocks = slack_cards.notification(view), slack_cards.card(view, self._intents)
+            text, blocks = cards.notification(view), cards.card(view, self._intents)
         ref = await self.post(text, blocks, thread, broadcast=view.draft.status != "forwarded")
         if thread is None:
             async with self._db.session() as session:
@@ -80,22 +80,22 @@ class SlackOwnerDesk:
         ref = MessageRef.parse(head.owner_card)
         if head_view is None or ref is None:
             return None
-        burst = slack_cards.Burst(more, view.customer_text)
-        await call(self.client.chat_update(channel=ref.channel, ts=ref.ts, text=slack_cards.notification(head_view),
-                                           blocks=slack_cards.card(head_view, self._intents, burst)))
+        burst = cards.Burst(more, view.customer_text)
+        await call(self.client.chat_update(channel=ref.channel, ts=ref.ts, text=cards.notification(head_view),
+                                           blocks=cards.card(head_view, self._intents, burst)))
         return str(ref)
 
     async def post_note(self, text: str, conversation_id: int | None = None) -> str | None:
         """A notice in the conversation's thread (nothing when the conversation never reached Slack),
         or in the owner channel when it concerns no conversation."""
         if conversation_id is None:
-            return str(await self.post(slack_cards.escape(text), slack_cards.note(slack_cards.escape(text))))
+            return str(await self.post(cards.escape(text), cards.note(cards.escape(text))))
         async with self._db.session() as session:
             conversation = await conversations.get_conversation(session, conversation_id)
         thread = MessageRef.parse(conversation.owner_thread)
         if thread is None:
             return None
-        return str(await self.post(slack_cards.escape(text), slack_cards.note(slack_cards.escape(text)), thread))
+        return str(await self.post(cards.escape(text), cards.note(cards.escape(text)), thread))
 
     async def post(self, text: str, blocks: list[dict[str, object]], thread: MessageRef | None = None,
                    broadcast: bool = False) -> MessageRef:
@@ -125,8 +125,8 @@ class SlackOwnerDesk:
         ref = clicked or MessageRef.parse(view.draft.owner_card if view else None)
         if view is None or ref is None:
             return
-        await call(self.client.chat_update(channel=ref.channel, ts=ref.ts, text=slack_cards.notification(view),
-                                           blocks=slack_cards.closed_card(view, outcome)))
+        await call(self.client.chat_update(channel=ref.channel, ts=ref.ts, text=cards.notification(view),
+                                           blocks=cards.closed_card(view, outcome)))
 
     async def tell(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
         """A message only `user` sees (a refusal, a hint)."""

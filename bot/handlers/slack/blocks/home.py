@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.slack_cards import PLATFORM_NAMES, escape
-from bot.slack_event_lists import EventLine, home_events
+from bot.handlers.slack.blocks.cards import PLATFORM_NAMES
+from bot.handlers.slack.blocks.event_lists import EventLine, home_events
+from bot.handlers.slack.blocks.kit import escape, header, section
 from storage.desk_stats import OwnedConversation, WaitingDraft
 
 
@@ -34,12 +35,6 @@ def age(delta: timedelta) -> str:
     return f"{hours // 24} d {hours % 24} h"
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text}}
 
 
 def _platform(name: str) -> str:
@@ -74,11 +69,11 @@ def _traffic(figures: HomeFigures) -> str:
 
 def home_view(figures: HomeFigures) -> dict[str, Any]:
     return {"type": "home", "blocks": [
-        _header(f"Waiting for you ({len(figures.waiting)})"), _section(_waiting_lines(figures)),
+        header(f"Waiting for you ({len(figures.waiting)})"), section(_waiting_lines(figures)),
         {"type": "divider"},
-        _header(f"Conversations people own ({len(figures.owned)})"), _section(_owned_lines(figures)),
+        header(f"Conversations people own ({len(figures.owned)})"), section(_owned_lines(figures)),
         {"type": "divider"},
-        _section(_traffic(figures)),
+        section(_traffic(figures)),
         {"type": "divider"},
         *home_events(figures.events),
     ]}
@@ -87,7 +82,7 @@ def home_view(figures: HomeFigures) -> dict[str, Any]:
 def visitor_home(business: str) -> dict[str, Any]:
     """What anyone who is not an approver sees: how to ask, and nothing about other customers."""
     return {"type": "home", "blocks": [
-        _header(f"{business} on Slack"[:150]),
-        _section("Mention me in a channel or send me a direct message with your question, and I'll answer "
+        header(f"{business} on Slack"[:150]),
+        section("Mention me in a channel or send me a direct message with your question, and I'll answer "
                  "here or pass it to the team."),
     ]}

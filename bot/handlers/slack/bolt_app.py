@@ -18,14 +18,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.approvals import NotAllowed
-from bot.handlers.owner_slack import SlackDesk, SlackOwnerDesk
-from bot.handlers.owner_slack_actions import OwnerListeners, contained
-from bot.handlers.owner_slack_events import register_events, upcoming_lines
-from bot.handlers.slack import CustomerListener, UserNames
-from bot.handlers.slack_api import call, web_client
+from bot.handlers.slack.api import call, web_client
+from bot.handlers.slack.blocks.home import HomeFigures, home_view, visitor_home
+from bot.handlers.slack.customers import CustomerListener, UserNames
+from bot.handlers.slack.owner_actions import OwnerListeners, contained
+from bot.handlers.slack.owner_desk import SlackDesk, SlackOwnerDesk
+from bot.handlers.slack.owner_events import register_events, upcoming_lines
 from bot.logs import slack_logger
 from bot.messages import Inbound
-from bot.slack_home import HomeFigures, home_view, visitor_home
 from storage import desk_stats
 
 if TYPE_CHECKING:  # the process entry points hand us the running app; handlers never build one

@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import combinations
 from datetime import date, datetime
 
-from bot.config import BusinessProfile
+from bot.profile.model import BusinessProfile
 
 
 def date_warnings(profile: BusinessProfile, now: datetime) -> list[str]:

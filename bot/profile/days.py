@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from bot.hours import OpeningHours, next_month_day
+from bot.profile.hours import OpeningHours, next_month_day
 
 _SLANG = {"2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow", "tomoz": "tomorrow",
           "tommorow": "tomorrow", "tomorow": "tomorrow", "2day": "today", "tonite": "tonight", "2nite": "tonight",

@@ -3,7 +3,7 @@
 `to_inbound` turns an Events API `app_mention` or direct `message` event into an Inbound (None for the
 bot's own messages, edits, joins and other noise); `reply_request` builds the chat.postMessage for an
 Outbound (in the thread for mentions, plainly in a DM). Events arrive through the shared Bolt app
-(bot/handlers/slack_app.py); `SlackChannel` only sends.
+(bot/handlers/slack/bolt_app.py); `SlackChannel` only sends.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channel import Deliver
 from bot.errors import BadPayload, ChannelError
-from bot.handlers.slack_api import call
+from bot.handlers.slack.api import call
 from bot.messages import Inbound, Outbound, Sender
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from typing import Any
 
 from jinja2 import StrictUndefined
 
-from bot.config import BusinessProfile
-from bot.day_mention import AskedDays, asked_days
-from bot.hours import DayHours, OpeningHours
+from bot.profile.days import AskedDays, asked_days
+from bot.profile.hours import DayHours, OpeningHours
+from bot.profile.model import BusinessProfile
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import slack_cards as cards
 from bot.approvals import Approvals, NotAllowed, Outcome
 from bot.clock import Clock
 from bot.errors import ChannelError
-from bot.handlers.owner_slack import SlackOwnerDesk
-from bot.handlers.slack_api import MessageRef
+from bot.handlers.slack.api import MessageRef
+from bot.handlers.slack.blocks import cards
+from bot.handlers.slack.owner_desk import SlackOwnerDesk
 from bot.markup import plain_text
 from storage import conversations, desk_stats, drafts
 from storage.engine import Database

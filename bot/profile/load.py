@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import ValidationError
 
-from bot.config import BusinessProfile
 from bot.errors import ConfigError
-from bot.safe_yaml import load_bounded
+from bot.profile.model import BusinessProfile
+from bot.profile.safe_yaml import load_bounded
 
 
 MAX_ERRORS = 20  # one line each; past that the first ones are what to fix

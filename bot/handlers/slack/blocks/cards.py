@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.markup import escape_for, plain_text
+from bot.handlers.slack.blocks.kit import Block, button, context, escape, section
+from bot.markup import plain_text
 from storage.records import DraftRecord, DraftView
 
-Block = dict[str, Any]
 SEND, EDIT, REJECT, TAKE_OVER = "sd_send", "sd_edit", "sd_reject", "sd_take_over"
 REPLY, TEACH, HAND_BACK = "sd_reply", "sd_teach", "sd_hand_back"
 EDIT_MODAL, REPLY_MODAL, TEXT_BLOCK, TEXT_INPUT = "sd_edit_modal", "sd_reply_modal", "sd_text", "sd_text_input"
@@ -20,19 +19,7 @@ OUT_OF_SCOPE = "__out_of_scope__"
 PLATFORM_NAMES = {"telegram": "Telegram", "x": "X", "slack": "Slack", "webchat": "web chat", "shell": "console"}
 
 
-_CUT_ENTITY = re.compile(r"&[a-z]{0,4}$")
 
-
-def escape(text: str) -> str:
-    """Customer words shown as mrkdwn: Slack's three control characters escaped (once, on raw text)."""
-    return escape_for("slack", text)
-
-
-def clip(text: str, most: int) -> str:
-    """At most `most` characters of mrkdwn, never ending inside an entity such as `&amp;`."""
-    if len(text) <= most:
-        return text
-    return _CUT_ENTITY.sub("", text[:most])
 
 
 def draft_text(platform: str, text: str) -> str:
@@ -54,20 +41,7 @@ def when(moment: datetime) -> str:
     return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{moment.isoformat(timespec='minutes')}>"
 
 
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
 
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, 3000)}]}
-
-
-def _button(label: str, action_id: str, value: str, style: str | None = None) -> Block:
-    button: Block = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id,
-                     "value": value}
-    if style:
-        button["style"] = style
-    return button
 
 
 def _who(view: DraftView) -> str:
@@ -82,10 +56,10 @@ def _summary(view: DraftView) -> list[Block]:
     draft = view.draft
     intent = f"{draft.intent} ({draft.confidence:.0%})" if draft.intent else "out of scope"
     reasons = "; ".join(escape(r) for r in draft.reasons) or "no reason recorded"
-    blocks = [_section(f"{_who(view)}\n>{escape(view.customer_text)}"),
-              _context(f"Intent: {intent} · Held because: {reasons}")]
+    blocks = [section(f"{_who(view)}\n>{escape(view.customer_text)}"),
+              context(f"Intent: {intent} · Held because: {reasons}")]
     if draft.text:
-        blocks.append(_section(f"*Draft reply:*\n{draft_text(view.platform, draft.text)}"))
+        blocks.append(section(f"*Draft reply:*\n{draft_text(view.platform, draft.text)}"))
     return blocks
 
 
@@ -107,19 +81,19 @@ def card(view: DraftView, intents: Sequence[str], burst: Burst | None = None) ->
     """The card for a held draft (Send / Edit & send / Reject / Take over) or an escalation."""
     value = str(view.draft.id)
     if view.draft.action == "escalate":
-        buttons = [_button("Reply", REPLY, value, "primary"), _button("Take over", TAKE_OVER, value),
+        buttons = [button("Reply", REPLY, value, "primary"), button("Take over", TAKE_OVER, value),
                    _teach_select(value, intents)]
     else:
-        buttons = [_button("Send", SEND, value, "primary"), _button("Edit & send", EDIT, value),
-                   _button("Reject", REJECT, value, "danger"), _button("Take over", TAKE_OVER, value)]
+        buttons = [button("Send", SEND, value, "primary"), button("Edit & send", EDIT, value),
+                   button("Reject", REJECT, value, "danger"), button("Take over", TAKE_OVER, value)]
     extra = [_burst(burst)] if burst else []
-    return [_section(f":speech_balloon: *{escape(title(view))}*"), *_summary(view), *extra,
+    return [section(f":speech_balloon: *{escape(title(view))}*"), *_summary(view), *extra,
             {"type": "actions", "block_id": f"draft:{value}", "elements": buttons}]
 
 
 def _burst(burst: Burst) -> Block:
     plural = "message" if burst.more == 1 else "messages"
-    return _section(f":heavy_plus_sign: *{burst.more} more {plural}* from them since, the latest:\n"
+    return section(f":heavy_plus_sign: *{burst.more} more {plural}* from them since, the latest:\n"
                     f">{escape(burst.latest[:300])}\nReply or Take over to answer them all.")
 
 
@@ -132,24 +106,24 @@ def _teach_select(value: str, intents: Sequence[str]) -> Block:
 
 def closed_card(view: DraftView, outcome: str) -> list[Block]:
     """The card after someone acted: what happened, by whom, when; no buttons left."""
-    return [_section(f"*{escape(title(view))}*"), *_summary(view), _context(outcome)]
+    return [section(f"*{escape(title(view))}*"), *_summary(view), context(outcome)]
 
 
 def forwarded(view: DraftView) -> list[Block]:
     """A new message in a conversation a person owns: shown in its thread, no draft."""
-    return [_section(f"{_who(view)}\n>{escape(view.customer_text)}"),
-            _context("You have this conversation: reply in this thread to answer (start with `note:` to keep it internal).")]
+    return [section(f"{_who(view)}\n>{escape(view.customer_text)}"),
+            context("You have this conversation: reply in this thread to answer (start with `note:` to keep it internal).")]
 
 
 def note(text: str) -> list[Block]:
-    return [_section(text)]
+    return [section(text)]
 
 
 def taken_over(conversation_id: int, actor: str) -> list[Block]:
-    return [_section(f"<@{actor}> took this conversation over; the bot stays quiet. Reply in this thread to answer "
+    return [section(f"<@{actor}> took this conversation over; the bot stays quiet. Reply in this thread to answer "
                      "the customer (start with `note:` to keep a message internal)."),
             {"type": "actions", "block_id": f"conversation:{conversation_id}",
-             "elements": [_button("Hand back to the bot", HAND_BACK, str(conversation_id))]}]
+             "elements": [button("Hand back to the bot", HAND_BACK, str(conversation_id))]}]
 
 
 def text_modal(callback_id: str, title_text: str, submit: str, metadata: dict[str, Any], initial: str = "") -> Block:

@@ -20,12 +20,12 @@ from bot.errors import ChannelError, DataError
 from bot.events.model import CANCELLED
 from bot.events.service import EventService
 from bot.events.spec import EventSpec, spec_from_fields
-from bot.handlers.owner_slack_actions import ONLY_APPROVERS, contained
-from bot.handlers.slack_api import call
-from bot.slack_event_lists import ATTENDEES, CANCEL_EVENT, EDIT_EVENT, EventLine, attendee_blocks, \
-    attendee_text, event_list, line_of, when_text, with_events
-from bot.slack_event_views import CAPACITY, CHANNELS, EVENT_MODAL, LENGTH, START_DATE, TITLE, \
+from bot.handlers.slack.api import call
+from bot.handlers.slack.blocks.event_form import CAPACITY, CHANNELS, EVENT_MODAL, LENGTH, START_DATE, TITLE, \
     ANNOUNCE_DATE, EventForm, event_modal, form_of, read_submission
+from bot.handlers.slack.blocks.event_lists import ATTENDEES, CANCEL_EVENT, EDIT_EVENT, EventLine, attendee_blocks, \
+    attendee_text, event_list, line_of, when_text, with_events
+from bot.handlers.slack.owner_actions import ONLY_APPROVERS, contained
 from storage.events import EventRecord
 
 if TYPE_CHECKING:  # the process entry points hand us the running app

@@ -16,10 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.events.model import plan_of
-from bot.slack_cards import PLATFORM_NAMES
+from bot.handlers.slack.blocks.cards import PLATFORM_NAMES
+from bot.handlers.slack.blocks.kit import Block, plain
 from storage.events import EventRecord
 
-Block = dict[str, Any]
 EVENT_MODAL = "sd_event_modal"
 TITLE, START_DATE, START_TIME, LENGTH, PLACE = "ev_title", "ev_date", "ev_time", "ev_length", "ev_place"
 CAPACITY, DESCRIPTION, CHANNELS = "ev_capacity", "ev_description", "ev_channels"
@@ -91,8 +91,8 @@ def event_modal(form: EventForm, channels: Sequence[str], zone: ZoneInfo, metada
         _input(ANNOUNCE_TIME, "Announce at", _time_picker(announce, zone), optional=True),
     ]
     return {"type": "modal", "callback_id": EVENT_MODAL, "private_metadata": json.dumps(dict(metadata)),
-            "title": _plain("Edit event" if editing else "New event"), "submit": _plain("Save" if editing else "Create"),
-            "close": _plain("Close"), "blocks": blocks}
+            "title": plain("Edit event" if editing else "New event"), "submit": plain("Save" if editing else "Create"),
+            "close": plain("Close"), "blocks": blocks}
 
 
 def read_submission(values: Mapping[str, Any], zone: ZoneInfo, now: datetime) -> Submission:
@@ -182,25 +182,22 @@ def _str(number: int | None) -> str | None:
     return None if number is None else str(number)
 
 
-def _plain(text: str) -> Block:
-    return {"type": "plain_text", "text": text}
-
 
 def _drop_none(element: Block) -> Block:
     return {key: value for key, value in element.items() if value is not None}
 
 
 def _input(block_id: str, label: str, element: Block, optional: bool = False, hint: str | None = None) -> Block:
-    block: Block = {"type": "input", "block_id": block_id, "label": _plain(label), "element": element,
+    block: Block = {"type": "input", "block_id": block_id, "label": plain(label), "element": element,
                     "optional": optional}
     if hint:
-        block["hint"] = _plain(hint)
+        block["hint"] = plain(hint)
     return block
 
 
 def _text(initial: str, multiline: bool = False, placeholder: str | None = None) -> Block:
     return _drop_none({"type": "plain_text_input", "action_id": VALUE, "multiline": multiline,
-                       "initial_value": initial or None, "placeholder": _plain(placeholder) if placeholder else None})
+                       "initial_value": initial or None, "placeholder": plain(placeholder) if placeholder else None})
 
 
 def _time_picker(moment: datetime | None, zone: ZoneInfo) -> Block:
@@ -209,7 +206,7 @@ def _time_picker(moment: datetime | None, zone: ZoneInfo) -> Block:
 
 
 def _checkboxes(options: Sequence[str], chosen: Sequence[str]) -> Block:
-    items = [{"text": _plain(channel_label(name)), "value": name} for name in options]
+    items = [{"text": plain(channel_label(name)), "value": name} for name in options]
     element: Block = {"type": "checkboxes", "action_id": VALUE, "options": items}
     initial = [item for item in items if item["value"] in chosen]
     if initial:

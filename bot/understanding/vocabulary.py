@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import snowballstemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from bot.config import BusinessProfile
 from bot.messages import LabelledExample
+from bot.profile.model import BusinessProfile
 
 # Words that name no thing: chat fillers, politeness, and the days and times every question may carry.
 _FILLERS = frozenset(

@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.events.model import GOING, WAITLISTED
-from bot.slack_cards import PLATFORM_NAMES, escape
+from bot.handlers.slack.blocks.cards import PLATFORM_NAMES
+from bot.handlers.slack.blocks.kit import Block, button, context, escape, header, section
 from storage.events import EventRecord, RsvpRecord
 
-Block = dict[str, Any]
 EDIT_EVENT, CANCEL_EVENT, ATTENDEES = "sd_event_edit", "sd_event_cancel", "sd_event_attendees"
 MOST_LISTED = 20  # two blocks each: within Slack's 50 blocks per message
 STATUS_WORDS = {"going": "going", "maybe": "maybe", "not_going": "can't go", "waitlisted": "waiting list"}
@@ -63,27 +62,27 @@ def event_blocks(lines: Sequence[EventLine]) -> list[Block]:
     """Each event with Edit / Attendees / Cancel buttons (Cancel asks first)."""
     blocks: list[Block] = []
     for line in lines[:MOST_LISTED]:
-        blocks.append(_section(f"*{escape(line.title)}*\n{line.when}\n{numbers(line.going, line.capacity, line.waitlisted)}"))
+        blocks.append(section(f"*{escape(line.title)}*\n{line.when}\n{numbers(line.going, line.capacity, line.waitlisted)}"))
         blocks.append({"type": "actions", "block_id": f"event_{line.id}", "elements": [
-            _button("Edit", EDIT_EVENT, line.id), _button("Attendees", ATTENDEES, line.id),
-            _button("Cancel event", CANCEL_EVENT, line.id, style="danger", confirm=_confirm_cancel(line))]})
+            button("Edit", EDIT_EVENT, str(line.id)), button("Attendees", ATTENDEES, str(line.id)),
+            button("Cancel event", CANCEL_EVENT, str(line.id), style="danger", confirm=_confirm_cancel(line))]})
     return blocks
 
 
 def event_list(lines: Sequence[EventLine]) -> list[Block]:
     """The `/event list` answer."""
     if not lines:
-        return [_section("No upcoming events. Type `/event` to create one.")]
+        return [section("No upcoming events. Type `/event` to create one.")]
     more = len(lines) - MOST_LISTED
-    tail = [_context(f"{more} more not shown (`socialdesk events list` shows all).")] if more > 0 else []
-    return [_header(f"Upcoming events ({len(lines)})"), *event_blocks(lines), *tail]
+    tail = [context(f"{more} more not shown (`socialdesk events list` shows all).")] if more > 0 else []
+    return [header(f"Upcoming events ({len(lines)})"), *event_blocks(lines), *tail]
 
 
 def home_events(lines: Sequence[EventLine], most: int = 10) -> list[Block]:
     """App Home's section: the next few events, or how to create one."""
     if not lines:
-        return [_header("Upcoming events (0)"), _section("No upcoming events. Type `/event` to create one.")]
-    return [_header(f"Upcoming events ({len(lines)})"), *event_blocks(lines[:most])]
+        return [header("Upcoming events (0)"), section("No upcoming events. Type `/event` to create one.")]
+    return [header(f"Upcoming events ({len(lines)})"), *event_blocks(lines[:most])]
 
 
 def with_events(home: Sequence[Block], lines: Sequence[EventLine]) -> list[Block]:
@@ -97,12 +96,12 @@ def attendee_blocks(event: EventRecord, rsvps: Sequence[RsvpRecord], zone: ZoneI
     """Who answered, in the order they answered: name, platform, party size and status, then the totals."""
     head = f"*Attendees: {escape(event.title)}*\n{when_text(event.starts_at, event.ends_at, zone)}"
     if not rsvps:
-        return [_section(f"{head}\nNobody has answered yet.")]
+        return [section(f"{head}\nNobody has answered yet.")]
     lines = [f"• {escape(r.display_name)} ({PLATFORM_NAMES.get(r.platform, r.platform)}), "
              f"{'party of ' + str(r.party_size) if r.party_size > 1 else '1 person'}: {STATUS_WORDS.get(r.status, r.status)}"
              for r in rsvps]
     totals = numbers(going_count(rsvps), event.capacity, waitlist_count(rsvps))
-    return [_section(head), _section("\n".join(lines)), _context(f"*Going:* {totals}")]
+    return [section(head), section("\n".join(lines)), context(f"*Going:* {totals}")]
 
 
 def attendee_text(event: EventRecord, rsvps: Sequence[RsvpRecord]) -> str:
@@ -116,26 +115,3 @@ def _confirm_cancel(line: EventLine) -> Block:
                                                "everyone who answered is told."[:300]},
             "confirm": {"type": "plain_text", "text": "Cancel the event"},
             "deny": {"type": "plain_text", "text": "Keep it"}, "style": "danger"}
-
-
-def _button(label: str, action_id: str, event_id: int, style: str | None = None,
-            confirm: Block | None = None) -> Block:
-    button: Block = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id,
-                     "value": str(event_id)}
-    if style:
-        button["style"] = style
-    if confirm:
-        button["confirm"] = confirm
-    return button
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def _header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}

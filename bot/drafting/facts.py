@@ -7,7 +7,7 @@ from typing import Any
 
 from jinja2.exceptions import UndefinedError
 
-from bot.config import BusinessProfile, FactsConfig
+from bot.profile.model import BusinessProfile, FactsConfig
 
 MISSING = "business.yaml has no facts."
 

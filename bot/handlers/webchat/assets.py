@@ -13,7 +13,7 @@ import json
 from functools import cache
 from importlib import resources
 
-from bot.handlers.webchat_input import MAX_TEXT_CHARS
+from bot.handlers.webchat.input import MAX_TEXT_CHARS
 
 GREETING = "Hi! Ask us anything: opening hours, bookings, events. We usually answer in a few minutes."
 # The page runs one inline script (allowed by its hash) and may talk only to this server.
@@ -23,7 +23,7 @@ _PAGE_POLICY = ("default-src 'none'; script-src '{hash}'; style-src 'unsafe-inli
 
 @cache
 def _asset(name: str) -> str:
-    return resources.files("bot.handlers").joinpath("webchat_static", name).read_text(encoding="utf-8")
+    return resources.files("bot.handlers.webchat").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def _script(business: str, full_page: bool) -> str:

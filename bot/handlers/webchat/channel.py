@@ -1,6 +1,6 @@
 """The web chat channel: visitors on the business's own website (a page at /webchat, or the widget).
 
-Receiving is HTTP (bot/handlers/webchat_http.py, served by `socialdesk serve`). Sending records
+Receiving is HTTP (bot/handlers/webchat/routes.py, served by `socialdesk serve`). Sending records
 nothing here: the outbox worker stores every reply it delivers in the messages table, and visitors
 read their replies from there (GET /webchat/messages), so replies survive restarts and reach the
 visitor whichever process delivered them. `send` only wakes the visitor's waiting long-poll.
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.channel import Deliver
-from bot.handlers.webchat_input import PLATFORM
+from bot.handlers.webchat.input import PLATFORM
 from bot.messages import Outbound
 from storage import transcripts
 from storage.engine import Database
