@@ -28,6 +28,10 @@ from storage.records import OutboxItem
 log = logging.getLogger(__name__)
 # A delivery function sends one outbox item and returns the platform's id for what it sent.
 Delivery = Callable[[OutboxItem], Awaitable[str | None]]
+# Platforms whose send is a write to our own database, committed with the row's "sent" (the web chat:
+# visitors read their replies from the messages table). A worker that dies mid-send there has sent
+# nothing anyone saw, so the row is sent again instead of being marked uncertain.
+SENT_BY_COMMIT = frozenset({"webchat"})
 
 
 class NotReady(ChannelError):
@@ -59,7 +63,8 @@ class OutboxWorker:
         claimed_at = self._clock.now()
         async with self._db.session() as session:
             claimed = await outbox.claim_due(session, now=claimed_at, worker=self._worker_id,
-                                             lease=self._lease, limit=limit, platforms=self.platforms)
+                                             lease=self._lease, limit=limit, platforms=self.platforms,
+                                             resend_if_lost=SENT_BY_COMMIT)
         await self._deliver_claimed(claimed, claimed_at)
         return len(claimed)
 

@@ -53,11 +53,14 @@ async def enqueue(session: AsyncSession, *, key: str, kind: str, platform: str, 
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease: timedelta,
-                    limit: int = 20, platforms: tuple[str, ...] | None = None) -> list[OutboxItem]:
+                    limit: int = 20, platforms: tuple[str, ...] | None = None,
+                    resend_if_lost: frozenset[str] = frozenset()) -> list[OutboxItem]:
     """Lease up to `limit` due rows to `worker`, as claimed: none is in flight until `start_sending`.
     Postgres lets many workers share with SKIP LOCKED; on SQLite the write lock taken at BEGIN
     IMMEDIATE does the same job for one process. A lease that ran out puts a claimed row back in the
-    queue, and makes a row that was in flight uncertain: its worker died mid-send, so it may have gone."""
+    queue, and makes a row that was in flight uncertain: its worker died mid-send, so it may have gone.
+    Except on `resend_if_lost` platforms, whose sending is this database's own write (the web chat):
+    there a row lost in flight was never seen by anyone, and is claimed to be sent again."""
     expired = OutboxRow.lease_until < now
     query = (
         select(OutboxRow)
@@ -72,10 +75,12 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease:
         query = query.with_for_update(skip_locked=True)
     rows = list((await session.scalars(query)).all())
     for row in rows:
-        if row.status == SENDING:
+        if row.status == SENDING and row.platform not in resend_if_lost:
             row.status, row.last_error, row.lease_owner, row.lease_until = UNCERTAIN, LOST_IN_FLIGHT, None, None
             await _lost_in_flight(session, to_item(row), now)
             continue
+        if row.status == SENDING:
+            row.last_error = f"{LOST_IN_FLIGHT}; sent again (nothing had left)"
         row.status, row.lease_owner, row.lease_until = CLAIMED, worker, now + lease
     await session.flush()
     return [to_item(row) for row in rows if row.status == CLAIMED]

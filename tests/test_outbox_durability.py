@@ -20,10 +20,11 @@ from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.errors import ChannelError, DeliveryUncertain, Unreachable
 from bot.handlers.shell import ConsoleDesk
-from bot.messages import Outbound
+from bot.handlers.webchat.channel import WebChatChannel
+from bot.messages import Outbound, Sender
 from bot.outbox import OutboxWorker
 from bot.settings import Settings
-from storage import audit, outbox
+from storage import audit, outbox, transcripts
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.conftest import POSTGRES_SKIP, _admin
@@ -133,6 +134,32 @@ async def test_a_worker_that_dies_mid_send_leaves_the_reply_uncertain_and_tells_
         await second.close()
     assert trail == ["outbox_uncertain"]
     assert "conversation #7: This reply may not have reached the customer (worker stopped while sending)" in desk_output.getvalue()
+
+
+async def test_a_web_chat_reply_whose_worker_died_mid_send_is_sent_again_once(any_app: App, clock: FrozenClock) -> None:
+    """The web chat's send is the worker's own write of the reply (committed with "sent"): a worker that
+    died in between sent nothing anyone could read, so the next worker sends it, and nobody is told
+    of a reply that "may not have reached" the visitor."""
+    visitor = "5f0c6a1b2d3e4f5a6b7c8d9e0f1a2b3c"
+    await any_app.router.handle(inbound(QUESTION, platform="webchat", kind="dm", thread_key=visitor,
+                                        sender=Sender(visitor, "Jo")))
+    stuck = StuckPlatform()
+    stuck.platform = "webchat"
+    engine = Database(any_app.db.url)
+    dying = OutboxWorker(engine, clock, {"webchat": stuck}, worker_id="dying")
+    task = asyncio.create_task(dying.run_once())
+    await asyncio.wait_for(stuck.reached.wait(), timeout=5)
+    task.cancel()  # the process is gone; its lease is not
+    await asyncio.gather(task, return_exceptions=True)
+    await engine.close()
+    clock.advance(timedelta(seconds=61))
+    survivor = OutboxWorker(any_app.db, clock, {"webchat": WebChatChannel()}, ConsoleDesk(StringIO()), worker_id="next")
+    await survivor.drain()
+    async with any_app.db.session() as session:
+        heard = await transcripts.sent_after(session, "webchat", visitor, 0)
+        rows = await outbox.items(session)
+    assert [message.text.splitlines()[0] for message in heard] == ["We're open 9am–5pm on Saturday 28 November."]
+    assert [(row.kind, row.status, row.attempts) for row in rows] == [("reply", "sent", 2)]
 
 
 async def test_a_worker_stopped_mid_batch_gives_back_what_it_had_not_tried(
