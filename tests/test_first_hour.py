@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from bot.app import App
-from bot.cli import log_level
+from bot.cli.common import log_level
 from bot.settings import Settings
 from tests.factories import ConsoleTranscript
 

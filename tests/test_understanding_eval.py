@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli_eval import eval_app
+from bot.cli.evaluate import eval_app
 from bot.errors import DataError
 from bot.understanding.evaluation import score
 from bot.understanding.evaluation_data import load_clinc150, take_shots

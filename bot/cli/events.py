@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from bot import logs
-from bot.errors import DataError, SocialdeskError
-from bot.settings import Settings, load_settings
+from bot.cli.common import ConfigOption, bot_migrates, command_settings, reported_errors
+from bot.errors import DataError
+from bot.settings import Settings
 
 if TYPE_CHECKING:  # the bot itself is imported when a command runs, keeping `socialdesk --help` fast
     from bot.app import App
@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # the bot itself is imported when a command runs, keeping `so
 
 events_app = typer.Typer(help="Events: invites on every channel, RSVPs, reminders, calendars.", no_args_is_help=True)
 T = TypeVar("T")
-Config = typer.Option(None, "--config", "-c", help="The business profile (default: $SOCIALDESK_CONFIG or business.yaml).")
 Channels = typer.Option(None, "--channel", help="Where to post: telegram:@chat, x, slack:#channel, webchat, shell (repeat).")
 
 
@@ -37,21 +36,14 @@ def run_with_app(ctx: typer.Context, config: Path | None, work: Callable[[App], 
     async def main(settings: Settings) -> T:
         from bot.app import build_app
 
-        app = await build_app(settings, clock=clock, migrate=settings.database_url.startswith("sqlite"))
+        app = await build_app(settings, clock=clock, migrate=bot_migrates(settings))
         try:
             return await work(app)
         finally:
             await app.close()
 
-    try:
-        settings = load_settings()
-        if config is not None:
-            settings = settings.model_copy(update={"socialdesk_config": str(config)})
-        logs.configure("WARNING", settings.secret_values())
-        return asyncio.run(main(settings))
-    except SocialdeskError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    with reported_errors():
+        return asyncio.run(main(command_settings(config, quiet=True)))
 
 
 @events_app.command("add")
@@ -67,7 +59,7 @@ def add(ctx: typer.Context, title: str = typer.Option(..., help="The event's nam
         reminders: str = typer.Option("7d,1d,2h", help="Reminder posts before the start, e.g. 7d,1d,2h."),
         attendee_reminder: str = typer.Option("1d", help="Direct reminder to those going ('' for none)."),
         draft: bool = typer.Option(False, "--draft", help="Save without posting anything yet."),
-        config: Path | None = Config) -> None:
+        config: Path | None = ConfigOption) -> None:
     """Create an event and schedule its invite and reminders."""
     def spec() -> EventSpec:
         from bot.events.spec import spec_from_fields
@@ -87,7 +79,7 @@ def add(ctx: typer.Context, title: str = typer.Option(..., help="The event's nam
 
 @events_app.command("list")
 def list_events(ctx: typer.Context, all_: bool = typer.Option(False, "--all", help="Include past events."),
-                config: Path | None = Config) -> None:
+                config: Path | None = ConfigOption) -> None:
     """Upcoming events (with --all, past ones too)."""
     async def work(app: App) -> None:
         from bot.events.export import status_at
@@ -102,7 +94,7 @@ def list_events(ctx: typer.Context, all_: bool = typer.Option(False, "--all", he
 
 
 @events_app.command("show")
-def show(ctx: typer.Context, event_id: int = typer.Argument(...), config: Path | None = Config) -> None:
+def show(ctx: typer.Context, event_id: int = typer.Argument(...), config: Path | None = ConfigOption) -> None:
     """One event: its details, its answers and its scheduled posts."""
     async def work(app: App) -> None:
         service = _service(app)
@@ -120,7 +112,7 @@ def edit(ctx: typer.Context, event_id: int = typer.Argument(...), title: str | N
          channel: list[str] | None = Channels, announce: str | None = typer.Option(None),
          reminders: str | None = typer.Option(None), publish: bool = typer.Option(False, "--publish",
                                                                                    help="Schedule a draft event."),
-         config: Path | None = Config) -> None:
+         config: Path | None = ConfigOption) -> None:
     """Change an event: a new time re-plans the posts not yet made and tells everyone who answered."""
     def changes() -> dict[str, Any]:
         from bot.events.spec import read_list, read_time
@@ -145,7 +137,7 @@ def edit(ctx: typer.Context, event_id: int = typer.Argument(...), title: str | N
 @events_app.command("cancel")
 def cancel(ctx: typer.Context, event_id: int = typer.Argument(...),
            reason: str | None = typer.Option(None, help="A sentence for the people who answered."),
-           config: Path | None = Config) -> None:
+           config: Path | None = ConfigOption) -> None:
     """Cancel an event: unsent posts are withdrawn and everyone who answered is told."""
     async def work(app: App) -> None:
         told = await _service(app).cancel_event(event_id, actor="cli", reason=reason)
@@ -156,7 +148,7 @@ def cancel(ctx: typer.Context, event_id: int = typer.Argument(...),
 @events_app.command("attendees")
 def attendees(ctx: typer.Context, event_id: int = typer.Argument(...),
               as_csv: bool = typer.Option(False, "--csv", help="CSV on standard output."),
-              config: Path | None = Config) -> None:
+              config: Path | None = ConfigOption) -> None:
     """Who answered: name, platform, party size and status."""
     async def work(app: App) -> None:
         from bot.events.export import attendee_rows, attendees_csv
@@ -175,7 +167,7 @@ def attendees(ctx: typer.Context, event_id: int = typer.Argument(...),
 @events_app.command("ics")
 def ics(ctx: typer.Context, event_id: int = typer.Argument(...),
         output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file instead of standard output."),
-        config: Path | None = Config) -> None:
+        config: Path | None = ConfigOption) -> None:
     """The event's calendar file (.ics)."""
     async def work(app: App) -> bytes:
         from bot.events.ics import event_ics

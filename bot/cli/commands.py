@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import shutil
 import sys
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import typer
 
-from bot import logs
-from bot.cli_contacts import contacts_app
-from bot.errors import ConfigError, SocialdeskError
-from bot.settings import Settings, load_settings
+from bot.cli.common import ConfigOption, bot_migrates, command_settings, friendly_errors
+from bot.cli.contacts import contacts_app
+from bot.cli.evaluate import eval_app
+from bot.cli.events import events_app
+from bot.errors import ConfigError
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -26,35 +25,10 @@ app = typer.Typer(help="socialdesk: your business's chat-bot on every channel.",
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(contacts_app, name="contacts")
-F = TypeVar("F", bound=Callable[..., Any])
-ConfigOption = typer.Option(None, "--config", "-c", help="The business profile (default: $SOCIALDESK_CONFIG or business.yaml).")
+app.add_typer(events_app, name="events")
+app.add_typer(eval_app, name="eval", help="Score the intent classifier on a labelled data set (CLINC150 or CSV).")
 
 
-def friendly_errors(command: F) -> F:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except SocialdeskError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings(config: Path | None, console: bool = False) -> Settings:
-    settings = load_settings()
-    if config is not None:
-        settings = settings.model_copy(update={"socialdesk_config": str(config)})
-    logs.configure(log_level(settings, console), settings.secret_values())
-    return settings
-
-
-def log_level(settings: Settings, console: bool) -> str:
-    """With the console in this terminal, routine INFO lines would land in the middle of the chat: only
-    warnings show there, unless LOG_LEVEL asks for more."""
-    return "WARNING" if console and "log_level" not in settings.model_fields_set else settings.log_level
 
 
 @app.command()
@@ -65,7 +39,7 @@ def init(directory: Path = typer.Argument(Path("."), help="Where to write the fi
     from bot.clock import clock_starting_at
     from bot.profile.load import EXAMPLE_ZONE, example_profile_text
 
-    today = clock_starting_at(_settings(None).socialdesk_now).now().astimezone(EXAMPLE_ZONE).date()
+    today = clock_starting_at(command_settings(None).socialdesk_now).now().astimezone(EXAMPLE_ZONE).date()
     defaults = resources.files("bot.defaults")
     directory.mkdir(parents=True, exist_ok=True)
     targets = {directory / "business.yaml": example_profile_text(today),
@@ -102,14 +76,14 @@ def this_command() -> str:
 def check(config: Path | None = ConfigOption) -> None:
     """Validate the business profile and render every template for every intent and platform."""
     from bot.app import owner_templates_dir
-    from bot.checks import intents_without_templates, template_problems
+    from bot.cli.check import intents_without_templates, template_problems
     from bot.clock import clock_starting_at
     from bot.drafting.drafter import Drafter
     from bot.events.checks import event_problems
     from bot.profile.load import load_profile
     from bot.profile.warnings import date_warnings
 
-    settings = _settings(config)
+    settings = command_settings(config)
     path = Path(settings.socialdesk_config)
     profile = load_profile(path)
     now = clock_starting_at(settings.socialdesk_now).now()
@@ -128,7 +102,7 @@ def db_upgrade() -> None:
     """Apply database migrations (the Procfile's release step)."""
     from storage.migrate import upgrade_sync
 
-    settings = _settings(None)
+    settings = command_settings(None)
     upgrade_sync(settings.database_url)
     typer.echo("database is up to date")
 
@@ -145,22 +119,20 @@ def chat(config: Path | None = ConfigOption,
     from bot.handlers.shell import HELP, Console, ConsoleDesk, ShellChannel
     from bot.runner import console_history
 
-    settings = _settings(config)
-    settings = settings.model_copy(update={"log_level": "WARNING"})
-    logs.configure("WARNING", settings.secret_values())
+    settings = command_settings(config, quiet=True)
 
     async def session() -> None:
         bot = await build_app(settings)
         try:
             if bot.events is not None:  # the profile's events, as `socialdesk run` has them: RSVPs need them
-                await sync_profile_events(bot.events, bot.profile.load)
-            bot.worker.channels["shell"] = ShellChannel(sys.stdout, bot.profile.load.business.name)
+                await sync_profile_events(bot.events, bot.profile)
+            bot.worker.channels["shell"] = ShellChannel(sys.stdout, bot.profile.business.name)
             bot.worker.owner = ConsoleDesk(sys.stdout)
             interactive = sys.stdin.isatty()
             if interactive:
-                typer.echo(f"Chatting with {bot.profile.load.business.name}. {HELP}")
+                typer.echo(f"Chatting with {bot.profile.business.name}. {HELP}")
             console = Console(bot.router, Approvals(bot.db, bot.clock, None), bot.worker, bot.clock, sys.stdout,
-                              customer=customer, intents=bot.profile.load.active_intents(), retrain=bot.retrain)
+                              customer=customer, intents=bot.profile.active_intents(), retrain=bot.retrain)
             await console.run(console_lines(console_history(bot.profile_path)))
         finally:
             await bot.close()
@@ -194,7 +166,7 @@ def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.
     from bot.runner import web_deliveries
     from bot.web import create_web_app, route_providers
 
-    settings = _settings(config)
+    settings = command_settings(config)
 
     async def main() -> None:
         bot = await build_app(settings, migrate=bot_migrates(settings))
@@ -226,16 +198,11 @@ async def warn_without_worker(bot: "App") -> None:
                    "while they wait", err=True)
 
 
-def bot_migrates(settings: Settings) -> bool:
-    """SQLite files are upgraded on start; a shared Postgres is upgraded by the release step."""
-    return settings.database_url.startswith("sqlite")
-
-
 def _run(config: Path | None, console: bool) -> None:
     from bot.app import build_app
     from bot.runner import run_bot
 
-    settings = _settings(config, console)
+    settings = command_settings(config, console=console)
 
     async def main() -> None:
         bot = await build_app(settings, migrate=bot_migrates(settings))
@@ -245,13 +212,6 @@ def _run(config: Path | None, console: bool) -> None:
             await bot.close()
 
     asyncio.run(main())
-
-
-from bot.cli_eval import eval_app  # noqa: E402
-from bot.cli_events import events_app  # noqa: E402  (a sub-app; imported after the helpers above)
-
-app.add_typer(events_app, name="events")
-app.add_typer(eval_app, name="eval", help="Score the intent classifier on a labelled data set (CLINC150 or CSV).")
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ by a handle (`x:@priyashah`, or `@priyashah` when only one platform has it).
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli.common import bot_migrates, command_settings, friendly_errors
 from bot.errors import DataError
 from storage import audit, contact_data, contacts
 from storage.engine import Database
@@ -30,25 +30,12 @@ contacts_app = typer.Typer(help="Customers across platforms: list, show, link, V
                            no_args_is_help=True)
 
 
-def _friendly(command: F) -> F:
-    """bot.cli's friendly_errors (one clear line, no traceback), looked up when the command runs
-    because bot.cli imports this module."""
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from bot.cli import friendly_errors
-
-        return friendly_errors(command)(*args, **kwargs)
-    return wrapper  # type: ignore[return-value]
-
-
 def _actor() -> str:
     return f"cli:{os.environ.get('USER') or 'owner'}"
 
 
 def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from bot.cli import _settings, bot_migrates
-
-    settings = _settings(None)
+    settings = command_settings(None)
 
     async def run() -> T:
         if bot_migrates(settings):
@@ -81,7 +68,7 @@ def _line(item: ContactSummary) -> str:
 
 
 @contacts_app.command("list")
-@_friendly
+@friendly_errors
 def list_(search: str | None = typer.Option(None, "--search", "-s", help="Part of a name or handle.")) -> None:
     """Contacts, most recently seen first."""
     found = _in_session(lambda s: contacts.list_contacts(s, search))
@@ -92,7 +79,7 @@ def list_(search: str | None = typer.Option(None, "--search", "-s", help="Part o
 
 
 @contacts_app.command()
-@_friendly
+@friendly_errors
 def show(ref: str = typer.Argument(..., help="Contact number, platform:user_id or platform:@handle.")) -> None:
     """One contact: identities, message count, VIP flag and notes."""
     async def work(session: AsyncSession) -> ContactSummary | None:
@@ -107,7 +94,7 @@ def show(ref: str = typer.Argument(..., help="Contact number, platform:user_id o
 
 
 @contacts_app.command()
-@_friendly
+@friendly_errors
 def link(keep: str = typer.Argument(..., help="The contact to keep."),
          other: str = typer.Argument(..., help="The identity or contact that is the same person.")) -> None:
     """Link two identities to one contact (the same person on Telegram and X, say)."""
@@ -123,7 +110,7 @@ def link(keep: str = typer.Argument(..., help="The contact to keep."),
 
 
 @contacts_app.command()
-@_friendly
+@friendly_errors
 def vip(ref: str = typer.Argument(...), off: bool = typer.Option(False, "--off", help="Remove the VIP flag.")) -> None:
     """Mark a contact VIP: their messages always wait for the owner."""
     async def work(session: AsyncSession) -> Contact:
@@ -138,7 +125,7 @@ def vip(ref: str = typer.Argument(...), off: bool = typer.Option(False, "--off",
 
 
 @contacts_app.command()
-@_friendly
+@friendly_errors
 def export(ref: str = typer.Argument(...),
            out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of the screen.")) -> None:
     """Everything held about a contact, as JSON: identities, conversations, messages, RSVPs."""
@@ -157,7 +144,7 @@ def export(ref: str = typer.Argument(...),
 
 
 @contacts_app.command()
-@_friendly
+@friendly_errors
 def forget(ref: str = typer.Argument(...), yes: bool = typer.Option(False, "--yes", help="Do not ask to confirm.")) -> None:
     """Delete a contact's messages, identities, RSVPs and drafts; the audit log keeps only counts."""
     if not yes:

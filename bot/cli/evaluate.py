@@ -13,12 +13,12 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bot.errors import SocialdeskError
+from bot.cli.common import reported_errors
 from bot.understanding.evaluation import EvalReport, evaluate
 from bot.understanding.evaluation_data import EvalSet, load_clinc150, load_csv_set
 
 if TYPE_CHECKING:
-    from bot.reply_eval import ReplyReport
+    from bot.cli.evaluate_replies import ReplyReport
 
 eval_app = typer.Typer(help="Score intent understanding on a labelled data set.", no_args_is_help=True)
 
@@ -69,12 +69,9 @@ def render(report: EvalReport, as_json: bool, title: str) -> None:
 def run(load: Callable[[], EvalSet], backend: Backend, calibrate: bool, model: str | None, as_json: bool, title: str,
         oos_share: float | None = None) -> None:
     """Load, evaluate and print; our errors become one line on stderr and exit code 1."""
-    try:
+    with reported_errors():
         data = load()
         report = evaluate(data, backend=backend.value, calibrate=calibrate, model_name=model, oos_share=oos_share)
-    except SocialdeskError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
     render(report, as_json, title)
 
 
@@ -125,18 +122,15 @@ def replies(
     """Run each message through the real bot as a new customer and score what it would do."""
     import asyncio
 
-    from bot.reply_eval import evaluate_replies, load_cases  # builds the whole bot: imported only here
+    from bot.cli.evaluate_replies import evaluate_replies, load_cases  # builds the whole bot: imported only here
 
-    try:
+    with reported_errors():
         loaded = load_cases(cases)
         console = Console(stderr=True)
         with Progress(disable=as_json or not console.is_terminal, console=console, transient=True) as bar:
             task = bar.add_task("messages", total=len(loaded))
             report = asyncio.run(evaluate_replies(loaded, config, backend=backend.value if backend else None,
                                                   progress=lambda: bar.advance(task)))
-    except SocialdeskError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
     if report.unknown_expected:
         typer.echo(f"warning: no intent of the profile is called {', '.join(report.unknown_expected)}: "
                    "those messages can only be held or answered wrong", err=True)
