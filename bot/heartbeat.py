@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.clock import Clock
 from storage import workers
@@ -21,13 +22,23 @@ STALE_AFTER = timedelta(seconds=60)
 START_HINT = "start `socialdesk worker` (or `socialdesk run`)"
 
 
+class Beating(Protocol):
+    """What a heartbeat says of its worker, read at each beat."""
+
+    @property
+    def platforms(self) -> tuple[str, ...] | None: ...  # None: it delivers every platform
+
+    @property
+    def connecting(self) -> set[str]: ...  # its channels that could not connect yet
+
+
 @contextlib.asynccontextmanager
-async def heartbeat(db: Database, clock: Clock, worker_id: str, platforms: Callable[[], tuple[str, ...] | None],
+async def heartbeat(db: Database, clock: Clock, worker_id: str, worker: Beating,
                     every: float = HEARTBEAT_SECONDS) -> AsyncIterator[None]:
     """Beat once now, then every `every` seconds while the block runs; remove the row on the way out."""
     started = clock.now()
-    await _beat(db, clock, worker_id, platforms(), started)
-    task = asyncio.create_task(_beating(db, clock, worker_id, platforms, started, every), name="worker-heartbeat")
+    await _beat(db, clock, worker_id, worker, started)
+    task = asyncio.create_task(_beating(db, clock, worker_id, worker, started, every), name="worker-heartbeat")
     try:
         yield
     finally:
@@ -38,18 +49,18 @@ async def heartbeat(db: Database, clock: Clock, worker_id: str, platforms: Calla
                 await workers.gone(session, worker_id)
 
 
-async def _beating(db: Database, clock: Clock, worker_id: str, platforms: Callable[[], tuple[str, ...] | None],
-                   started: datetime, every: float) -> None:
+async def _beating(db: Database, clock: Clock, worker_id: str, worker: Beating, started: datetime,
+                   every: float) -> None:
     while True:
         await asyncio.sleep(every)
-        await _beat(db, clock, worker_id, platforms(), started)
+        await _beat(db, clock, worker_id, worker, started)
 
 
-async def _beat(db: Database, clock: Clock, worker_id: str, platforms: tuple[str, ...] | None,
-                started: datetime) -> None:
+async def _beat(db: Database, clock: Clock, worker_id: str, worker: Beating, started: datetime) -> None:
     try:
         async with db.session() as session:
-            await workers.beat(session, worker_id, platforms, started_at=started, now=clock.now())
+            await workers.beat(session, worker_id, worker.platforms, started_at=started, now=clock.now(),
+                               down=tuple(worker.connecting))
     except Exception as exc:  # the outbox keeps working; /health shows the worker as gone until a beat lands
         log.warning("worker heartbeat not written", extra={"reason": type(exc).__name__})
 
@@ -90,3 +101,10 @@ async def worker_alive(db: Database, clock: Clock) -> bool:
     async with db.session() as session:
         live = await workers.alive(session, clock.now() - STALE_AFTER)
     return any(worker.platforms is None for worker in live)
+
+
+async def channels_down(db: Database, clock: Clock) -> list[str]:
+    """Channels a live worker could not connect yet (it keeps trying; their replies wait meanwhile)."""
+    async with db.session() as session:
+        live = await workers.alive(session, clock.now() - STALE_AFTER)
+    return sorted({platform for worker in live for platform in worker.down})

@@ -53,6 +53,8 @@ class OutboxWorker:
         self.wake = asyncio.Event()
         # None: every platform; a tuple: only rows for these (a web process delivers only its own).
         self.platforms: tuple[str, ...] | None = None
+        # Channels that could not connect yet and are being retried (the heartbeat reports them).
+        self.connecting: set[str] = set()
 
     def register(self, kind: str, delivery: Delivery) -> None:
         """Teach the worker a new kind of row (event posts, reminders, ...)."""
@@ -100,8 +102,7 @@ class OutboxWorker:
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         # On Postgres, a row queued by another process (serve, a second worker) wakes this one at once.
         # The heartbeat tells the web process (its /health, its start) that someone delivers.
-        async with listening(self._db, self.wake.set), heartbeat(self._db, self._clock, self._worker_id,
-                                                                 lambda: self.platforms):
+        async with listening(self._db, self.wake.set), heartbeat(self._db, self._clock, self._worker_id, self):
             await self._rounds(stop, idle_seconds)
 
     async def _rounds(self, stop: asyncio.Event, idle_seconds: float) -> None:

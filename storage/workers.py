@@ -22,20 +22,21 @@ class Worker:
     platforms: tuple[str, ...] | None  # None: every platform
     started_at: datetime
     seen_at: datetime
+    down: tuple[str, ...] = ()  # its channels that could not connect yet
 
     def delivers(self, platform: str) -> bool:
         return self.platforms is None or platform in self.platforms
 
 
 async def beat(session: AsyncSession, worker_id: str, platforms: tuple[str, ...] | None, *, started_at: datetime,
-               now: datetime) -> None:
+               now: datetime, down: tuple[str, ...] = ()) -> None:
     """Say this worker is alive at `now` (its row is created on the first beat)."""
     values = {"worker_id": worker_id, "platforms": list(platforms) if platforms is not None else None,
-              "started_at": started_at, "seen_at": now}
+              "started_at": started_at, "seen_at": now, "down": sorted(down)}
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(WorkerRow).values(**values)
-    statement = statement.on_conflict_do_update(index_elements=["worker_id"],
-                                                set_={"seen_at": now, "platforms": values["platforms"]})
+    statement = statement.on_conflict_do_update(
+        index_elements=["worker_id"], set_={"seen_at": now, "platforms": values["platforms"], "down": values["down"]})
     await session.execute(statement)
 
 
@@ -57,7 +58,7 @@ async def last_seen(session: AsyncSession) -> datetime | None:
 async def _all(session: AsyncSession) -> list[Worker]:
     rows = (await session.scalars(select(WorkerRow).order_by(WorkerRow.seen_at.desc()))).all()
     return [Worker(row.worker_id, tuple(row.platforms) if row.platforms is not None else None, row.started_at,
-                   row.seen_at) for row in rows]
+                   row.seen_at, tuple(row.down or ())) for row in rows]
 
 
 async def waiting(session: AsyncSession, now: datetime) -> Counter[str]:

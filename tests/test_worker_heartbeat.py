@@ -1,6 +1,7 @@
 """Someone is always listening: `socialdesk worker` writes a heartbeat, and `socialdesk serve` (at start
 and in /health) says when cards and replies wait with no worker alive to send them. Real processes on a
-SQLite file and on Postgres; the web chat posts a refund complaint, whose card waits for a worker."""
+SQLite file and on Postgres; the web chat posts a refund complaint, whose card waits for a worker.
+/health also names a channel a live worker could not connect yet (Telegram out of reach)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from storage import outbox, workers
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.conftest import POSTGRES_SKIP, _admin
+from tests.fakes.server import serve as serve_fake
+from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.test_cli import PROCESS_NOW, SOCIALDESK
 from tests.test_durability_processes import environment, eventually_async, free_port
 
@@ -191,3 +194,26 @@ async def test_a_web_process_worker_covers_only_its_own_platforms(db: Database) 
         await task
     assert found is not None and found.waiting == {"owner": 1}
     assert await worker_rows(db.url, ("webchat",)) == []  # gone on a clean stop
+
+
+async def test_health_names_a_channel_the_worker_cannot_reach_until_it_connects(cafe: Path) -> None:
+    url = f"sqlite+aiosqlite:///{cafe / 'socialdesk.db'}"
+    await upgrade(url)
+    port, telegram_port = free_port(), free_port()
+    worker_env = environment(DATABASE_URL=url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=f"http://127.0.0.1:{telegram_port}")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        async with started("serve", "--port", str(port), cwd=cafe, env=environment(DATABASE_URL=url)) as serve, \
+                started("worker", cwd=cafe, env=worker_env) as worker:
+            await answering(client)
+
+            async def says(status: str) -> bool:
+                return (await client.get("/health")).json()["status"] == status
+            await eventually_async(lambda: says("degraded"), timeout=30)  # Telegram is not there yet
+            degraded = await client.get("/health")
+            async with serve_fake(FakeBotApi().app(), port=telegram_port):
+                await eventually_async(lambda: says("ok"), timeout=40)  # its retry connects; the next beat says so
+            await worker.stopped()
+            await serve.stopped()
+    assert degraded.status_code == 200
+    assert degraded.json()["channels_down"] == ["telegram"]
+    assert degraded.json()["problem"].startswith("telegram cannot be reached yet: the worker keeps trying")

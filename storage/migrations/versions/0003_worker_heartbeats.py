@@ -20,6 +20,7 @@ def upgrade() -> None:
     op.create_table('workers',
     sa.Column('worker_id', sa.String(length=100), nullable=False),
     sa.Column('platforms', sa.JSON(), nullable=True),
+    sa.Column('down', sa.JSON(), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('worker_id')
