@@ -12,15 +12,11 @@ from datetime import timedelta
 from uuid import uuid4
 
 from bot.clock import Clock
-from bot.errors import SocialdeskError
+from bot.errors import NotAllowed
 from bot.markup import escape_for, plain_text
 from storage import audit, conversations, desk_stats, drafts, examples, outbox
 from storage.engine import Database
 from storage.records import Conversation, DraftRecord
-
-
-class NotAllowed(SocialdeskError):
-    """The person acting is not one of the business profile's approvers."""
 
 
 @dataclass(frozen=True, slots=True)

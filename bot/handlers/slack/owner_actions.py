@@ -15,9 +15,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.approvals import Approvals, NotAllowed, Outcome
+from bot.approvals import Approvals, Outcome
 from bot.clock import Clock
-from bot.errors import ChannelError
+from bot.errors import ChannelError, NotAllowed
 from bot.handlers.slack.api import MessageRef
 from bot.handlers.slack.blocks import cards
 from bot.handlers.slack.owner_desk import SlackOwnerDesk
