@@ -15,8 +15,8 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
-from bot.channel import Channel, OwnerDesk
 from bot.clock import Clock
+from bot.ports import Channel, OwnerDesk
 from bot.errors import (ChannelError, ChannelNotRunning, DeliveryUncertain, OverBudget, RateLimited, Refused, TooLong,
                         Unreachable)
 from bot.messages import Outbound

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channel import Channel
 from bot.errors import ChannelNotRunning
 from bot.events.model import SCHEDULED, Offset
 from bot.events.notices import EventsContext, remind_attendees
@@ -17,6 +16,7 @@ from bot.events.planning import ANNOUNCE, ATTENDEES, REMINDER, should_send_late,
 from bot.events.render import EventView
 from bot.events.words import button_values
 from bot.messages import Button, Outbound
+from bot.ports import Channel
 from storage import audit, outbox
 from storage import events as store
 from storage.events import EventRecord

@@ -17,10 +17,10 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channel import Deliver
 from bot.errors import BadPayload, ChannelError
 from bot.handlers.slack.api import call
 from bot.messages import Inbound, Outbound, Sender
+from bot.ports import Deliver
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
