@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
-from bot.console_input import console_lines
+from bot.console import console_lines
 from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.handlers.slack.bolt_app import SocketMode

@@ -23,7 +23,7 @@ from bot.handlers.webchat.channel import WebChatChannel, WebChatOptions, wait_fo
 from bot.handlers.webchat.guard import Limits, Refusal, allowed_origins, cors_headers, is_allowed, preflight_headers
 from bot.handlers.webchat.input import (MESSAGES_PATH, PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
                                         parse_wait, to_inbound)
-from bot.unhandled import Unhandled, describe, is_outage, record_unhandled
+from bot.handlers.unhandled import Unhandled, describe, is_outage, record_unhandled
 from storage import outbox
 
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
