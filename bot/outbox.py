@@ -23,6 +23,7 @@ from bot.messages import Outbound
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
 from storage.notify import listening
+from storage.outbox_rows import Kind, OwnerCard, OwnerNote, Reply, card_key, row_as, row_of
 from storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -40,13 +41,13 @@ class OutboxWorker:
         self.owner = owner
         self._worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self._lease, self._base_backoff, self._not_ready_delay = lease, base_backoff, not_ready_delay
-        self._deliveries: dict[str, Delivery] = {"reply": self._send_reply, "owner_card": self._post_card,
-                                                 "owner_note": self._post_note}
+        self._deliveries: dict[str, Delivery] = {Kind.REPLY: self._send_reply, Kind.OWNER_CARD: self._post_card,
+                                                 Kind.OWNER_NOTE: self._post_note}
         self.wake = asyncio.Event()
         # None: every platform; a tuple: only rows for these (a web process delivers only its own).
         self.platforms: tuple[str, ...] | None = None
 
-    def register(self, kind: str, delivery: Delivery) -> None:
+    def register(self, kind: Kind, delivery: Delivery) -> None:
         """Teach the worker a new kind of row (event posts, reminders, ...)."""
         self._deliveries[kind] = delivery
 
@@ -140,16 +141,15 @@ class OutboxWorker:
         channel = self.channels.get(item.platform)
         if channel is None:
             raise ChannelNotRunning(f"the {item.platform} channel is not running")
-        payload = item.payload
-        return await channel.send(Outbound(
-            platform=item.platform, thread_key=str(payload["thread_key"]), text=str(payload["text"]),
-            idempotency_key=item.idempotency_key, reply_to=payload.get("reply_to"),
-            recipient_id=payload.get("recipient_id")))
+        row = row_as(item, Reply)
+        return await channel.send(Outbound(platform=item.platform, thread_key=row.thread_key, text=row.text,
+                                           idempotency_key=item.idempotency_key, reply_to=row.reply_to,
+                                           recipient_id=row.recipient_id))
 
     async def _post_card(self, item: OutboxItem) -> str | None:
         if self.owner is None:
             raise ChannelNotRunning("no owner desk is configured (Slack or the console)")
-        draft_id = int(item.payload["draft_id"])
+        draft_id = row_as(item, OwnerCard).draft_id
         async with self._db.session() as session:
             view = await drafts.draft_view(session, draft_id)
         if view is None:
@@ -162,13 +162,13 @@ class OutboxWorker:
     async def _post_note(self, item: OutboxItem) -> str | None:
         if self.owner is None:
             raise ChannelNotRunning("no owner desk is configured (Slack or the console)")
-        conversation, text = item.payload.get("conversation_id"), str(item.payload["text"])
-        if not conversation:
-            return await self.owner.post_note(text, None)
-        reference = await self.owner.post_note(text, int(conversation))
-        if reference is None and item.payload.get("or_desk"):
+        row = row_as(item, OwnerNote)
+        if not row.conversation_id:
+            return await self.owner.post_note(row.text, None)
+        reference = await self.owner.post_note(row.text, row.conversation_id)
+        if reference is None and row.or_desk:
             # The conversation never reached the desk (the bot answered alone): say it on the desk itself.
-            reference = await self.owner.post_note(f"{await self._who(int(conversation))}: {text}", None)
+            reference = await self.owner.post_note(f"{await self._who(row.conversation_id)}: {row.text}", None)
         return reference
 
     async def _who(self, conversation_id: int) -> str:
@@ -198,12 +198,11 @@ class OutboxWorker:
         now = self._clock.now()
         async with self._db.session() as session:
             held = (await drafts.hold_for_owner(session, item.draft_id, reason)
-                    if item.kind == "reply" and item.draft_id is not None else None)
+                    if item.kind == Kind.REPLY and item.draft_id is not None else None)
             if held is None:
                 return False
             await outbox.retire(session, item.id, f"held for the owner: {reason}")
-            await outbox.enqueue(session, key=f"card:{held.id}", kind="owner_card", platform="owner",
-                                 payload={"draft_id": held.id}, due_at=now, now=now, draft_id=held.id)
+            await outbox.queue(session, card_key(held.id), OwnerCard(held.id), now=now, draft_id=held.id)
             await conversations.set_state(session, held.conversation_id, "awaiting_owner", now)
             await audit.record(session, at=now, actor="socialdesk", action=action,
                                subject=f"draft:{held.id}", detail={"platform": item.platform, "reason": reason})
@@ -213,10 +212,10 @@ class OutboxWorker:
         now = self._clock.now()
         async with self._db.session() as session:
             await outbox.mark_sent(session, item.id, now, external_id)
-            if item.kind == "reply" and "conversation_id" in item.payload:
-                await conversations.record_outbound(
-                    session, int(item.payload["conversation_id"]), item.platform,
-                    f"out:{external_id or item.idempotency_key}", str(item.payload["text"]), now)
+            row = row_of(item)
+            if isinstance(row, Reply) and row.conversation_id is not None:
+                await conversations.record_outbound(session, row.conversation_id, item.platform,
+                                                    f"out:{external_id or item.idempotency_key}", row.text, now)
 
     async def _give_back(self, items: list[OutboxItem]) -> None:
         if not items:
@@ -239,7 +238,8 @@ class OutboxWorker:
         await self._later(item, delay, error, count_attempt=True)
 
     async def _unreachable(self, item: OutboxItem, error: str) -> None:
-        recipient = item.payload.get("recipient_id")
+        row = row_of(item)
+        recipient = row.recipient_id if isinstance(row, Reply) else None
         async with self._db.session() as session:
             if recipient:
                 await contacts.mark_unreachable(session, item.platform, str(recipient))

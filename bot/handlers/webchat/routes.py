@@ -25,6 +25,7 @@ from bot.handlers.webchat.input import (MESSAGES_PATH, PLATFORM, ChatPost, parse
                                         parse_wait, to_inbound)
 from bot.handlers.unhandled import Unhandled, describe, is_outage, record_unhandled
 from storage import outbox
+from storage.outbox_rows import OwnerNote, note_key
 
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
     from bot.app import App
@@ -119,8 +120,8 @@ class WebChatRoutes:
                 "visitors are asked to wait a minute.")
         try:
             async with self._app.db.session() as session:
-                added = await outbox.enqueue(session, key=f"webchat-limits:{now:%Y-%m-%dT%H}", kind="owner_note",
-                                             platform="owner", payload={"text": text}, due_at=now, now=now)
+                added = await outbox.queue(session, note_key("webchat-limits", f"{now:%Y-%m-%dT%H}"), OwnerNote(text),
+                                           now=now)
         except Exception:
             log.warning("could not queue the web chat limits note")
             return
