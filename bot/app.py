@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.approvals import Approvals
 from bot.clock import Clock, clock_starting_at
 from bot.drafting.context import clock as clock_filter
 from bot.drafting.drafter import Drafter
@@ -15,6 +14,7 @@ from bot.events.service import EventService
 from bot.events_runtime import install_events
 from bot.messages import LabelledExample
 from bot.outbox import OutboxWorker
+from bot.owner import Approvals
 from bot.profile.load import default_not_offered, load_profile
 from bot.profile.model import BusinessProfile
 from bot.router import Router

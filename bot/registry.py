@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from bot.app import App
-from bot.channel import Channel
 from bot.handlers.slack.api import web_client
 from bot.handlers.slack.bolt_app import build_slack_desk
 from bot.handlers.slack.customers import SlackChannel
 from bot.handlers.slack.owner_desk import SlackDesk
 from bot.handlers.webchat.channel import WebChatChannel
+from bot.ports import Channel
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
-from bot.body_limits import BodyLimit
 from bot.events_web import event_routes
+from bot.handlers.body_limits import BodyLimit
 from bot.heartbeat import channels_down, unattended
 from storage import conversations
 

@@ -16,7 +16,6 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.app import App
-from bot.approvals import Approvals
 from bot.errors import RateLimited
 from bot.events.spec import EventSpec
 from bot.handlers.ratelimit import SendBudget, TokenBuckets
@@ -24,6 +23,7 @@ from bot.handlers.telegram.channel import OFFSET_CURSOR, TelegramChannel, api_ba
 from bot.handlers.telegram.parse import to_inbound
 from bot.handlers.telegram.webhook import SECRET_HEADER, telegram_routes
 from bot.messages import Outbound
+from bot.owner import Approvals
 from bot.web import create_web_app
 from storage import contacts, conversations, cursors, drafts, outbox
 from tests.conftest import london

@@ -113,10 +113,10 @@ def chat(config: Path | None = ConfigOption,
          customer: str = typer.Option("Alex", "--as", help="Who you are, as a customer.")) -> None:
     """Talk to the bot as a customer in this terminal; act on held drafts as the owner."""
     from bot.app import build_app
-    from bot.approvals import Approvals
-    from bot.console_input import console_lines
+    from bot.console import console_lines
     from bot.events.profile_sync import sync_profile_events
     from bot.handlers.shell import HELP, Console, ConsoleDesk, ShellChannel
+    from bot.owner import Approvals
     from bot.runner import console_history
 
     settings = command_settings(config, quiet=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.errors import TemplateError
+from bot.errors import BrokenTemplate
 from bot.events.profile_sync import profile_event_problems
 from bot.events.render import EventTexts, EventView, Renderer
 from bot.messages import PLATFORMS
@@ -47,6 +47,6 @@ def event_template_problems(renderer: Renderer, profile: BusinessProfile, now: d
         for platform in PLATFORMS:
             try:
                 texts.render(name, platform, event, **extra)
-            except TemplateError as exc:
+            except BrokenTemplate as exc:
                 problems.append(f"{platform}: {exc}")
     return sorted(set(problems))

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.drafting.context import clock, day_label
-from bot.errors import TemplateError
+from bot.errors import BrokenTemplate
 from bot.messages import Draft
 from bot.profile.model import BusinessProfile
 from bot.textlimits import fits, limit_of
@@ -61,9 +61,9 @@ class EventTexts:
                    "platform": platform, "clock": clock, "day_label": day_label, **extra}
         draft = self._drafter.render(template, platform, context)
         if draft.error:
-            raise TemplateError(draft.error)
+            raise BrokenTemplate(draft.error)
         if not fits(platform, draft.text):
-            raise TemplateError(f"{template} is longer than {platform}'s {limit_of(platform)} characters "
+            raise BrokenTemplate(f"{template} is longer than {platform}'s {limit_of(platform)} characters "
                                 f"for event {event.id}; shorten the title or the template")
         return draft.text
 
@@ -73,7 +73,7 @@ class EventTexts:
             "event": event, "business": self._profile.business, "owner_name": self._profile.owner.name,
             "platform": platform, "clock": clock, "day_label": day_label, **extra})
         if draft.error:
-            raise TemplateError(draft.error)
+            raise BrokenTemplate(draft.error)
         return shorten_to_fit(platform, draft.text)
 
 

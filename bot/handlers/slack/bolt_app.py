@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.approvals import NotAllowed
+from bot.errors import NotAllowed
 from bot.handlers.slack.api import call, web_client
 from bot.handlers.slack.blocks.home import HomeFigures, home_view, visitor_home
 from bot.handlers.slack.customers import CustomerListener, UserNames

@@ -17,12 +17,12 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channel import Deliver
 from bot.errors import BadPayload, ChannelError, Unreachable
 from bot.handlers.slack.api import call
 from bot.handlers.slack.blocks import kit
 from bot.handlers.slack.presses import Press
 from bot.messages import Inbound, Outbound, Sender
+from bot.ports import Deliver
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")

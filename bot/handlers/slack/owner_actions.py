@@ -15,13 +15,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.approvals import Approvals, NotAllowed, Outcome
 from bot.clock import Clock
-from bot.errors import ChannelError
+from bot.errors import ChannelError, NotAllowed
 from bot.handlers.slack.api import MessageRef
 from bot.handlers.slack.blocks import cards
 from bot.handlers.slack.owner_desk import SlackOwnerDesk
 from bot.markup import plain_text
+from bot.owner import Approvals, Outcome
 from storage import conversations, desk_stats, drafts
 from storage.engine import Database
 

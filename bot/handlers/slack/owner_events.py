@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.approvals import NotAllowed
-from bot.errors import ChannelError, DataError
+from bot.errors import ChannelError, DataError, NotAllowed
 from bot.events.model import CANCELLED
 from bot.events.service import EventService
 from bot.events.spec import EventSpec, spec_from_fields

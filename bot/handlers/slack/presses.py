@@ -17,7 +17,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channel import Deliver
+from bot.ports import Deliver
 from bot.errors import BadPayload, ChannelError
 from bot.handlers.slack.api import call
 from bot.messages import Inbound, Sender

@@ -13,9 +13,9 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.channel import Deliver
 from bot.handlers.webchat.input import PLATFORM
 from bot.messages import Outbound
+from bot.ports import Deliver
 from storage import transcripts
 from storage.engine import Database
 from storage.transcripts import SentMessage

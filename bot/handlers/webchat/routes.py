@@ -23,8 +23,9 @@ from bot.handlers.webchat.channel import WebChatChannel, WebChatOptions, wait_fo
 from bot.handlers.webchat.guard import Limits, Refusal, allowed_origins, cors_headers, is_allowed, preflight_headers
 from bot.handlers.webchat.input import (MESSAGES_PATH, PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
                                         parse_wait, to_inbound)
-from bot.unhandled import Unhandled, describe, is_outage, record_unhandled
+from bot.handlers.unhandled import Unhandled, describe, is_outage, record_unhandled
 from storage import outbox
+from storage.outbox_rows import OwnerNote, note_key
 
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
     from bot.app import App
@@ -119,8 +120,8 @@ class WebChatRoutes:
                 "visitors are asked to wait a minute.")
         try:
             async with self._app.db.session() as session:
-                added = await outbox.enqueue(session, key=f"webchat-limits:{now:%Y-%m-%dT%H}", kind="owner_note",
-                                             platform="owner", payload={"text": text}, due_at=now, now=now)
+                added = await outbox.queue(session, note_key("webchat-limits", f"{now:%Y-%m-%dT%H}"), OwnerNote(text),
+                                           now=now)
         except Exception:
             log.warning("could not queue the web chat limits note")
             return

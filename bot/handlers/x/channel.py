@@ -27,8 +27,8 @@ import tweepy
 from pydantic import SecretStr
 from tweepy.asynchronous import AsyncClient
 
-from bot.channel import Deliver
 from bot.clock import Clock
+from bot.ports import Deliver
 from bot.profile.model import XChannelConfig
 from bot.errors import (
     ChannelError,

@@ -1,16 +1,16 @@
 """X, receiving: each new post or DM goes to the router on its own. One that cannot be read or handled
-is recorded as failed and the owner told (bot/unhandled.py), so it never holds up the ones behind it
+is recorded as failed and the owner told (bot/handlers/unhandled.py), so it never holds up the ones behind it
 and the cursor moves past it. Only while the database or the network is down does a poll stop: the
 cursor stays, and the same items come again at the next poll (a few times, then they too are
 recorded as failed)."""
 
 from __future__ import annotations
 
-from bot.channel import Deliver
+from bot.ports import Deliver
 from bot.clock import Clock
 from bot.handlers.x.parse import DM_PREFIX, PLATFORM, PageRead, Unreadable
 from bot.messages import Inbound
-from bot.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
+from bot.handlers.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
 from storage.engine import Database
 
 

@@ -12,15 +12,12 @@ from datetime import timedelta
 from uuid import uuid4
 
 from bot.clock import Clock
-from bot.errors import SocialdeskError
+from bot.errors import NotAllowed
 from bot.markup import escape_for, plain_text
 from storage import audit, conversations, desk_stats, drafts, examples, outbox
 from storage.engine import Database
+from storage.outbox_rows import OwnerNote, Reply, note_key, owner_reply_key, reply_key
 from storage.records import Conversation, DraftRecord
-
-
-class NotAllowed(SocialdeskError):
-    """The person acting is not one of the business profile's approvers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +60,10 @@ class Approvals:
                 return Outcome(False, "there is no draft text to send: use edit with a reply")
             if not await drafts.decide(session, draft_id, status=status, actor=actor, now=now, final_text=text):
                 return Outcome(False, _already(await drafts.get_draft(session, draft_id)))
-            await outbox.enqueue(session, key=f"reply:{draft_id}", kind="reply", platform=view.platform,
-                                 payload={"thread_key": view.thread_key, "text": text,
-                                          "reply_to": view.message_external_id, "recipient_id": view.recipient_id,
-                                          "conversation_id": view.draft.conversation_id},
-                                 due_at=now, now=now, draft_id=draft_id)
+            await outbox.queue(session, reply_key(draft_id),
+                               Reply(view.thread_key, text, view.message_external_id, view.recipient_id,
+                                     view.draft.conversation_id),
+                               platform=view.platform, now=now, draft_id=draft_id)
             if view.draft.intent is not None and status == "approved":
                 # Only a draft sent as it was confirms its intent: an edit may mean the draft answered the wrong
                 # question, so it teaches nothing until the owner says which intent it was (teach).
@@ -119,13 +115,10 @@ class Approvals:
         async with self._db.session() as session:
             conversation = await conversations.get_conversation(session, conversation_id)
             recipient = await conversations.recipient_of(session, conversation)
-            queued = await outbox.enqueue(session, key=f"owner-reply:{reply_key or uuid4().hex}", kind="reply",
-                                          platform=conversation.platform,
-                                          payload={"thread_key": conversation.thread_key,
-                                                   "text": escape_for(conversation.platform, text),
-                                                   "reply_to": None, "recipient_id": recipient,
-                                                   "conversation_id": conversation_id},
-                                          due_at=now, now=now)
+            words = Reply(conversation.thread_key, escape_for(conversation.platform, text), None, recipient,
+                          conversation_id)
+            queued = await outbox.queue(session, owner_reply_key(reply_key or uuid4().hex), words,
+                                        platform=conversation.platform, now=now)
             if not queued:  # the same reply delivered twice (a retried webhook): one effect
                 return Outcome(False, "that reply was already queued")
             await drafts.supersede_pending(session, conversation_id, now, actor)
@@ -154,9 +147,8 @@ class Approvals:
             due = await conversations.quiet_human_conversations(session, now - quiet)
             for conversation in due:
                 await conversations.set_state(session, conversation.id, "bot", now)
-                await outbox.enqueue(session, key=f"note:hand-back:{conversation.id}:{now.isoformat()}",
-                                     kind="owner_note", platform="owner",
-                                     payload={"conversation_id": conversation.id, "text": note}, due_at=now, now=now)
+                await outbox.queue(session, note_key("hand-back", conversation.id, now.isoformat()),
+                                   OwnerNote(note, conversation.id), now=now)
                 await audit.record(session, at=now, actor="socialdesk", action="hand_back",
                                    subject=f"conversation:{conversation.id}", detail={"reason": "quiet period"})
             return due
