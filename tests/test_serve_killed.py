@@ -21,7 +21,7 @@ from storage.migrate import upgrade
 from tests.conftest import POSTGRES_SKIP, _admin
 from tests.test_cli import PROCESS_NOW
 from tests.test_durability_processes import environment, free_port
-from tests.test_worker_heartbeat import answering, started
+from tests.test_worker_heartbeat import STARTUP, answering, started
 
 QUESTION = "what time do you open on saturday?"
 WRITERS = 6  # visitors writing at once, each from their own loopback address
@@ -58,9 +58,15 @@ async def visitors_write(base: str, writer: int, accepted: list[str], stop: asyn
 
 
 async def replies(client: httpx.AsyncClient, visitor: str) -> list[str]:
-    response = await client.get("/webchat/messages", params={"visitor_id": visitor, "after": 0, "wait": 20})
-    assert response.status_code == 200, response.text
-    return [message["text"] for message in response.json()["messages"]]
+    """The visitor's replies, asking again (as the widget does) until one comes or STARTUP runs out."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STARTUP
+    while True:
+        response = await client.get("/webchat/messages", params={"visitor_id": visitor, "after": 0, "wait": 20})
+        assert response.status_code == 200, response.text
+        found = [message["text"] for message in response.json()["messages"]]
+        if found or loop.time() > deadline:
+            return found
 
 
 async def statuses(url: str) -> Counter[str]:

@@ -30,6 +30,9 @@ from tests.test_cli import PROCESS_NOW, SOCIALDESK
 from tests.test_durability_processes import environment, eventually_async, free_port
 
 NO_WORKER_WARNING = "warning: no socialdesk worker is running"
+# The longest a process may take to be up on a busy machine (it trains its model first): a deadline for
+# failing, never a measure.
+STARTUP = 120.0
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -80,7 +83,7 @@ async def answering(client: httpx.AsyncClient) -> None:
         with contextlib.suppress(httpx.TransportError):
             return (await client.get("/health")).status_code in (200, 503)
         return False
-    await eventually_async(up, timeout=30)
+    await eventually_async(up, timeout=STARTUP)
 
 
 async def complaint(client: httpx.AsyncClient) -> None:
@@ -126,14 +129,14 @@ async def test_serve_says_no_worker_is_alive_while_a_card_waits_until_a_worker_r
             alone = await client.get("/health")
 
             async with started("worker", cwd=cafe, env=env) as worker:
-                await eventually_async(lambda: card_sent(shared_url), timeout=30)  # to the owner's desk (the log)
+                await eventually_async(lambda: card_sent(shared_url), timeout=STARTUP)  # to the owner's desk (the log)
                 answered = await client.get("/health")
                 (beating,) = await worker_rows(shared_url)
                 await worker.stopped()
             stopped_cleanly = await worker_rows(shared_url)
 
             async with started("worker", cwd=cafe, env=env) as worker:
-                await eventually_async(lambda: _has_worker(shared_url), timeout=30)
+                await eventually_async(lambda: _has_worker(shared_url), timeout=STARTUP)
                 await worker.stopped(signal.SIGKILL)  # no goodbye: its row stays and goes stale
             first_errors = await serve.stopped()
 
@@ -208,10 +211,10 @@ async def test_health_names_a_channel_the_worker_cannot_reach_until_it_connects(
 
             async def says(status: str) -> bool:
                 return (await client.get("/health")).json()["status"] == status
-            await eventually_async(lambda: says("degraded"), timeout=30)  # Telegram is not there yet
+            await eventually_async(lambda: says("degraded"), timeout=STARTUP)  # Telegram is not there yet
             degraded = await client.get("/health")
             async with serve_fake(FakeBotApi().app(), port=telegram_port):
-                await eventually_async(lambda: says("ok"), timeout=40)  # its retry connects; the next beat says so
+                await eventually_async(lambda: says("ok"), timeout=STARTUP)  # its retry connects; the next beat says so
             await worker.stopped()
             await serve.stopped()
     assert degraded.status_code == 200
