@@ -14,10 +14,13 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.clock import Clock
-from bot.errors import (ChannelError, ChannelNotRunning, DeliveryUncertain, OverBudget, RateLimited, Refused, TooLong,
-                        Unreachable)
+from bot.errors import (ChannelError, ChannelNotRunning, DeliveryUncertain, OverBudget, RateLimited, Refused,
+                        StorageError, TooLong, Unreachable)
 from bot.heartbeat import heartbeat
 from bot.ports import Channel, OwnerDesk
 from bot.messages import Outbound
@@ -30,6 +33,8 @@ from storage.records import OutboxItem
 log = logging.getLogger(__name__)
 # A delivery function sends one outbox item and returns the platform's id for what it sent.
 Delivery = Callable[[OutboxItem], Awaitable[str | None]]
+# Writes down what happened to one row once it was tried (sent, rescheduled, failed, ...).
+Settle = Callable[[], Awaitable[None]]
 # Platforms whose send is a write to our own database, committed with the row's "sent" (the web chat:
 # visitors read their replies from the messages table). A worker that dies mid-send there has sent
 # nothing anyone saw, so the row is sent again instead of being marked uncertain.
@@ -53,6 +58,9 @@ class OutboxWorker:
         self.platforms: tuple[str, ...] | None = None
         # Channels that could not connect yet and are being retried (the heartbeat reports them).
         self.connecting: set[str] = set()
+        # What happened while the database was away, written when it is back (see _settle).
+        self._unsettled: list[Settle] = []
+        self._unreleased: set[int] = set()
 
     def register(self, kind: Kind, delivery: Delivery) -> None:
         """Teach the worker a new kind of row (event posts, reminders, ...)."""
@@ -60,6 +68,7 @@ class OutboxWorker:
 
     async def run_once(self, limit: int = 20) -> int:
         """Deliver what is due now; returns how many rows were attempted."""
+        await self._settle()
         claimed_at = self._clock.now()
         async with self._db.session() as session:
             claimed = await outbox.claim_due(session, now=claimed_at, worker=self._worker_id,
@@ -83,9 +92,22 @@ class OutboxWorker:
                     await self._deliver(started)
             except BaseException:
                 # Giving back touches only rows still claimed: the one in flight, if any, keeps its lease.
-                with contextlib.suppress(Exception):
+                try:
                     await self._give_back(claimed[index:])
+                except Exception:  # the database is gone: they go back as soon as it returns
+                    self._unreleased.update(untried.id for untried in claimed[index:])
                 raise
+
+    async def _settle(self) -> None:
+        """Before anything new: write down what happened while the database was away (a reply that
+        went, and the rows this worker could not give back). Raises while it is still away."""
+        while self._unsettled:
+            await self._unsettled[0]()
+            self._unsettled.pop(0)
+        if self._unreleased:
+            async with self._db.session() as session:
+                await outbox.release(session, sorted(self._unreleased), self._worker_id)
+            self._unreleased.clear()
 
     async def _start(self, item: OutboxItem) -> OutboxItem | None:
         async with self._db.session() as session:
@@ -120,31 +142,44 @@ class OutboxWorker:
                     await _first(stop, self.wake)
 
     async def _deliver(self, item: OutboxItem) -> None:
+        settle = await self._attempt(item)
+        try:
+            await settle()
+        except Exception:
+            # The platform has answered but the database cannot take what happened: it is kept and
+            # written first thing when the database is back, so a reply that went is recorded as sent
+            # (never left uncertain) and one that did not go is retried as it should be.
+            self._unsettled.append(settle)
+            raise
+
+    async def _attempt(self, item: OutboxItem) -> Settle:
+        """Send one row; what to record about it."""
         delivery = self._deliveries.get(item.kind)
         try:
             if delivery is None:
                 raise ChannelNotRunning(f"no delivery for outbox kind {item.kind!r}")
             external_id = await delivery(item)
         except ChannelNotRunning as exc:
-            await self._later(item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
+            return partial(self._later, item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
         except OverBudget as exc:
-            await self._over_budget(item, exc)
+            return partial(self._over_budget, item, exc)
         except Refused as exc:
-            await self._refused(item, exc)
+            return partial(self._refused, item, exc)
         except RateLimited as exc:
             log.warning("rate limited", extra={"platform": item.platform, "retry_after": exc.retry_after})
-            await self._later(item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
+            return partial(self._later, item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
         except DeliveryUncertain as exc:
-            await self._final(item, outbox.UNCERTAIN, str(exc), note=outbox.uncertain_note(str(exc)))
+            return partial(self._final, item, outbox.UNCERTAIN, str(exc), note=outbox.uncertain_note(str(exc)))
         except Unreachable as exc:
-            await self._unreachable(item, str(exc))
+            return partial(self._unreachable, item, str(exc))
         except ChannelError as exc:
-            await self._retry_or_fail(item, str(exc))
+            return partial(self._retry_or_fail, item, str(exc))
         except Exception as exc:  # a bug in a handler must not stop the worker
+            if _database_gone(exc):
+                raise  # mid-delivery: what the platform saw is unknown, so the row stays in flight
             log.exception("delivery crashed", extra={"kind": item.kind, "platform": item.platform})
-            await self._retry_or_fail(item, f"{type(exc).__name__}: {exc}")
-        else:
-            await self._sent(item, external_id)
+            return partial(self._retry_or_fail, item, f"{type(exc).__name__}: {exc}")
+        return partial(self._sent, item, external_id)
 
     async def _send_reply(self, item: OutboxItem) -> str | None:
         channel = self.channels.get(item.platform)
@@ -266,6 +301,13 @@ class OutboxWorker:
                                subject=f"outbox:{item.id}", detail={"error": error, "kind": item.kind})
             if note is not None:
                 await outbox.note_not_sent(session, item, note, now)
+
+
+def _database_gone(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached (not that one row is wrong)."""
+    if isinstance(exc, StorageError | OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 async def _first(*events: asyncio.Event) -> None:

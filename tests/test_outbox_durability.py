@@ -384,3 +384,40 @@ async def test_a_database_outage_mid_batch_leaves_only_the_reply_in_flight_uncer
         await second.close()
     assert platform.sent == ["reply:0"] and healthy.sent == ["reply:1", "reply:2", "reply:3"]
     assert counts == {"uncertain": 1, "sent": 3}
+
+
+async def test_a_worker_that_outlives_a_database_outage_records_the_reply_that_went_and_sends_the_rest(
+        postgres_server_url: str | None, clock: FrozenClock) -> None:
+    """The same worker as above, but it keeps running: what it could not write while the database was away
+    (the reply that went, the rows it could not give back) is written when the database is back, before
+    anything new, so nothing is left uncertain and nobody waits for a lease to run out."""
+    if postgres_server_url is None:
+        pytest.skip(POSTGRES_SKIP)
+    await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    await upgrade(postgres_server_url)
+    name, server = make_url(postgres_server_url).database, os.environ["TEST_DATABASE_URL"]
+
+    async def database_goes() -> None:
+        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await _admin(server, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+
+    database = Database(postgres_server_url)
+    platform = OutagePlatform(database_goes)
+    worker = OutboxWorker(database, clock, {"shell": platform}, worker_id="survivor")
+    try:
+        await queue_replies(database, clock, 4)
+        with pytest.raises(DBAPIError):
+            await worker.run_once()
+        with pytest.raises(DBAPIError):  # still away: nothing new is tried
+            await worker.run_once()
+        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await worker.drain()  # the same moment: no lease has run out
+        counts = await statuses(database)
+        async with database.session() as session:
+            trail = [entry.action for entry in await audit.entries(session)]
+    finally:
+        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await database.close()
+    assert platform.sent == ["reply:0", "reply:1", "reply:2", "reply:3"]
+    assert counts == {"sent": 4}
+    assert "outbox_uncertain" not in trail
