@@ -102,7 +102,12 @@ class OutboxWorker:
         """Before anything new: write down what happened while the database was away (a reply that
         went, and the rows this worker could not give back). Raises while it is still away."""
         while self._unsettled:
-            await self._unsettled[0]()
+            try:
+                await self._unsettled[0]()
+            except Exception as exc:
+                if _database_gone(exc):
+                    raise
+                log.exception("outbox outcome could not be recorded")  # never block the rows behind it
             self._unsettled.pop(0)
         if self._unreleased:
             async with self._db.session() as session:
@@ -145,11 +150,12 @@ class OutboxWorker:
         settle = await self._attempt(item)
         try:
             await settle()
-        except Exception:
+        except Exception as exc:
             # The platform has answered but the database cannot take what happened: it is kept and
             # written first thing when the database is back, so a reply that went is recorded as sent
             # (never left uncertain) and one that did not go is retried as it should be.
-            self._unsettled.append(settle)
+            if _database_gone(exc):
+                self._unsettled.append(settle)
             raise
 
     async def _attempt(self, item: OutboxItem) -> Settle:
