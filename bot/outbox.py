@@ -105,7 +105,7 @@ class OutboxWorker:
             try:
                 await self._unsettled[0]()
             except Exception as exc:
-                if _database_gone(exc):
+                if await self._database_gone(exc):
                     raise
                 log.exception("outbox outcome could not be recorded")  # never block the rows behind it
             self._unsettled.pop(0)
@@ -113,6 +113,19 @@ class OutboxWorker:
             async with self._db.session() as session:
                 await outbox.release(session, sorted(self._unreleased), self._worker_id)
             self._unreleased.clear()
+
+    async def _database_gone(self, exc: BaseException) -> bool:
+        """Whether `exc` says the database cannot be reached, rather than that one row is wrong (a
+        database error while the database still answers)."""
+        if isinstance(exc, StorageError | OperationalError | InterfaceError):
+            return True
+        if not isinstance(exc, DBAPIError):
+            return False
+        try:
+            await self._db.ping()
+        except StorageError:
+            return True
+        return False
 
     async def _start(self, item: OutboxItem) -> OutboxItem | None:
         async with self._db.session() as session:
@@ -154,7 +167,7 @@ class OutboxWorker:
             # The platform has answered but the database cannot take what happened: it is kept and
             # written first thing when the database is back, so a reply that went is recorded as sent
             # (never left uncertain) and one that did not go is retried as it should be.
-            if _database_gone(exc):
+            if await self._database_gone(exc):
                 self._unsettled.append(settle)
             raise
 
@@ -181,7 +194,7 @@ class OutboxWorker:
         except ChannelError as exc:
             return partial(self._retry_or_fail, item, str(exc))
         except Exception as exc:  # a bug in a handler must not stop the worker
-            if _database_gone(exc):
+            if await self._database_gone(exc):
                 raise  # mid-delivery: what the platform saw is unknown, so the row stays in flight
             log.exception("delivery crashed", extra={"kind": item.kind, "platform": item.platform})
             return partial(self._retry_or_fail, item, f"{type(exc).__name__}: {exc}")
@@ -307,13 +320,6 @@ class OutboxWorker:
                                subject=f"outbox:{item.id}", detail={"error": error, "kind": item.kind})
             if note is not None:
                 await outbox.note_not_sent(session, item, note, now)
-
-
-def _database_gone(exc: BaseException) -> bool:
-    """Whether `exc` says the database cannot be reached (not that one row is wrong)."""
-    if isinstance(exc, StorageError | OperationalError | InterfaceError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 async def _first(*events: asyncio.Event) -> None:
