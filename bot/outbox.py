@@ -20,10 +20,11 @@ from bot.ports import Channel, OwnerDesk
 from bot.errors import (ChannelError, ChannelNotRunning, DeliveryUncertain, OverBudget, RateLimited, Refused, TooLong,
                         Unreachable)
 from bot.messages import Outbound
+from bot.owner import hold_automatic_reply
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
 from storage.notify import listening
-from storage.outbox_rows import Kind, OwnerCard, OwnerNote, Reply, card_key, row_as, row_of
+from storage.outbox_rows import Kind, OwnerCard, OwnerNote, Reply, row_as, row_of
 from storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -195,18 +196,10 @@ class OutboxWorker:
     async def _hold_for_owner(self, item: OutboxItem, reason: str, action: str) -> bool:
         """Turn an automatic reply into a pending draft with `reason` and queue its card for the owner.
         False when the row is not an automatic reply (nothing was changed)."""
-        now = self._clock.now()
+        if item.kind != Kind.REPLY or item.draft_id is None:
+            return False
         async with self._db.session() as session:
-            held = (await drafts.hold_for_owner(session, item.draft_id, reason)
-                    if item.kind == Kind.REPLY and item.draft_id is not None else None)
-            if held is None:
-                return False
-            await outbox.retire(session, item.id, f"held for the owner: {reason}")
-            await outbox.queue(session, card_key(held.id), OwnerCard(held.id), now=now, draft_id=held.id)
-            await conversations.set_state(session, held.conversation_id, "awaiting_owner", now)
-            await audit.record(session, at=now, actor="socialdesk", action=action,
-                               subject=f"draft:{held.id}", detail={"platform": item.platform, "reason": reason})
-        return True
+            return await hold_automatic_reply(session, item, reason, action, self._clock.now())
 
     async def _sent(self, item: OutboxItem, external_id: str | None) -> None:
         now = self._clock.now()
