@@ -23,7 +23,7 @@ from bot.messages import Outbound
 from bot.owner import hold_automatic_reply
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
-from storage.notify import listening
+from storage.notify import announce_sent, listening
 from storage.outbox_rows import Kind, OwnerCard, OwnerNote, Reply, row_as, row_of
 from storage.records import OutboxItem
 
@@ -209,6 +209,8 @@ class OutboxWorker:
             if isinstance(row, Reply) and row.conversation_id is not None:
                 await conversations.record_outbound(session, row.conversation_id, item.platform,
                                                     f"out:{external_id or item.idempotency_key}", row.text, now)
+                # A web chat visitor reads replies back from the database: wake their poll in the web process.
+                await announce_sent(session, item.platform, row.thread_key)
 
     async def _give_back(self, items: list[OutboxItem]) -> None:
         if not items:
