@@ -24,10 +24,11 @@ from bot.errors import (ChannelError, ChannelNotRunning, DeliveryUncertain, Over
 from bot.heartbeat import heartbeat
 from bot.ports import Channel, OwnerDesk
 from bot.messages import Outbound
+from bot.owner import hold_automatic_reply
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
-from storage.notify import listening
-from storage.outbox_rows import Kind, OwnerCard, OwnerNote, Reply, card_key, row_as, row_of
+from storage.notify import announce_sent, listening
+from storage.outbox_rows import Kind, OwnerCard, OwnerNote, Reply, row_as, row_of
 from storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -258,18 +259,10 @@ class OutboxWorker:
     async def _hold_for_owner(self, item: OutboxItem, reason: str, action: str) -> bool:
         """Turn an automatic reply into a pending draft with `reason` and queue its card for the owner.
         False when the row is not an automatic reply (nothing was changed)."""
-        now = self._clock.now()
+        if item.kind != Kind.REPLY or item.draft_id is None:
+            return False
         async with self._db.session() as session:
-            held = (await drafts.hold_for_owner(session, item.draft_id, reason)
-                    if item.kind == Kind.REPLY and item.draft_id is not None else None)
-            if held is None:
-                return False
-            await outbox.retire(session, item.id, f"held for the owner: {reason}")
-            await outbox.queue(session, card_key(held.id), OwnerCard(held.id), now=now, draft_id=held.id)
-            await conversations.set_state(session, held.conversation_id, "awaiting_owner", now)
-            await audit.record(session, at=now, actor="socialdesk", action=action,
-                               subject=f"draft:{held.id}", detail={"platform": item.platform, "reason": reason})
-        return True
+            return await hold_automatic_reply(session, item, reason, action, self._clock.now())
 
     async def _sent(self, item: OutboxItem, external_id: str | None) -> None:
         now = self._clock.now()
@@ -279,6 +272,8 @@ class OutboxWorker:
             if isinstance(row, Reply) and row.conversation_id is not None:
                 await conversations.record_outbound(session, row.conversation_id, item.platform,
                                                     f"out:{external_id or item.idempotency_key}", row.text, now)
+                # A web chat visitor reads replies back from the database: wake their poll in the web process.
+                await announce_sent(session, item.platform, row.thread_key)
 
     async def _give_back(self, items: list[OutboxItem]) -> None:
         if not items:

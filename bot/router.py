@@ -18,7 +18,7 @@ from bot.drafting.facts import with_facts
 from bot.drafting.names import greeting_name
 from bot.errors import Duplicate
 from bot.logs import fingerprint
-from bot.messages import Action, Decision, Draft, Inbound, Intent, LabelledExample
+from bot.messages import Action, ConversationState, Decision, Draft, DraftStatus, Inbound, Intent, LabelledExample
 from bot.policy import Rules, Signals, decide
 from bot.profile.model import BusinessProfile
 from bot.understanding import Classifier
@@ -167,8 +167,8 @@ class Router:
                                platform=inbound.platform, now=now, draft_id=draft_id)
         elif decision.action in (Action.APPROVE, Action.ESCALATE):
             await outbox.queue(session, card_key(draft_id), OwnerCard(draft_id), now=now, draft_id=draft_id)
-            if recorded.conversation.state == "bot":
-                await conversations.set_state(session, recorded.conversation.id, "awaiting_owner", now)
+            if recorded.conversation.state == ConversationState.BOT:
+                await conversations.set_state(session, recorded.conversation.id, ConversationState.AWAITING_OWNER, now)
                 await self._acknowledge(session, inbound, recorded, draft_id)
 
     async def _acknowledge(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound,
@@ -207,12 +207,12 @@ def _account_for_draft(decision: Decision, draft: Draft, platform: str) -> Decis
 
 def _draft_status(decision: Decision, signals: Signals) -> str:
     if decision.action is Action.AUTO:
-        return "auto"
+        return DraftStatus.AUTO
     if decision.action is Action.SILENT:
-        return "silent"
-    if signals.conversation_state == "human":
-        return "forwarded"
-    return "pending"
+        return DraftStatus.SILENT
+    if signals.conversation_state == ConversationState.HUMAN:
+        return DraftStatus.FORWARDED
+    return DraftStatus.PENDING
 
 
 def _without_nul(inbound: Inbound) -> Inbound:
