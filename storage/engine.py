@@ -16,7 +16,6 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.errors import StorageError
-from storage import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -72,7 +71,6 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         # Every unit of work ends in COMMIT or ROLLBACK (Database.session), so a returned
         # connection is already clean: skip the extra ROLLBACK.
         options.setdefault("pool_reset_on_return", None)
-        options.setdefault("async_creator", sqlite_inline.connector(sqlite_path(parsed), SQLITE_BUSY_TIMEOUT_MS / 1000))
     try:
         engine = create_async_engine(url, **options)
     except (ArgumentError, ModuleNotFoundError) as exc:
@@ -81,27 +79,6 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
     return engine
-
-
-async def core(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> Any:
-    """Run a Core statement on the session's connection and transaction. The hot path uses this:
-    it skips the ORM's per-statement work, which costs more than SQLite's."""
-    return await (await _connection_of(session)).execute(statement, parameters)
-
-
-async def _connection_of(session: AsyncSession) -> Any:
-    """The transaction's connection, looked up once per transaction (each lookup is a greenlet hop)."""
-    transaction = session.get_transaction()
-    cached = session.info.get("core_connection")
-    if cached is not None and cached[0] is transaction and transaction is not None:
-        return cached[1]
-    connection = await session.connection()
-    session.info["core_connection"] = (session.get_transaction(), connection)
-    return connection
-
-
-async def core_scalar(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> Any:
-    return (await core(session, statement, parameters)).scalar()
 
 
 def sqlite_path(url: URL) -> str:
@@ -141,8 +118,9 @@ class Database:
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
-        """SQLite has one writer at a time and runs on the event loop (storage/sqlite_inline.py): this
-        process's transactions take turns here, waiting without blocking the loop."""
+        """SQLite has one writer at a time: this process's transactions take turns here, so they wait
+        for each other on the event loop instead of on SQLite's busy timeout. A wait for another
+        process's write lock happens on aiosqlite's thread, so the loop keeps running meanwhile."""
         if self.dialect != "sqlite":
             yield
             return

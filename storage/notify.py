@@ -10,21 +10,22 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from sqlalchemy import text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.engine import Database, core
+from storage.engine import Database
+from storage.prepared import Prepared, run
 
 log = logging.getLogger(__name__)
 OUTBOX_CHANNEL = "socialdesk_outbox"
-_NOTIFY = text(f"SELECT pg_notify('{OUTBOX_CHANNEL}', '')")
+_NOTIFY = Prepared(select(func.pg_notify(OUTBOX_CHANNEL, "")))
 
 
 async def announce_queued(session: AsyncSession) -> None:
     """Tell listening workers, at commit, that a row was queued (Postgres only)."""
     if session.bind.dialect.name == "postgresql" and not session.info.get("outbox_announced"):
         session.info["outbox_announced"] = True  # once per transaction is enough
-        await core(session, _NOTIFY, {})
+        await run(session, _NOTIFY, {})
 
 
 @contextlib.asynccontextmanager
