@@ -35,7 +35,7 @@ from sqlalchemy import func, select  # noqa: E402
 from bot.app import App, build_app  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
 from bot.messages import Action, Inbound, Sender  # noqa: E402
-from bot.profile import example_profile_text, parse_profile  # noqa: E402
+from bot.profile.load import example_profile_text, parse_profile  # noqa: E402
 from bot.router import Handled  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.models import DraftRow, MessageRow, OutboxRow  # noqa: E402

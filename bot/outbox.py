@@ -15,9 +15,10 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
-from bot.channel import Channel, OwnerDesk
 from bot.clock import Clock
-from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, Refused, TooLong, Unreachable
+from bot.ports import Channel, OwnerDesk
+from bot.errors import (ChannelError, ChannelNotRunning, DeliveryUncertain, OverBudget, RateLimited, Refused, TooLong,
+                        Unreachable)
 from bot.messages import Outbound
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
@@ -27,10 +28,6 @@ from storage.records import OutboxItem
 log = logging.getLogger(__name__)
 # A delivery function sends one outbox item and returns the platform's id for what it sent.
 Delivery = Callable[[OutboxItem], Awaitable[str | None]]
-
-
-class NotReady(ChannelError):
-    """The channel for this row is not running (not configured, or still connecting): try later."""
 
 
 class OutboxWorker:
@@ -116,9 +113,9 @@ class OutboxWorker:
         delivery = self._deliveries.get(item.kind)
         try:
             if delivery is None:
-                raise NotReady(f"no delivery for outbox kind {item.kind!r}")
+                raise ChannelNotRunning(f"no delivery for outbox kind {item.kind!r}")
             external_id = await delivery(item)
-        except NotReady as exc:
+        except ChannelNotRunning as exc:
             await self._later(item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
         except OverBudget as exc:
             await self._over_budget(item, exc)
@@ -142,7 +139,7 @@ class OutboxWorker:
     async def _send_reply(self, item: OutboxItem) -> str | None:
         channel = self.channels.get(item.platform)
         if channel is None:
-            raise NotReady(f"the {item.platform} channel is not running")
+            raise ChannelNotRunning(f"the {item.platform} channel is not running")
         payload = item.payload
         return await channel.send(Outbound(
             platform=item.platform, thread_key=str(payload["thread_key"]), text=str(payload["text"]),
@@ -151,7 +148,7 @@ class OutboxWorker:
 
     async def _post_card(self, item: OutboxItem) -> str | None:
         if self.owner is None:
-            raise NotReady("no owner desk is configured (Slack or the console)")
+            raise ChannelNotRunning("no owner desk is configured (Slack or the console)")
         draft_id = int(item.payload["draft_id"])
         async with self._db.session() as session:
             view = await drafts.draft_view(session, draft_id)
@@ -164,7 +161,7 @@ class OutboxWorker:
 
     async def _post_note(self, item: OutboxItem) -> str | None:
         if self.owner is None:
-            raise NotReady("no owner desk is configured (Slack or the console)")
+            raise ChannelNotRunning("no owner desk is configured (Slack or the console)")
         conversation, text = item.payload.get("conversation_id"), str(item.payload["text"])
         if not conversation:
             return await self.owner.post_note(text, None)

@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.config import BusinessProfile
-from bot.intent_vocabulary import IntentVocabulary
 from bot.messages import Action, Decision, Intent, LabelledExample
+from bot.profile.model import BusinessProfile
+from bot.understanding.vocabulary import IntentVocabulary
 
 RISK_WORDS: tuple[str, ...] = (
     "refund", "chargeback", "money back", "lawyer", "solicitor", "sue", "legal action", "court",

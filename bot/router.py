@@ -12,15 +12,15 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.config import BusinessProfile
-from bot.drafting import Drafter, over_limit_reason
+from bot.drafting.context import EventBrief, reply_context
+from bot.drafting.drafter import Drafter, over_limit_reason
+from bot.drafting.facts import with_facts
+from bot.drafting.names import greeting_name
 from bot.errors import Duplicate
 from bot.logs import fingerprint
-from bot.facts import with_facts
 from bot.messages import Action, Decision, Draft, Inbound, Intent, LabelledExample
-from bot.names import greeting_name
 from bot.policy import Rules, Signals, decide
-from bot.reply_context import EventBrief, reply_context
+from bot.profile.model import BusinessProfile
 from bot.understanding import Classifier
 from storage import conversations, drafts, events, outbox
 from storage.engine import Database

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.config import BusinessProfile
-from bot.errors import TemplateError
+from bot.drafting.names import greeting_name
+from bot.errors import BrokenTemplate
 from bot.events.model import GOING, MAYBE, WAITLISTED
 from bot.events.render import EventTexts, EventView, event_view
-from bot.names import greeting_name
+from bot.profile.model import BusinessProfile
 from storage import audit, conversations, outbox
 from storage import events as store
 from storage.engine import Database
@@ -53,7 +53,7 @@ async def tell(session: AsyncSession, ctx: EventsContext, event: EventRecord, rs
     try:
         text = ctx.texts.message(template, rsvp.platform, view, customer_name=first_name(rsvp.display_name),
                                  party_size=rsvp.party_size, **extra)
-    except TemplateError as exc:  # an owner's broken template must not stop a cancellation
+    except BrokenTemplate as exc:  # an owner's broken template must not stop a cancellation
         await audit.record(session, at=now, actor="socialdesk", action="event_notice_failed",
                            subject=f"event:{event.id}", detail={"key": key, "error": str(exc)})
         return False

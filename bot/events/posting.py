@@ -9,14 +9,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channel import Channel
-from bot.errors import ChannelError
+from bot.errors import ChannelNotRunning
 from bot.events.model import SCHEDULED, Offset
 from bot.events.notices import EventsContext, remind_attendees
-from bot.events.render import EventView
 from bot.events.planning import ANNOUNCE, ATTENDEES, REMINDER, should_send_late, superseded
+from bot.events.render import EventView
 from bot.events.words import button_values
 from bot.messages import Button, Outbound
+from bot.ports import Channel
 from storage import audit, outbox
 from storage import events as store
 from storage.events import EventRecord
@@ -24,10 +24,6 @@ from storage.records import OutboxItem
 
 # Platforms whose posts carry RSVP buttons (Telegram inline keyboards, Slack buttons).
 BUTTON_PLATFORMS = ("telegram", "slack", "webchat")
-
-
-class ChannelNotRunning(ChannelError):
-    """The platform this post is for is not running yet: the outbox tries again later."""
 
 
 def when_label(offset: Offset) -> str:

@@ -11,10 +11,10 @@ import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Collection
 from typing import TextIO
 
-from bot.approvals import Approvals, Outcome
 from bot.clock import Clock
 from bot.messages import Inbound, Outbound, Sender
 from bot.outbox import OutboxWorker
+from bot.owner import Approvals, Outcome
 from bot.router import Router
 from storage.records import DraftView
 
