@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bot.errors import StorageError
 
@@ -58,8 +58,13 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock up front, so two writers wait on busy_timeout instead of
-    # failing with "database is locked" when a read transaction later tries to write.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # failing with "database is locked" when a read transaction later tries to write. Sent on the
+    # DB-API connection: it needs none of an SQLAlchemy statement's work.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute("BEGIN IMMEDIATE")
+    finally:
+        cursor.close()
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
@@ -89,7 +94,7 @@ def _file_lock(path: str) -> asyncio.Lock:
     """One lock per SQLite file and event loop, shared by every Database on that file in this process."""
     loop = asyncio.get_running_loop()
     locks = _SQLITE_LOCKS.setdefault(loop, {})
-    return locks.setdefault(os.path.abspath(path), asyncio.Lock())
+    return locks.setdefault(path, asyncio.Lock())
 
 
 _SQLITE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
@@ -103,7 +108,8 @@ class Database:
     def __init__(self, url: str, **options: Any) -> None:
         self.url = normalise_url(url)
         self.engine = create_engine(self.url, **options)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        parsed = make_url(self.url)
+        self._sqlite_file = os.path.abspath(sqlite_path(parsed)) if parsed.get_backend_name() == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -111,20 +117,29 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
+        """The ORM session joins a transaction begun on its connection: statements prepared for the hot
+        path (storage/prepared.py) run on that connection without starting the session's own machinery,
+        which costs more than the statements themselves."""
         async with self._turn():
-            async with self._sessions() as session:
-                async with session.begin():
-                    yield session
+            async with self.engine.connect() as connection:
+                async with connection.begin():
+                    session = AsyncSession(bind=connection, expire_on_commit=False)
+                    try:
+                        yield session
+                        if session.new or session.dirty or session.deleted:
+                            await session.flush()
+                    finally:
+                        await session.close()
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
         """SQLite has one writer at a time: this process's transactions take turns here, so they wait
         for each other on the event loop instead of on SQLite's busy timeout. A wait for another
         process's write lock happens on aiosqlite's thread, so the loop keeps running meanwhile."""
-        if self.dialect != "sqlite":
+        if self._sqlite_file is None:
             yield
             return
-        lock = _file_lock(sqlite_path(make_url(self.url)))
+        lock = _file_lock(self._sqlite_file)
         try:
             # Awaited in this task (not wait_for's inner task), so a cancellation can never leave
             # the lock taken by nobody, nor be swallowed as the lock is granted.

@@ -101,15 +101,14 @@ async def run(session: AsyncSession, prepared: Prepared, values: Mapping[str, An
 
 
 async def _connections(session: AsyncSession) -> tuple[AsyncConnection, Any]:
-    """The transaction's connection and, on SQLite, its aiosqlite connection; looked up once per
-    transaction (each lookup is a hop between greenlets)."""
-    transaction = session.get_transaction()
+    """The connection whose transaction the session joined (Database.session binds it to one) and, on
+    SQLite, its aiosqlite connection: found once per session."""
     cached = session.info.get("prepared_connection")
-    if cached is not None and cached[0] is transaction and transaction is not None:
-        return cached[1], cached[2]
-    connection = await session.connection()
+    if cached is not None:
+        return cached
+    connection = session.bind if isinstance(session.bind, AsyncConnection) else await session.connection()
     driver = None
     if connection.dialect.name == "sqlite":
         driver = (await connection.get_raw_connection()).driver_connection
-    session.info["prepared_connection"] = (session.get_transaction(), connection, driver)
+    session.info["prepared_connection"] = (connection, driver)
     return connection, driver

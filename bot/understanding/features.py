@@ -111,14 +111,13 @@ class TfidfFeaturizer:
 
 def _tfidf_block(analyze: Callable[[str], list[str]], vectorizer: TfidfVectorizer, text: str) -> tuple[np.ndarray, np.ndarray]:
     """One vectorizer's sublinear, L2-normalised TF-IDF entries for one text, sorted by column."""
-    vocabulary, idf = vectorizer.vocabulary_, vectorizer.idf_
-    entries = sorted(
-        (vocabulary[token], (1.0 + math.log(count)) * idf[vocabulary[token]])
-        for token, count in Counter(analyze(text)).items()
-        if token in vocabulary
-    )
-    index = np.array([i for i, _ in entries], dtype=np.int32)
-    value = np.array([v for _, v in entries], dtype=np.float64)
+    vocabulary = vectorizer.vocabulary_
+    found = [(vocabulary[token], count) for token, count in Counter(analyze(text)).items() if token in vocabulary]
+    found.sort()
+    index = np.array([i for i, _ in found], dtype=np.int32)
+    # The IDF weights are gathered in one step: indexing a numpy array one entry at a time costs more
+    # than the rest of the work.
+    value = np.array([1.0 + math.log(count) for _, count in found], dtype=np.float64) * vectorizer.idf_[index]
     norm = float(np.linalg.norm(value))
     return index, (value / norm if norm > 0 else value)
 
