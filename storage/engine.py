@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bot.errors import StorageError
+from storage import prepared
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -59,7 +60,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_on_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock up front, so two writers wait on busy_timeout instead of
     # failing with "database is locked" when a read transaction later tries to write. Sent on the
-    # DB-API connection: it needs none of an SQLAlchemy statement's work.
+    # DB-API connection: it needs none of an SQLAlchemy statement's work. Database.session has
+    # usually sent it already, in one hand-off to the driver's thread.
+    if connection.connection.driver_connection.in_transaction:
+        return
     cursor = connection.connection.cursor()
     try:
         cursor.execute("BEGIN IMMEDIATE")
@@ -122,14 +126,20 @@ class Database:
         which costs more than the statements themselves."""
         async with self._turn():
             async with self.engine.connect() as connection:
+                driver = None
+                if self._sqlite_file is not None:
+                    driver = (await connection.get_raw_connection()).driver_connection
+                    await prepared.on_driver(driver, connection.dialect, "BEGIN IMMEDIATE")
                 async with connection.begin():
                     session = AsyncSession(bind=connection, expire_on_commit=False)
+                    prepared.bind_connection(session, connection, driver)
                     try:
                         yield session
                         if session.new or session.dirty or session.deleted:
                             await session.flush()
                     finally:
-                        await session.close()
+                        if session.in_transaction():  # a session never used holds nothing to close
+                            await session.close()
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 Processor = Callable[[Any], Any] | None
 _REQUIRED = object()
+_CONNECTION = "prepared_connection"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,25 +91,34 @@ async def run(session: AsyncSession, prepared: Prepared, values: Mapping[str, An
         result = await connection.execute(prepared.statement, dict(values))
         return Rows([tuple(row) for row in result] if result.returns_rows else [])
     sql, parameters = prepared.parameters(dialect, values)
-    try:
-        raw = await driver.execute_fetchall(sql, parameters)
-    except sqlite3.Error as exc:  # as SQLAlchemy raises it, so callers see one kind of database error
-        raise DBAPIError.instance(sql, parameters, exc, sqlite3.Error, hide_parameters=True,
-                                  dialect=dialect) from exc
+    raw = await on_driver(driver, dialect, sql, parameters)
     processors = prepared.compiled(dialect).results
     return Rows([tuple(value if process is None else process(value) for value, process in zip(row, processors))
                  for row in raw])
 
 
+async def on_driver(driver: Any, dialect: Dialect, sql: str, parameters: Sequence[Any] = ()) -> Any:
+    """One statement on an aiosqlite connection, in one hand-off to its thread; an error is raised as
+    SQLAlchemy raises it, so callers see one kind of database error."""
+    try:
+        return await driver.execute_fetchall(sql, parameters)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, list(parameters), exc, sqlite3.Error, hide_parameters=True,
+                                  dialect=dialect) from exc
+
+
+def bind_connection(session: AsyncSession, connection: AsyncConnection, driver: Any) -> None:
+    """Tell `run` which connection (and aiosqlite connection, on SQLite) the session's transaction is on."""
+    session.info[_CONNECTION] = (connection, driver)
+
+
 async def _connections(session: AsyncSession) -> tuple[AsyncConnection, Any]:
-    """The connection whose transaction the session joined (Database.session binds it to one) and, on
-    SQLite, its aiosqlite connection: found once per session."""
-    cached = session.info.get("prepared_connection")
+    cached = session.info.get(_CONNECTION)
     if cached is not None:
         return cached
     connection = session.bind if isinstance(session.bind, AsyncConnection) else await session.connection()
     driver = None
     if connection.dialect.name == "sqlite":
         driver = (await connection.get_raw_connection()).driver_connection
-    session.info["prepared_connection"] = (connection, driver)
+    bind_connection(session, connection, driver)
     return connection, driver
