@@ -182,8 +182,11 @@ async def find_conversation(session: AsyncSession, platform: str, thread_key: st
 
 async def set_state(session: AsyncSession, conversation_id: int, state: str, now: datetime,
                     taken_by: str | None = None) -> None:
-    await session.execute(update(ConversationRow).where(ConversationRow.id == conversation_id)
-                          .values(state=state, taken_by=taken_by, state_changed_at=now))
+    await run(session, _SET_STATE, {"p_id": conversation_id, "p_state": state, "p_taken_by": taken_by, "p_now": now})
+
+
+_SET_STATE = Prepared(update(ConversationRow).where(ConversationRow.id == bindparam("p_id")).values(
+    state=bindparam("p_state"), taken_by=bindparam("p_taken_by"), state_changed_at=bindparam("p_now")))
 
 
 async def set_owner_thread(session: AsyncSession, conversation_id: int, owner_thread: str) -> None:
