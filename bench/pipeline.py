@@ -1,11 +1,13 @@
 """Throughput, latency and memory of the router on an SQLite file.
 
-    python bench/pipeline.py [--messages 10000] [--json]
+    python bench/pipeline.py [--messages 10000] [--burst N] [--json]
 
 Pushes realistic customer messages, one at a time as the bot receives them, through the whole
 router (record, understand, decide, draft, outbox row) and prints messages per second, p50/p99
 time per message, CPU time per message (steadier than wall time on a shared machine) and the
-process's peak resident memory.
+process's peak resident memory. With `--burst N`, N messages arrive at once, again and again: the
+router writes those that arrive together in one transaction (group commit), and the time per message
+runs from its burst's arrival to its own answer.
 
 The business is the one `socialdesk init` writes, its templates folder included. The run fails
 loudly when a message is not answered as it should be: a draft that could not be rendered for a
@@ -91,7 +93,23 @@ async def one_at_a_time(app: App, clock: FrozenClock, texts: list[str]) -> tuple
     return results, timings
 
 
-async def measure(count: int) -> dict[str, float]:
+async def in_bursts(app: App, clock: FrozenClock, texts: list[str], size: int) -> tuple[list[Handled], list[float]]:
+    results, timings = [], []
+    for start in range(0, len(texts), size):
+        clock.advance(timedelta(seconds=3))
+        burst = [inbound_message(start + n, text, clock) for n, text in enumerate(texts[start:start + size])]
+        before = time.perf_counter()
+
+        async def timed(inbound: Inbound) -> Handled:
+            handled = await app.router.handle(inbound)
+            timings.append((time.perf_counter() - before) * 1000)
+            return handled
+
+        results += await asyncio.gather(*(timed(inbound) for inbound in burst))
+    return results, timings
+
+
+async def measure(count: int, burst: int = 1) -> dict[str, float]:
     folder = business_folder()
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{folder / 'bench.db'}",
                         socialdesk_config=str(folder / "business.yaml"))
@@ -99,13 +117,17 @@ async def measure(count: int) -> dict[str, float]:
     app = await build_app(settings, clock=clock)
     texts = realistic_messages(count)
     started, cpu_started = time.perf_counter(), time.process_time()
-    results, timings = await one_at_a_time(app, clock, texts)
+    if burst > 1:
+        results, timings = await in_bursts(app, clock, texts, burst)
+    else:
+        results, timings = await one_at_a_time(app, clock, texts)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     outcomes = await check(app, results)
     await app.close()
     timings.sort()
     return {
         "messages": count,
+        "burst": burst,
         "messages_per_second": round(count / elapsed, 1),
         "p50_ms": round(statistics.median(timings), 3),
         "p99_ms": round(timings[int(len(timings) * 0.99) - 1], 3),
@@ -145,9 +167,10 @@ async def check(app: App, results: list[Handled]) -> Counter[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--burst", type=int, default=1, help="messages arriving at once (default: one at a time)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    result = asyncio.run(measure(args.messages))
+    result = asyncio.run(measure(args.messages, args.burst))
     if args.json:
         print(json.dumps(result))
         return

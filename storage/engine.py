@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from bot.errors import StorageError
 from storage import prepared
+from storage.batch import Batch
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -124,22 +125,23 @@ class Database:
         """The ORM session joins a transaction begun on its connection: statements prepared for the hot
         path (storage/prepared.py) run on that connection without starting the session's own machinery,
         which costs more than the statements themselves."""
+        async with self.batch() as batch:
+            async with batch.unit(savepoint=False) as session:
+                yield session
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[Batch]:
+        """One transaction for several units of work (storage/batch.py); commit on success."""
         async with self._turn():
             async with self.engine.connect() as connection:
                 driver = None
                 if self._sqlite_file is not None:
                     driver = (await connection.get_raw_connection()).driver_connection
+                    if driver.in_transaction:  # left open by a unit of work cancelled while it rolled back
+                        await prepared.on_driver(driver, connection.dialect, "ROLLBACK")
                     await prepared.on_driver(driver, connection.dialect, "BEGIN IMMEDIATE")
                 async with connection.begin():
-                    session = AsyncSession(bind=connection, expire_on_commit=False)
-                    prepared.bind_connection(session, connection, driver)
-                    try:
-                        yield session
-                        if session.new or session.dirty or session.deleted:
-                            await session.flush()
-                    finally:
-                        if session.in_transaction():  # a session never used holds nothing to close
-                            await session.close()
+                    yield Batch(connection, driver)
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
