@@ -23,17 +23,16 @@ import random
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
-from importlib import resources
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.cafe import cafe_folder  # noqa: E402
 from bot.app import App, build_app  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
 from bot.messages import Action, Inbound, Sender  # noqa: E402
@@ -62,18 +61,6 @@ def realistic_messages(count: int, seed: int = 7) -> list[str]:
         base = rng.choice(UNUSUAL) if rng.random() < 0.15 else rng.choice(phrases)
         messages.append(f"{rng.choice(OPENERS)}{base}{rng.choice(CLOSERS)}".strip())
     return messages
-
-
-def business_folder() -> Path:
-    """What `socialdesk init` writes: the example café and its owner's templates (wifi, dogs)."""
-    folder = Path(tempfile.mkdtemp(prefix="socialdesk-bench-"))
-    (folder / "business.yaml").write_text(example_profile_text(date.today()), encoding="utf-8")
-    owner_templates = resources.files("bot.defaults").joinpath("owner_templates")
-    (folder / "templates").mkdir()
-    for template in owner_templates.iterdir():
-        if template.name.endswith(".j2"):
-            (folder / "templates" / template.name).write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
-    return folder
 
 
 def inbound_message(number: int, text: str, clock: FrozenClock) -> Inbound:
@@ -110,7 +97,7 @@ async def in_bursts(app: App, clock: FrozenClock, texts: list[str], size: int) -
 
 
 async def measure(count: int, burst: int = 1) -> dict[str, float]:
-    folder = business_folder()
+    folder = cafe_folder("socialdesk-bench-")
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{folder / 'bench.db'}",
                         socialdesk_config=str(folder / "business.yaml"))
     clock = FrozenClock(datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc))
