@@ -12,29 +12,30 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.engine import Database, core
+from storage.engine import Database
+from storage.prepared import Prepared, run
 
 log = logging.getLogger(__name__)
 OUTBOX_CHANNEL = "socialdesk_outbox"
 SENT_CHANNEL = "socialdesk_sent"
-_NOTIFY = text(f"SELECT pg_notify('{OUTBOX_CHANNEL}', '')")
-_NOTIFY_SENT = text(f"SELECT pg_notify('{SENT_CHANNEL}', :thread)")
+_NOTIFY = Prepared(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+_NOTIFY_SENT = Prepared(select(func.pg_notify(SENT_CHANNEL, bindparam("thread"))))
 
 
 async def announce_queued(session: AsyncSession) -> None:
     """Tell listening workers, at commit, that a row was queued (Postgres only)."""
     if session.bind.dialect.name == "postgresql" and not session.info.get("outbox_announced"):
         session.info["outbox_announced"] = True  # once per transaction is enough
-        await core(session, _NOTIFY, {})
+        await run(session, _NOTIFY, {})
 
 
 async def announce_sent(session: AsyncSession, platform: str, thread_key: str) -> None:
     """Tell listening web processes, at commit, that a reply in (platform, thread_key) was recorded."""
     if session.bind.dialect.name == "postgresql":
-        await core(session, _NOTIFY_SENT, {"thread": f"{platform}:{thread_key}"})
+        await run(session, _NOTIFY_SENT, {"thread": f"{platform}:{thread_key}"})
 
 
 def listening(db: Database, on_queued: Callable[[], None]) -> contextlib.AbstractAsyncContextManager[bool]:

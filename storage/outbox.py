@@ -11,10 +11,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
-from storage.engine import core
 from storage.models import OutboxRow
 from storage.notify import announce_queued
 from storage.outbox_rows import OWNER, OwnerNote, Reply, Row, note_key, row_of, to_payload
+from storage.prepared import Prepared, run
 from storage.records import OutboxItem
 
 PENDING, SENDING, SENT, FAILED, UNCERTAIN, CANCELLED = "pending", "sending", "sent", "failed", "uncertain", "cancelled"
@@ -24,8 +24,11 @@ LOST_IN_FLIGHT = "worker stopped while sending"
 
 
 # Built once: constructing a statement per call costs more than running it.
+_COLUMNS = ["idempotency_key", "kind", "platform", "payload", "status", "due_at", "attempts", "max_attempts",
+            "draft_id", "event_id", "created_at", "lease_owner", "lease_until", "last_error", "external_id", "sent_at"]
 _INSERT_UNLESS_KEY_EXISTS = {
-    name: module.insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    name: Prepared(module.insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                   .returning(OutboxRow.__table__.c.id), _COLUMNS)
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 
@@ -46,8 +49,8 @@ async def enqueue(session: AsyncSession, *, key: str, kind: str, platform: str, 
         attempts=0, max_attempts=max_attempts, draft_id=draft_id, event_id=event_id, created_at=now,
     )
     values.update(lease_owner=None, lease_until=None, last_error=None, external_id=None, sent_at=None)
-    result = await core(session, _INSERT_UNLESS_KEY_EXISTS[session.bind.dialect.name], values)
-    if result.rowcount != 1:
+    added = (await run(session, _INSERT_UNLESS_KEY_EXISTS[session.bind.dialect.name], values)).scalar()
+    if added is None:
         return False
     await announce_queued(session)
     return True
