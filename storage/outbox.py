@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import audit
 from storage.models import OutboxRow
 from storage.notify import announce_queued
-from storage.outbox_rows import OWNER, OwnerNote, Reply, Row, note_key, row_of, to_payload
+from storage.outbox_rows import OWNER, OwnerNote, Reply, Row, note_key, retired_key, row_of, to_payload
 from storage.prepared import Prepared, run
 from storage.records import OutboxItem
 
@@ -179,7 +179,7 @@ async def retire(session: AsyncSession, item_id: int, error: str) -> None:
     later (after the owner approves a reply that was held back)."""
     row = await session.get_one(OutboxRow, item_id)
     await _set(session, item_id, status=CANCELLED, last_error=error, lease_owner=None, lease_until=None,
-               idempotency_key=f"{row.idempotency_key}:retired:{item_id}")
+               idempotency_key=retired_key(row.idempotency_key, item_id))
 
 
 def uncertain_note(error: str) -> str:
