@@ -16,6 +16,7 @@ from bot.profile.model import BusinessProfile
 from bot.router import Router
 from bot.settings import Settings
 from storage.engine import Database
+from storage.outbox_rows import Kind
 
 
 def install_events(*, settings: Settings, profile: BusinessProfile, db: Database, clock: Clock, drafter: Drafter,
@@ -23,5 +24,5 @@ def install_events(*, settings: Settings, profile: BusinessProfile, db: Database
     """Teach the router RSVPs and the outbox event posts; returns the service the CLI, web and Slack use."""
     ctx = EventsContext(db, clock, profile, EventTexts(drafter, profile), settings.public_base_url)
     router.add_step(RsvpStep(ctx, Rules.from_profile(profile)))
-    worker.register("event_post", EventPoster(ctx, worker.channels).deliver)
+    worker.register(Kind.EVENT_POST, EventPoster(ctx, worker.channels).deliver)
     return EventService(ctx)

@@ -8,15 +8,19 @@ conversation state moves, and the audit log records who did it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import uuid4
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.errors import NotAllowed
 from bot.markup import escape_for, plain_text
+from bot.messages import ConversationState, DraftStatus
 from storage import audit, conversations, desk_stats, drafts, examples, outbox
 from storage.engine import Database
-from storage.records import Conversation, DraftRecord
+from storage.outbox_rows import OwnerCard, OwnerNote, Reply, card_key, note_key, owner_reply_key, reply_key
+from storage.records import Conversation, DraftRecord, OutboxItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,22 @@ class Outcome:
     done: bool
     message: str
     draft: DraftRecord | None = None
+
+
+async def hold_automatic_reply(session: AsyncSession, item: OutboxItem, reason: str, action: str,
+                               now: datetime) -> bool:
+    """An automatic reply the platform would not take (too long, over budget, refused) becomes a pending
+    draft with `reason`, on a card for the owner. Its outbox row is retired so the reply the owner approves
+    is queued under the same key. False when the row's draft was not an automatic one."""
+    held = await drafts.hold_for_owner(session, item.draft_id, reason) if item.draft_id is not None else None
+    if held is None:
+        return False
+    await outbox.retire(session, item.id, f"held for the owner: {reason}")
+    await outbox.queue(session, card_key(held.id), OwnerCard(held.id), now=now, draft_id=held.id)
+    await conversations.set_state(session, held.conversation_id, ConversationState.AWAITING_OWNER, now)
+    await audit.record(session, at=now, actor="socialdesk", action=action,
+                       subject=f"draft:{held.id}", detail={"platform": item.platform, "reason": reason})
+    return True
 
 
 class Approvals:
@@ -54,23 +74,22 @@ class Approvals:
             edited = (edited_text or "").strip()
             changed = bool(edited) and edited not in (view.draft.text, plain_text(view.platform, view.draft.text))
             text = escape_for(view.platform, edited) if changed else view.draft.text
-            status = "edited" if changed else "approved"
+            status = DraftStatus.EDITED if changed else DraftStatus.APPROVED
             if not text:
                 return Outcome(False, "there is no draft text to send: use edit with a reply")
             if not await drafts.decide(session, draft_id, status=status, actor=actor, now=now, final_text=text):
                 return Outcome(False, _already(await drafts.get_draft(session, draft_id)))
-            await outbox.enqueue(session, key=f"reply:{draft_id}", kind="reply", platform=view.platform,
-                                 payload={"thread_key": view.thread_key, "text": text,
-                                          "reply_to": view.message_external_id, "recipient_id": view.recipient_id,
-                                          "conversation_id": view.draft.conversation_id},
-                                 due_at=now, now=now, draft_id=draft_id)
-            if view.draft.intent is not None and status == "approved":
+            await outbox.queue(session, reply_key(draft_id),
+                               Reply(view.thread_key, text, view.message_external_id, view.recipient_id,
+                                     view.draft.conversation_id),
+                               platform=view.platform, now=now, draft_id=draft_id)
+            if view.draft.intent is not None and status == DraftStatus.APPROVED:
                 # Only a draft sent as it was confirms its intent: an edit may mean the draft answered the wrong
                 # question, so it teaches nothing until the owner says which intent it was (teach).
                 await examples.add(session, text=view.customer_text, intent=view.draft.intent, source=status, now=now)
-            await conversations.set_state(session, view.draft.conversation_id, "bot", now)
+            await conversations.set_state(session, view.draft.conversation_id, ConversationState.BOT, now)
             await audit.record(session, at=now, actor=actor, action=status, subject=f"draft:{draft_id}",
-                               detail={"edited": status == "edited"})
+                               detail={"edited": status == DraftStatus.EDITED})
             return Outcome(True, f"{'edited and sent' if status == 'edited' else 'sent'} by {actor}",
                            await drafts.get_draft(session, draft_id))
 
@@ -78,11 +97,11 @@ class Approvals:
         self.check(actor)
         now = self._clock.now()
         async with self._db.session() as session:
-            decided = await drafts.decide(session, draft_id, status="rejected", actor=actor, now=now)
+            decided = await drafts.decide(session, draft_id, status=DraftStatus.REJECTED, actor=actor, now=now)
             draft = await drafts.get_draft(session, draft_id)
             if not decided or draft is None:
                 return Outcome(False, _already(draft))
-            await conversations.set_state(session, draft.conversation_id, "bot", now)
+            await conversations.set_state(session, draft.conversation_id, ConversationState.BOT, now)
             await audit.record(session, at=now, actor=actor, action="rejected", subject=f"draft:{draft_id}")
             return Outcome(True, f"rejected by {actor}", draft)
 
@@ -91,7 +110,7 @@ class Approvals:
         self.check(actor)
         now = self._clock.now()
         async with self._db.session() as session:
-            await conversations.set_state(session, conversation_id, "human", now, taken_by=actor)
+            await conversations.set_state(session, conversation_id, ConversationState.HUMAN, now, taken_by=actor)
             closed = await drafts.supersede_pending(session, conversation_id, now, actor)
             await audit.record(session, at=now, actor=actor, action="take_over",
                                subject=f"conversation:{conversation_id}", detail={"closed_drafts": closed})
@@ -104,7 +123,7 @@ class Approvals:
         self.check(actor)
         now = self._clock.now()
         async with self._db.session() as session:
-            await conversations.set_state(session, conversation_id, "bot", now)
+            await conversations.set_state(session, conversation_id, ConversationState.BOT, now)
             await audit.record(session, at=now, actor=actor, action="hand_back", subject=f"conversation:{conversation_id}")
             return Outcome(True, f"{actor} handed the conversation back to the bot")
 
@@ -115,13 +134,10 @@ class Approvals:
         async with self._db.session() as session:
             conversation = await conversations.get_conversation(session, conversation_id)
             recipient = await conversations.recipient_of(session, conversation)
-            queued = await outbox.enqueue(session, key=f"owner-reply:{reply_key or uuid4().hex}", kind="reply",
-                                          platform=conversation.platform,
-                                          payload={"thread_key": conversation.thread_key,
-                                                   "text": escape_for(conversation.platform, text),
-                                                   "reply_to": None, "recipient_id": recipient,
-                                                   "conversation_id": conversation_id},
-                                          due_at=now, now=now)
+            words = Reply(conversation.thread_key, escape_for(conversation.platform, text), None, recipient,
+                          conversation_id)
+            queued = await outbox.queue(session, owner_reply_key(reply_key or uuid4().hex), words,
+                                        platform=conversation.platform, now=now)
             if not queued:  # the same reply delivered twice (a retried webhook): one effect
                 return Outcome(False, "that reply was already queued")
             await drafts.supersede_pending(session, conversation_id, now, actor)
@@ -149,10 +165,9 @@ class Approvals:
         async with self._db.session() as session:
             due = await conversations.quiet_human_conversations(session, now - quiet)
             for conversation in due:
-                await conversations.set_state(session, conversation.id, "bot", now)
-                await outbox.enqueue(session, key=f"note:hand-back:{conversation.id}:{now.isoformat()}",
-                                     kind="owner_note", platform="owner",
-                                     payload={"conversation_id": conversation.id, "text": note}, due_at=now, now=now)
+                await conversations.set_state(session, conversation.id, ConversationState.BOT, now)
+                await outbox.queue(session, note_key("hand-back", conversation.id, now.isoformat()),
+                                   OwnerNote(note, conversation.id), now=now)
                 await audit.record(session, at=now, actor="socialdesk", action="hand_back",
                                    subject=f"conversation:{conversation.id}", detail={"reason": "quiet period"})
             return due

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import audit
 from storage.models import OutboxRow
 from storage.notify import announce_queued
+from storage.outbox_rows import OWNER, OwnerNote, Reply, Row, note_key, row_of, to_payload
 from storage.prepared import Prepared, run
 from storage.records import OutboxItem
 
@@ -55,12 +56,25 @@ async def enqueue(session: AsyncSession, *, key: str, kind: str, platform: str, 
     return True
 
 
+async def queue(session: AsyncSession, key: str, row: Row, *, now: datetime, platform: str = OWNER,
+                due_at: datetime | None = None, draft_id: int | None = None, event_id: int | None = None,
+                max_attempts: int = 12) -> bool:
+    """Queue `row` under `key` (see storage.outbox_rows for the keys), due now unless `due_at` says later.
+    Rows for a customer name their platform; the owner's cards and notes go to the owner's desk."""
+    return await enqueue(session, key=key, kind=row.kind, platform=platform, payload=to_payload(row),
+                         due_at=due_at or now, now=now, draft_id=draft_id, event_id=event_id,
+                         max_attempts=max_attempts)
+
+
 async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease: timedelta,
-                    limit: int = 20, platforms: tuple[str, ...] | None = None) -> list[OutboxItem]:
+                    limit: int = 20, platforms: tuple[str, ...] | None = None,
+                    resend_if_lost: frozenset[str] = frozenset()) -> list[OutboxItem]:
     """Lease up to `limit` due rows to `worker`, as claimed: none is in flight until `start_sending`.
     Postgres lets many workers share with SKIP LOCKED; on SQLite the write lock taken at BEGIN
     IMMEDIATE does the same job for one process. A lease that ran out puts a claimed row back in the
-    queue, and makes a row that was in flight uncertain: its worker died mid-send, so it may have gone."""
+    queue, and makes a row that was in flight uncertain: its worker died mid-send, so it may have gone.
+    Except on `resend_if_lost` platforms, whose sending is this database's own write (the web chat):
+    there a row lost in flight was never seen by anyone, and is claimed to be sent again."""
     expired = OutboxRow.lease_until < now
     query = (
         select(OutboxRow)
@@ -75,10 +89,12 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease:
         query = query.with_for_update(skip_locked=True)
     rows = list((await session.scalars(query)).all())
     for row in rows:
-        if row.status == SENDING:
+        if row.status == SENDING and row.platform not in resend_if_lost:
             row.status, row.last_error, row.lease_owner, row.lease_until = UNCERTAIN, LOST_IN_FLIGHT, None, None
             await _lost_in_flight(session, to_item(row), now)
             continue
+        if row.status == SENDING:
+            row.last_error = f"{LOST_IN_FLIGHT}; sent again (nothing had left)"
         row.status, row.lease_owner, row.lease_until = CLAIMED, worker, now + lease
     await session.flush()
     return [to_item(row) for row in rows if row.status == CLAIMED]
@@ -182,11 +198,13 @@ async def note_not_sent(session: AsyncSession, item: OutboxItem, text: str, now:
     """Tell the owner, in the conversation's place on the desk, that a customer's reply did not go
     (or may not have); on the desk itself when the conversation has no place there. Only customer
     replies get a note; one note per row however often it is called."""
-    if item.kind != "reply" or "conversation_id" not in item.payload:
+    try:
+        row = row_of(item)
+    except ValueError:  # a row nobody can read names no conversation to note it in
         return
-    await enqueue(session, key=f"note:not-sent:{item.id}", kind="owner_note", platform="owner",
-                  payload={"conversation_id": item.payload["conversation_id"], "text": text, "or_desk": True},
-                  due_at=now, now=now)
+    if not isinstance(row, Reply) or row.conversation_id is None:
+        return
+    await queue(session, note_key("not-sent", item.id), OwnerNote(text, row.conversation_id, or_desk=True), now=now)
 
 
 async def _lost_in_flight(session: AsyncSession, item: OutboxItem, now: datetime) -> None:

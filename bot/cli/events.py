@@ -14,6 +14,7 @@ import typer
 from bot.cli.common import ConfigOption, bot_migrates, command_settings, reported_errors
 from bot.errors import DataError
 from bot.settings import Settings
+from storage.outbox_rows import EventPost, Kind, row_as
 
 if TYPE_CHECKING:  # the bot itself is imported when a command runs, keeping `socialdesk --help` fast
     from bot.app import App
@@ -207,8 +208,9 @@ def _service(app: App) -> EventService:
 
 
 async def _print_posts(app: App, event_id: int) -> None:
-    posts = [p for p in await _service(app).posts(event_id) if p.kind == "event_post"]
+    posts = [p for p in await _service(app).posts(event_id) if p.kind == Kind.EVENT_POST]
     for post in posts:
         local = post.due_at.astimezone(app.profile.zone)
-        where = post.payload.get("thread_key") or "attendees (direct messages)"
-        typer.echo(f"  {local:%a %d %b %H:%M}  {post.platform:<8} {where:<28} {post.payload['post']:<14} {post.status}")
+        row = row_as(post, EventPost)
+        where = row.thread_key or "attendees (direct messages)"
+        typer.echo(f"  {local:%a %d %b %H:%M}  {post.platform:<8} {where:<28} {row.post:<14} {post.status}")

@@ -21,6 +21,7 @@ from bot.handlers.slack.api import MessageRef
 from bot.handlers.slack.blocks import cards
 from bot.handlers.slack.owner_desk import SlackOwnerDesk
 from bot.markup import plain_text
+from bot.messages import DraftStatus
 from bot.owner import Approvals, Outcome
 from storage import conversations, desk_stats, drafts
 from storage.engine import Database
@@ -174,7 +175,7 @@ class OwnerListeners:
             return
         async with self._db.session() as session:
             draft = await drafts.get_draft(session, draft_id)
-        if draft is not None and draft.status != "pending":
+        if draft is not None and draft.status != DraftStatus.PENDING:
             await self._desk.update_card(draft_id, cards.status_line(draft), _clicked_card(body))
         if not outcome.done:
             await self._tell(body, f"Nothing done: {outcome.message}.")

@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.errors import ChannelError, Unreachable
 from bot.handlers.slack.api import MessageRef, call
 from bot.handlers.slack.blocks import cards
+from bot.messages import DraftStatus
 from storage import conversations, cursors, drafts
 from storage.engine import Database
 from storage.records import DraftView
@@ -53,14 +54,14 @@ class SlackOwnerDesk:
         async with self._db.session() as session:
             conversation = await conversations.get_conversation(session, view.draft.conversation_id)
         thread = MessageRef.parse(conversation.owner_thread)
-        if view.draft.status == "forwarded":
+        if view.draft.status == DraftStatus.FORWARDED:
             text, blocks = f"{cards.escape(view.customer_name)} wrote again", cards.forwarded(view)
         else:
             merged = await self._into_burst(view)
             if merged is not None:
                 return merged
             text, blocks = cards.notification(view), cards.card(view, self._intents)
-        ref = await self.post(text, blocks, thread, broadcast=view.draft.status != "forwarded")
+        ref = await self.post(text, blocks, thread, broadcast=view.draft.status != DraftStatus.FORWARDED)
         if thread is None:
             async with self._db.session() as session:
                 await conversations.set_owner_thread(session, conversation.id, str(ref))

@@ -29,11 +29,11 @@ from bot.clock import Clock, SystemClock
 from bot.errors import BadPayload, ChannelError, ConfigError, DeliveryUncertain, RateLimited, Unreachable
 from bot.handlers.ratelimit import SendBudget
 from bot.handlers.telegram.parse import ALLOWED_UPDATES, PLATFORM, SendRequest, send_requests, to_inbound
+from bot.handlers.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
 from bot.markup import plain_text
 from bot.messages import Outbound
 from bot.ports import Deliver
 from bot.settings import Settings
-from bot.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
 from storage import cursors
 from storage.engine import Database
 

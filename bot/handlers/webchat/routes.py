@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -23,8 +24,9 @@ from bot.handlers.webchat.channel import WebChatChannel, WebChatOptions, wait_fo
 from bot.handlers.webchat.guard import Limits, Refusal, allowed_origins, cors_headers, is_allowed, preflight_headers
 from bot.handlers.webchat.input import (MESSAGES_PATH, PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
                                         parse_wait, to_inbound)
-from bot.unhandled import Unhandled, describe, is_outage, record_unhandled
+from bot.handlers.unhandled import Unhandled, describe, is_outage, record_unhandled
 from storage import outbox
+from storage.outbox_rows import OwnerNote, note_key
 
 if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
     from bot.app import App
@@ -59,6 +61,7 @@ class WebChatRoutes:
         self._app, self._channel, self._options = app, channel, options
         self._limits = Limits(app.clock, options.per_visitor_per_minute, options.per_address_per_minute,
                               options.overall_per_minute)
+        self._polls: Counter[str] = Counter()  # long-polls waiting now, per client address
         config = app.profile.channels.webchat
         self._origins = allowed_origins([app.profile.business.website, app.settings.public_base_url,
                                          *config.allowed_origins])
@@ -119,8 +122,8 @@ class WebChatRoutes:
                 "visitors are asked to wait a minute.")
         try:
             async with self._app.db.session() as session:
-                added = await outbox.enqueue(session, key=f"webchat-limits:{now:%Y-%m-%dT%H}", kind="owner_note",
-                                             platform="owner", payload={"text": text}, due_at=now, now=now)
+                added = await outbox.queue(session, note_key("webchat-limits", f"{now:%Y-%m-%dT%H}"), OwnerNote(text),
+                                           now=now)
         except Exception:
             log.warning("could not queue the web chat limits note")
             return
@@ -136,7 +139,18 @@ class WebChatRoutes:
             wait = parse_wait(query.get("wait"), self._options.poll_timeout)
         except BadPayload as exc:
             return _error(400, str(exc), cors)
-        found = await wait_for_replies(self._app.db, self._channel.replies, visitor_id, after, wait, self._options)
+        address = request.client.host if request.client else "unknown"
+        if wait > 0 and self._polls[address] >= self._options.polls_per_address:
+            return _error(429, "too many open chats from this address: close a tab or wait a moment",
+                          {**cors, "Retry-After": "5"})
+        self._polls[address] += 1
+        try:
+            found = await wait_for_replies(self._app.db, self._channel.replies, visitor_id, after, wait,
+                                           self._options)
+        finally:
+            self._polls[address] -= 1
+            if not self._polls[address]:
+                del self._polls[address]
         messages = [{"id": m.id, "text": m.text, "at": m.sent_at.isoformat()} for m in found]
         cursor = found[-1].id if found else after
         return JSONResponse({"messages": messages, "cursor": cursor},

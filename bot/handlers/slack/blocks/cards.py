@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.handlers.slack.blocks.kit import Block, button, context, escape, section
 from bot.markup import plain_text
+from bot.messages import DraftStatus
 from storage.records import DraftRecord, DraftView
 
 SEND, EDIT, REJECT, TAKE_OVER = "sd_send", "sd_edit", "sd_reject", "sd_take_over"
@@ -144,10 +145,11 @@ def modal_text(view_state: dict[str, Any]) -> str:
     return str(values.get("value") or "").strip()
 
 
-_VERBS = {"approved": ":white_check_mark: Sent", "edited": ":pencil2: Edited and sent",
-          "rejected": ":no_entry_sign: Rejected", "superseded": ":raising_hand: Answered another way",
-          "merged": ":heavy_plus_sign: Shown on the conversation's earlier card",
-          "forwarded": ":raising_hand: Forwarded", "auto": ":robot_face: Sent by the bot"}
+_VERBS = {DraftStatus.APPROVED: ":white_check_mark: Sent", DraftStatus.EDITED: ":pencil2: Edited and sent",
+          DraftStatus.REJECTED: ":no_entry_sign: Rejected",
+          DraftStatus.SUPERSEDED: ":raising_hand: Answered another way",
+          DraftStatus.MERGED: ":heavy_plus_sign: Shown on the conversation's earlier card",
+          DraftStatus.FORWARDED: ":raising_hand: Forwarded", DraftStatus.AUTO: ":robot_face: Sent by the bot"}
 
 
 def status_line(draft: DraftRecord) -> str:
@@ -156,6 +158,6 @@ def status_line(draft: DraftRecord) -> str:
     who = f" by <@{draft.decided_by}>" if draft.decided_by and draft.decided_by != "socialdesk" else ""
     at = f" {when(draft.decided_at)}" if draft.decided_at else ""
     line = f"{verb}{who}{at}"
-    if draft.status == "edited" and draft.final_text:
+    if draft.status == DraftStatus.EDITED and draft.final_text:
         line += f"\n*Sent instead:* {escape(draft.final_text)}"  # what the owner typed: raw text
     return line

@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.errors import StorageError
 from storage import audit, outbox
 from storage.engine import Database
+from storage.outbox_rows import OwnerNote, note_key
 
 log = logging.getLogger(__name__)
 # How many times an update that failed in an outage is tried before it is recorded as failed.
@@ -53,8 +54,7 @@ async def record_unhandled(db: Database, clock: Clock, failure: Unhandled) -> No
     now = clock.now()
     subject = f"{failure.platform}:{failure.reference}"
     async with db.session() as session:
-        queued = await outbox.enqueue(session, key=f"note:unhandled:{subject}", kind="owner_note", platform="owner",
-                                      payload={"conversation_id": None, "text": failure.note()}, due_at=now, now=now)
+        queued = await outbox.queue(session, note_key("unhandled", subject), OwnerNote(failure.note()), now=now)
         if queued:
             await audit.record(session, at=now, actor="socialdesk", action="inbound_failed", subject=subject,
                                detail={"error": failure.error})
