@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import timedelta
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -16,7 +17,7 @@ from bot.app import App
 from bot.events_web import event_routes
 from bot.handlers.body_limits import BodyLimit
 from bot.heartbeat import channels_down, unattended
-from storage import conversations
+from storage import conversations, queue_stats
 
 # Each platform that receives over HTTP contributes routes: a function of the running App.
 RouteProvider = Callable[[App], Sequence[BaseRoute]]
@@ -41,12 +42,7 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
         return JSONResponse({"status": "ok", "business": app.profile.business.name})
 
     async def metrics(_: Request) -> PlainTextResponse:
-        async with app.db.session() as session:
-            inbound = await conversations.count_messages(session, "in")
-            outbound = await conversations.count_messages(session, "out")
-        body = (f"socialdesk_messages_total{{direction=\"in\"}} {inbound}\n"
-                f"socialdesk_messages_total{{direction=\"out\"}} {outbound}\n")
-        return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(await metrics_text(app), media_type="text/plain; version=0.0.4")
 
     routes: list[BaseRoute] = [Route("/health", health), Route("/metrics", metrics)]
     for provider in providers:
@@ -58,6 +54,36 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
         await app.close()
 
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit, limits=body_limits())])
+
+
+async def metrics_text(app: App) -> str:
+    """Prometheus text: message counts, and gauges for the work in hand (the outbox queue per platform,
+    how late its longest-waiting due row is, drafts waiting for the owner, and time to answer over
+    the last hour, for replies the bot sent alone and for those the owner decided)."""
+    now = app.clock.now()
+    async with app.db.session() as session:
+        inbound = await conversations.count_messages(session, "in")
+        outbound = await conversations.count_messages(session, "out")
+        depth = await queue_stats.queue_depth(session)
+        oldest = await queue_stats.oldest_due(session, now)
+        waiting = await queue_stats.drafts_waiting(session)
+        answers = await queue_stats.answers_since(session, now - ANSWER_WINDOW)
+    lines = [f'socialdesk_messages_total{{direction="in"}} {inbound}',
+             f'socialdesk_messages_total{{direction="out"}} {outbound}']
+    lines += [f'socialdesk_outbox_queued{{platform="{platform}"}} {count}' for platform, count in depth.items()]
+    lines.append(f"socialdesk_outbox_oldest_due_seconds {max((now - oldest).total_seconds(), 0.0) if oldest else 0.0:g}")
+    lines.append(f"socialdesk_drafts_waiting {waiting}")
+    for by_owner, who in ((False, "bot"), (True, "owner")):
+        seconds = sorted(a.seconds for a in answers if a.by_owner is by_owner)
+        lines.append(f'socialdesk_answers_last_hour{{by="{who}"}} {len(seconds)}')
+        for quantile in (0.5, 0.9, 0.99):
+            value = seconds[min(int(quantile * len(seconds)), len(seconds) - 1)] if seconds else 0.0
+            lines.append(f'socialdesk_time_to_answer_seconds{{by="{who}",quantile="{quantile}"}} {value:g}')
+    return "\n".join(lines) + "\n"
+
+
+# Time to answer is reported over this much of the recent past.
+ANSWER_WINDOW = timedelta(hours=1)
 
 
 def route_providers() -> list[RouteProvider]:

@@ -205,8 +205,12 @@ async def quiet_human_conversations(session: AsyncSession, quiet_since: datetime
 
 async def record_outbound(session: AsyncSession, conversation_id: int, platform: str, external_id: str,
                           text: str, now: datetime) -> None:
-    session.add(MessageRow(conversation_id=conversation_id, platform=platform, external_id=external_id,
-                           direction="out", kind="reply", text=text, link=None, created_at=now, raw={}))
+    await run(session, _INSERT_OUTBOUND, dict(
+        conversation_id=conversation_id, platform=platform, external_id=external_id, direction="out",
+        kind="reply", text=text, link=None, created_at=now, raw={}, intent=None, confidence=None, identity_id=None))
+
+
+_INSERT_OUTBOUND = Prepared(insert(MessageRow.__table__), _MESSAGE_COLUMNS)
 
 
 async def count_messages(session: AsyncSession, direction: str = "in") -> int:

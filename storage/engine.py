@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import weakref
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from bot.errors import StorageError
 from storage import prepared
@@ -115,6 +116,7 @@ class Database:
         self.engine = create_engine(self.url, **options)
         parsed = make_url(self.url)
         self._sqlite_file = os.path.abspath(sqlite_path(parsed)) if parsed.get_backend_name() == "sqlite" else None
+        self._held: tuple[AsyncConnection, Any] | None = None
 
     @property
     def dialect(self) -> str:
@@ -133,15 +135,30 @@ class Database:
     async def batch(self) -> AsyncIterator[Batch]:
         """One transaction for several units of work (storage/batch.py); commit on success."""
         async with self._turn():
-            async with self.engine.connect() as connection:
-                driver = None
-                if self._sqlite_file is not None:
-                    driver = (await connection.get_raw_connection()).driver_connection
-                    if driver.in_transaction:  # left open by a unit of work cancelled while it rolled back
-                        await prepared.on_driver(driver, connection.dialect, "ROLLBACK")
-                    await prepared.on_driver(driver, connection.dialect, "BEGIN IMMEDIATE")
-                async with connection.begin():
-                    yield Batch(connection, driver)
+            if self._sqlite_file is None:
+                async with self.engine.connect() as connection:
+                    async with connection.begin():
+                        yield Batch(connection, None)
+                return
+            connection, driver = await self._sqlite_connection()
+            if driver.in_transaction:  # left open by a unit of work cancelled while it rolled back
+                await prepared.on_driver(driver, connection.dialect, "ROLLBACK")
+            await prepared.on_driver(driver, connection.dialect, "BEGIN IMMEDIATE")
+            async with connection.begin():
+                yield Batch(connection, driver)
+
+    async def _sqlite_connection(self) -> tuple[AsyncConnection, Any]:
+        """The connection this process's units of work on the SQLite file take turns on (they never run
+        two at a time: see `_turn`), kept open instead of taken from the pool and given back each time;
+        opened again after a failure made it unusable."""
+        if self._held is not None and (self._held[0].closed or self._held[0].invalidated):
+            with contextlib.suppress(Exception):
+                await self._held[0].close()
+            self._held = None
+        if self._held is None:
+            connection = await self.engine.connect()
+            self._held = (connection, (await connection.get_raw_connection()).driver_connection)
+        return self._held
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
@@ -173,4 +190,8 @@ class Database:
             raise StorageError(f"cannot reach the database at {safe_url(self.url)}: {first_line(exc)}") from None
 
     async def close(self) -> None:
+        if self._held is not None:
+            held, self._held = self._held[0], None
+            with contextlib.suppress(Exception):
+                await held.close()
         await self.engine.dispose()

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,15 +103,23 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease:
 async def start_sending(session: AsyncSession, item: OutboxItem, worker: str, now: datetime) -> OutboxItem | None:
     """Mark a claimed row as in flight, counting the attempt; from here on a worker that dies leaves it
     uncertain. None when this worker's lease on it ran out and the row is no longer its own to send."""
-    result = await session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == item.id, OutboxRow.status == CLAIMED, OutboxRow.lease_owner == worker,
-               OutboxRow.lease_until > now)
-        .values(status=SENDING, attempts=OutboxRow.attempts + 1)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    started = await run(session, _START_SENDING, {"p_id": item.id, "p_worker": worker, "p_now": now})
+    if started.first() is None:
         return None
     return replace(item, status=SENDING, attempts=item.attempts + 1)
+
+
+# Each row sent runs these two, in transactions of their own: prepared once.
+_START_SENDING = Prepared(
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("p_id"), OutboxRow.status == CLAIMED, OutboxRow.lease_owner == bindparam("p_worker"),
+           OutboxRow.lease_until > bindparam("p_now", type_=OutboxRow.lease_until.type))
+    .values(status=SENDING, attempts=OutboxRow.attempts + 1)
+    .returning(OutboxRow.id))
+_MARK_SENT = Prepared(
+    update(OutboxRow).where(OutboxRow.id == bindparam("p_id"))
+    .values(status=SENT, sent_at=bindparam("p_now", type_=OutboxRow.sent_at.type),
+            external_id=bindparam("p_external_id"), lease_owner=None, lease_until=None, last_error=None))
 
 
 async def release(session: AsyncSession, item_ids: list[int], worker: str) -> None:
@@ -123,8 +131,7 @@ async def release(session: AsyncSession, item_ids: list[int], worker: str) -> No
 
 
 async def mark_sent(session: AsyncSession, item_id: int, now: datetime, external_id: str | None) -> None:
-    await _set(session, item_id, status=SENT, sent_at=now, external_id=external_id, lease_owner=None,
-               lease_until=None, last_error=None)
+    await run(session, _MARK_SENT, {"p_id": item_id, "p_now": now, "p_external_id": external_id})
 
 
 async def reschedule(session: AsyncSession, item_id: int, due_at: datetime, error: str,

@@ -11,6 +11,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -78,6 +79,14 @@ class TfidfFeaturizer:
             ("words", TfidfVectorizer(analyzer=word_terms, sublinear_tf=True)),
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
         ])
+        self._word_grams: Callable[[TfidfVectorizer, str], tuple[tuple[int, int], ...]] | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"_union": self._union}  # the per-word memory is rebuilt, never stored with the model
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self._union = state["_union"]  # type: ignore[assignment]
+        self._word_grams = None
 
     def fit(self, texts: Sequence[str]) -> Matrix:
         matrix = normalize(self._union.fit_transform(list(texts))).tocsr()
@@ -98,7 +107,7 @@ class TfidfFeaturizer:
         values: list[np.ndarray] = []
         offset = 0
         for _, vectorizer in self._union.transformer_list:
-            block_indices, block_values = _tfidf_block(vectorizer.build_analyzer(), vectorizer, text)
+            block_indices, block_values = _tfidf_block(self._columns(vectorizer, text), vectorizer)
             indices.append(block_indices + offset)
             values.append(block_values)
             offset += len(vectorizer.idf_)
@@ -108,19 +117,51 @@ class TfidfFeaturizer:
             value = value / norm
         return index, value, offset
 
+    def _columns(self, vectorizer: TfidfVectorizer, text: str) -> dict[int, int]:
+        """How often each of the vectorizer's columns occurs in `text`."""
+        if _per_word(vectorizer):
+            # Character n-grams never cross a word (scikit-learn's char_wb splits the lower-cased text
+            # on white space): each word's are counted once and remembered, as words recur.
+            if self._word_grams is None:
+                self._word_grams = lru_cache(maxsize=WORDS_REMEMBERED)(_word_columns)
+            counts: dict[int, int] = {}
+            for word in text.lower().split():
+                for column, count in self._word_grams(vectorizer, word):
+                    counts[column] = counts.get(column, 0) + count
+            return counts
+        return _counted_columns(vectorizer, vectorizer.build_analyzer()(text))
 
-def _tfidf_block(analyze: Callable[[str], list[str]], vectorizer: TfidfVectorizer, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """One vectorizer's sublinear, L2-normalised TF-IDF entries for one text, sorted by column."""
-    get = vectorizer.vocabulary_.get
-    found = [(column, count) for token, count in Counter(analyze(text)).items() if (column := get(token)) is not None]
-    index = np.array([column for column, _ in found], dtype=np.int32)
+
+def _tfidf_block(counts: dict[int, int], vectorizer: TfidfVectorizer) -> tuple[np.ndarray, np.ndarray]:
+    """One vectorizer's sublinear, L2-normalised TF-IDF entries for one text's column counts, sorted by column."""
+    index = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
     # The IDF weights are gathered in one step: indexing a numpy array one entry at a time costs more
     # than the rest of the work.
-    value = np.array([_sublinear(count) for _, count in found], dtype=np.float64) * vectorizer.idf_[index]
+    value = np.fromiter((_sublinear(count) for count in counts.values()), dtype=np.float64, count=len(counts))
+    value *= vectorizer.idf_[index]
     order = np.argsort(index)
     index, value = index[order], value[order]
     norm = unit_norm(value)
     return index, (value / norm if norm > 0 else value)
+
+
+def _counted_columns(vectorizer: TfidfVectorizer, tokens: list[str]) -> dict[int, int]:
+    get = vectorizer.vocabulary_.get
+    return {column: count for token, count in Counter(tokens).items() if (column := get(token)) is not None}
+
+
+def _word_columns(vectorizer: TfidfVectorizer, word: str) -> tuple[tuple[int, int], ...]:
+    return tuple(_counted_columns(vectorizer, vectorizer.build_analyzer()(word)).items())
+
+
+def _per_word(vectorizer: TfidfVectorizer) -> bool:
+    """Whether the vectorizer's features of a text are those of its lower-cased words, added up."""
+    return (vectorizer.analyzer == "char_wb" and vectorizer.lowercase and vectorizer.preprocessor is None
+            and vectorizer.strip_accents is None and vectorizer.input == "content")
+
+
+# Distinct words whose character n-grams are remembered (a few MB).
+WORDS_REMEMBERED = 4096
 
 
 def _sublinear(count: int) -> float:
