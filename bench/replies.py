@@ -74,6 +74,7 @@ def main() -> None:
                     if result["verdict"] != "right":
                         print(f"    {result['verdict']:8} {result['expected']:13} {result['action']:8} "
                               f"{result['intent'] or '-':13} {result['confidence']:.2f}  {result['text'][:90]}")
+                        print(f"             {'; '.join(result['reasons'])[:160]}")
     if args.json:
         print(json.dumps(rows))
 
