@@ -17,16 +17,14 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.profile.load import example_profile_text  # noqa: E402
+from bench.cafe import cafe_folder  # noqa: E402
 from tests.fakes.server import serve  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeBotApi  # noqa: E402
 from tests.payloads.load import payload  # noqa: E402
@@ -56,9 +54,7 @@ async def until(condition: Any, timeout: float) -> None:
 
 
 async def measure(count: int) -> dict[str, float]:
-    folder = Path(tempfile.mkdtemp(prefix="socialdesk-answer-"))
-    profile = example_profile_text(date.today()).split("\nevents:")[0] + "\n"
-    (folder / "business.yaml").write_text(profile, encoding="utf-8")
+    folder = cafe_folder("socialdesk-answer-", with_event=False)
     telegram = FakeBotApi()
     async with serve(telegram.app()) as base:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "X_", "DATABASE_"))}

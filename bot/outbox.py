@@ -14,22 +14,32 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.clock import Clock
+from bot.errors import (ChannelError, ChannelNotRunning, DeliveryUncertain, OverBudget, RateLimited, Refused,
+                        StorageError, TooLong, Unreachable)
+from bot.heartbeat import heartbeat
 from bot.ports import Channel, OwnerDesk
-from bot.errors import (ChannelError, ChannelNotRunning, DeliveryUncertain, OverBudget, RateLimited, Refused, TooLong,
-                        Unreachable)
 from bot.messages import Outbound
 from bot.owner import hold_automatic_reply
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
-from storage.notify import listening
+from storage.notify import announce_sent, listening
 from storage.outbox_rows import Kind, OwnerCard, OwnerNote, Reply, row_as, row_of
 from storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
 # A delivery function sends one outbox item and returns the platform's id for what it sent.
 Delivery = Callable[[OutboxItem], Awaitable[str | None]]
+# Writes down what happened to one row once it was tried (sent, rescheduled, failed, ...).
+Settle = Callable[[], Awaitable[None]]
+# Platforms whose send is a write to our own database, committed with the row's "sent" (the web chat:
+# visitors read their replies from the messages table). A worker that dies mid-send there has sent
+# nothing anyone saw, so the row is sent again instead of being marked uncertain.
+SENT_BY_COMMIT = frozenset({"webchat"})
 
 
 class OutboxWorker:
@@ -47,6 +57,11 @@ class OutboxWorker:
         self.wake = asyncio.Event()
         # None: every platform; a tuple: only rows for these (a web process delivers only its own).
         self.platforms: tuple[str, ...] | None = None
+        # Channels that could not connect yet and are being retried (the heartbeat reports them).
+        self.connecting: set[str] = set()
+        # What happened while the database was away, written when it is back (see _settle).
+        self._unsettled: list[Settle] = []
+        self._unreleased: set[int] = set()
 
     def register(self, kind: Kind, delivery: Delivery) -> None:
         """Teach the worker a new kind of row (event posts, reminders, ...)."""
@@ -54,10 +69,12 @@ class OutboxWorker:
 
     async def run_once(self, limit: int = 20) -> int:
         """Deliver what is due now; returns how many rows were attempted."""
+        await self._settle()
         claimed_at = self._clock.now()
         async with self._db.session() as session:
             claimed = await outbox.claim_due(session, now=claimed_at, worker=self._worker_id,
-                                             lease=self._lease, limit=limit, platforms=self.platforms)
+                                             lease=self._lease, limit=limit, platforms=self.platforms,
+                                             resend_if_lost=SENT_BY_COMMIT)
         await self._deliver_claimed(claimed, claimed_at)
         return len(claimed)
 
@@ -76,9 +93,40 @@ class OutboxWorker:
                     await self._deliver(started)
             except BaseException:
                 # Giving back touches only rows still claimed: the one in flight, if any, keeps its lease.
-                with contextlib.suppress(Exception):
+                try:
                     await self._give_back(claimed[index:])
+                except Exception:  # the database is gone: they go back as soon as it returns
+                    self._unreleased.update(untried.id for untried in claimed[index:])
                 raise
+
+    async def _settle(self) -> None:
+        """Before anything new: write down what happened while the database was away (a reply that
+        went, and the rows this worker could not give back). Raises while it is still away."""
+        while self._unsettled:
+            try:
+                await self._unsettled[0]()
+            except Exception as exc:
+                if await self._database_gone(exc):
+                    raise
+                log.exception("outbox outcome could not be recorded")  # never block the rows behind it
+            self._unsettled.pop(0)
+        if self._unreleased:
+            async with self._db.session() as session:
+                await outbox.release(session, sorted(self._unreleased), self._worker_id)
+            self._unreleased.clear()
+
+    async def _database_gone(self, exc: BaseException) -> bool:
+        """Whether `exc` says the database cannot be reached, rather than that one row is wrong (a
+        database error while the database still answers)."""
+        if isinstance(exc, StorageError | OperationalError | InterfaceError):
+            return True
+        if not isinstance(exc, DBAPIError):
+            return False
+        try:
+            await self._db.ping()
+        except StorageError:
+            return True
+        return False
 
     async def _start(self, item: OutboxItem) -> OutboxItem | None:
         async with self._db.session() as session:
@@ -92,7 +140,8 @@ class OutboxWorker:
 
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         # On Postgres, a row queued by another process (serve, a second worker) wakes this one at once.
-        async with listening(self._db, self.wake.set):
+        # The heartbeat tells the web process (its /health, its start) that someone delivers.
+        async with listening(self._db, self.wake.set), heartbeat(self._db, self._clock, self._worker_id, self):
             await self._rounds(stop, idle_seconds)
 
     async def _rounds(self, stop: asyncio.Event, idle_seconds: float) -> None:
@@ -112,31 +161,45 @@ class OutboxWorker:
                     await _first(stop, self.wake)
 
     async def _deliver(self, item: OutboxItem) -> None:
+        settle = await self._attempt(item)
+        try:
+            await settle()
+        except Exception as exc:
+            # The platform has answered but the database cannot take what happened: it is kept and
+            # written first thing when the database is back, so a reply that went is recorded as sent
+            # (never left uncertain) and one that did not go is retried as it should be.
+            if await self._database_gone(exc):
+                self._unsettled.append(settle)
+            raise
+
+    async def _attempt(self, item: OutboxItem) -> Settle:
+        """Send one row; what to record about it."""
         delivery = self._deliveries.get(item.kind)
         try:
             if delivery is None:
                 raise ChannelNotRunning(f"no delivery for outbox kind {item.kind!r}")
             external_id = await delivery(item)
         except ChannelNotRunning as exc:
-            await self._later(item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
+            return partial(self._later, item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
         except OverBudget as exc:
-            await self._over_budget(item, exc)
+            return partial(self._over_budget, item, exc)
         except Refused as exc:
-            await self._refused(item, exc)
+            return partial(self._refused, item, exc)
         except RateLimited as exc:
             log.warning("rate limited", extra={"platform": item.platform, "retry_after": exc.retry_after})
-            await self._later(item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
+            return partial(self._later, item, exc.retry_after, f"rate limited: {exc}", count_attempt=False)
         except DeliveryUncertain as exc:
-            await self._final(item, outbox.UNCERTAIN, str(exc), note=outbox.uncertain_note(str(exc)))
+            return partial(self._final, item, outbox.UNCERTAIN, str(exc), note=outbox.uncertain_note(str(exc)))
         except Unreachable as exc:
-            await self._unreachable(item, str(exc))
+            return partial(self._unreachable, item, str(exc))
         except ChannelError as exc:
-            await self._retry_or_fail(item, str(exc))
+            return partial(self._retry_or_fail, item, str(exc))
         except Exception as exc:  # a bug in a handler must not stop the worker
+            if await self._database_gone(exc):
+                raise  # mid-delivery: what the platform saw is unknown, so the row stays in flight
             log.exception("delivery crashed", extra={"kind": item.kind, "platform": item.platform})
-            await self._retry_or_fail(item, f"{type(exc).__name__}: {exc}")
-        else:
-            await self._sent(item, external_id)
+            return partial(self._retry_or_fail, item, f"{type(exc).__name__}: {exc}")
+        return partial(self._sent, item, external_id)
 
     async def _send_reply(self, item: OutboxItem) -> str | None:
         channel = self.channels.get(item.platform)
@@ -209,6 +272,8 @@ class OutboxWorker:
             if isinstance(row, Reply) and row.conversation_id is not None:
                 await conversations.record_outbound(session, row.conversation_id, item.platform,
                                                     f"out:{external_id or item.idempotency_key}", row.text, now)
+                # A web chat visitor reads replies back from the database: wake their poll in the web process.
+                await announce_sent(session, item.platform, row.thread_key)
 
     async def _give_back(self, items: list[OutboxItem]) -> None:
         if not items:

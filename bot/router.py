@@ -17,12 +17,14 @@ from bot.drafting.drafter import Drafter, over_limit_reason
 from bot.drafting.facts import with_facts
 from bot.drafting.names import greeting_name
 from bot.errors import Duplicate
+from bot.group_commit import GroupCommit
 from bot.logs import fingerprint
 from bot.messages import Action, ConversationState, Decision, Draft, DraftStatus, Inbound, Intent, LabelledExample
 from bot.policy import Rules, Signals, decide
 from bot.profile.model import BusinessProfile
 from bot.understanding import Classifier
 from storage import conversations, drafts, events, outbox
+from storage.batch import Batch
 from storage.engine import Database
 from storage.outbox_rows import OwnerCard, Reply, acknowledgement_key, card_key, reply_key
 from storage.records import RecordedInbound
@@ -67,6 +69,7 @@ class Router:
         # Called once a message's rows are committed, so the outbox worker sends them at once
         # instead of at its next idle poll.
         self._on_queued = on_queued
+        self._commits: GroupCommit[tuple[Inbound, Intent], Handled] = GroupCommit(db, self._write)
 
     def add_step(self, step: Step) -> None:
         self._steps.append(step)
@@ -85,8 +88,8 @@ class Router:
         is_button = inbound.kind == "callback"
         intent = Intent(None, 0.0, "none") if is_button else self._classifier.classify(inbound.text)
         try:
-            async with self._db.session() as session:
-                handled = await self._handle_new(session, inbound, intent)
+            # Messages arriving together are written in one transaction, each in its own savepoint.
+            handled = await self._commits.submit((inbound, intent))
         except Duplicate:
             # A webhook retry or a second delivery of the same message. The whole unit of work
             # rolled back, so nothing was recorded or queued twice. Any other failure is raised.
@@ -95,6 +98,12 @@ class Router:
         if self._on_queued is not None and handled.decision is not None and handled.decision.action is not Action.SILENT:
             self._on_queued()
         return handled
+
+    async def _write(self, batch: Batch, item: tuple[Inbound, Intent], alone: bool) -> Handled:
+        """One message's unit of work; a duplicate raises, so its writes are undone with it."""
+        inbound, intent = item
+        async with batch.unit(savepoint=not alone) as session:
+            return await self._handle_new(session, inbound, intent)
 
     async def _handle_new(self, session: AsyncSession, inbound: Inbound, intent: Intent) -> Handled:
         now = self._clock.now()

@@ -17,6 +17,7 @@ from bot.console import console_lines
 from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.handlers.slack.bolt_app import SocketMode
+from bot.outbox import OutboxWorker
 from bot.owner import Approvals
 from bot.ports import Channel, Deliver
 from bot.profile.warnings import date_warnings
@@ -60,8 +61,9 @@ async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
             if not await _started(channel, app.router.handle):
                 # Its replies wait in the outbox (not ready) until it connects, then go out.
                 app.worker.channels.pop(channel.platform, None)
+                app.worker.connecting.add(channel.platform)  # /health on the web process shows it
                 print(f"  {channel.platform:<9} cannot connect yet; the others run, and it keeps trying", file=out)
-                tasks.append(asyncio.create_task(_keep_starting(channel, app.router.handle, stop, app.worker.channels)))
+                tasks.append(asyncio.create_task(_keep_starting(channel, app.router.handle, stop, app.worker)))
         if socket is not None:
             await socket.start()
             started = socket
@@ -85,8 +87,7 @@ async def _started(channel: Channel, deliver: Deliver) -> bool:
     return True
 
 
-async def _keep_starting(channel: Channel, deliver: Deliver, stop: asyncio.Event,
-                         sending: dict[str, Channel]) -> None:
+async def _keep_starting(channel: Channel, deliver: Deliver, stop: asyncio.Event, worker: OutboxWorker) -> None:
     """Retry a channel that failed to start, backing off from CHANNEL_RETRY_FIRST to CHANNEL_RETRY_MAX."""
     delay = CHANNEL_RETRY_FIRST
     while not stop.is_set():
@@ -97,7 +98,8 @@ async def _keep_starting(channel: Channel, deliver: Deliver, stop: asyncio.Event
             return
         if await _started(channel, deliver):
             log.info("channel started", extra={"platform": channel.platform})
-            sending[channel.platform] = channel
+            worker.channels[channel.platform] = channel
+            worker.connecting.discard(channel.platform)
             return
         delay = min(delay * 2, CHANNEL_RETRY_MAX)
 

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from bot.app import App
 from bot.events_web import event_routes
 from bot.handlers.body_limits import BodyLimit
+from bot.heartbeat import channels_down, unattended
 from storage import conversations
 
 # Each platform that receives over HTTP contributes routes: a function of the running App.
@@ -26,8 +27,17 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
         try:
             async with app.db.session() as session:
                 await session.execute(text("SELECT 1"))
+            orphaned = await unattended(app.db, app.clock)
+            down = await channels_down(app.db, app.clock)
         except Exception:
             return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
+        if orphaned is not None:  # cards and replies are queued but nothing will ever send them
+            return JSONResponse({"status": "unhealthy", "outbox": "no worker alive", "problem": orphaned.explain(),
+                                 "waiting": orphaned.waiting}, status_code=503)
+        if down:  # the web process itself is fine (200); a channel of the worker's is not yet
+            return JSONResponse({"status": "degraded", "business": app.profile.business.name, "channels_down": down,
+                                 "problem": f"{', '.join(down)} cannot be reached yet: the worker keeps trying, and "
+                                            "replies there wait in the outbox"})
         return JSONResponse({"status": "ok", "business": app.profile.business.name})
 
     async def metrics(_: Request) -> PlainTextResponse:

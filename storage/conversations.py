@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import Duplicate
 from bot.messages import ConversationState, Inbound
-from storage.engine import core, core_scalar
+from storage.prepared import Prepared, run
 from storage.models import ContactRow, ConversationRow, IdentityRow, MessageRow
 from storage.records import Contact, Conversation, Identity, RecordedInbound
 
@@ -40,11 +40,11 @@ async def record_inbound(session: AsyncSession, inbound: Inbound, now: datetime)
     new customer's first messages arriving at once all land under one contact."""
     contact, identity_id = await _touch_contact(session, inbound, now)
     conversation = await _touch_conversation(session, inbound, contact.id, now)
-    message_id = await core_scalar(session, _INSERT_MESSAGE[session.bind.dialect.name], dict(
+    message_id = (await run(session, _INSERT_MESSAGE[session.bind.dialect.name], dict(
         conversation_id=conversation.id, platform=inbound.platform, external_id=inbound.external_id,
         direction="in", kind=inbound.kind, text=inbound.text, link=inbound.link,
         created_at=inbound.received_at, raw=dict(inbound.raw), intent=None, confidence=None,
-        identity_id=identity_id))
+        identity_id=identity_id))).scalar()
     if message_id is None:
         raise Duplicate(f"{inbound.platform} message {inbound.external_id} is already recorded")
     return RecordedInbound(message_id, contact, conversation, inbound.sender.platform_user_id)
@@ -54,45 +54,55 @@ async def record_inbound(session: AsyncSession, inbound: Inbound, now: datetime)
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 # The hot path uses statements built once with bound parameters: building a statement per call
 # costs more than running it.
-_FIND_CONTACT = (
+_FIND_CONTACT = Prepared(
     select(ContactRow.id, ContactRow.display_name, ContactRow.vip, ContactRow.notes, ContactRow.first_seen,
            ContactRow.last_seen, IdentityRow.handle, IdentityRow.id.label("identity_id"))
     .join(IdentityRow, IdentityRow.contact_id == ContactRow.id)
     .where(IdentityRow.platform == bindparam("p_platform"), IdentityRow.platform_user_id == bindparam("p_user"))
 )
-_TOUCH_CONTACT = update(ContactRow).where(ContactRow.id == bindparam("p_id")).values(last_seen=bindparam("p_now"))
+_TOUCH_CONTACT = Prepared(update(ContactRow).where(ContactRow.id == bindparam("p_id"))
+                          .values(last_seen=bindparam("p_now")))
 _SET_HANDLE = (update(IdentityRow).where(IdentityRow.platform == bindparam("p_platform"),
                                          IdentityRow.platform_user_id == bindparam("p_user"))
                .values(handle=bindparam("p_handle")))
 # Table-level (Core) inserts: the ORM's bulk-insert path costs several times more per row.
-_INSERT_CONTACT = insert(ContactRow.__table__).returning(ContactRow.__table__.c.id)
-_DELETE_CONTACT = delete(ContactRow).where(ContactRow.id == bindparam("p_id"))
-_RECENT_TEXTS = select(MessageRow.text).where(
+_CONTACT_COLUMNS = ["display_name", "first_seen", "last_seen", "vip", "notes"]
+_INSERT_CONTACT = Prepared(insert(ContactRow.__table__).returning(ContactRow.__table__.c.id), _CONTACT_COLUMNS)
+_DELETE_CONTACT = Prepared(delete(ContactRow).where(ContactRow.id == bindparam("p_id")))
+_RECENT_TEXTS = Prepared(select(MessageRow.text).where(
     MessageRow.conversation_id == bindparam("p_conversation"), MessageRow.direction == "in",
     MessageRow.created_at >= bindparam("p_since", type_=MessageRow.created_at.type),
-    MessageRow.id != bindparam("p_exclude"))
+    MessageRow.id != bindparam("p_exclude")))
 
 
-def _conversation_upsert(dialect_module: Any) -> Any:
+_CONVERSATION_COLUMNS = ["contact_id", "platform", "thread_key", "state", "taken_by", "owner_thread",
+                         "state_changed_at", "last_message_at"]
+_IDENTITY_COLUMNS = ["contact_id", "platform", "platform_user_id", "handle", "unreachable"]
+_MESSAGE_COLUMNS = ["conversation_id", "platform", "external_id", "direction", "kind", "text", "link", "created_at",
+                    "raw", "intent", "confidence", "identity_id"]
+
+
+def _conversation_upsert(dialect_module: Any) -> Prepared:
     statement = dialect_module.insert(ConversationRow.__table__)
-    return statement.on_conflict_do_update(
+    return Prepared(statement.on_conflict_do_update(
         index_elements=["platform", "thread_key"],
         set_={"last_message_at": statement.excluded.last_message_at},
-    ).returning(*ConversationRow.__table__.columns)
+    ).returning(*ConversationRow.__table__.columns), _CONVERSATION_COLUMNS)
 
 
-def _insert_unless(dialect_module: Any, row: Any, unique: list[str]) -> Any:
+def _insert_unless(dialect_module: Any, row: Any, unique: list[str], columns: list[str]) -> Prepared:
     """An INSERT that returns the new id, or nothing when a row with these unique columns exists
     (on Postgres it first waits for a transaction inserting the same values, then sees its row)."""
     table = row.__table__
-    return dialect_module.insert(table).on_conflict_do_nothing(index_elements=unique).returning(table.c.id)
+    return Prepared(dialect_module.insert(table).on_conflict_do_nothing(index_elements=unique).returning(table.c.id),
+                    columns)
 
 
 _DIALECTS = {"sqlite": sqlite, "postgresql": postgresql}
 _UPSERT_CONVERSATION = {name: _conversation_upsert(module) for name, module in _DIALECTS.items()}
-_INSERT_IDENTITY = {name: _insert_unless(module, IdentityRow, ["platform", "platform_user_id"])
+_INSERT_IDENTITY = {name: _insert_unless(module, IdentityRow, ["platform", "platform_user_id"], _IDENTITY_COLUMNS)
                     for name, module in _DIALECTS.items()}
-_INSERT_MESSAGE = {name: _insert_unless(module, MessageRow, ["platform", "external_id"])
+_INSERT_MESSAGE = {name: _insert_unless(module, MessageRow, ["platform", "external_id"], _MESSAGE_COLUMNS)
                    for name, module in _DIALECTS.items()}
 
 
@@ -107,33 +117,33 @@ async def _touch_contact(session: AsyncSession, inbound: Inbound, now: datetime)
         # The same new customer's other message made the identity first: use theirs.
         found = await _find_contact(session, inbound)
         assert found is not None
-    last_seen = _aware(found.last_seen)
+    contact_id, display_name, vip, notes, first_seen, last_seen, handle, identity_id = found
+    last_seen = _aware(last_seen)
     if now - last_seen >= LAST_SEEN_RESOLUTION:
-        await core(session, _TOUCH_CONTACT, {"p_id": found.id, "p_now": now})
+        await run(session, _TOUCH_CONTACT, {"p_id": contact_id, "p_now": now})
         last_seen = now
-    if sender.handle and found.handle != sender.handle:
+    if sender.handle and handle != sender.handle:
         await session.execute(_SET_HANDLE, {"p_platform": inbound.platform, "p_user": sender.platform_user_id,
                                             "p_handle": sender.handle})
-    contact = Contact(found.id, found.display_name, found.vip, found.notes, _aware(found.first_seen), last_seen)
-    return contact, found.identity_id
+    return Contact(contact_id, display_name, vip, notes, _aware(first_seen), last_seen), identity_id
 
 
 async def _find_contact(session: AsyncSession, inbound: Inbound) -> Any:
-    return (await core(session, _FIND_CONTACT, {"p_platform": inbound.platform,
-                                                "p_user": inbound.sender.platform_user_id})).first()
+    return (await run(session, _FIND_CONTACT, {"p_platform": inbound.platform,
+                                               "p_user": inbound.sender.platform_user_id})).first()
 
 
 async def _new_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> tuple[Contact, int] | None:
     """A contact with the sender's identity; None when another transaction has just made that identity."""
     sender = inbound.sender
-    contact_id = await core_scalar(session, _INSERT_CONTACT, dict(
-        display_name=sender.display_name, first_seen=now, last_seen=now, vip=False, notes=""))
+    contact_id = (await run(session, _INSERT_CONTACT, dict(
+        display_name=sender.display_name, first_seen=now, last_seen=now, vip=False, notes=""))).scalar()
     assert contact_id is not None
-    identity_id = await core_scalar(session, _INSERT_IDENTITY[session.bind.dialect.name], dict(
+    identity_id = (await run(session, _INSERT_IDENTITY[session.bind.dialect.name], dict(
         contact_id=contact_id, platform=inbound.platform, platform_user_id=sender.platform_user_id,
-        handle=sender.handle, unreachable=False))
+        handle=sender.handle, unreachable=False))).scalar()
     if identity_id is None:
-        await core(session, _DELETE_CONTACT, {"p_id": contact_id})
+        await run(session, _DELETE_CONTACT, {"p_id": contact_id})
         return None
     return Contact(contact_id, sender.display_name, False, "", now, now), identity_id
 
@@ -141,11 +151,12 @@ async def _new_contact(session: AsyncSession, inbound: Inbound, now: datetime) -
 async def _touch_conversation(session: AsyncSession, inbound: Inbound, contact_id: int, now: datetime) -> Conversation:
     """Create the conversation or mark its latest message time: one upsert, one round trip."""
     statement = _UPSERT_CONVERSATION[session.bind.dialect.name]
-    row = (await core(session, statement, dict(
-        contact_id=contact_id, platform=inbound.platform, thread_key=inbound.thread_key, state=ConversationState.BOT,
-        taken_by=None, owner_thread=None, state_changed_at=now, last_message_at=now))).one()
-    return Conversation(row.id, row.contact_id, row.platform, row.thread_key, row.state, row.taken_by,
-                        row.owner_thread, _aware(row.state_changed_at), _aware(row.last_message_at))
+    row = (await run(session, statement, dict(
+        contact_id=contact_id, platform=inbound.platform, thread_key=inbound.thread_key,
+        state=str(ConversationState.BOT), taken_by=None, owner_thread=None, state_changed_at=now,
+        last_message_at=now))).first()
+    assert row is not None
+    return Conversation(*row[:7], _aware(row[7]), _aware(row[8]))
 
 
 def _aware(moment: datetime) -> datetime:
@@ -155,9 +166,9 @@ def _aware(moment: datetime) -> datetime:
 
 async def recent_inbound_texts(session: AsyncSession, conversation_id: int, since: datetime,
                                exclude_message_id: int) -> list[str]:
-    result = await core(session, _RECENT_TEXTS, {"p_conversation": conversation_id, "p_since": since,
-                                                 "p_exclude": exclude_message_id})
-    return list(result.scalars().all())
+    result = await run(session, _RECENT_TEXTS, {"p_conversation": conversation_id, "p_since": since,
+                                                "p_exclude": exclude_message_id})
+    return result.scalars()
 
 
 async def get_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
@@ -172,8 +183,11 @@ async def find_conversation(session: AsyncSession, platform: str, thread_key: st
 
 async def set_state(session: AsyncSession, conversation_id: int, state: ConversationState, now: datetime,
                     taken_by: str | None = None) -> None:
-    await session.execute(update(ConversationRow).where(ConversationRow.id == conversation_id)
-                          .values(state=state, taken_by=taken_by, state_changed_at=now))
+    await run(session, _SET_STATE, {"p_id": conversation_id, "p_state": str(state), "p_taken_by": taken_by, "p_now": now})
+
+
+_SET_STATE = Prepared(update(ConversationRow).where(ConversationRow.id == bindparam("p_id")).values(
+    state=bindparam("p_state"), taken_by=bindparam("p_taken_by"), state_changed_at=bindparam("p_now")))
 
 
 async def set_owner_thread(session: AsyncSession, conversation_id: int, owner_thread: str) -> None:

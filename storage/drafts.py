@@ -9,13 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Action, Decision, Draft, DraftStatus, Intent
 from storage.conversations import identity_on
-from storage.engine import core_scalar
 from storage.models import ContactRow, ConversationRow, DraftRow, MessageRow
+from storage.prepared import Prepared, run
 from storage.records import DraftRecord, DraftView
 
 # A merged draft was held soon after another one still waiting on its card: shown on that card, settled with it.
 PENDING, MERGED = DraftStatus.PENDING, DraftStatus.MERGED
-_INSERT_DRAFT = insert(DraftRow.__table__).returning(DraftRow.__table__.c.id)
+_INSERT_DRAFT = Prepared(insert(DraftRow.__table__).returning(DraftRow.__table__.c.id), [
+    "message_id", "conversation_id", "action", "reasons", "intent", "confidence", "template", "text", "status",
+    "created_at", "final_text", "decided_by", "decided_at", "owner_card"])
 
 
 def to_draft(row: DraftRow) -> DraftRecord:
@@ -34,7 +36,7 @@ async def add_draft(session: AsyncSession, *, message_id: int, conversation_id: 
         template=draft.template, text=draft.text, status=status, created_at=now,
     )
     values.update(final_text=None, decided_by=None, decided_at=None, owner_card=None)
-    draft_id = await core_scalar(session, _INSERT_DRAFT, values)
+    draft_id = (await run(session, _INSERT_DRAFT, values)).scalar()
     assert draft_id is not None
     return DraftRecord(draft_id, message_id, conversation_id, decision.action.value, decision.reasons, intent.name,
                        intent.confidence, draft.template, draft.text, status, None, None, None, None, now)

@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bot.errors import StorageError
-from storage import sqlite_inline
+from storage import prepared
+from storage.batch import Batch
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -59,8 +60,16 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock up front, so two writers wait on busy_timeout instead of
-    # failing with "database is locked" when a read transaction later tries to write.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # failing with "database is locked" when a read transaction later tries to write. Sent on the
+    # DB-API connection: it needs none of an SQLAlchemy statement's work. Database.session has
+    # usually sent it already, in one hand-off to the driver's thread.
+    if connection.connection.driver_connection.in_transaction:
+        return
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute("BEGIN IMMEDIATE")
+    finally:
+        cursor.close()
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
@@ -72,7 +81,6 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         # Every unit of work ends in COMMIT or ROLLBACK (Database.session), so a returned
         # connection is already clean: skip the extra ROLLBACK.
         options.setdefault("pool_reset_on_return", None)
-        options.setdefault("async_creator", sqlite_inline.connector(sqlite_path(parsed), SQLITE_BUSY_TIMEOUT_MS / 1000))
     try:
         engine = create_async_engine(url, **options)
     except (ArgumentError, ModuleNotFoundError) as exc:
@@ -83,27 +91,6 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     return engine
 
 
-async def core(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> Any:
-    """Run a Core statement on the session's connection and transaction. The hot path uses this:
-    it skips the ORM's per-statement work, which costs more than SQLite's."""
-    return await (await _connection_of(session)).execute(statement, parameters)
-
-
-async def _connection_of(session: AsyncSession) -> Any:
-    """The transaction's connection, looked up once per transaction (each lookup is a greenlet hop)."""
-    transaction = session.get_transaction()
-    cached = session.info.get("core_connection")
-    if cached is not None and cached[0] is transaction and transaction is not None:
-        return cached[1]
-    connection = await session.connection()
-    session.info["core_connection"] = (session.get_transaction(), connection)
-    return connection
-
-
-async def core_scalar(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> Any:
-    return (await core(session, statement, parameters)).scalar()
-
-
 def sqlite_path(url: URL) -> str:
     return url.database or ":memory:"
 
@@ -112,7 +99,7 @@ def _file_lock(path: str) -> asyncio.Lock:
     """One lock per SQLite file and event loop, shared by every Database on that file in this process."""
     loop = asyncio.get_running_loop()
     locks = _SQLITE_LOCKS.setdefault(loop, {})
-    return locks.setdefault(os.path.abspath(path), asyncio.Lock())
+    return locks.setdefault(path, asyncio.Lock())
 
 
 _SQLITE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
@@ -126,7 +113,8 @@ class Database:
     def __init__(self, url: str, **options: Any) -> None:
         self.url = normalise_url(url)
         self.engine = create_engine(self.url, **options)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        parsed = make_url(self.url)
+        self._sqlite_file = os.path.abspath(sqlite_path(parsed)) if parsed.get_backend_name() == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -134,19 +122,36 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
+        """The ORM session joins a transaction begun on its connection: statements prepared for the hot
+        path (storage/prepared.py) run on that connection without starting the session's own machinery,
+        which costs more than the statements themselves."""
+        async with self.batch() as batch:
+            async with batch.unit(savepoint=False) as session:
+                yield session
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[Batch]:
+        """One transaction for several units of work (storage/batch.py); commit on success."""
         async with self._turn():
-            async with self._sessions() as session:
-                async with session.begin():
-                    yield session
+            async with self.engine.connect() as connection:
+                driver = None
+                if self._sqlite_file is not None:
+                    driver = (await connection.get_raw_connection()).driver_connection
+                    if driver.in_transaction:  # left open by a unit of work cancelled while it rolled back
+                        await prepared.on_driver(driver, connection.dialect, "ROLLBACK")
+                    await prepared.on_driver(driver, connection.dialect, "BEGIN IMMEDIATE")
+                async with connection.begin():
+                    yield Batch(connection, driver)
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
-        """SQLite has one writer at a time and runs on the event loop (storage/sqlite_inline.py): this
-        process's transactions take turns here, waiting without blocking the loop."""
-        if self.dialect != "sqlite":
+        """SQLite has one writer at a time: this process's transactions take turns here, so they wait
+        for each other on the event loop instead of on SQLite's busy timeout. A wait for another
+        process's write lock happens on aiosqlite's thread, so the loop keeps running meanwhile."""
+        if self._sqlite_file is None:
             yield
             return
-        lock = _file_lock(sqlite_path(make_url(self.url)))
+        lock = _file_lock(self._sqlite_file)
         try:
             # Awaited in this task (not wait_for's inner task), so a cancellation can never leave
             # the lock taken by nobody, nor be swallowed as the lock is granted.

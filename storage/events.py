@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ContactRow, EventRow, IdentityRow, OutboxRow, RsvpRow
 from storage.outbox import to_item
+from storage.prepared import Prepared, run
 from storage.records import OutboxItem
 
 
@@ -27,14 +28,18 @@ class UpcomingEvent:
 
 
 async def upcoming(session: AsyncSession, now: datetime, limit: int = 1) -> list[UpcomingEvent]:
-    going = (select(func.coalesce(func.sum(RsvpRow.party_size), 0))
-             .where(RsvpRow.event_id == EventRow.id, RsvpRow.status == "going").scalar_subquery())
-    query = (select(EventRow, going).where(EventRow.status == "scheduled", EventRow.starts_at > now)
-             .order_by(EventRow.starts_at).limit(limit))
-    return [
-        UpcomingEvent(row.id, row.title, row.description, row.starts_at, row.ends_at, row.place, row.capacity, int(count))
-        for row, count in (await session.execute(query)).all()
-    ]
+    rows = await run(session, _UPCOMING, {"p_now": now, "p_limit": limit})
+    return [UpcomingEvent(*row[:-1], int(row[-1])) for row in rows.rows]
+
+
+_GOING = (select(func.coalesce(func.sum(RsvpRow.party_size), 0))
+          .where(RsvpRow.event_id == EventRow.id, RsvpRow.status == "going").scalar_subquery())
+# Replies that mention the next event run this for every message that asks about events.
+_UPCOMING = Prepared(
+    select(EventRow.id, EventRow.title, EventRow.description, EventRow.starts_at, EventRow.ends_at, EventRow.place,
+           EventRow.capacity, _GOING)
+    .where(EventRow.status == "scheduled", EventRow.starts_at > bindparam("p_now", type_=EventRow.starts_at.type))
+    .order_by(EventRow.starts_at).limit(bindparam("p_limit")))
 
 
 # --- The events feature: events, their RSVPs and their scheduled posts ---------------------------------

@@ -189,3 +189,16 @@ class CursorRow(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime]
+
+
+class WorkerRow(Base):
+    """One outbox worker that is running: it writes `seen_at` every few seconds and removes its row when
+    it stops. `platforms` is None for a worker that delivers everything, else the platforms it delivers;
+    `down` names its channels that could not connect yet (it keeps trying)."""
+
+    __tablename__ = "workers"
+    worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    platforms: Mapped[list[Any] | None] = mapped_column(JSON)
+    down: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime] = mapped_column(index=True)

@@ -11,10 +11,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
-from storage.engine import core
 from storage.models import OutboxRow
 from storage.notify import announce_queued
-from storage.outbox_rows import OWNER, OwnerNote, Reply, Row, note_key, row_of, to_payload
+from storage.outbox_rows import OWNER, OwnerNote, Reply, Row, note_key, retired_key, row_of, to_payload
+from storage.prepared import Prepared, run
 from storage.records import OutboxItem
 
 PENDING, SENDING, SENT, FAILED, UNCERTAIN, CANCELLED = "pending", "sending", "sent", "failed", "uncertain", "cancelled"
@@ -24,8 +24,11 @@ LOST_IN_FLIGHT = "worker stopped while sending"
 
 
 # Built once: constructing a statement per call costs more than running it.
+_COLUMNS = ["idempotency_key", "kind", "platform", "payload", "status", "due_at", "attempts", "max_attempts",
+            "draft_id", "event_id", "created_at", "lease_owner", "lease_until", "last_error", "external_id", "sent_at"]
 _INSERT_UNLESS_KEY_EXISTS = {
-    name: module.insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    name: Prepared(module.insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                   .returning(OutboxRow.__table__.c.id), _COLUMNS)
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 
@@ -46,8 +49,8 @@ async def enqueue(session: AsyncSession, *, key: str, kind: str, platform: str, 
         attempts=0, max_attempts=max_attempts, draft_id=draft_id, event_id=event_id, created_at=now,
     )
     values.update(lease_owner=None, lease_until=None, last_error=None, external_id=None, sent_at=None)
-    result = await core(session, _INSERT_UNLESS_KEY_EXISTS[session.bind.dialect.name], values)
-    if result.rowcount != 1:
+    added = (await run(session, _INSERT_UNLESS_KEY_EXISTS[session.bind.dialect.name], values)).scalar()
+    if added is None:
         return False
     await announce_queued(session)
     return True
@@ -64,11 +67,14 @@ async def queue(session: AsyncSession, key: str, row: Row, *, now: datetime, pla
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease: timedelta,
-                    limit: int = 20, platforms: tuple[str, ...] | None = None) -> list[OutboxItem]:
+                    limit: int = 20, platforms: tuple[str, ...] | None = None,
+                    resend_if_lost: frozenset[str] = frozenset()) -> list[OutboxItem]:
     """Lease up to `limit` due rows to `worker`, as claimed: none is in flight until `start_sending`.
     Postgres lets many workers share with SKIP LOCKED; on SQLite the write lock taken at BEGIN
     IMMEDIATE does the same job for one process. A lease that ran out puts a claimed row back in the
-    queue, and makes a row that was in flight uncertain: its worker died mid-send, so it may have gone."""
+    queue, and makes a row that was in flight uncertain: its worker died mid-send, so it may have gone.
+    Except on `resend_if_lost` platforms, whose sending is this database's own write (the web chat):
+    there a row lost in flight was never seen by anyone, and is claimed to be sent again."""
     expired = OutboxRow.lease_until < now
     query = (
         select(OutboxRow)
@@ -83,10 +89,12 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease:
         query = query.with_for_update(skip_locked=True)
     rows = list((await session.scalars(query)).all())
     for row in rows:
-        if row.status == SENDING:
+        if row.status == SENDING and row.platform not in resend_if_lost:
             row.status, row.last_error, row.lease_owner, row.lease_until = UNCERTAIN, LOST_IN_FLIGHT, None, None
             await _lost_in_flight(session, to_item(row), now)
             continue
+        if row.status == SENDING:
+            row.last_error = f"{LOST_IN_FLIGHT}; sent again (nothing had left)"
         row.status, row.lease_owner, row.lease_until = CLAIMED, worker, now + lease
     await session.flush()
     return [to_item(row) for row in rows if row.status == CLAIMED]
@@ -171,7 +179,7 @@ async def retire(session: AsyncSession, item_id: int, error: str) -> None:
     later (after the owner approves a reply that was held back)."""
     row = await session.get_one(OutboxRow, item_id)
     await _set(session, item_id, status=CANCELLED, last_error=error, lease_owner=None, lease_until=None,
-               idempotency_key=f"{row.idempotency_key}:retired:{item_id}")
+               idempotency_key=retired_key(row.idempotency_key, item_id))
 
 
 def uncertain_note(error: str) -> str:

@@ -135,3 +135,18 @@ def owner_reply_key(reference: str) -> str:
 
 def note_key(*parts: object) -> str:
     return ":".join(("note", *map(str, parts)))
+
+
+def event_key(event_id: int, *parts: object, version: object) -> str:
+    """An event's post or notice. `version` ends the key (the event's sequence, or the moment of a
+    one-off notice): a changed event posts again, and `unversioned` finds what an older version made."""
+    return ":".join(("event", str(event_id), *map(str, parts), str(version)))
+
+
+def unversioned(key: str) -> str:
+    return key.rsplit(":", 1)[0]
+
+
+def retired_key(key: str, item_id: int) -> str:
+    """The key a held reply's row takes when it is retired, freeing `key` for the reply the owner approves."""
+    return f"{key}:retired:{item_id}"

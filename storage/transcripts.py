@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ConversationRow, MessageRow
@@ -37,6 +37,29 @@ async def sent_after(session: AsyncSession, platform: str, thread_key: str, afte
     rows = await session.execute(_SENT_AFTER, {"p_platform": platform, "p_thread": thread_key,
                                                "p_after": after, "p_limit": limit})
     return [SentMessage(row.id, row.text, _aware(row.created_at)) for row in rows]
+
+
+_SENT_SINCE = (
+    select(MessageRow.id, ConversationRow.thread_key)
+    .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
+    .where(ConversationRow.platform == bindparam("p_platform"), MessageRow.direction == "out",
+           MessageRow.id > bindparam("p_after"))
+    .order_by(MessageRow.id)
+)
+_LAST_SENT = select(func.max(MessageRow.id)).where(MessageRow.platform == bindparam("p_platform"),
+                                                   MessageRow.direction == "out")
+
+
+async def last_sent_id(session: AsyncSession, platform: str) -> int:
+    """The newest message sent on `platform` (0 when none): where a watcher of new replies starts."""
+    return int(await session.scalar(_LAST_SENT, {"p_platform": platform}) or 0)
+
+
+async def threads_sent_since(session: AsyncSession, platform: str, after: int) -> list[tuple[int, str]]:
+    """(message id, thread key) of every message sent on `platform` after `after`: one query that tells a
+    process which of its waiting conversations have news."""
+    rows = await session.execute(_SENT_SINCE, {"p_platform": platform, "p_after": after})
+    return [(row.id, row.thread_key) for row in rows]
 
 
 def _aware(moment: datetime) -> datetime:

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 BOT_USER, BOT_ID, TEAM = "U0BOT", "B0BOT", "T0CAFE"
-CHANNELS = {"#socialdesk": "C0OWNER"}
+CHANNELS = {"#socialdesk": "C0OWNER", "#events": "C0EVENTS"}
 
 
 @dataclass
@@ -113,6 +113,8 @@ class FakeSlack:
                                          "profile": {"display_name": "", "real_name": "Jo Bloggs"}}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http://", "ws://").replace("/api/", "/socket")}
+        if method == "conversations.open":  # a DM channel per person, as Slack keeps one
+            return {"ok": True, "channel": {"id": f"D{args['users']}"}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1764064900.{next(self._ts):06d}"}
         if method in ("views.open", "views.publish"):
@@ -121,12 +123,13 @@ class FakeSlack:
 
 
 async def _arguments(request: web.Request) -> dict[str, Any]:
+    """The call's arguments, wherever slack-sdk put them (some methods send them in the query string)."""
     if request.method == "GET":
         return dict(request.query)
     if request.content_type == "application/json":
-        return dict(await request.json())
+        return dict(request.query) | dict(await request.json())
     form = await request.post()
-    args: dict[str, Any] = {}
+    args: dict[str, Any] = dict(request.query)
     for key, value in form.items():
         text = str(value)
         try:

@@ -20,10 +20,11 @@ from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.errors import ChannelError, DeliveryUncertain, Unreachable
 from bot.handlers.shell import ConsoleDesk
-from bot.messages import Outbound
+from bot.handlers.webchat.channel import WebChatChannel
+from bot.messages import Outbound, Sender
 from bot.outbox import OutboxWorker
 from bot.settings import Settings
-from storage import audit, outbox
+from storage import audit, outbox, transcripts
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.conftest import POSTGRES_SKIP, _admin
@@ -133,6 +134,32 @@ async def test_a_worker_that_dies_mid_send_leaves_the_reply_uncertain_and_tells_
         await second.close()
     assert trail == ["outbox_uncertain"]
     assert "conversation #7: This reply may not have reached the customer (worker stopped while sending)" in desk_output.getvalue()
+
+
+async def test_a_web_chat_reply_whose_worker_died_mid_send_is_sent_again_once(any_app: App, clock: FrozenClock) -> None:
+    """The web chat's send is the worker's own write of the reply (committed with "sent"): a worker that
+    died in between sent nothing anyone could read, so the next worker sends it, and nobody is told
+    of a reply that "may not have reached" the visitor."""
+    visitor = "5f0c6a1b2d3e4f5a6b7c8d9e0f1a2b3c"
+    await any_app.router.handle(inbound(QUESTION, platform="webchat", kind="dm", thread_key=visitor,
+                                        sender=Sender(visitor, "Jo")))
+    stuck = StuckPlatform()
+    stuck.platform = "webchat"
+    engine = Database(any_app.db.url)
+    dying = OutboxWorker(engine, clock, {"webchat": stuck}, worker_id="dying")
+    task = asyncio.create_task(dying.run_once())
+    await asyncio.wait_for(stuck.reached.wait(), timeout=5)
+    task.cancel()  # the process is gone; its lease is not
+    await asyncio.gather(task, return_exceptions=True)
+    await engine.close()
+    clock.advance(timedelta(seconds=61))
+    survivor = OutboxWorker(any_app.db, clock, {"webchat": WebChatChannel()}, ConsoleDesk(StringIO()), worker_id="next")
+    await survivor.drain()
+    async with any_app.db.session() as session:
+        heard = await transcripts.sent_after(session, "webchat", visitor, 0)
+        rows = await outbox.items(session)
+    assert [message.text.splitlines()[0] for message in heard] == ["We're open 9am–5pm on Saturday 28 November."]
+    assert [(row.kind, row.status, row.attempts) for row in rows] == [("reply", "sent", 2)]
 
 
 async def test_a_worker_stopped_mid_batch_gives_back_what_it_had_not_tried(
@@ -357,3 +384,40 @@ async def test_a_database_outage_mid_batch_leaves_only_the_reply_in_flight_uncer
         await second.close()
     assert platform.sent == ["reply:0"] and healthy.sent == ["reply:1", "reply:2", "reply:3"]
     assert counts == {"uncertain": 1, "sent": 3}
+
+
+async def test_a_worker_that_outlives_a_database_outage_records_the_reply_that_went_and_sends_the_rest(
+        postgres_server_url: str | None, clock: FrozenClock) -> None:
+    """The same worker as above, but it keeps running: what it could not write while the database was away
+    (the reply that went, the rows it could not give back) is written when the database is back, before
+    anything new, so nothing is left uncertain and nobody waits for a lease to run out."""
+    if postgres_server_url is None:
+        pytest.skip(POSTGRES_SKIP)
+    await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    await upgrade(postgres_server_url)
+    name, server = make_url(postgres_server_url).database, os.environ["TEST_DATABASE_URL"]
+
+    async def database_goes() -> None:
+        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await _admin(server, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+
+    database = Database(postgres_server_url)
+    platform = OutagePlatform(database_goes)
+    worker = OutboxWorker(database, clock, {"shell": platform}, worker_id="survivor")
+    try:
+        await queue_replies(database, clock, 4)
+        with pytest.raises(DBAPIError):
+            await worker.run_once()
+        with pytest.raises(DBAPIError):  # still away: nothing new is tried
+            await worker.run_once()
+        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await worker.drain()  # the same moment: no lease has run out
+        counts = await statuses(database)
+        async with database.session() as session:
+            trail = [entry.action for entry in await audit.entries(session)]
+    finally:
+        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await database.close()
+    assert platform.sent == ["reply:0", "reply:1", "reply:2", "reply:3"]
+    assert counts == {"sent": 4}
+    assert "outbox_uncertain" not in trail

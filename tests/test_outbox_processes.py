@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import signal
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 from telegram import Bot
 
 from bot.app import build_app
@@ -29,7 +31,8 @@ from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.payloads.load import payload
 from tests.test_cli import PROCESS_NOW, SOCIALDESK
-from tests.test_durability_processes import environment, outbox_statuses
+from tests.test_durability_processes import environment, outbox_reaches, outbox_statuses, queue_telegram_replies
+from tests.test_worker_heartbeat import STARTUP
 
 CUSTOMERS = range(4001, 4007)
 LEASE = timedelta(seconds=60)  # the worker's default lease
@@ -109,3 +112,49 @@ async def test_a_process_killed_mid_send_loses_no_reply_and_sends_none_twice(
     assert all(received[chat] == 1 for chat in others), received
     assert received[int(maybe.payload["thread_key"])] <= 1
     assert [note.idempotency_key for note in notes] == [f"note:not-sent:{maybe.id}"]  # waits for the owner's desk
+
+
+async def test_a_worker_whose_database_stops_mid_batch_sends_every_reply_once_when_it_is_back(
+        postgres_server_url: str | None, cafe: Path) -> None:
+    """`socialdesk worker` sending 20 replies to a slow Telegram when its Postgres database stops accepting
+    connections (every session cut), and starts again: each customer gets their reply exactly once, none
+    is written off as uncertain, and nothing waits for a lease to run out."""
+    if postgres_server_url is None:
+        pytest.skip(POSTGRES_SKIP)
+    await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    await upgrade(postgres_server_url)
+    name, server = make_url(postgres_server_url).database, os.environ["TEST_DATABASE_URL"]
+    database = Database(postgres_server_url)
+    async with database.session() as session:
+        await queue_telegram_replies(session, range(5000, 5020))
+    await database.close()
+    telegram = FakeBotApi()
+    telegram.delay["sendMessage"] = 0.2
+    errors: list[str] = []
+    async with serve(telegram.app()) as base:
+        env = environment(DATABASE_URL=postgres_server_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=base)
+        process = await asyncio.create_subprocess_exec(
+            SOCIALDESK, "worker", cwd=cafe, env=env, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        reading = asyncio.create_task(_lines(process, errors))
+        try:
+            await eventually(lambda: telegram.calls.count("sendMessage") >= 3, timeout=STARTUP)
+            await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await _admin(server, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+            await eventually(lambda: any("outbox round failed" in line for line in errors), timeout=STARTUP)
+            await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            await outbox_reaches(postgres_server_url, {"sent": 20}, timeout=STARTUP)
+        finally:
+            await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), timeout=30)
+            await reading
+    received = Counter(int(params["chat_id"]) for params in telegram.sent)
+    assert received == Counter(range(5000, 5020))
+
+
+async def _lines(process: asyncio.subprocess.Process, into: list[str]) -> None:
+    assert process.stderr is not None
+    async for line in process.stderr:
+        into.append(line.decode(errors="replace"))

@@ -1,6 +1,7 @@
 """No message is lost to a broken owner template or an odd payload, and no update blocks the ones behind
 it: over the web chat and the Telegram webhook (the ASGI app with a real client) and under Telegram
-polling (python-telegram-bot against the fake Bot API), on SQLite and on Postgres."""
+polling (python-telegram-bot against the fake Bot API) and X polling (tweepy against the fake X API),
+on SQLite and on Postgres."""
 
 from __future__ import annotations
 
@@ -23,11 +24,14 @@ from bot.handlers.telegram.channel import OFFSET_CURSOR, TelegramChannel, api_ba
 from bot.handlers.telegram.webhook import SECRET_HEADER, telegram_routes
 from bot.handlers.webchat.channel import WebChatOptions
 from bot.handlers.webchat.routes import webchat_provider
+from bot.handlers.x.channel import DMS_CURSOR, MENTIONS_CURSOR, XChannel
 from bot.web import create_web_app
 from storage import audit, cursors, drafts
 from storage.models import MessageRow
 from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
+from tests.fakes.x_api import FakeXApi
+from tests.test_x_channel import PRIYA, TOM, make_x
 from tests.payloads.load import payload
 
 SATURDAY = "We're open 9am–5pm on Saturday 28 November"
@@ -184,3 +188,48 @@ async def test_webhook_escalates_a_message_whose_template_is_broken(
     assert response.status_code == 200
     ((*_, reason),) = await escalations(bot_app)
     assert reason == f"template 'hours' failed: {error}"
+
+
+@pytest.fixture
+async def x_api(bot_app: App) -> AsyncIterator[tuple[FakeXApi, XChannel]]:
+    api = FakeXApi(bot_app.clock)
+    async with serve(api.app()) as url:
+        channel = make_x(bot_app, url)
+        bot_app.worker.channels["x"] = channel
+        yield api, channel
+        await channel.stop()
+
+
+async def test_odd_x_posts_and_dms_never_hold_up_the_ones_behind_them(
+        bot_app: App, desk: StringIO, x_api: tuple[FakeXApi, XChannel]) -> None:
+    api, x = x_api
+    await x.poll_once(bot_app.router.handle)  # first start: notes where the timelines are
+    api.mention(1861000000000000300, PRIYA, "@cornerbeancafe are you open on saturday?")
+    del api.mentions[-1]["created_at"]  # a post X sent without its time
+    api.mention(1861000000000000301, TOM, "@cornerbeancafe what time do you open\x00 on saturday?")
+    api.mention(1861000000000000302, PRIYA, "@cornerbeancafe my order #12?")
+    api.mentions[-1]["created_at"] = "0001-01-01T00:00:00.000Z"  # a time no message was written at
+    api.mention(1861000000000000303, TOM, "@cornerbeancafe do you have oat milk?")
+    api.dm(1861000000000009001, PRIYA, "hello?")
+    api.dms[-1]["text"] = ["hello?"]  # a DM whose text is not text
+    api.dm(1861000000000009002, TOM, "hi there")
+
+    first = await x.poll_once(bot_app.router.handle)
+    again = await x.poll_once(bot_app.router.handle)
+    await bot_app.worker.drain()
+
+    assert (first, again) == (3, 0)
+    async with bot_app.db.session() as session:
+        assert await cursors.get(session, MENTIONS_CURSOR) == "1861000000000000303"
+        assert await cursors.get(session, DMS_CURSOR) == "1861000000000009002"
+    assert await stored_texts(bot_app) == ["do you have oat milk?", "hi there", "what time do you open on saturday?"]
+    assert [post["reply"]["in_reply_to_tweet_id"] for post in api.posts] == ["1861000000000000301",
+                                                                            "1861000000000000303"]
+    assert [dm["participant_id"] for dm in api.sent_dms] == [TOM["id"]]
+    recorded = await failures(bot_app)
+    assert [entry.split(" BadPayload")[0].split(" OverflowError")[0] for entry in recorded] == [
+        "x:post 1861000000000000300", "x:post 1861000000000000302", "x:DM event 1861000000000009001"]
+    told = desk.getvalue()
+    assert "Priya Shah wrote: “@cornerbeancafe are you open on saturday?”" in told
+    assert "Priya Shah wrote: “my order #12?”" in told
+    assert told.count("A x message could not be handled") == 3

@@ -7,6 +7,7 @@ import shutil
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -15,6 +16,9 @@ from bot.cli.contacts import contacts_app
 from bot.cli.evaluate import eval_app
 from bot.cli.events import events_app
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 app = typer.Typer(help="socialdesk: your business's chat-bot on every channel.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -166,6 +170,7 @@ def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.
 
     async def main() -> None:
         bot = await build_app(settings, migrate=bot_migrates(settings))
+        await warn_without_worker(bot)
         server = uvicorn.Server(uvicorn.Config(create_web_app(bot, route_providers()), host=host, port=port,
                                                log_config=None))
         if not deliver:
@@ -180,6 +185,17 @@ def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.
         if exc.code == 0:
             raise
         raise ConfigError(f"cannot serve on {host}:{port} (is another socialdesk serve running there?)") from None
+
+
+async def warn_without_worker(bot: "App") -> None:
+    """`serve` queues the owner's cards and every reply but Web chat's for a worker: say so when none runs."""
+    from bot.heartbeat import worker_alive
+
+    if not await worker_alive(bot.db, bot.clock):
+        command = this_command()
+        typer.echo(f"warning: no socialdesk worker is running: the owner's cards and Telegram, X and Slack "
+                   f"replies wait until one starts (`{command} worker`, or `{command} run`); /health reports it "
+                   "while they wait", err=True)
 
 
 def _run(config: Path | None, console: bool) -> None:

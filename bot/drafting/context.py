@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -25,6 +26,21 @@ class EventBrief:
     description: str
     spaces_left: int | None = None
     ics_url: str | None = None
+
+
+class Deferred:
+    """A template value worked out the first time a template reads it (the drafter's environments resolve
+    it), so a reply that never mentions the week's hours does not compute them."""
+
+    __slots__ = ("_compute", "_value", "_done")
+
+    def __init__(self, compute: Callable[[], Any]) -> None:
+        self._compute, self._value, self._done = compute, None, False
+
+    def value(self) -> Any:
+        if not self._done:
+            self._value, self._done = self._compute(), True
+        return self._value
 
 
 def clock(value: time | datetime) -> str:
@@ -60,12 +76,13 @@ def when(value: date | datetime, today: date) -> str:
 
 def reply_context(profile: BusinessProfile, now: datetime, *, customer_name: str, message: str,
                   platform: str, next_event: EventBrief | None = None) -> dict[str, Any]:
+    """What a reply template can read; the values that take work (hours, the days asked about) are
+    `Deferred` until a template reads them."""
     hours = profile.opening_hours()
     local_now = now.astimezone(profile.zone)
-    today = hours.on(local_now.date())
-    asked = asked_days(message, local_now.date(), hours, day_first=not profile.business.timezone.startswith("America/"))
-    opening = hours.next_opening(now)
-    closing = hours.closing_time(now)
+    day_first = not profile.business.timezone.startswith("America/")
+    asked = Deferred(lambda: _asked(asked_days(message, local_now.date(), hours, day_first=day_first), hours))
+    closing = Deferred(lambda: hours.closing_time(now))
     return {
         "business": profile.business,
         "owner_name": profile.owner.name,
@@ -73,12 +90,12 @@ def reply_context(profile: BusinessProfile, now: datetime, *, customer_name: str
         "message": message,
         "platform": platform,
         "now": local_now,
-        "today": today,
-        "open_now": closing is not None,
-        "closes_at": clock(closing) if closing else None,
-        **_asked(asked, hours),
-        "week": hours.week(now),
-        "next_opening": opening,
+        "today": Deferred(lambda: hours.on(local_now.date())),
+        "open_now": Deferred(lambda: closing.value() is not None),
+        "closes_at": Deferred(lambda: clock(closing.value()) if closing.value() else None),
+        **{name: Deferred(lambda name=name: asked.value()[name]) for name in ("asked", "asked_days", "reopens")},
+        "week": Deferred(lambda: hours.week(now)),
+        "next_opening": Deferred(lambda: hours.next_opening(now)),
         "next_event": next_event,
         "hours_text": hours_text,
         "clock": clock,

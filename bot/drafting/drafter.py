@@ -7,29 +7,51 @@ router escalates the message with that error as the reason.
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 from jinja2 import ChoiceLoader, meta, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.drafting.context import Deferred
 from bot.markup import ESCAPES
 from bot.messages import Draft
 from bot.textlimits import fits, too_long_reason
 
 # How each platform marks text up; customer-supplied values are escaped for it.
 _MARKUP = ESCAPES
+# A folder's modification time is trusted to show the next change once it is this old (file times are
+# coarser than their nanoseconds suggest).
+_SETTLED_NS = 2_000_000_000
+
+
+class DeferringContext(Context):
+    """Works out a `Deferred` value when a template reads it (Jinja's documented lookup hook)."""
+
+    def resolve_or_missing(self, key: str) -> Any:
+        value = super().resolve_or_missing(key)
+        return value.value() if isinstance(value, Deferred) else value
 
 
 class Drafter:
-    """Owns the Jinja environments: one plain, one per markup, all sandboxed and strict."""
+    """Owns the Jinja environments: one plain, one per markup, all sandboxed and strict.
+
+    Jinja checks a template it has loaded for changes each time it is used, so the owner's edits take
+    effect at once. A platform variant that does not exist is remembered as missing until the owner's
+    folder changes (a file added or removed there changes the folder's modification time)."""
 
     def __init__(self, owner_templates: Path | None = None, filters: dict[str, Callable[..., Any]] | None = None) -> None:
         loaders = [FileSystemLoader(str(owner_templates))] if owner_templates else []
+        self._owner_templates = str(owner_templates) if owner_templates else None
         self._loader = ChoiceLoader([*loaders, PackageLoader("bot", "templates")])
         self._plain = self._environment(None, filters or {})
         self._marked = {p: self._environment(esc, filters or {}) for p, esc in _MARKUP.items()}
         self._variables: dict[tuple[str, str], frozenset[str] | None] = {}
+        self._missing: set[str] = set()
+        self._missing_as_of: int | None = self._folder_version()
 
     def _environment(self, escape: Callable[[str], str] | None, filters: dict[str, Callable[..., Any]]) -> SandboxedEnvironment:
         env = SandboxedEnvironment(
@@ -38,6 +60,7 @@ class Drafter:
             finalize=(lambda value: escape(str(value))) if escape else None,
         )
         env.filters.update(filters)
+        env.context_class = DeferringContext
         return env
 
     def render(self, template: str, platform: str, context: dict[str, Any]) -> Draft:
@@ -56,13 +79,33 @@ class Drafter:
     def _render(self, template: str, platform: str, context: dict[str, Any]) -> str:
         escape = _MARKUP.get(platform)
         variant_env = self._marked.get(platform, self._plain)
-        try:
-            # A platform variant is written in that platform's markup; only its variables are escaped.
-            return variant_env.get_template(f"{template}.{platform}.j2").render(context).strip()
-        except TemplateNotFound:
-            pass
+        variant = f"{template}.{platform}.j2"
+        if not self._known_missing(variant):
+            try:
+                # A platform variant is written in that platform's markup; only its variables are escaped.
+                found = variant_env.get_template(variant)
+            except TemplateNotFound:
+                self._missing.add(variant)
+            else:
+                return found.render(context).strip()
         plain = self._plain.get_template(f"{template}.j2").render(context).strip()
         return escape(plain) if escape else plain
+
+    def _known_missing(self, name: str) -> bool:
+        version = self._folder_version()
+        if version != self._missing_as_of or (version is not None and time.time_ns() - version < _SETTLED_NS):
+            # Changed, or changed so lately that a second change could share its timestamp: look again.
+            self._missing.clear()
+            self._missing_as_of = version
+        return name in self._missing
+
+    def _folder_version(self) -> int | None:
+        if self._owner_templates is None:
+            return None  # the packaged templates change only with a new release
+        try:
+            return os.stat(self._owner_templates).st_mtime_ns
+        except OSError:
+            return -1
 
     def uses(self, template: str, platform: str, variable: str) -> bool:
         """Whether rendering `template` may read `variable`, so callers fetch costly values only when needed."""

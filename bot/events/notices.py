@@ -19,7 +19,7 @@ from storage import audit, conversations, outbox
 from storage import events as store
 from storage.engine import Database
 from storage.events import EventRecord, RsvpRecord
-from storage.outbox_rows import Reply
+from storage.outbox_rows import Reply, event_key
 
 # Platforms where the bot can write to one person privately (X replies would be public).
 DIRECT_MESSAGE_PLATFORMS = ("telegram", "slack", "webchat", "shell")
@@ -68,7 +68,7 @@ async def tell_everyone(session: AsyncSession, ctx: EventsContext, event: EventR
     """Tell everyone who answered going, maybe or waitlisted; returns how many were told."""
     told = 0
     for rsvp in await store.rsvps(session, event.id, statuses=ANSWERED):
-        key = f"event:{event.id}:{tag}:{rsvp.contact_id}:{event.sequence}"
+        key = event_key(event.id, tag, rsvp.contact_id, version=event.sequence)
         told += await tell(session, ctx, event, rsvp, template=template, key=key, now=now, **extra)
     return told
 
@@ -80,7 +80,7 @@ async def remind_attendees(session: AsyncSession, ctx: EventsContext, event: Eve
     for rsvp in await store.rsvps(session, event.id, statuses=(GOING,)):
         if rsvp.platform not in DIRECT_MESSAGE_PLATFORMS:
             continue
-        key = f"event:{event.id}:dm:{post}:{rsvp.contact_id}:{event.sequence}"
+        key = event_key(event.id, "dm", post, rsvp.contact_id, version=event.sequence)
         told += await tell(session, ctx, event, rsvp, template="event_attendee_reminder", key=key, now=now,
                            when=when)
     return told

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.events.model import InvitePlan, Offset, Target
+from storage.outbox_rows import event_key
 
 ANNOUNCE, REMINDER, ATTENDEES = "announce", "reminder", "attendees"
 
@@ -69,5 +70,4 @@ def superseded(due_at: datetime, other_due_times: list[datetime], now: datetime)
 
 
 def post_key(event_id: int, post: PlannedPost, sequence: int) -> str:
-    channel = post.target.name if post.target else "dm"
-    return f"event:{event_id}:{channel}:{post.post}:{sequence}"
+    return event_key(event_id, post.target.name if post.target else "dm", post.post, version=sequence)

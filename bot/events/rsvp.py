@@ -12,6 +12,7 @@ from bot.events.notices import EventsContext, first_name, tell
 from storage import audit
 from storage import events as store
 from storage.events import EventRecord, RsvpRecord
+from storage.outbox_rows import event_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ async def promote(session: AsyncSession, ctx: EventsContext, event: EventRecord,
         await store.set_rsvp_status(session, rsvp.id, GOING, now)
         await audit.record(session, at=now, actor="socialdesk", action="rsvp_promoted",
                            subject=f"event:{event.id}", detail={"contact_id": rsvp.contact_id})
-        key = f"event:{event.id}:promoted:{rsvp.contact_id}:{now.isoformat()}"
+        key = event_key(event.id, "promoted", rsvp.contact_id, version=now.isoformat())
         await tell(session, ctx, event, rsvp, template="rsvp_promotion", key=key, now=now)
         promoted.append(rsvp)
     return tuple(promoted)

@@ -22,7 +22,7 @@ from bot.events.spec import EventSpec, spec_of
 from storage import audit, outbox
 from storage import events as store
 from storage.events import EventRecord, RsvpRecord
-from storage.outbox_rows import EventPost, Kind
+from storage.outbox_rows import EventPost, Kind, unversioned
 from storage.records import OutboxItem
 
 SENT_STATES = (outbox.SENT, outbox.CLAIMED, outbox.SENDING, outbox.UNCERTAIN)
@@ -105,12 +105,12 @@ class EventService:
         """Queue each planned post not already made under an earlier version of the event."""
         if event.status != SCHEDULED:
             return 0
-        made = {item.idempotency_key.rsplit(":", 1)[0] for item in await store.outbox_rows(session, event.id)
+        made = {unversioned(item.idempotency_key) for item in await store.outbox_rows(session, event.id)
                 if item.status in SENT_STATES}
         queued = 0
         for post in plan_posts(event.starts_at, self.ctx.profile.zone, plan_of(event), now):
             key = post_key(event.id, post, event.sequence)
-            if key.rsplit(":", 1)[0] in made:
+            if unversioned(key) in made:
                 continue
             platform = post.target.platform if post.target else "events"
             row = EventPost(event.id, post.post, post.target.thread_key if post.target else None)

@@ -90,7 +90,7 @@ class TfidfFeaturizer:
 
     def _transform_one(self, text: str) -> sparse.csr_matrix:
         index, value, width = self.entries_one(text)
-        return sparse.csr_matrix((value, index, np.array([0, len(index)])), shape=(1, width))
+        return sparse.csr_matrix((value, index, np.array([0, len(index)], dtype=np.int32)), shape=(1, width), copy=False)
 
     def entries_one(self, text: str) -> tuple[np.ndarray, np.ndarray, int]:
         """One text's unit-length row as (column indices, values, row width), sorted by column."""
@@ -103,7 +103,7 @@ class TfidfFeaturizer:
             values.append(block_values)
             offset += len(vectorizer.idf_)
         index, value = np.concatenate(indices), np.concatenate(values)
-        norm = float(np.linalg.norm(value))
+        norm = unit_norm(value)
         if norm > 0:
             value = value / norm
         return index, value, offset
@@ -111,16 +111,28 @@ class TfidfFeaturizer:
 
 def _tfidf_block(analyze: Callable[[str], list[str]], vectorizer: TfidfVectorizer, text: str) -> tuple[np.ndarray, np.ndarray]:
     """One vectorizer's sublinear, L2-normalised TF-IDF entries for one text, sorted by column."""
-    vocabulary, idf = vectorizer.vocabulary_, vectorizer.idf_
-    entries = sorted(
-        (vocabulary[token], (1.0 + math.log(count)) * idf[vocabulary[token]])
-        for token, count in Counter(analyze(text)).items()
-        if token in vocabulary
-    )
-    index = np.array([i for i, _ in entries], dtype=np.int32)
-    value = np.array([v for _, v in entries], dtype=np.float64)
-    norm = float(np.linalg.norm(value))
+    get = vectorizer.vocabulary_.get
+    found = [(column, count) for token, count in Counter(analyze(text)).items() if (column := get(token)) is not None]
+    index = np.array([column for column, _ in found], dtype=np.int32)
+    # The IDF weights are gathered in one step: indexing a numpy array one entry at a time costs more
+    # than the rest of the work.
+    value = np.array([_sublinear(count) for _, count in found], dtype=np.float64) * vectorizer.idf_[index]
+    order = np.argsort(index)
+    index, value = index[order], value[order]
+    norm = unit_norm(value)
     return index, (value / norm if norm > 0 else value)
+
+
+def _sublinear(count: int) -> float:
+    return _SUBLINEAR[count] if count < len(_SUBLINEAR) else 1.0 + math.log(count)
+
+
+_SUBLINEAR = [0.0] + [1.0 + math.log(count) for count in range(1, 64)]
+
+
+def unit_norm(vector: np.ndarray) -> float:
+    """`np.linalg.norm` of a 1-D float vector (the same dot product and square root), without its checks."""
+    return math.sqrt(float(vector @ vector))
 
 
 def join_dense(dense: np.ndarray, words: Matrix, dense_share: float) -> sparse.csr_matrix:

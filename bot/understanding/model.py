@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import warnings
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -106,6 +107,10 @@ class Examples:
         """Dot product of each row (on `columns`) with the nearest example of its best label (0 if none)."""
         if self.columns is not None:
             rows = rows[:, self.columns]
+        if rows.shape[0] == 1:
+            # One message, as the bot classifies: the same product without grouping and slicing rows.
+            members = self.by_label.get(str(best[0]))
+            return np.zeros(1) if members is None else np.maximum(similarities(rows, members).max(axis=1), 0.0)
         nearest = np.zeros(rows.shape[0])
         for label in np.unique(best):
             members = self.by_label.get(str(label))
@@ -155,11 +160,23 @@ def decide(linear: LinearSVC | None, labels: np.ndarray, rows: Matrix) -> tuple[
     n = rows.shape[0]
     if linear is None:
         return np.full(n, labels[0] if len(labels) else ""), np.zeros(n), np.zeros(n)
-    values = np.asarray(rows @ linear.coef_.T) + linear.intercept_
+    values = np.asarray(rows @ _weights_by_feature(linear)) + linear.intercept_
     if values.shape[1] == 1:
         values = np.column_stack([-values[:, 0], values[:, 0]])
     top_two = np.partition(values, values.shape[1] - 2, axis=1)[:, -2:]
     return linear.classes_[values.argmax(axis=1)], top_two.max(axis=1), top_two[:, 1] - top_two[:, 0]
+
+
+_BY_FEATURE: weakref.WeakKeyDictionary[LinearSVC, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def _weights_by_feature(linear: LinearSVC) -> np.ndarray:
+    """`coef_.T` laid out row by row, made once per model and never stored with it: a sparse matrix
+    times the transposed view copies it first, on every call, to run the same product."""
+    found = _BY_FEATURE.get(linear)
+    if found is None:
+        found = _BY_FEATURE[linear] = np.ascontiguousarray(linear.coef_.T)
+    return found
 
 
 def raw_scores(linear: LinearSVC | None, examples: Examples | None, prototypes: Prototypes | None,

@@ -128,10 +128,12 @@ class StaticVectorFeaturizer:
         scipy's stacking costs more than the rest of the work."""
         dense = self._embed([self.table.wordpiece.ids(text)])[0] * VECTOR_SHARE
         word_index, word_value, width = self._tfidf.entries_one(text)
-        nonzero = np.flatnonzero(dense)
-        index = np.concatenate([nonzero, word_index + len(dense)])
+        nonzero = np.flatnonzero(dense).astype(np.int32)
+        index = np.concatenate([nonzero, word_index + np.int32(len(dense))])
         value = np.concatenate([dense[nonzero], word_value * other_share(VECTOR_SHARE)])
-        return sparse.csr_matrix((value, index, np.array([0, len(index)])), shape=(1, len(dense) + width))
+        # 32-bit indices, as scipy would choose for them: given so, it skips converting them.
+        return sparse.csr_matrix((value, index, np.array([0, len(index)], dtype=np.int32)),
+                                 shape=(1, len(dense) + width), copy=False)
 
     def _embed(self, piece_ids: Sequence[list[int]]) -> np.ndarray:
         """Unit-length IDF-weighted means (a zero row for a text without known pieces)."""

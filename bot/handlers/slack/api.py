@@ -18,7 +18,7 @@ from bot.settings import Settings
 DEFAULT_API_URL = "https://slack.com/api/"
 # Slack answers these when the recipient is gone for good: retrying will not help.
 _GONE = {"channel_not_found", "is_archived", "user_not_found", "account_inactive", "cannot_dm_bot",
-         "user_disabled", "not_in_channel"}
+         "user_disabled", "not_in_channel", "user_not_in_channel"}
 
 
 def web_client(settings: Settings) -> AsyncWebClient:

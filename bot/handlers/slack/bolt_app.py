@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,9 +22,10 @@ from bot.errors import NotAllowed
 from bot.handlers.slack.api import call, web_client
 from bot.handlers.slack.blocks.home import HomeFigures, home_view, visitor_home
 from bot.handlers.slack.customers import CustomerListener, UserNames
-from bot.handlers.slack.owner_actions import OwnerListeners, contained
+from bot.handlers.slack.owner_actions import Ack, OwnerListeners, contained
 from bot.handlers.slack.owner_desk import SlackDesk, SlackOwnerDesk
 from bot.handlers.slack.owner_events import register_events, upcoming_lines
+from bot.handlers.slack.presses import RSVP_ACTION_PREFIX, PrivateThreads, RsvpPresses
 from bot.logs import slack_logger
 from bot.messages import Inbound
 from storage import desk_stats
@@ -69,13 +71,22 @@ class SlackEvents:
     def __init__(self, app: App, desk: SlackOwnerDesk, owner: OwnerListeners) -> None:
         self._app, self._desk, self._owner = app, desk, owner
         self._customers_on = app.profile.channels.slack.enabled
+        names = UserNames(desk.client)
         self._customers = CustomerListener(self._deliver, desk.is_owner_channel, set(app.profile.owner.approvers),
-                                           UserNames(desk.client))
+                                           names)
+        self._presses = RsvpPresses(self._deliver, PrivateThreads(desk.client), names.name)
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.event("app_mention")(contained(self.on_mention))
         bolt.event("message")(contained(self.on_message))
         bolt.event("app_home_opened")(contained(self.on_home))
+        bolt.action(re.compile(f"^{re.escape(RSVP_ACTION_PREFIX)}"))(contained(self.on_rsvp))
+
+    async def on_rsvp(self, ack: Ack, body: Mapping[str, Any]) -> None:
+        """Going / Maybe / Can't go under an event post: answered to the presser alone."""
+        await ack()
+        if self._customers_on:
+            await self._presses.on_press(body)
 
     async def on_mention(self, event: Mapping[str, Any]) -> None:
         if self._customers_on:

@@ -17,8 +17,10 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import BadPayload, ChannelError
+from bot.errors import BadPayload, ChannelError, Unreachable
 from bot.handlers.slack.api import call
+from bot.handlers.slack.blocks import kit
+from bot.handlers.slack.presses import Press
 from bot.messages import Inbound, Outbound, Sender
 from bot.ports import Deliver
 
@@ -65,12 +67,31 @@ def _display_name(event: Mapping[str, Any], user: str) -> str:
 
 
 def reply_request(outbound: Outbound) -> dict[str, Any]:
-    """chat.postMessage arguments: threaded for a mention ("channel:thread_ts"), plain in a DM."""
+    """chat.postMessage arguments: threaded for a mention ("channel:thread_ts"), plain in a DM; a post
+    with buttons (an event invite's Going / Maybe / Can't go) carries them as Block Kit."""
     channel, _, thread_ts = outbound.thread_key.partition(":")
     request: dict[str, Any] = {"channel": channel, "text": outbound.text}
     if thread_ts:
         request["thread_ts"] = thread_ts
+    if outbound.buttons:
+        request["blocks"] = button_blocks(outbound)
     return request
+
+
+def button_blocks(outbound: Outbound) -> list[dict[str, Any]]:
+    """The text as a section, and one row of buttons. Each button's action id carries its value, as
+    Slack wants the ids in a row to differ ("rsvp:12:going")."""
+    buttons = [kit.button(b.label, f"{b.action_id}:{b.value}", b.value) for b in outbound.buttons]
+    return [kit.section(outbound.text), {"type": "actions", "elements": buttons}]
+
+
+def ephemeral_request(outbound: Outbound) -> dict[str, Any] | None:
+    """chat.postEphemeral arguments for the answer to a button press in a channel: the person who
+    pressed sees it there, nobody else does. None for anything else."""
+    pressed = Press.parse(outbound.reply_to)
+    if pressed is None:
+        return None
+    return {"channel": pressed.channel, "user": pressed.user, "text": outbound.text}
 
 
 class SlackChannel:
@@ -85,6 +106,13 @@ class SlackChannel:
         return None
 
     async def send(self, outbound: Outbound) -> str:
+        ephemeral = ephemeral_request(outbound)
+        if ephemeral is not None:
+            try:
+                response = await call(self._client.chat_postEphemeral(**ephemeral), uncertain_on_timeout=True)
+                return f"{ephemeral['channel']}:{response['message_ts']}"
+            except Unreachable:  # they left the channel since pressing: tell them in their DM instead
+                outbound = replace(outbound, reply_to=None)
         response = await call(self._client.chat_postMessage(**reply_request(outbound)), uncertain_on_timeout=True)
         return f"{response['channel']}:{response['ts']}"
 

@@ -4,21 +4,28 @@ Receiving is HTTP (bot/handlers/webchat/routes.py, served by `socialdesk serve`)
 nothing here: the outbox worker stores every reply it delivers in the messages table, and visitors
 read their replies from there (GET /webchat/messages), so replies survive restarts and reach the
 visitor whichever process delivered them. `send` only wakes the visitor's waiting long-poll.
+
+Thousands of visitors may be waiting at once. None of them holds a database connection or polls the
+database while it waits: each process has one watcher that hears of sent replies (Postgres NOTIFY, and
+one query per interval for whatever a notification missed, or on SQLite) and wakes the visitors concerned.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.handlers.webchat.input import PLATFORM
 from bot.messages import Outbound
 from bot.ports import Deliver
-from storage import transcripts
+from storage import notify, transcripts
 from storage.engine import Database
 from storage.transcripts import SentMessage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +33,8 @@ class WebChatOptions:
     """Timings and limits; tests shorten the long-poll, operators rarely need to touch them."""
 
     poll_timeout: float = 20.0  # longest a GET waits for a reply
-    recheck_seconds: float = 2.0  # how often a waiting GET looks again (replies sent by another process)
+    recheck_seconds: float = 2.0  # how often the process's watcher looks for replies sent by another process
+    polls_per_address: int = 20  # long-polls one address may have waiting at once (a page per tab)
     settle_seconds: float = 0.05  # after a wake-up: the worker records the reply just after send returns
     settle_for: float = 2.0
     per_visitor_per_minute: int = 10
@@ -35,10 +43,57 @@ class WebChatOptions:
 
 
 class ReplySignal:
-    """Wakes the long-polls waiting on one visitor."""
+    """Wakes the long-polls waiting on one visitor, from this process's sends and from its one watcher."""
 
     def __init__(self) -> None:
         self._waiting: dict[str, tuple[asyncio.Event, int]] = {}
+        self._watcher: tuple[asyncio.Task[None], asyncio.Event] | None = None
+
+    async def watching(self, db: Database, options: WebChatOptions) -> None:
+        """Make sure the watcher runs, and return once it knows where it starts: a reply recorded after
+        this returns wakes its visitor, and one recorded before is found by the visitor's own query."""
+        if self._watcher is None:
+            ready = asyncio.Event()
+            self._watcher = (asyncio.get_running_loop().create_task(self._watch(db, options, ready)), ready)
+        await self._watcher[1].wait()
+
+    async def _watch(self, db: Database, options: WebChatOptions, ready: asyncio.Event) -> None:
+        me = asyncio.current_task()
+        try:
+            async with db.session() as session:
+                last = await transcripts.last_sent_id(session, PLATFORM)
+            async with notify.listening_for_sent(db, self._heard) as listening:
+                ready.set()
+                # With NOTIFY, the query only catches what a dropped notification lost.
+                interval = options.recheck_seconds * (5 if listening else 1)
+                while True:
+                    await asyncio.sleep(interval)
+                    if not self._waiting:
+                        self._watcher = None  # at once: a poll arriving now starts a fresh watcher
+                        return
+                    async with db.session() as session:
+                        news = await transcripts.threads_sent_since(session, PLATFORM, last)
+                    for message_id, thread_key in news:
+                        last = max(last, message_id)
+                        self.notify(thread_key)
+        except Exception as exc:  # the database is away: waiting polls still end at their deadline
+            log.warning("web chat reply watcher stopped", extra={"reason": type(exc).__name__})
+        finally:
+            ready.set()
+            if self._watcher is not None and self._watcher[0] is me:
+                self._watcher = None
+
+    def _heard(self, platform: str, thread_key: str) -> None:
+        if platform == PLATFORM:
+            self.notify(thread_key)
+
+    async def close(self) -> None:
+        self.notify_all()
+        if self._watcher is not None:
+            task, self._watcher = self._watcher[0], None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def notify(self, visitor_id: str) -> None:
         entry = self._waiting.pop(visitor_id, None)
@@ -86,7 +141,7 @@ class WebChatChannel:
         return f"{PLATFORM}:{outbound.idempotency_key}"
 
     async def stop(self) -> None:
-        self.replies.notify_all()
+        await self.replies.close()
 
 
 async def wait_for_replies(db: Database, signal: ReplySignal, visitor_id: str, after: int, wait: float,
@@ -94,6 +149,8 @@ async def wait_for_replies(db: Database, signal: ReplySignal, visitor_id: str, a
     """Replies to this visitor after `after`, waiting up to `wait` seconds for the first one."""
     loop = asyncio.get_running_loop()
     deadline, settle_until = loop.time() + wait, 0.0
+    if wait > 0:
+        await signal.watching(db, options)
     while True:
         with signal.listening(visitor_id) as event:
             async with db.session() as session:
@@ -101,7 +158,8 @@ async def wait_for_replies(db: Database, signal: ReplySignal, visitor_id: str, a
             remaining = deadline - loop.time()
             if replies or remaining <= 0:
                 return replies
-            pause = options.settle_seconds if loop.time() < settle_until else options.recheck_seconds
+            # Just woken by this process's own send: the worker records the reply a moment later.
+            pause = options.settle_seconds if loop.time() < settle_until else remaining
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(min(remaining, pause)):
                     await event.wait()

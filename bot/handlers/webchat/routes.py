@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,7 @@ class WebChatRoutes:
         self._app, self._channel, self._options = app, channel, options
         self._limits = Limits(app.clock, options.per_visitor_per_minute, options.per_address_per_minute,
                               options.overall_per_minute)
+        self._polls: Counter[str] = Counter()  # long-polls waiting now, per client address
         config = app.profile.channels.webchat
         self._origins = allowed_origins([app.profile.business.website, app.settings.public_base_url,
                                          *config.allowed_origins])
@@ -137,7 +139,18 @@ class WebChatRoutes:
             wait = parse_wait(query.get("wait"), self._options.poll_timeout)
         except BadPayload as exc:
             return _error(400, str(exc), cors)
-        found = await wait_for_replies(self._app.db, self._channel.replies, visitor_id, after, wait, self._options)
+        address = request.client.host if request.client else "unknown"
+        if wait > 0 and self._polls[address] >= self._options.polls_per_address:
+            return _error(429, "too many open chats from this address: close a tab or wait a moment",
+                          {**cors, "Retry-After": "5"})
+        self._polls[address] += 1
+        try:
+            found = await wait_for_replies(self._app.db, self._channel.replies, visitor_id, after, wait,
+                                           self._options)
+        finally:
+            self._polls[address] -= 1
+            if not self._polls[address]:
+                del self._polls[address]
         messages = [{"id": m.id, "text": m.text, "at": m.sent_at.isoformat()} for m in found]
         cursor = found[-1].id if found else after
         return JSONResponse({"messages": messages, "cursor": cursor},

@@ -8,7 +8,9 @@ automatic reply for the owner (who sees why) instead of failing.
 
 Positions live in the database (`x:mentions_since_id`, `x:dm_last_id`), so a restart neither misses
 nor repeats. On the very first start the newest mention and DM are only noted, not answered: a
-business connecting the bot does not want months-old mentions answered.
+business connecting the bot does not want months-old mentions answered. A post or DM that cannot be
+read or handled is recorded as failed and the owner told (bot/handlers/x/intake.py); the cursor moves
+past it like any other.
 """
 
 from __future__ import annotations
@@ -39,9 +41,11 @@ from bot.errors import (
     Unreachable,
 )
 from bot.handlers.ratelimit import WindowBudget
-from bot.handlers.x.parse import DM_FIELDS, PLATFORM, TWEET_FIELDS, USER_FIELDS, page_to_inbound, reply_request
+from bot.handlers.x.intake import XIntake
+from bot.handlers.x.parse import (DM_FIELDS, PLATFORM, TWEET_FIELDS, USER_FIELDS, PageRead, item_number, numeric_id,
+                                  read_page, reply_request)
 from bot.handlers.x.session import make_session
-from bot.messages import Inbound, Outbound
+from bot.messages import Outbound
 from bot.textlimits import fits, too_long_reason
 from storage import cursors
 from storage.engine import Database
@@ -67,6 +71,7 @@ class XChannel:
         self.writes = WindowBudget(config.write_budget, window, clock)
         self._me: str | None = None
         self._task: asyncio.Task[None] | None = None
+        self.intake = XIntake(db, clock)
 
     async def start(self, deliver: Deliver) -> None:
         self._task = asyncio.create_task(self._loop(deliver), name="x-polling")
@@ -114,9 +119,12 @@ class XChannel:
         pages = [await self._mentions_page(me, since_id, None)]
         while (token := (pages[-1].get("meta") or {}).get("next_token")) and len(pages) < MAX_PAGES:
             pages.append(await self._mentions_page(me, since_id, token))
-        delivered = await _deliver_all(deliver, [i for page in pages for i in page_to_inbound(page, me, direct=False)])
-        newest = [p["meta"]["newest_id"] for p in pages if (p.get("meta") or {}).get("newest_id")]
-        if newest:
+        reads = [read_page(page, me, direct=False) for page in pages]
+        delivered = await self.intake.take(PageRead(sorted((i for r in reads for i in r.inbounds), key=numeric_id),
+                                                    [item for r in reads for item in r.unreadable]), deliver)
+        newest = [str(p["meta"]["newest_id"]) for p in pages if isinstance(p.get("meta"), dict)
+                  and str(p["meta"].get("newest_id") or "").isdigit()]
+        if newest:  # past every post on the pages, answered or recorded as failed
             await self._save(MENTIONS_CURSOR, max(newest, key=int))
         return delivered
 
@@ -131,12 +139,15 @@ class XChannel:
         page = await self._read(lambda: self._client.get_direct_message_events(
             event_types="MessageCreate", dm_event_fields=list(DM_FIELDS), expansions=["sender_id"],
             user_fields=list(USER_FIELDS), max_results=100, user_auth=True))
-        newest = max((int(e["id"]) for e in page.get("data") or []), default=0)
+        data = page.get("data") if isinstance(page.get("data"), list) else []
+        newest = max((n for n in map(item_number, data) if n is not None), default=0)
         if last is None:
             await self._save(DMS_CURSOR, str(newest))
             return 0
-        fresh = [i for i in page_to_inbound(page, me, direct=True) if int(i.external_id[3:]) > int(last)]
-        delivered = await _deliver_all(deliver, fresh)
+        read = read_page(page, me, direct=True)
+        fresh = PageRead([i for i in read.inbounds if numeric_id(i) > int(last)],
+                         [u for u in read.unreadable if u.item_id is None or int(u.item_id) > int(last)])
+        delivered = await self.intake.take(fresh, deliver)
         if newest > int(last):
             await self._save(DMS_CURSOR, str(newest))
         return delivered
@@ -194,12 +205,6 @@ class XChannel:
     async def _save(self, key: str, value: str) -> None:
         async with self._db.session() as session:
             await cursors.put(session, key, value, self._clock.now())
-
-
-async def _deliver_all(deliver: Deliver, inbounds: list[Inbound]) -> int:
-    for inbound in sorted(inbounds, key=lambda i: int(i.external_id.removeprefix("dm:"))):
-        await deliver(inbound)
-    return len(inbounds)
 
 
 def translate_error(exc: BaseException, write: bool) -> ChannelError:

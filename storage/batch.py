@@ -1,0 +1,61 @@
+"""One transaction for several units of work (group commit): each runs in a savepoint of its own, with an
+ORM session of its own, so one that fails or turns out a duplicate is undone alone and the others commit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from itertools import count
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from storage import prepared
+
+
+class Batch:
+    """The transaction on `connection`; `driver` is its aiosqlite connection on SQLite (None elsewhere)."""
+
+    def __init__(self, connection: AsyncConnection, driver: Any) -> None:
+        self._connection, self._driver = connection, driver
+        self._names = count(1)
+
+    @asynccontextmanager
+    async def unit(self, savepoint: bool = True) -> AsyncIterator[AsyncSession]:
+        """A unit of work in the transaction. Without `savepoint`, a failure is the whole transaction's
+        (Database.session: the transaction is this one unit)."""
+        if not savepoint:
+            async with self._session() as session:
+                yield session
+        elif self._driver is None:
+            async with self._connection.begin_nested():
+                async with self._session() as session:
+                    yield session
+        else:
+            # On SQLite the savepoint goes straight to the driver, in one hand-off. One that succeeds is
+            # left open: the COMMIT that ends the transaction keeps its work, and rolling back to a later
+            # savepoint leaves it alone, so releasing it would only cost a hand-off more.
+            name = f"unit_{next(self._names)}"
+            await self._sql(f"SAVEPOINT {name}")
+            try:
+                async with self._session() as session:
+                    yield session
+            except BaseException:
+                await self._sql(f"ROLLBACK TO {name}")
+                raise
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        # The session joins the transaction begun on the connection; it never commits it.
+        session = AsyncSession(bind=self._connection, expire_on_commit=False)
+        prepared.bind_connection(session, self._connection, self._driver)
+        try:
+            yield session
+            if session.new or session.dirty or session.deleted:
+                await session.flush()
+        finally:
+            if session.in_transaction():  # a session never used holds nothing to close
+                await session.close()
+
+    async def _sql(self, sql: str) -> None:
+        await prepared.on_driver(self._driver, self._connection.dialect, sql)

@@ -1,0 +1,124 @@
+"""The statements every message runs, compiled once and run on the transaction's own connection.
+
+Executing a Core statement through SQLAlchemy's async engine costs several times what SQLite takes to
+run it: the compiled-cache lookup, an execution context, result wrapping, and on aiosqlite four thread
+hand-offs (cursor, execute, fetch, close). A `Prepared` statement is compiled by SQLAlchemy itself, once
+per dialect, with the order and conversion of its parameters and result columns; on SQLite it then runs
+in one hand-off to aiosqlite's thread (`execute_fetchall`), in the same transaction as the session's
+other statements. On Postgres it goes through SQLAlchemy as any statement does.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+Processor = Callable[[Any], Any] | None
+_REQUIRED = object()
+_CONNECTION = "prepared_connection"
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    constants: tuple[Any, ...]  # a bound value fixed in the statement, or _REQUIRED from the caller
+    binds: tuple[Processor, ...]
+    results: tuple[Processor, ...]
+
+
+class Prepared:
+    """One Core statement, compiled on first use for each dialect. `columns` names the values an INSERT
+    is given (an INSERT compiles to those columns only)."""
+
+    def __init__(self, statement: Any, columns: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        self._columns = list(columns) if columns is not None else None
+        self._compiled: dict[str, _Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = self._compile(dialect)
+        return found
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect, column_keys=self._columns)
+        names = tuple(compiled.positiontup or ())
+        binds = [compiled.binds[name] for name in names]
+        constants = tuple(_REQUIRED if bind.required else bind.effective_value for bind in binds)
+        return _Compiled(
+            compiled.string, names, constants,
+            tuple(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds),
+            tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
+                  for column in self.statement.exported_columns))
+
+    def parameters(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL and its positional parameters, converted as SQLAlchemy would."""
+        compiled = self.compiled(dialect)
+        out = []
+        for name, constant, process in zip(compiled.names, compiled.constants, compiled.binds):
+            value = values[name] if constant is _REQUIRED else constant
+            out.append(process(value) if process is not None else value)
+        return compiled.sql, out
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    rows: list[tuple[Any, ...]]
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows else None
+
+    def first(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+    def scalars(self) -> list[Any]:
+        return [row[0] for row in self.rows]
+
+
+async def run(session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> Rows:
+    """Run `prepared` in the session's transaction; its RETURNING or selected rows, as plain tuples."""
+    connection, driver = await _connections(session)
+    dialect = connection.dialect
+    if driver is None:
+        result = await connection.execute(prepared.statement, dict(values))
+        return Rows([tuple(row) for row in result] if result.returns_rows else [])
+    sql, parameters = prepared.parameters(dialect, values)
+    raw = await on_driver(driver, dialect, sql, parameters)
+    processors = prepared.compiled(dialect).results
+    return Rows([tuple(value if process is None else process(value) for value, process in zip(row, processors))
+                 for row in raw])
+
+
+async def on_driver(driver: Any, dialect: Dialect, sql: str, parameters: Sequence[Any] = ()) -> Any:
+    """One statement on an aiosqlite connection, in one hand-off to its thread; an error is raised as
+    SQLAlchemy raises it, so callers see one kind of database error."""
+    try:
+        return await driver.execute_fetchall(sql, parameters)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, list(parameters), exc, sqlite3.Error, hide_parameters=True,
+                                  dialect=dialect) from exc
+
+
+def bind_connection(session: AsyncSession, connection: AsyncConnection, driver: Any) -> None:
+    """Tell `run` which connection (and aiosqlite connection, on SQLite) the session's transaction is on."""
+    session.info[_CONNECTION] = (connection, driver)
+
+
+async def _connections(session: AsyncSession) -> tuple[AsyncConnection, Any]:
+    cached = session.info.get(_CONNECTION)
+    if cached is not None:
+        return cached
+    connection = session.bind if isinstance(session.bind, AsyncConnection) else await session.connection()
+    driver = None
+    if connection.dialect.name == "sqlite":
+        driver = (await connection.get_raw_connection()).driver_connection
+    bind_connection(session, connection, driver)
+    return connection, driver

@@ -1,0 +1,40 @@
+"""Messages that arrive together are written together, and each still gets its own outcome."""
+
+import asyncio
+
+from bot.app import App
+from bot.messages import Action, Sender
+from storage import conversations, outbox
+from tests.factories import RecordingChannel, inbound
+
+
+def from_customer(number: int, text: str, external_id: str | None = None):
+    return inbound(text, platform="shell", external_id=external_id or f"burst-{number}",
+                   thread_key=f"console:customer-{number}",
+                   sender=Sender(f"console:customer-{number}", f"Customer {number}"))
+
+
+async def test_a_burst_is_recorded_once_each_and_a_repeat_inside_it_is_a_duplicate(any_app: App) -> None:
+    channel = RecordingChannel("shell")
+    any_app.worker.channels["shell"] = channel
+    burst = [from_customer(n, "what time do you open on saturday?") for n in range(12)]
+    burst.insert(6, from_customer(3, "what time do you open on saturday?", external_id="burst-3"))
+    handled = await asyncio.gather(*(any_app.router.handle(message) for message in burst))
+    assert [h.duplicate for h in handled].count(True) == 1
+    assert all(h.decision is not None and h.decision.action is Action.AUTO for h in handled if not h.duplicate)
+    async with any_app.db.session() as session:
+        assert await conversations.count_messages(session) == 12
+        replies = [item.idempotency_key for item in await outbox.items(session, kind="reply")]
+    assert len(replies) == len(set(replies)) == 12
+    await any_app.worker.drain()
+    assert len(channel.sent) == 12
+
+
+async def test_each_message_in_a_burst_gets_its_own_decision(any_app: App) -> None:
+    texts = ["where are you located?", "invest in crypto now, guaranteed returns", "I want a refund for the cake"]
+    handled = await asyncio.gather(*(any_app.router.handle(from_customer(n, text)) for n, text in enumerate(texts)))
+    actions = [h.decision.action for h in handled if h.decision is not None]
+    assert actions == [Action.AUTO, Action.SILENT, Action.ESCALATE]
+    async with any_app.db.session() as session:
+        keys = sorted(item.idempotency_key.split(":")[0] for item in await outbox.items(session))
+    assert keys == ["ack", "card", "reply"]  # the refund's card and acknowledgement, the location's reply
