@@ -23,6 +23,16 @@ async def test_a_serious_message_reaches_the_owner_whatever_keyword_it_matched(a
     assert not answered_alone(reply)  # nothing but the holding note went to the customer
 
 
+@pytest.mark.parametrize("text", [
+    "is the menu online, I want to book a table",  # the menu keyword, a booking request
+    "what's your email, I want to apply for a job",  # the contact keyword, a job application
+])
+async def test_a_keyword_whose_meaning_is_another_intent_waits_for_the_owner(app: App, text: str) -> None:
+    reply = await ConsoleTranscript(app).say(text)
+    assert "[owner] draft #1 needs you" in reply
+    assert not answered_alone(reply)
+
+
 async def test_plain_spam_still_gets_no_reply_and_no_card(app: App) -> None:
     reply = await ConsoleTranscript(app).say("guaranteed followers, click here")
     assert "[owner]" not in reply and "Corner Bean Café:" not in reply

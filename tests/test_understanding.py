@@ -26,8 +26,22 @@ def test_keyword_rule_wins_over_the_model():
     ruled = train_classifier(cafe_specs(refund=("chargeback",), booking=(r"re:\btable\s+for\s+\d+\b",)))
     assert plain.classify("what time do you open, chargeback?").name == "hours"
     intent = ruled.classify("what time do you open, chargeback?")
-    assert (intent.name, intent.confidence, intent.matched_by) == ("refund", 1.0, "keyword")
+    assert (intent.name, intent.matched_by) == ("refund", "keyword")
     assert ruled.classify("How much is a TABLE FOR 4?").name == "booking"
+    assert ruled.classify("I want a chargeback").confidence == 1.0  # words and meaning agree
+
+
+def test_a_keyword_the_model_reads_as_another_intent_is_not_sure_enough_to_answer_alone():
+    ruled = train_classifier(cafe_specs(refund=("chargeback",)))
+    intent = ruled.classify("what time do you open, chargeback?")  # the model reads an hours question
+    assert intent.name == "refund" and intent.confidence < DEFAULT_AUTO_THRESHOLD
+
+
+def test_a_message_between_two_intents_is_less_sure_than_either_alone(classifier):
+    hours = classifier.classify("what time do you open on saturday").confidence
+    location = classifier.classify("where is the cafe").confidence
+    both = classifier.classify("what time is the cafe open where").confidence
+    assert both < min(hours, location)
 
 
 def test_plain_keyword_matches_whole_words_only():

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from bot.cli.evaluate import eval_app
 from bot.errors import DataError
 from bot.understanding.evaluation import score
-from bot.understanding.evaluation_data import load_clinc150, take_shots
+from bot.understanding.evaluation_data import hold_out_intents, load_clinc150, take_shots
 from bot.understanding.training import DEFAULT_GATES
 from tests.fixtures.cafe import FIXTURES
 
@@ -150,3 +150,37 @@ def test_weighing_val_towards_out_of_scope_never_lowers_the_gate_or_oos_recall()
     heavy = run_json("clinc150", str(FIXTURES / "clinc_tiny.json"), "--calibrate", "val", "--oos-share", "0.9")
     assert heavy["gate"] >= split_mix["gate"]
     assert heavy["oos_recall"] >= split_mix["oos_recall"]
+
+
+def test_held_out_intents_are_left_out_of_training_and_tested_as_out_of_scope():
+    report = run_json("clinc150", str(FIXTURES / "clinc_tiny.json"), "--hold-out-intents", "2", "--seed", "1")
+    assert report["held_out_intents"] == 2
+    assert report["n_train"] == 56 - 2 * 8 and report["n_test"] == 13
+    assert 0.0 <= report["held_out_recall"] <= 100.0
+    assert "held_out_recall" not in run_json("clinc150", str(FIXTURES / "clinc_tiny.json"))
+
+
+def test_a_held_out_intent_is_never_seen_by_training_or_tuning():
+    data = load_clinc150(FIXTURES / "clinc_tiny.json")
+    held = hold_out_intents(data, 2, seed=5)
+    assert len(held.held_out) == 2 and held.held_out == hold_out_intents(data, 2, seed=5).held_out
+    assert not {e.label for e in held.train + held.val} & set(held.held_out)
+    moved = [e for e in held.test if e.held_out_from is not None]
+    assert moved and all(e.label is None and e.held_out_from in held.held_out for e in moved)
+    assert len(held.test) == len(data.test)
+
+
+def test_a_held_out_intent_no_intents_would_know_is_caught():
+    # Refund and thanks held out: what they asked is nothing like hours, location or prices.
+    data = load_clinc150(FIXTURES / "clinc_tiny.json")
+    for seed in range(20):
+        if set(hold_out_intents(data, 2, seed).held_out) == {"refund", "thanks"}:
+            break
+    report = run_json("clinc150", str(FIXTURES / "clinc_tiny.json"), "--hold-out-intents", "2", "--seed", str(seed))
+    assert report["held_out_recall"] == pytest.approx(100.0)
+
+
+def test_holding_out_every_intent_is_one_clear_error():
+    result = runner.invoke(eval_app, ["clinc150", str(FIXTURES / "clinc_tiny.json"), "--hold-out-intents", "7"])
+    assert result.exit_code == 1
+    assert result.output.strip().endswith("cannot hold out 7 intents: the training set has 7, and at least one must stay in scope")

@@ -34,7 +34,7 @@ class Calibrate(StrEnum):
 
 
 ShotsOption = Annotated[int | None, typer.Option(min=1, help="Train on at most N examples per intent.")]
-SeedOption = Annotated[int, typer.Option(help="Seed for choosing the --shots examples.")]
+SeedOption = Annotated[int, typer.Option(help="Seed for choosing the --shots examples (and --hold-out-intents).")]
 BackendOption = Annotated[Backend, typer.Option(help="Understanding backend.")]
 ModelOption = Annotated[str | None, typer.Option(help="Embeddings model name or local directory.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -51,6 +51,8 @@ LABELS = {
     "n_test": "test messages",
     "backend": "backend",
     "gate": "out-of-scope gate (rank)",
+    "held_out_intents": "intents held out of training",
+    "held_out_recall": "held-out intents called out of scope %",
 }
 
 
@@ -87,10 +89,14 @@ def clinc150(
     oos_share: Annotated[float | None, typer.Option(
         min=0.001, max=0.999, help="With --calibrate val: weigh val as if this share of messages were out of scope "
         "(default: the split's own mix, as in Larson et al. 2019).")] = None,
+    hold_out_intents: Annotated[int, typer.Option(
+        min=0, help="Leave N in-scope intents (drawn with --seed) out of training; their test messages count as "
+        "out of scope, and their validation messages are not used.")] = 0,
 ) -> None:
     """Train on `train` (in-scope), test on `test` + `oos_test`."""
-    run(lambda: load_clinc150(path, shots, seed), backend, calibrate is Calibrate.val, model, as_json,
-        f"CLINC150 {path.name}", oos_share)
+    title = f"CLINC150 {path.name}" + (f", {hold_out_intents} intents held out" if hold_out_intents else "")
+    run(lambda: load_clinc150(path, shots, seed, hold_out_intents), backend, calibrate is Calibrate.val, model,
+        as_json, title, oos_share)
 
 
 @eval_app.command("csv")

@@ -12,7 +12,8 @@ The rank is mapped to `confidence` so that the out-of-scope gate sits at exactly
 from it upwards the confidence rises linearly to 1.0. `DEFAULT_AUTO_THRESHOLD` (0.6) is
 the policy's default bar for answering without the owner: with the shipped gates it lets
 through roughly the most confident 60–75 % of genuine in-scope messages and very little
-that is out of scope. Keyword rules give confidence 1.0.
+that is out of scope. Keyword rules give confidence 1.0, or just 0.5 when the model reads the
+message as another intent (in scope, but for the owner to see first).
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ _CLAUSE_BREAK = re.compile(
     r"[?;!]+\s*|\s+(?:and|also|plus|&)\s+|,\s*(?=(?:can|could|do|does|is|are|will|would|what|whats|what's|where|"
     r"when|how|have|has|any)\b)", re.IGNORECASE)
 MIN_CLAUSE_WORDS = 3
+# A keyword rule's confidence when the model reads the message as another intent: in scope, but below any
+# auto-send threshold an owner would choose.
+KEYWORD_IN_DOUBT = OUT_OF_SCOPE_BELOW
 
 
 def clauses(text: str) -> list[str]:
@@ -79,6 +82,9 @@ class IntentClassifier:
             # but it is one of booking's near misses, which its reply does not answer.
             if scored is not None and scored.label == NOT_ANSWERED:
                 return Intent(None, 0.0, "none")
+            if scored is not None and scored.label != ruled:
+                # The words match one intent and the meaning another: in doubt, the owner looks first.
+                return Intent(ruled, KEYWORD_IN_DOUBT, "keyword")
             return Intent(ruled, 1.0, "keyword")
         if scored is None:
             return Intent(None, 0.0, "none")

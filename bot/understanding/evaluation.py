@@ -40,9 +40,11 @@ class EvalReport:
     n_test: int
     backend: str
     gate: float
+    held_out_intents: int = 0
+    held_out_recall: float | None = None  # of the held-out intents' test messages, the share called out of scope
 
     def as_dict(self) -> dict[str, float | int | str]:
-        return asdict(self)
+        return {key: value for key, value in asdict(self).items() if value is not None}
 
 
 def _percent(part: int, whole: int) -> float:
@@ -109,6 +111,7 @@ def evaluate(data: EvalSet, *, backend: str = "default", calibrate: bool = False
         classifier = classifier.with_gate(tune_gate(classifier, data.val, oos_share))
     predicted, latencies = classify_all(classifier, [e.text for e in data.test])
     metrics = score([e.label for e in data.test], predicted)
+    held = [p for e, p in zip(data.test, predicted) if e.held_out_from is not None]
     return EvalReport(
         **asdict(metrics),
         train_seconds=round(train_seconds, 3),
@@ -118,6 +121,8 @@ def evaluate(data: EvalSet, *, backend: str = "default", calibrate: bool = False
         n_test=len(data.test),
         backend=backend,
         gate=round(classifier.gate, 4),
+        held_out_intents=len(data.held_out),
+        held_out_recall=_percent(sum(p is None for p in held), len(held)) if data.held_out else None,
     )
 
 

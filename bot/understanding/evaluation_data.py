@@ -10,7 +10,7 @@ import json
 import random
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,12 @@ CLINC_SPLITS = ("train", "val", "test", "oos_val", "oos_test")
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """One labelled message; `label` None means out of scope."""
+    """One labelled message; `label` None means out of scope. `held_out_from` names the in-scope intent a
+    message had before that intent was held out of training (see `hold_out_intents`)."""
 
     text: str
     label: str | None
+    held_out_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,26 @@ class EvalSet:
     train: tuple[Example, ...]
     test: tuple[Example, ...]
     val: tuple[Example, ...] = ()
+    held_out: tuple[str, ...] = ()
+
+
+def hold_out_intents(data: EvalSet, count: int, seed: int) -> EvalSet:
+    """`count` in-scope intents, drawn with `seed`, that the classifier never sees: their training examples
+    are dropped, their test messages become out of scope (a request the business does not serve, close to
+    ones it does), and their validation messages are dropped too, so no tuning ever sees them."""
+    if count <= 0:
+        return data
+    intents = sorted({e.label for e in data.train if e.label is not None})
+    if count >= len(intents):
+        raise DataError(f"cannot hold out {count} intents: the training set has {len(intents)}, "
+                        "and at least one must stay in scope")
+    held = frozenset(random.Random(seed).sample(intents, count))
+    return EvalSet(
+        train=tuple(e for e in data.train if e.label not in held),
+        test=tuple(Example(e.text, None, e.label) if e.label in held else e for e in data.test),
+        val=tuple(e for e in data.val if e.label not in held),
+        held_out=tuple(sorted(held)),
+    )
 
 
 def take_shots(examples: Iterable[Example], shots: int | None, seed: int) -> tuple[Example, ...]:
@@ -54,16 +76,15 @@ def take_shots(examples: Iterable[Example], shots: int | None, seed: int) -> tup
     return tuple(chosen)
 
 
-def load_clinc150(path: Path, shots: int | None = None, seed: int = 0) -> EvalSet:
-    """CLINC150 (Larson et al. 2019): train on `train`, validate on `val`+`oos_val`, test on `test`+`oos_test`."""
+def load_clinc150(path: Path, shots: int | None = None, seed: int = 0, hold_out: int = 0) -> EvalSet:
+    """CLINC150 (Larson et al. 2019): train on `train`, validate on `val`+`oos_val`, test on `test`+`oos_test`;
+    `hold_out` intents (drawn with `seed`) are left out of training and tested as out of scope."""
     data = _read_json(path)
     splits = {name: _clinc_split(path, data, name) for name in CLINC_SPLITS}
     train = tuple(e for e in splits["train"] if e.label is not None)
-    return EvalSet(
-        train=take_shots(train, shots, seed),
-        test=splits["test"] + splits["oos_test"],
-        val=splits["val"] + splits["oos_val"],
-    )
+    full = EvalSet(train=train, test=splits["test"] + splits["oos_test"], val=splits["val"] + splits["oos_val"])
+    held = hold_out_intents(full, hold_out, seed)
+    return replace(held, train=take_shots(held.train, shots, seed))
 
 
 def _read_json(path: Path) -> dict[str, Any]:

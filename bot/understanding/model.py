@@ -37,11 +37,12 @@ NOT_ANSWERED = "__not_answered__"
 
 @dataclass(frozen=True, slots=True)
 class ModelSettings:
-    """The linear model's C and the exponents of the prototype and wording ranks in the mix."""
+    """The linear model's C and the exponents of the prototype, wording and margin ranks in the mix."""
 
     c: float = 3.0
     prototype_weight: float = 0.0
     wording_weight: float = 0.0
+    margin_weight: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +64,10 @@ class RawScores:
     similarity: np.ndarray
     likeness: np.ndarray
     wording: np.ndarray
+    margin: np.ndarray
     truth: np.ndarray | None = None
 
-    FIELDS = ("labels", "decision", "similarity", "likeness", "wording", "truth")
+    FIELDS = ("labels", "decision", "similarity", "likeness", "wording", "margin", "truth")
 
 
 def _rows(raw: RawScores, keep: np.ndarray) -> RawScores:
@@ -152,15 +154,17 @@ class Prototypes:
         return np.where(found >= 0, cosines[np.arange(len(found)), np.maximum(found, 0)], 0.0)
 
 
-def decide(linear: LinearSVC | None, labels: np.ndarray, rows: Matrix) -> tuple[np.ndarray, np.ndarray]:
-    """Best label and its decision value per row (the matrix product, without sklearn's checks)."""
+def decide(linear: LinearSVC | None, labels: np.ndarray, rows: Matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best label, its decision value, and how far it leads the runner-up, per row (the matrix product,
+    without sklearn's checks)."""
     n = rows.shape[0]
     if linear is None:
-        return np.full(n, labels[0] if len(labels) else ""), np.zeros(n)
+        return np.full(n, labels[0] if len(labels) else ""), np.zeros(n), np.zeros(n)
     values = np.asarray(rows @ _weights_by_feature(linear)) + linear.intercept_
     if values.shape[1] == 1:
         values = np.column_stack([-values[:, 0], values[:, 0]])
-    return linear.classes_[values.argmax(axis=1)], values.max(axis=1)
+    top_two = np.partition(values, values.shape[1] - 2, axis=1)[:, -2:]
+    return linear.classes_[values.argmax(axis=1)], top_two.max(axis=1), top_two[:, 1] - top_two[:, 0]
 
 
 _BY_FEATURE: weakref.WeakKeyDictionary[LinearSVC, np.ndarray] = weakref.WeakKeyDictionary()
@@ -178,12 +182,12 @@ def _weights_by_feature(linear: LinearSVC) -> np.ndarray:
 def raw_scores(linear: LinearSVC | None, examples: Examples | None, prototypes: Prototypes | None,
                wording: Examples | None, labels: np.ndarray, rows: Matrix) -> RawScores:
     """Scores for rows; each similarity is 0 when what it compares with is not given."""
-    best, decision = decide(linear, labels, rows)
+    best, decision, margin = decide(linear, labels, rows)
     zeros = np.zeros(len(best))
     similarity = examples.nearest(rows, best) if examples is not None else zeros
     likeness = prototypes.likeness(rows, best) if prototypes is not None else zeros
     worded = wording.nearest(rows, best) if wording is not None else zeros
-    return RawScores(best, decision, similarity, likeness, worded)
+    return RawScores(best, decision, similarity, likeness, worded, margin)
 
 
 class CalibratedModel:
@@ -201,6 +205,7 @@ class CalibratedModel:
         # With one intent there is no boundary to clear: the prototype alone decides.
         self._prototype_weight = settings.prototype_weight if self._linear is not None else 1.0
         self._wording_weight = settings.wording_weight if self._linear is not None else 0.0
+        self._margin_weight = settings.margin_weight if self._linear is not None else 0.0
         self._prototypes = self._prototypes_of(matrix, self._labels)
         self._wording = self._wording_of(matrix, self._labels)
         held = self._held_out(matrix, masks[1:], fold_models)
@@ -208,6 +213,7 @@ class CalibratedModel:
         self._decision_scale = RankScale.of(held.decision)
         self._likeness_scale = RankScale.of(held.likeness)
         self._wording_scale = RankScale.of(held.wording)
+        self._margin_scale = RankScale.of(held.margin)
         self._mix_scale = RankScale.of(self._mix(held))
 
     @property
@@ -237,12 +243,14 @@ class CalibratedModel:
     def _mix(self, raw: RawScores) -> np.ndarray:
         # A geometric mean: one clearly low signal is enough to doubt a message, which an
         # average would let the others outvote (weights of 0 leave the decision rank alone).
-        decision_weight = 1.0 - self._prototype_weight - self._wording_weight
+        decision_weight = 1.0 - self._prototype_weight - self._wording_weight - self._margin_weight
         mixed = self._decision_scale.ranks(raw.decision) ** decision_weight
         if self._prototype_weight > 0:
             mixed = mixed * self._likeness_scale.ranks(raw.likeness) ** self._prototype_weight
         if self._wording_weight > 0:
             mixed = mixed * self._wording_scale.ranks(raw.wording) ** self._wording_weight
+        if self._margin_weight > 0:
+            mixed = mixed * self._margin_scale.ranks(raw.margin) ** self._margin_weight
         return mixed
 
     def score_rows(self, rows: Matrix, with_similarity: bool = False) -> list[Scored]:
