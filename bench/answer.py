@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.profile import example_profile_text  # noqa: E402
+from bot.profile.load import example_profile_text  # noqa: E402
 from tests.fakes.server import serve  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeBotApi  # noqa: E402
 from tests.payloads.load import payload  # noqa: E402

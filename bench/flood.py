@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import build_app  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
-from bot.handlers.webchat_http import webchat_routes  # noqa: E402
-from bot.profile import example_profile_text  # noqa: E402
+from bot.handlers.webchat.routes import webchat_routes  # noqa: E402
+from bot.profile.load import example_profile_text  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.web import create_web_app  # noqa: E402
 from storage import outbox  # noqa: E402

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import build_app  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
 from bot.messages import Inbound, Sender  # noqa: E402
-from bot.profile import example_profile_text, parse_profile  # noqa: E402
+from bot.profile.load import example_profile_text, parse_profile  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 UNUSUAL = [

@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.errors import SocialdeskError  # noqa: E402
-from bot.evaluation import EvalReport, evaluate  # noqa: E402
-from bot.evaluation_data import load_clinc150  # noqa: E402
 from bot.understanding import IntentSpec, LabelledExample, train_classifier  # noqa: E402
+from bot.understanding.evaluation import EvalReport, evaluate  # noqa: E402
+from bot.understanding.evaluation_data import load_clinc150  # noqa: E402
 
 DEFAULT_PATH = ROOT / ".." / "shared" / "benchmarks" / "clinc150" / "data_full.json"
 METRICS = ("in_scope_accuracy", "oos_recall", "oos_precision", "accuracy", "train_seconds", "classify_p50_ms", "classify_p99_ms")

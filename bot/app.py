@@ -7,16 +7,16 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.approvals import Approvals
 from bot.clock import Clock, clock_starting_at
-from bot.config import BusinessProfile
-from bot.drafting import Drafter
+from bot.drafting.context import clock as clock_filter
+from bot.drafting.drafter import Drafter
 from bot.events.service import EventService
 from bot.events_runtime import install_events
 from bot.messages import LabelledExample
 from bot.outbox import OutboxWorker
-from bot.profile import default_not_offered, load_profile
-from bot.reply_context import clock as clock_filter
+from bot.owner import Approvals
+from bot.profile.load import default_not_offered, load_profile
+from bot.profile.model import BusinessProfile
 from bot.router import Router
 from bot.settings import Settings
 from bot.understanding import Classifier, IntentSpec, train_classifier

@@ -11,8 +11,8 @@ class ConfigError(SocialdeskError):
     """The business profile or the environment is wrong; the message names the file and key."""
 
 
-class TemplateError(SocialdeskError):
-    """A reply template is missing or failed to render."""
+class BrokenTemplate(SocialdeskError):
+    """A reply template is missing or failed to render. (Named apart from Jinja's own BrokenTemplate.)"""
 
 
 class StorageError(SocialdeskError):
@@ -26,6 +26,10 @@ class Duplicate(StorageError):
 
 class ChannelError(SocialdeskError):
     """A platform refused or failed a request. Retrying later may work."""
+
+
+class ChannelNotRunning(ChannelError):
+    """The channel a row is for is not running (not configured, or still connecting): the outbox tries again later."""
 
 
 class RateLimited(ChannelError):
@@ -73,3 +77,7 @@ class DataError(SocialdeskError):
 class OverBudget(RateLimited):
     """Our own quota for a platform (X's cheap API tiers) is spent until `retry_after`. An automatic
     reply is held for the owner instead of waiting; a reply the owner already approved waits."""
+
+
+class NotAllowed(SocialdeskError):
+    """The person acting is not one of the business profile's approvers."""

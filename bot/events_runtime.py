@@ -3,22 +3,20 @@ scheduled posts and notes to the owner."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from bot.clock import Clock
-from bot.config import BusinessProfile
-from bot.drafting import Drafter
+from bot.drafting.drafter import Drafter
 from bot.events.notices import EventsContext
-from bot.events.posting import ChannelNotRunning, EventPoster
+from bot.events.posting import EventPoster
 from bot.events.render import EventTexts
 from bot.events.service import EventService
 from bot.events.step import RsvpStep
-from bot.outbox import NotReady, OutboxWorker
+from bot.outbox import OutboxWorker
 from bot.policy import Rules
+from bot.profile.model import BusinessProfile
 from bot.router import Router
 from bot.settings import Settings
 from storage.engine import Database
-from storage.records import OutboxItem
+from storage.outbox_rows import Kind
 
 
 def install_events(*, settings: Settings, profile: BusinessProfile, db: Database, clock: Clock, drafter: Drafter,
@@ -26,15 +24,5 @@ def install_events(*, settings: Settings, profile: BusinessProfile, db: Database
     """Teach the router RSVPs and the outbox event posts; returns the service the CLI, web and Slack use."""
     ctx = EventsContext(db, clock, profile, EventTexts(drafter, profile), settings.public_base_url)
     router.add_step(RsvpStep(ctx, Rules.from_profile(profile)))
-    worker.register("event_post", _later_when_not_running(EventPoster(ctx, worker.channels).deliver))
+    worker.register(Kind.EVENT_POST, EventPoster(ctx, worker.channels).deliver)
     return EventService(ctx)
-
-
-def _later_when_not_running(deliver: Callable[[OutboxItem], Awaitable[str | None]]
-                            ) -> Callable[[OutboxItem], Awaitable[str | None]]:
-    async def delivery(item: OutboxItem) -> str | None:
-        try:
-            return await deliver(item)
-        except ChannelNotRunning as exc:
-            raise NotReady(str(exc)) from exc
-    return delivery

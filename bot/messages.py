@@ -10,9 +10,40 @@ from typing import Any, Literal, Mapping
 Platform = Literal["telegram", "x", "slack", "webchat", "shell"]
 PLATFORMS: tuple[str, ...] = ("telegram", "x", "slack", "webchat", "shell")
 
-# How a message reached the bot: a direct message, a mention in public, a reply to the
-# bot, a group message naming it, or a press on one of our own buttons.
-InboundKind = Literal["dm", "mention", "reply", "group", "callback"]
+
+
+class InboundKind(StrEnum):
+    """How a message reached the bot: a direct message, a mention in public, a reply to the bot, a group
+    message naming it, or a press on one of our own buttons."""
+    DM = "dm"
+    MENTION = "mention"
+    REPLY = "reply"
+    GROUP = "group"
+    CALLBACK = "callback"
+
+
+class ConversationState(StrEnum):
+    """Who answers a conversation. bot → awaiting_owner when a draft is held (the router, or the worker
+    holding a reply back); back to bot when the owner decides it; human while the owner has taken it over.
+    Only the router and the owner's actions (bot/owner.py) move a conversation between states."""
+    BOT = "bot"
+    AWAITING_OWNER = "awaiting_owner"
+    HUMAN = "human"
+
+
+class DraftStatus(StrEnum):
+    """Where a draft stands. Sent alone (auto), nothing to say (silent), or shown to the owner: waiting
+    (pending), folded into the card of an earlier one (merged), or passed on while a person has the
+    conversation (forwarded); then decided: approved, edited, rejected, or superseded by the owner's own reply."""
+    AUTO = "auto"
+    SILENT = "silent"
+    FORWARDED = "forwarded"
+    PENDING = "pending"
+    MERGED = "merged"
+    APPROVED = "approved"
+    EDITED = "edited"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +58,7 @@ class Inbound:
     """One customer message, normalised. `raw` rides along for storage; the core never reads it."""
 
     platform: str
-    kind: str
+    kind: InboundKind
     external_id: str
     thread_key: str
     sender: Sender
@@ -40,6 +71,7 @@ class Inbound:
     def __post_init__(self) -> None:
         if self.received_at.tzinfo is None:
             raise ValueError("Inbound.received_at must be timezone-aware")
+        object.__setattr__(self, "kind", InboundKind(self.kind))  # handlers pass plain words; one check here
 
 
 @dataclass(frozen=True, slots=True)

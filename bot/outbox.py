@@ -15,22 +15,21 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
-from bot.channel import Channel, OwnerDesk
 from bot.clock import Clock
-from bot.errors import ChannelError, DeliveryUncertain, OverBudget, RateLimited, Refused, TooLong, Unreachable
+from bot.ports import Channel, OwnerDesk
+from bot.errors import (ChannelError, ChannelNotRunning, DeliveryUncertain, OverBudget, RateLimited, Refused, TooLong,
+                        Unreachable)
 from bot.messages import Outbound
+from bot.owner import hold_automatic_reply
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
 from storage.notify import listening
+from storage.outbox_rows import Kind, OwnerCard, OwnerNote, Reply, row_as, row_of
 from storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
 # A delivery function sends one outbox item and returns the platform's id for what it sent.
 Delivery = Callable[[OutboxItem], Awaitable[str | None]]
-
-
-class NotReady(ChannelError):
-    """The channel for this row is not running (not configured, or still connecting): try later."""
 
 
 class OutboxWorker:
@@ -43,13 +42,13 @@ class OutboxWorker:
         self.owner = owner
         self._worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self._lease, self._base_backoff, self._not_ready_delay = lease, base_backoff, not_ready_delay
-        self._deliveries: dict[str, Delivery] = {"reply": self._send_reply, "owner_card": self._post_card,
-                                                 "owner_note": self._post_note}
+        self._deliveries: dict[str, Delivery] = {Kind.REPLY: self._send_reply, Kind.OWNER_CARD: self._post_card,
+                                                 Kind.OWNER_NOTE: self._post_note}
         self.wake = asyncio.Event()
         # None: every platform; a tuple: only rows for these (a web process delivers only its own).
         self.platforms: tuple[str, ...] | None = None
 
-    def register(self, kind: str, delivery: Delivery) -> None:
+    def register(self, kind: Kind, delivery: Delivery) -> None:
         """Teach the worker a new kind of row (event posts, reminders, ...)."""
         self._deliveries[kind] = delivery
 
@@ -116,9 +115,9 @@ class OutboxWorker:
         delivery = self._deliveries.get(item.kind)
         try:
             if delivery is None:
-                raise NotReady(f"no delivery for outbox kind {item.kind!r}")
+                raise ChannelNotRunning(f"no delivery for outbox kind {item.kind!r}")
             external_id = await delivery(item)
-        except NotReady as exc:
+        except ChannelNotRunning as exc:
             await self._later(item, self._not_ready_delay.total_seconds(), str(exc), count_attempt=False)
         except OverBudget as exc:
             await self._over_budget(item, exc)
@@ -142,17 +141,16 @@ class OutboxWorker:
     async def _send_reply(self, item: OutboxItem) -> str | None:
         channel = self.channels.get(item.platform)
         if channel is None:
-            raise NotReady(f"the {item.platform} channel is not running")
-        payload = item.payload
-        return await channel.send(Outbound(
-            platform=item.platform, thread_key=str(payload["thread_key"]), text=str(payload["text"]),
-            idempotency_key=item.idempotency_key, reply_to=payload.get("reply_to"),
-            recipient_id=payload.get("recipient_id")))
+            raise ChannelNotRunning(f"the {item.platform} channel is not running")
+        row = row_as(item, Reply)
+        return await channel.send(Outbound(platform=item.platform, thread_key=row.thread_key, text=row.text,
+                                           idempotency_key=item.idempotency_key, reply_to=row.reply_to,
+                                           recipient_id=row.recipient_id))
 
     async def _post_card(self, item: OutboxItem) -> str | None:
         if self.owner is None:
-            raise NotReady("no owner desk is configured (Slack or the console)")
-        draft_id = int(item.payload["draft_id"])
+            raise ChannelNotRunning("no owner desk is configured (Slack or the console)")
+        draft_id = row_as(item, OwnerCard).draft_id
         async with self._db.session() as session:
             view = await drafts.draft_view(session, draft_id)
         if view is None:
@@ -164,14 +162,14 @@ class OutboxWorker:
 
     async def _post_note(self, item: OutboxItem) -> str | None:
         if self.owner is None:
-            raise NotReady("no owner desk is configured (Slack or the console)")
-        conversation, text = item.payload.get("conversation_id"), str(item.payload["text"])
-        if not conversation:
-            return await self.owner.post_note(text, None)
-        reference = await self.owner.post_note(text, int(conversation))
-        if reference is None and item.payload.get("or_desk"):
+            raise ChannelNotRunning("no owner desk is configured (Slack or the console)")
+        row = row_as(item, OwnerNote)
+        if not row.conversation_id:
+            return await self.owner.post_note(row.text, None)
+        reference = await self.owner.post_note(row.text, row.conversation_id)
+        if reference is None and row.or_desk:
             # The conversation never reached the desk (the bot answered alone): say it on the desk itself.
-            reference = await self.owner.post_note(f"{await self._who(int(conversation))}: {text}", None)
+            reference = await self.owner.post_note(f"{await self._who(row.conversation_id)}: {row.text}", None)
         return reference
 
     async def _who(self, conversation_id: int) -> str:
@@ -198,28 +196,19 @@ class OutboxWorker:
     async def _hold_for_owner(self, item: OutboxItem, reason: str, action: str) -> bool:
         """Turn an automatic reply into a pending draft with `reason` and queue its card for the owner.
         False when the row is not an automatic reply (nothing was changed)."""
-        now = self._clock.now()
+        if item.kind != Kind.REPLY or item.draft_id is None:
+            return False
         async with self._db.session() as session:
-            held = (await drafts.hold_for_owner(session, item.draft_id, reason)
-                    if item.kind == "reply" and item.draft_id is not None else None)
-            if held is None:
-                return False
-            await outbox.retire(session, item.id, f"held for the owner: {reason}")
-            await outbox.enqueue(session, key=f"card:{held.id}", kind="owner_card", platform="owner",
-                                 payload={"draft_id": held.id}, due_at=now, now=now, draft_id=held.id)
-            await conversations.set_state(session, held.conversation_id, "awaiting_owner", now)
-            await audit.record(session, at=now, actor="socialdesk", action=action,
-                               subject=f"draft:{held.id}", detail={"platform": item.platform, "reason": reason})
-        return True
+            return await hold_automatic_reply(session, item, reason, action, self._clock.now())
 
     async def _sent(self, item: OutboxItem, external_id: str | None) -> None:
         now = self._clock.now()
         async with self._db.session() as session:
             await outbox.mark_sent(session, item.id, now, external_id)
-            if item.kind == "reply" and "conversation_id" in item.payload:
-                await conversations.record_outbound(
-                    session, int(item.payload["conversation_id"]), item.platform,
-                    f"out:{external_id or item.idempotency_key}", str(item.payload["text"]), now)
+            row = row_of(item)
+            if isinstance(row, Reply) and row.conversation_id is not None:
+                await conversations.record_outbound(session, row.conversation_id, item.platform,
+                                                    f"out:{external_id or item.idempotency_key}", row.text, now)
 
     async def _give_back(self, items: list[OutboxItem]) -> None:
         if not items:
@@ -242,7 +231,8 @@ class OutboxWorker:
         await self._later(item, delay, error, count_attempt=True)
 
     async def _unreachable(self, item: OutboxItem, error: str) -> None:
-        recipient = item.payload.get("recipient_id")
+        row = row_of(item)
+        recipient = row.recipient_id if isinstance(row, Reply) else None
         async with self._db.session() as session:
             if recipient:
                 await contacts.mark_unreachable(session, item.platform, str(recipient))

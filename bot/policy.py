@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.config import BusinessProfile
-from bot.intent_vocabulary import IntentVocabulary
-from bot.messages import Action, Decision, Intent, LabelledExample
+from bot.messages import Action, ConversationState, Decision, Intent, LabelledExample
+from bot.profile.model import BusinessProfile
+from bot.understanding.vocabulary import IntentVocabulary
 
 RISK_WORDS: tuple[str, ...] = (
     "refund", "chargeback", "money back", "lawyer", "solicitor", "sue", "legal action", "court",
@@ -39,7 +39,7 @@ _MENTION = re.compile(r"(?<!\w)@\w")
 class Signals:
     """What the router knows about a message beyond its text."""
 
-    conversation_state: str = "bot"
+    conversation_state: str = ConversationState.BOT
     vip: bool = False
     has_attachment: bool = False
     repeats: int = 0
@@ -78,7 +78,7 @@ class Rules:
 
 def decide(text: str, intent: Intent, signals: Signals, rules: Rules) -> Decision:
     """The same policy for every message, whatever produced its intent (model, keyword rule or a feature's step)."""
-    if signals.conversation_state == "human":
+    if signals.conversation_state == ConversationState.HUMAN:
         return Decision(Action.ESCALATE, ("a person has taken over this conversation",))
     escalations = _escalation_reasons(text, intent, signals, rules)
     if intent.name in rules.silent_intents and intent.confidence >= max(rules.threshold, SILENT_CONFIDENCE):

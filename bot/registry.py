@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from bot.app import App
-from bot.channel import Channel
-from bot.handlers.owner_slack import SlackDesk
-from bot.handlers.slack import SlackChannel
-from bot.handlers.slack_api import web_client
-from bot.handlers.slack_app import build_slack_desk
-from bot.handlers.webchat import WebChatChannel
+from bot.handlers.slack.api import web_client
+from bot.handlers.slack.bolt_app import build_slack_desk
+from bot.handlers.slack.customers import SlackChannel
+from bot.handlers.slack.owner_desk import SlackDesk
+from bot.handlers.webchat.channel import WebChatChannel
+from bot.ports import Channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +36,13 @@ class PlatformEntry:
 
 
 def _build_telegram(app: App) -> Channel:
-    from bot.handlers.telegram_channel import build
+    from bot.handlers.telegram.channel import build
 
     return build(app)
 
 
 def _build_x(app: App) -> Channel:
-    from bot.handlers.x_channel import build
+    from bot.handlers.x.channel import build
 
     return build(app)
 

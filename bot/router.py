@@ -12,18 +12,19 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.config import BusinessProfile
-from bot.drafting import Drafter, over_limit_reason
+from bot.drafting.context import EventBrief, reply_context
+from bot.drafting.drafter import Drafter, over_limit_reason
+from bot.drafting.facts import with_facts
+from bot.drafting.names import greeting_name
 from bot.errors import Duplicate
 from bot.logs import fingerprint
-from bot.facts import with_facts
-from bot.messages import Action, Decision, Draft, Inbound, Intent, LabelledExample
-from bot.names import greeting_name
+from bot.messages import Action, ConversationState, Decision, Draft, DraftStatus, Inbound, Intent, LabelledExample
 from bot.policy import Rules, Signals, decide
-from bot.reply_context import EventBrief, reply_context
+from bot.profile.model import BusinessProfile
 from bot.understanding import Classifier
 from storage import conversations, drafts, events, outbox
 from storage.engine import Database
+from storage.outbox_rows import OwnerCard, Reply, acknowledgement_key, card_key, reply_key
 from storage.records import RecordedInbound
 
 log = logging.getLogger(__name__)
@@ -162,14 +163,12 @@ class Router:
                      decision: Decision, draft: Draft, draft_id: int) -> None:
         now = self._clock.now()
         if decision.action is Action.AUTO:
-            await outbox.enqueue(session, key=f"reply:{draft_id}", kind="reply", platform=inbound.platform,
-                                 payload=reply_payload(recorded, inbound.external_id, draft.text),
-                                 due_at=now, now=now, draft_id=draft_id)
+            await outbox.queue(session, reply_key(draft_id), reply_row(recorded, inbound.external_id, draft.text),
+                               platform=inbound.platform, now=now, draft_id=draft_id)
         elif decision.action in (Action.APPROVE, Action.ESCALATE):
-            await outbox.enqueue(session, key=f"card:{draft_id}", kind="owner_card", platform="owner",
-                                 payload={"draft_id": draft_id}, due_at=now, now=now, draft_id=draft_id)
-            if recorded.conversation.state == "bot":
-                await conversations.set_state(session, recorded.conversation.id, "awaiting_owner", now)
+            await outbox.queue(session, card_key(draft_id), OwnerCard(draft_id), now=now, draft_id=draft_id)
+            if recorded.conversation.state == ConversationState.BOT:
+                await conversations.set_state(session, recorded.conversation.id, ConversationState.AWAITING_OWNER, now)
                 await self._acknowledge(session, inbound, recorded, draft_id)
 
     async def _acknowledge(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound,
@@ -185,14 +184,13 @@ class Router:
             log.warning("acknowledgement not sent", extra={"platform": inbound.platform, "reason": ack.error})
             return
         now = self._clock.now()
-        await outbox.enqueue(session, key=f"ack:{draft_id}", kind="reply", platform=inbound.platform,
-                             payload=reply_payload(recorded, inbound.external_id, ack.text), due_at=now, now=now)
+        await outbox.queue(session, acknowledgement_key(draft_id), reply_row(recorded, inbound.external_id, ack.text),
+                           platform=inbound.platform, now=now)
 
 
-def reply_payload(recorded: RecordedInbound, reply_to: str | None, text: str) -> dict[str, object]:
+def reply_row(recorded: RecordedInbound, reply_to: str | None, text: str) -> Reply:
     conversation = recorded.conversation
-    return {"thread_key": conversation.thread_key, "text": text, "reply_to": reply_to,
-            "recipient_id": recorded.recipient_id, "conversation_id": conversation.id}
+    return Reply(conversation.thread_key, text, reply_to, recorded.recipient_id, conversation.id)
 
 
 def _account_for_draft(decision: Decision, draft: Draft, platform: str) -> Decision:
@@ -209,12 +207,12 @@ def _account_for_draft(decision: Decision, draft: Draft, platform: str) -> Decis
 
 def _draft_status(decision: Decision, signals: Signals) -> str:
     if decision.action is Action.AUTO:
-        return "auto"
+        return DraftStatus.AUTO
     if decision.action is Action.SILENT:
-        return "silent"
-    if signals.conversation_state == "human":
-        return "forwarded"
-    return "pending"
+        return DraftStatus.SILENT
+    if signals.conversation_state == ConversationState.HUMAN:
+        return DraftStatus.FORWARDED
+    return DraftStatus.PENDING
 
 
 def _without_nul(inbound: Inbound) -> Inbound:

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
-from bot.approvals import Approvals
-from bot.channel import Channel, Deliver
-from bot.console_input import console_lines
+from bot.console import console_lines
 from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
-from bot.handlers.slack_app import SocketMode
-from bot.profile_warnings import date_warnings
+from bot.handlers.slack.bolt_app import SocketMode
+from bot.owner import Approvals
+from bot.ports import Channel, Deliver
+from bot.profile.warnings import date_warnings
 from bot.registry import ChannelStatus, customer_channels, slack_desk
 from storage import examples
 

@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
-from bot.body_limits import BodyLimit
 from bot.events_web import event_routes
+from bot.handlers.body_limits import BodyLimit
 from storage import conversations
 
 # Each platform that receives over HTTP contributes routes: a function of the running App.
@@ -52,24 +52,24 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
 
 def route_providers() -> list[RouteProvider]:
     """The HTTP routes of every platform that has them. Add a platform's provider here."""
-    from bot.handlers.telegram_webhook import telegram_routes
-    from bot.handlers.webchat_http import webchat_routes
+    from bot.handlers.telegram.webhook import telegram_routes
+    from bot.handlers.webchat.routes import webchat_routes
 
     return [slack_routes, telegram_routes, webchat_routes, event_routes]
 
 
 def body_limits() -> dict[str, int]:
     """The most bytes each route that takes a body may receive (every other path: BodyLimit's default)."""
-    from bot.handlers.slack_app import EVENTS_BODY_LIMIT, EVENTS_PATH
-    from bot.handlers.telegram_channel import WEBHOOK_BODY_LIMIT, WEBHOOK_PATH
-    from bot.handlers.webchat_input import MAX_BODY_BYTES, MESSAGES_PATH
+    from bot.handlers.slack.bolt_app import EVENTS_BODY_LIMIT, EVENTS_PATH
+    from bot.handlers.telegram.channel import WEBHOOK_BODY_LIMIT, WEBHOOK_PATH
+    from bot.handlers.webchat.input import MAX_BODY_BYTES, MESSAGES_PATH
 
     return {EVENTS_PATH: EVENTS_BODY_LIMIT, WEBHOOK_PATH: WEBHOOK_BODY_LIMIT, MESSAGES_PATH: MAX_BODY_BYTES}
 
 
 def slack_routes(app: App) -> Sequence[BaseRoute]:
     """/slack/events, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set."""
-    from bot.handlers.slack_app import http_routes
+    from bot.handlers.slack.bolt_app import http_routes
     from bot.registry import slack_desk
 
     slack = slack_desk(app) if app.settings.configured("slack_signing_secret") else None

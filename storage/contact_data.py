@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.contacts import identities_of
+from storage.outbox_rows import Kind
 from storage.models import (ContactRow, ConversationRow, DraftRow, EventRow, IdentityRow, MessageRow, OutboxRow,
                             OwnerExampleRow, RsvpRow)
 
@@ -83,7 +84,7 @@ async def _count(session: AsyncSession, table: Any, condition: Any) -> int:
 
 async def _delete_outbox(session: AsyncSession, conversation_ids: list[int], draft_ids: Any) -> int:
     """Outbox rows carry reply text in their payload: remove those for this contact's conversations."""
-    rows = (await session.scalars(select(OutboxRow).where(OutboxRow.kind == "reply"))).all()
+    rows = (await session.scalars(select(OutboxRow).where(OutboxRow.kind == Kind.REPLY))).all()
     doomed = [r.id for r in rows if r.payload.get("conversation_id") in conversation_ids]
     doomed += list((await session.scalars(select(OutboxRow.id).where(OutboxRow.draft_id.in_(draft_ids)))).all())
     if doomed:

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import Duplicate
-from bot.messages import Inbound
+from bot.messages import ConversationState, Inbound
 from storage.engine import core, core_scalar
 from storage.models import ContactRow, ConversationRow, IdentityRow, MessageRow
 from storage.records import Contact, Conversation, Identity, RecordedInbound
@@ -142,7 +142,7 @@ async def _touch_conversation(session: AsyncSession, inbound: Inbound, contact_i
     """Create the conversation or mark its latest message time: one upsert, one round trip."""
     statement = _UPSERT_CONVERSATION[session.bind.dialect.name]
     row = (await core(session, statement, dict(
-        contact_id=contact_id, platform=inbound.platform, thread_key=inbound.thread_key, state="bot",
+        contact_id=contact_id, platform=inbound.platform, thread_key=inbound.thread_key, state=ConversationState.BOT,
         taken_by=None, owner_thread=None, state_changed_at=now, last_message_at=now))).one()
     return Conversation(row.id, row.contact_id, row.platform, row.thread_key, row.state, row.taken_by,
                         row.owner_thread, _aware(row.state_changed_at), _aware(row.last_message_at))
@@ -170,7 +170,7 @@ async def find_conversation(session: AsyncSession, platform: str, thread_key: st
     return to_conversation(row) if row else None
 
 
-async def set_state(session: AsyncSession, conversation_id: int, state: str, now: datetime,
+async def set_state(session: AsyncSession, conversation_id: int, state: ConversationState, now: datetime,
                     taken_by: str | None = None) -> None:
     await session.execute(update(ConversationRow).where(ConversationRow.id == conversation_id)
                           .values(state=state, taken_by=taken_by, state_changed_at=now))
@@ -184,7 +184,7 @@ async def set_owner_thread(session: AsyncSession, conversation_id: int, owner_th
 async def quiet_human_conversations(session: AsyncSession, quiet_since: datetime) -> list[Conversation]:
     """Human-owned conversations with no message since `quiet_since`: due to return to the bot."""
     query = select(ConversationRow).where(
-        ConversationRow.state == "human", ConversationRow.last_message_at < quiet_since,
+        ConversationRow.state == ConversationState.HUMAN, ConversationRow.last_message_at < quiet_since,
         ConversationRow.state_changed_at < quiet_since)
     return [to_conversation(row) for row in (await session.scalars(query)).all()]
 

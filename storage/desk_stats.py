@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.messages import ConversationState, DraftStatus
 from storage.models import ContactRow, ConversationRow, DraftRow, MessageRow
 
 
@@ -39,7 +40,7 @@ async def waiting_drafts(session: AsyncSession, limit: int = 15) -> list[Waiting
              .join(MessageRow, MessageRow.id == DraftRow.message_id)
              .join(ConversationRow, ConversationRow.id == DraftRow.conversation_id)
              .join(ContactRow, ContactRow.id == ConversationRow.contact_id)
-             .where(DraftRow.status == "pending").order_by(DraftRow.created_at, DraftRow.id).limit(limit))
+             .where(DraftRow.status == DraftStatus.PENDING).order_by(DraftRow.created_at, DraftRow.id).limit(limit))
     return [WaitingDraft(*row) for row in (await session.execute(query)).all()]
 
 
@@ -47,7 +48,8 @@ async def owned_conversations(session: AsyncSession, limit: int = 15) -> list[Ow
     query = (select(ConversationRow.id, ContactRow.display_name, ConversationRow.platform, ConversationRow.taken_by,
                     ConversationRow.state_changed_at)
              .join(ContactRow, ContactRow.id == ConversationRow.contact_id)
-             .where(ConversationRow.state == "human").order_by(ConversationRow.state_changed_at).limit(limit))
+             .where(ConversationRow.state == ConversationState.HUMAN)
+             .order_by(ConversationRow.state_changed_at).limit(limit))
     return [OwnedConversation(*row) for row in (await session.execute(query)).all()]
 
 
@@ -78,5 +80,6 @@ async def median_first_answer(session: AsyncSession, since: datetime) -> timedel
 
 async def pending_draft_ids(session: AsyncSession, conversation_id: int) -> list[int]:
     """Drafts of one conversation still waiting for the owner (their cards still show buttons)."""
-    query = select(DraftRow.id).where(DraftRow.conversation_id == conversation_id, DraftRow.status == "pending")
+    query = select(DraftRow.id).where(DraftRow.conversation_id == conversation_id,
+                                      DraftRow.status == DraftStatus.PENDING)
     return list((await session.scalars(query.order_by(DraftRow.id))).all())

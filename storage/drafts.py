@@ -7,14 +7,14 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Decision, Draft, Intent
+from bot.messages import Action, Decision, Draft, DraftStatus, Intent
 from storage.conversations import identity_on
 from storage.engine import core_scalar
 from storage.models import ContactRow, ConversationRow, DraftRow, MessageRow
 from storage.records import DraftRecord, DraftView
 
-PENDING = "pending"
-MERGED = "merged"  # held soon after another draft still waiting on its card: shown on that card, settled with it
+# A merged draft was held soon after another one still waiting on its card: shown on that card, settled with it.
+PENDING, MERGED = DraftStatus.PENDING, DraftStatus.MERGED
 _INSERT_DRAFT = insert(DraftRow.__table__).returning(DraftRow.__table__.c.id)
 
 
@@ -88,7 +88,7 @@ async def supersede_pending(session: AsyncSession, conversation_id: int, now: da
         DraftRow.conversation_id == conversation_id, DraftRow.status == PENDING))).all())
     if ids:
         await session.execute(update(DraftRow).where(DraftRow.id.in_(ids))
-                              .values(status="superseded", decided_by=actor, decided_at=now))
+                              .values(status=DraftStatus.SUPERSEDED, decided_by=actor, decided_at=now))
     return ids
 
 
@@ -127,7 +127,7 @@ async def hold_for_owner(session: AsyncSession, draft_id: int, reason: str) -> D
         return None
     result = await session.execute(
         update(DraftRow).where(DraftRow.id == draft_id, DraftRow.status == "auto")
-        .values(status=PENDING, action="approve", reasons=[*row.reasons, reason])
+        .values(status=PENDING, action=Action.APPROVE, reasons=[*row.reasons, reason])
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return None

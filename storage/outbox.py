@@ -14,6 +14,7 @@ from storage import audit
 from storage.engine import core
 from storage.models import OutboxRow
 from storage.notify import announce_queued
+from storage.outbox_rows import OWNER, OwnerNote, Reply, Row, note_key, row_of, to_payload
 from storage.records import OutboxItem
 
 PENDING, SENDING, SENT, FAILED, UNCERTAIN, CANCELLED = "pending", "sending", "sent", "failed", "uncertain", "cancelled"
@@ -50,6 +51,16 @@ async def enqueue(session: AsyncSession, *, key: str, kind: str, platform: str, 
         return False
     await announce_queued(session)
     return True
+
+
+async def queue(session: AsyncSession, key: str, row: Row, *, now: datetime, platform: str = OWNER,
+                due_at: datetime | None = None, draft_id: int | None = None, event_id: int | None = None,
+                max_attempts: int = 12) -> bool:
+    """Queue `row` under `key` (see storage.outbox_rows for the keys), due now unless `due_at` says later.
+    Rows for a customer name their platform; the owner's cards and notes go to the owner's desk."""
+    return await enqueue(session, key=key, kind=row.kind, platform=platform, payload=to_payload(row),
+                         due_at=due_at or now, now=now, draft_id=draft_id, event_id=event_id,
+                         max_attempts=max_attempts)
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, worker: str, lease: timedelta,
@@ -172,11 +183,13 @@ async def note_not_sent(session: AsyncSession, item: OutboxItem, text: str, now:
     """Tell the owner, in the conversation's place on the desk, that a customer's reply did not go
     (or may not have); on the desk itself when the conversation has no place there. Only customer
     replies get a note; one note per row however often it is called."""
-    if item.kind != "reply" or "conversation_id" not in item.payload:
+    try:
+        row = row_of(item)
+    except ValueError:  # a row nobody can read names no conversation to note it in
         return
-    await enqueue(session, key=f"note:not-sent:{item.id}", kind="owner_note", platform="owner",
-                  payload={"conversation_id": item.payload["conversation_id"], "text": text, "or_desk": True},
-                  due_at=now, now=now)
+    if not isinstance(row, Reply) or row.conversation_id is None:
+        return
+    await queue(session, note_key("not-sent", item.id), OwnerNote(text, row.conversation_id, or_desk=True), now=now)
 
 
 async def _lost_in_flight(session: AsyncSession, item: OutboxItem, now: datetime) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import App, build_app, model_cache_dir
 from bot.clock import FrozenClock
-from bot.profile import example_profile_text
+from bot.profile.load import example_profile_text
 from bot.settings import Settings
 from storage.engine import Database
 from storage.migrate import upgrade

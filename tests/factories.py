@@ -8,9 +8,9 @@ from io import StringIO
 from typing import Any
 
 from bot.app import App
-from bot.approvals import Approvals
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.messages import Inbound, Outbound, Sender
+from bot.owner import Approvals
 
 _ids = itertools.count(1)
 

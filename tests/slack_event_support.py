@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import httpx
 
 from bot.messages import Inbound, Sender
-from bot.slack_event_views import (ANNOUNCE_DATE, ANNOUNCE_TIME, CAPACITY, CHANNELS, DESCRIPTION, EVENT_MODAL, LENGTH,
+from bot.handlers.slack.blocks.event_form import (ANNOUNCE_DATE, ANNOUNCE_TIME, CAPACITY, CHANNELS, DESCRIPTION, EVENT_MODAL, LENGTH,
                                    PLACE, START_DATE, START_TIME, TITLE, VALUE)
 from storage.events import EventRecord
 from tests.slack_harness import SAM, Desk, click_payload, payload

@@ -22,10 +22,10 @@ import pytest
 
 from bot.app import App, build_app
 from bot.clock import FrozenClock
-from bot.handlers.owner_slack import SlackDesk
-from bot.handlers.slack import SlackChannel
-from bot.handlers.slack_api import web_client
-from bot.handlers.slack_app import http_routes
+from bot.handlers.slack.api import web_client
+from bot.handlers.slack.bolt_app import http_routes
+from bot.handlers.slack.customers import SlackChannel
+from bot.handlers.slack.owner_desk import SlackDesk
 from bot.messages import Inbound, Sender
 from bot.registry import slack_desk
 from bot.router import Handled

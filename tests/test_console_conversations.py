@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 
 from bot.app import App
-from bot.approvals import quiet_words
 from bot.clock import FrozenClock
+from bot.owner import quiet_words
 from storage import drafts, outbox
 from tests.conftest import london
 from tests.factories import ConsoleTranscript

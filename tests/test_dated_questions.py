@@ -7,9 +7,9 @@ import pytest
 
 from bot.app import App
 from bot.clock import FrozenClock
-from bot.config import BusinessProfile
-from bot.day_mention import asked_days
-from bot.profile import example_profile_text, parse_profile
+from bot.profile.days import asked_days
+from bot.profile.load import example_profile_text, parse_profile
+from bot.profile.model import BusinessProfile
 from tests.conftest import EXAMPLE_WRITTEN_ON, london
 from tests.factories import ConsoleTranscript
 

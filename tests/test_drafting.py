@@ -3,9 +3,9 @@
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.drafting import Drafter
-from bot.profile import example_profile_text, parse_profile
-from bot.reply_context import reply_context
+from bot.drafting.context import reply_context
+from bot.drafting.drafter import Drafter
+from bot.profile.load import example_profile_text, parse_profile
 from bot.textlimits import split_message, x_length
 from tests.conftest import EXAMPLE_WRITTEN_ON
 

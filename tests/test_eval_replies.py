@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli_eval import eval_app
+from bot.cli.evaluate import eval_app
 from tests.fixtures.cafe import FIXTURES
 from tests.test_cli import PROCESS_NOW
 

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from bot.clock import FrozenClock
-from bot.drafting import Drafter
+from bot.drafting.drafter import Drafter
 from bot.events.checks import event_problems, event_template_problems
-from bot.profile import load_profile
+from bot.profile.load import load_profile
 
 
 def test_shipped_event_templates_render_on_every_platform(profile_dir: Path, clock: FrozenClock) -> None:

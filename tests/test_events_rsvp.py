@@ -7,10 +7,10 @@ import io
 import pytest
 
 from bot.app import App
-from bot.approvals import Approvals
 from bot.clock import FrozenClock
 from bot.events.spec import EventSpec
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
+from bot.owner import Approvals
 from bot.textlimits import x_length
 from storage import audit
 from tests.conftest import london

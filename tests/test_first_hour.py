@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from bot.app import App
-from bot.cli import log_level
+from bot.cli.common import log_level
 from bot.settings import Settings
 from tests.factories import ConsoleTranscript
 
@@ -62,7 +62,7 @@ async def test_a_mistyped_telegram_token_is_named_at_start(app: App) -> None:
     from telegram import Bot
 
     from bot.errors import ConfigError
-    from bot.handlers.telegram_channel import TelegramChannel, api_base_url
+    from bot.handlers.telegram.channel import TelegramChannel, api_base_url
     from tests.fakes.server import serve
     from tests.fakes.telegram_api import FakeBotApi
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.handlers.shell import ConsoleDesk
-from bot.handlers.webchat import WebChatOptions
-from bot.handlers.webchat_http import webchat_provider
+from bot.handlers.webchat.channel import WebChatOptions
+from bot.handlers.webchat.routes import webchat_provider
 from bot.messages import Sender
 from bot.web import create_web_app
 from storage import conversations, outbox

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from bot.app import App, build_app
-from bot.handlers.slack_app import EVENTS_BODY_LIMIT
-from bot.handlers.telegram_channel import WEBHOOK_BODY_LIMIT
-from bot.handlers.webchat_input import MAX_BODY_BYTES
+from bot.handlers.slack.bolt_app import EVENTS_BODY_LIMIT
+from bot.handlers.telegram.channel import WEBHOOK_BODY_LIMIT
+from bot.handlers.webchat.input import MAX_BODY_BYTES
 from bot.settings import Settings
 from bot.web import create_web_app, route_providers
 from tests.test_cli import SOCIALDESK, clean_environment

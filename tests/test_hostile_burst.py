@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 
-from bot import slack_cards as cards
+from bot.handlers.slack.blocks import cards
 from storage import desk_stats
 from tests.slack_harness import Desk, desk, fake_slack
 from tests.test_hostile_slack_markup import site, visitor_writes

@@ -13,8 +13,8 @@ import httpx
 
 from bot.app import App
 from bot.handlers.shell import ConsoleDesk
-from bot.handlers.webchat import WebChatOptions
-from bot.handlers.webchat_http import webchat_provider
+from bot.handlers.webchat.channel import WebChatOptions
+from bot.handlers.webchat.routes import webchat_provider
 from bot.web import create_web_app
 from storage import outbox
 from tests.test_cli import SOCIALDESK, clean_environment

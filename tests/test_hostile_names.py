@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app import App
-from bot.handlers.telegram_channel import TelegramChannel
-from bot.handlers.x_channel import XChannel
+from bot.drafting.names import greeting_name
+from bot.handlers.telegram.channel import TelegramChannel
+from bot.handlers.x.channel import XChannel
 from bot.messages import Intent
-from bot.names import greeting_name
 from bot.policy import Signals, decide
 from storage import drafts
 from tests.fakes.server import eventually, serve

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.profile import example_profile_text, parse_profile
+from bot.profile.load import example_profile_text, parse_profile
 from tests.conftest import EXAMPLE_WRITTEN_ON
 from tests.test_cli import run
 

@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.handlers.slack_app import http_routes
-from bot.handlers.webchat import WebChatOptions
-from bot.handlers.webchat_http import webchat_provider
-from bot.slack_cards import clip, draft_text
+from bot.handlers.slack.blocks.cards import draft_text
+from bot.handlers.slack.blocks.kit import clip
+from bot.handlers.slack.bolt_app import http_routes
+from bot.handlers.webchat.channel import WebChatOptions
+from bot.handlers.webchat.routes import webchat_provider
 from bot.web import create_web_app
 from tests.slack_harness import Desk, desk, fake_slack
 
@@ -71,7 +72,7 @@ async def test_the_draft_on_a_card_cannot_carry_a_ping_either(desk: Desk, site: 
 
 async def test_a_second_message_in_an_owned_conversation_is_escaped_in_the_thread(
         desk: Desk, site: httpx.AsyncClient) -> None:
-    from bot import slack_cards as cards
+    from bot.handlers.slack.blocks import cards
 
     visitor = await visitor_writes(site, desk, PING, "my coffee was cold and the staff were rude, I want a refund")
     [card] = desk.fake.to("chat.postMessage")

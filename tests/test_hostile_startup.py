@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from bot.app import App
 from bot.events_web import event_routes
-from bot.handlers.telegram_webhook import SECRET_HEADER, telegram_routes
+from bot.handlers.telegram.webhook import SECRET_HEADER, telegram_routes
 from bot.web import create_web_app
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi

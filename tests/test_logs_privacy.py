@@ -12,11 +12,11 @@ from telegram import Bot
 
 from bot import logs
 from bot.app import App
-from bot.handlers.telegram_channel import TelegramChannel, api_base_url
+from bot.handlers.telegram.channel import TelegramChannel, api_base_url
 from bot.settings import Settings
+from tests.factories import ConsoleTranscript
 from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
-from tests.factories import ConsoleTranscript
 from tests.payloads.load import payload
 from tests.slack_harness import SECRET, Desk, desk, event_envelope, fake_slack, listeners_done  # noqa: F401
 
@@ -113,7 +113,7 @@ def test_settings_hand_every_secret_that_is_set_to_the_logs() -> None:
 
 
 def test_slack_in_the_environment_starts_without_a_warning(desk: Desk, captured: Captured, monkeypatch) -> None:
-    from bot.handlers.slack_app import build_slack_desk
+    from bot.handlers.slack.bolt_app import build_slack_desk
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")  # as a Procfile host sets it
     build_slack_desk(desk.app)
@@ -135,7 +135,7 @@ async def test_a_retried_web_chat_post_logs_neither_the_visitors_key_nor_their_w
 
     import httpx
 
-    from bot.handlers.webchat_http import webchat_routes
+    from bot.handlers.webchat.routes import webchat_routes
     from bot.web import create_web_app
 
     visitor = secrets.token_hex(16)

@@ -17,8 +17,8 @@ from telegram import Bot
 
 from bot.app import build_app
 from bot.clock import FrozenClock
-from bot.handlers.telegram import to_inbound
-from bot.handlers.telegram_channel import TelegramChannel, api_base_url
+from bot.handlers.telegram.channel import TelegramChannel, api_base_url
+from bot.handlers.telegram.parse import to_inbound
 from bot.outbox import OutboxWorker
 from bot.settings import Settings
 from storage import outbox

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot import slack_cards as cards
+from bot.handlers.slack.blocks import cards
 from storage import audit, outbox
 from tests.slack_harness import (ALEX, HELD, OWNER_CHANNEL, SAM, STRANGER, UPSET, Desk, desk, event_envelope,
                                  fake_slack, listeners_done, submission)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot import slack_cards as cards
+from bot.handlers.slack.blocks import cards
 from storage import conversations, examples, outbox
 from tests.slack_harness import (ALEX, HELD, SAM, UPSET, Desk, click_payload, desk, event_envelope, fake_slack,
                                  listeners_done, submission)

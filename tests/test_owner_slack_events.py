@@ -16,11 +16,11 @@ from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.events.model import CANCELLED
 from bot.events.spec import EventSpec
-from bot.handlers.owner_slack_actions import ONLY_APPROVERS
+from bot.handlers.slack.blocks.event_form import ANNOUNCE_DATE, CHANNELS, EVENT_MODAL, LENGTH, PLACE, START_DATE, START_TIME, TITLE
+from bot.handlers.slack.blocks.event_lists import ATTENDEES, CANCEL_EVENT, EDIT_EVENT
+from bot.handlers.slack.owner_actions import ONLY_APPROVERS
 from bot.runner import run_bot
 from bot.settings import Settings
-from bot.slack_event_lists import ATTENDEES, CANCEL_EVENT, EDIT_EVENT
-from bot.slack_event_views import ANNOUNCE_DATE, CHANNELS, EVENT_MODAL, LENGTH, PLACE, START_DATE, START_TIME, TITLE
 from storage import outbox
 from tests.fake_slack import FakeSlack
 from tests.slack_event_support import (EVENTS_CHANNEL, click_in_list, click_on_home, modal_state, only_event, rsvp,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import ConfigError
-from bot.profile import example_profile_text, load_profile, parse_profile
+from bot.profile.load import example_profile_text, load_profile, parse_profile
 from tests.conftest import EXAMPLE_WRITTEN_ON
 
 MINIMAL = "business:\n  name: Bakery\n"

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot import slack_cards as cards
-from bot.slack_home import HomeFigures, age, home_view
+from bot.handlers.slack.blocks import cards
+from bot.handlers.slack.blocks.home import HomeFigures, age, home_view
 from storage.desk_stats import WaitingDraft
 from storage.records import DraftRecord, DraftView
 

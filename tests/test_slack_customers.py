@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot import slack_cards as cards
+from bot.handlers.slack.blocks import cards
 
 from bot.errors import BadPayload
-from bot.handlers.slack import reply_request, to_inbound
+from bot.handlers.slack.customers import reply_request, to_inbound
 from bot.messages import Outbound
 from storage import conversations
 from tests.fake_slack import BOT_ID, BOT_USER

@@ -8,7 +8,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ChannelError, DeliveryUncertain, RateLimited, Unreachable
-from bot.handlers.slack import SlackChannel
+from bot.handlers.slack.customers import SlackChannel
 from bot.messages import Outbound
 from tests.fake_slack import FakeSlack
 from tests.slack_harness import fake_slack

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.slack_event_lists import (CANCEL_EVENT, MOST_LISTED, EventLine, attendee_blocks, event_list, home_events,
+from bot.handlers.slack.blocks.event_lists import (CANCEL_EVENT, MOST_LISTED, EventLine, attendee_blocks, event_list, home_events,
                                    when_text, with_events)
-from bot.slack_event_views import (ANNOUNCE_DATE, ANNOUNCE_TIME, CAPACITY, CHANNELS, LENGTH, START_DATE, EventForm,
+from bot.handlers.slack.blocks.event_form import (ANNOUNCE_DATE, ANNOUNCE_TIME, CAPACITY, CHANNELS, LENGTH, START_DATE, EventForm,
                                    event_modal, read_submission)
-from bot.slack_home import HomeFigures, home_view
+from bot.handlers.slack.blocks.home import HomeFigures, home_view
 from storage.events import EventRecord, RsvpRecord
 from tests.slack_event_support import modal_state
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot import slack_cards as cards
+from bot.handlers.slack.blocks import cards
 from bot.web import create_web_app, route_providers
 from storage import outbox
 from tests.slack_harness import HELD, Desk, click_payload, desk, event_envelope, fake_slack, listeners_done, signed

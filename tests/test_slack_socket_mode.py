@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import slack_cards as cards
 from bot.app import App, build_app
 from bot.clock import FrozenClock
+from bot.handlers.slack.blocks import cards
 from bot.messages import Inbound, Sender
 from bot.runner import run_bot
 from bot.settings import Settings

@@ -16,14 +16,14 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.app import App
-from bot.approvals import Approvals
 from bot.errors import RateLimited
 from bot.events.spec import EventSpec
 from bot.handlers.ratelimit import SendBudget, TokenBuckets
-from bot.handlers.telegram import to_inbound
-from bot.handlers.telegram_channel import OFFSET_CURSOR, TelegramChannel, api_base_url
-from bot.handlers.telegram_webhook import SECRET_HEADER, telegram_routes
+from bot.handlers.telegram.channel import OFFSET_CURSOR, TelegramChannel, api_base_url
+from bot.handlers.telegram.parse import to_inbound
+from bot.handlers.telegram.webhook import SECRET_HEADER, telegram_routes
 from bot.messages import Outbound
+from bot.owner import Approvals
 from bot.web import create_web_app
 from storage import contacts, conversations, cursors, drafts, outbox
 from tests.conftest import london
@@ -145,7 +145,7 @@ async def test_send_that_times_out_after_sending_is_not_repeated(app: App, fake)
     api.delay["sendMessage"] = 0.5
     channel = make_channel(app, url, request=HTTPXRequest(read_timeout=0.1))
     app.worker.channels["telegram"] = channel
-    await app.router.handle(__import__("bot.handlers.telegram", fromlist=["to_inbound"]).to_inbound(
+    await app.router.handle(__import__("bot.handlers.telegram.parse", fromlist=["to_inbound"]).to_inbound(
         payload("telegram", "private_text"), "cornerbean_bot", 7000001))
     await app.worker.drain()
     async with app.db.session() as session:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.telegram_html import split_html
+from bot.handlers.telegram.html import split_html
 from tests.fakes.telegram_api import html_problem
 
 

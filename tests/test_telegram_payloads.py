@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.errors import BadPayload
-from bot.handlers.telegram import send_requests, to_inbound
+from bot.handlers.telegram.parse import send_requests, to_inbound
 from bot.messages import Button, Outbound
 from tests.payloads.load import payload
 

@@ -7,11 +7,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from bot.cli.evaluate import eval_app
 from bot.errors import DataError
-from bot.evaluation import score
-from bot.evaluation_data import load_clinc150, take_shots
+from bot.understanding.evaluation import score
+from bot.understanding.evaluation_data import load_clinc150, take_shots
 from bot.understanding.training import DEFAULT_GATES
-from bot.cli_eval import eval_app
 from tests.fixtures.cafe import FIXTURES
 
 runner = CliRunner()

@@ -19,10 +19,10 @@ from telegram import Bot
 
 from bot.app import App
 from bot.handlers.shell import ConsoleDesk
-from bot.handlers.telegram_channel import OFFSET_CURSOR, TelegramChannel, api_base_url
-from bot.handlers.telegram_webhook import SECRET_HEADER, telegram_routes
-from bot.handlers.webchat import WebChatOptions
-from bot.handlers.webchat_http import webchat_provider
+from bot.handlers.telegram.channel import OFFSET_CURSOR, TelegramChannel, api_base_url
+from bot.handlers.telegram.webhook import SECRET_HEADER, telegram_routes
+from bot.handlers.webchat.channel import WebChatOptions
+from bot.handlers.webchat.routes import webchat_provider
 from bot.web import create_web_app
 from storage import audit, cursors, drafts
 from storage.models import MessageRow

@@ -16,9 +16,9 @@ import pytest
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.handlers.shell import ConsoleDesk
-from bot.handlers.webchat import WebChatOptions
-from bot.handlers.webchat_http import attach_channel, webchat_provider
-from bot.handlers.webchat_input import parse_post, to_inbound
+from bot.handlers.webchat.channel import WebChatOptions
+from bot.handlers.webchat.input import parse_post, to_inbound
+from bot.handlers.webchat.routes import attach_channel, webchat_provider
 from bot.outbox import OutboxWorker
 from bot.web import create_web_app
 from storage import conversations, outbox, transcripts

@@ -19,9 +19,9 @@ import pytest
 
 from bot.app import App, build_app
 from bot.clock import FrozenClock
-from bot.handlers.webchat import WebChatChannel, WebChatOptions
-from bot.handlers.webchat_http import webchat_provider
-from bot.profile import load_profile
+from bot.handlers.webchat.channel import WebChatChannel, WebChatOptions
+from bot.handlers.webchat.routes import webchat_provider
+from bot.profile.load import load_profile
 from bot.registry import customer_channels
 from bot.runner import describe_channels, web_deliveries
 from bot.settings import Settings

@@ -10,11 +10,11 @@ import pytest
 from tweepy.asynchronous import AsyncClient
 
 from bot.app import App
-from bot.config import XChannelConfig
 from bot.errors import ChannelError, RateLimited
 from bot.handlers.shell import ConsoleDesk
-from bot.handlers.x_channel import MENTIONS_CURSOR, XChannel
+from bot.handlers.x.channel import MENTIONS_CURSOR, XChannel
 from bot.messages import Action, Decision, Draft, Intent
+from bot.profile.model import XChannelConfig
 from storage import contacts, conversations, cursors, drafts, outbox
 from tests.fakes.server import eventually, serve
 from tests.fakes.x_api import KEYS, FakeXApi

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.errors import BadPayload
-from bot.handlers.x import page_to_inbound, reply_request
+from bot.handlers.x.parse import page_to_inbound, reply_request
 from bot.messages import Outbound
 from tests.payloads.load import payload
 

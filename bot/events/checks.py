@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import BusinessProfile
-from bot.errors import TemplateError
+from bot.errors import BrokenTemplate
 from bot.events.profile_sync import profile_event_problems
 from bot.events.render import EventTexts, EventView, Renderer
 from bot.messages import PLATFORMS
+from bot.profile.model import BusinessProfile
 
 # Each template with the extra values it is rendered with.
 SAMPLES: dict[str, dict[str, Any]] = {
@@ -47,6 +47,6 @@ def event_template_problems(renderer: Renderer, profile: BusinessProfile, now: d
         for platform in PLATFORMS:
             try:
                 texts.render(name, platform, event, **extra)
-            except TemplateError as exc:
+            except BrokenTemplate as exc:
                 problems.append(f"{platform}: {exc}")
     return sorted(set(problems))

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
-from bot.config import BusinessProfile
 from bot.events.model import CANCELLED
 from bot.events.render import ics_url
+from bot.profile.model import BusinessProfile
 from storage.events import EventRecord
 
 DEFAULT_LENGTH = timedelta(hours=2)

@@ -10,15 +10,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.config import BusinessProfile
-from bot.errors import TemplateError
+from bot.drafting.names import greeting_name
+from bot.errors import BrokenTemplate
 from bot.events.model import GOING, MAYBE, WAITLISTED
 from bot.events.render import EventTexts, EventView, event_view
-from bot.names import greeting_name
+from bot.profile.model import BusinessProfile
 from storage import audit, conversations, outbox
 from storage import events as store
 from storage.engine import Database
 from storage.events import EventRecord, RsvpRecord
+from storage.outbox_rows import Reply
 
 # Platforms where the bot can write to one person privately (X replies would be public).
 DIRECT_MESSAGE_PLATFORMS = ("telegram", "slack", "webchat", "shell")
@@ -53,17 +54,13 @@ async def tell(session: AsyncSession, ctx: EventsContext, event: EventRecord, rs
     try:
         text = ctx.texts.message(template, rsvp.platform, view, customer_name=first_name(rsvp.display_name),
                                  party_size=rsvp.party_size, **extra)
-    except TemplateError as exc:  # an owner's broken template must not stop a cancellation
+    except BrokenTemplate as exc:  # an owner's broken template must not stop a cancellation
         await audit.record(session, at=now, actor="socialdesk", action="event_notice_failed",
                            subject=f"event:{event.id}", detail={"key": key, "error": str(exc)})
         return False
-    payload: dict[str, Any] = {"thread_key": rsvp.thread_key, "text": text, "reply_to": None,
-                               "recipient_id": rsvp.recipient_id}
     conversation = await conversations.find_conversation(session, rsvp.platform, rsvp.thread_key)
-    if conversation is not None:
-        payload["conversation_id"] = conversation.id
-    return await outbox.enqueue(session, key=key, kind="reply", platform=rsvp.platform, payload=payload,
-                                due_at=now, now=now, event_id=event.id)
+    words = Reply(rsvp.thread_key, text, None, rsvp.recipient_id, conversation.id if conversation else None)
+    return await outbox.queue(session, key, words, platform=rsvp.platform, now=now, event_id=event.id)
 
 
 async def tell_everyone(session: AsyncSession, ctx: EventsContext, event: EventRecord, *, template: str,

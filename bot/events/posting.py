@@ -9,25 +9,22 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channel import Channel
-from bot.errors import ChannelError
+from bot.errors import ChannelNotRunning
 from bot.events.model import SCHEDULED, Offset
 from bot.events.notices import EventsContext, remind_attendees
-from bot.events.render import EventView
 from bot.events.planning import ANNOUNCE, ATTENDEES, REMINDER, should_send_late, superseded
+from bot.events.render import EventView
 from bot.events.words import button_values
 from bot.messages import Button, Outbound
+from bot.ports import Channel
 from storage import audit, outbox
 from storage import events as store
 from storage.events import EventRecord
+from storage.outbox_rows import EventPost, Kind, OwnerNote, note_key, row_as
 from storage.records import OutboxItem
 
 # Platforms whose posts carry RSVP buttons (Telegram inline keyboards, Slack buttons).
 BUTTON_PLATFORMS = ("telegram", "slack", "webchat")
-
-
-class ChannelNotRunning(ChannelError):
-    """The platform this post is for is not running yet: the outbox tries again later."""
 
 
 def when_label(offset: Offset) -> str:
@@ -53,9 +50,9 @@ class EventPoster:
         self._ctx, self._channels = ctx, channels
 
     async def deliver(self, item: OutboxItem) -> str | None:
-        post = str(item.payload["post"])
-        kind, _, label = post.partition("-")
-        view = await self._due_post(item, kind, label)
+        row = row_as(item, EventPost)
+        kind, _, label = row.post.partition("-")
+        view = await self._due_post(item, row, kind, label)
         if view is None:
             return None
         channel = self._channels.get(item.platform)
@@ -65,45 +62,47 @@ class EventPoster:
         template = "event_invite" if kind == ANNOUNCE else "event_reminder"
         when = when_label(Offset.parse(label)) if label else ""
         text = self._ctx.texts.render(template, item.platform, view, has_buttons=bool(buttons), when=when)
-        return await channel.send(Outbound(platform=item.platform, thread_key=str(item.payload["thread_key"]),
+        return await channel.send(Outbound(platform=item.platform, thread_key=str(row.thread_key),
                                            text=text, idempotency_key=item.idempotency_key, buttons=buttons))
 
-    async def _due_post(self, item: OutboxItem, kind: str, label: str) -> EventView | None:
+    async def _due_post(self, item: OutboxItem, row: EventPost, kind: str, label: str) -> EventView | None:
         """The event to post about, or None when there is nothing to send on a channel (the post was
         skipped or superseded, or it was the attendee reminders, which become direct messages)."""
         now = self._ctx.clock.now()
         async with self._ctx.db.session() as session:
-            event = await store.get_event(session, int(item.payload["event_id"]))
+            event = await store.get_event(session, row.event_id)
             if event is None or event.status != SCHEDULED:
                 return None
             if not should_send_late(event.starts_at, now):
-                await self._skip(session, item, event, now)
+                await self._skip(session, item, row, event, now)
                 return None
-            if kind == REMINDER and await self._superseded(session, item, event, now):
+            if kind == REMINDER and await self._superseded(session, item, row, event, now):
                 return None
             if kind == ATTENDEES:
-                await remind_attendees(session, self._ctx, event, post=str(item.payload["post"]),
+                await remind_attendees(session, self._ctx, event, post=row.post,
                                        when=when_label(Offset.parse(label)), now=now)
                 return None
             return await self._ctx.view(session, event)
 
-    async def _superseded(self, session: AsyncSession, item: OutboxItem, event: EventRecord, now: datetime) -> bool:
-        later = [row.due_at for row in await store.outbox_rows(session, event.id)
-                 if row.kind == "event_post" and row.status in (outbox.PENDING, outbox.CLAIMED, outbox.SENDING)
-                 and row.platform == item.platform and row.payload.get("thread_key") == item.payload.get("thread_key")
-                 and str(row.payload.get("post", "")).startswith(REMINDER)]
+    async def _superseded(self, session: AsyncSession, item: OutboxItem, row: EventPost, event: EventRecord,
+                          now: datetime) -> bool:
+        waiting = [other for other in await store.outbox_rows(session, event.id)
+                   if other.kind == Kind.EVENT_POST and other.platform == item.platform
+                   and other.status in (outbox.PENDING, outbox.CLAIMED, outbox.SENDING)]
+        later = [other.due_at for other in waiting
+                 if (post := row_as(other, EventPost)).thread_key == row.thread_key and post.post.startswith(REMINDER)]
         if not superseded(item.due_at, later, now):
             return False
         await audit.record(session, at=now, actor="socialdesk", action="event_post_superseded",
                            subject=f"event:{event.id}", detail={"key": item.idempotency_key})
         return True
 
-    async def _skip(self, session: AsyncSession, item: OutboxItem, event: EventRecord, now: datetime) -> None:
+    async def _skip(self, session: AsyncSession, item: OutboxItem, row: EventPost, event: EventRecord,
+                    now: datetime) -> None:
         """Too late to be useful: record why and leave the owner a note."""
-        note = (f"The {item.payload['post']} post for \"{event.title}\" on {item.platform} was not sent: it came "
+        note = (f"The {row.post} post for \"{event.title}\" on {item.platform} was not sent: it came "
                 f"due at {item.due_at:%Y-%m-%d %H:%M} UTC but the event had already started (the bot was not running).")
         await audit.record(session, at=now, actor="socialdesk", action="event_post_skipped",
                            subject=f"event:{event.id}", detail={"key": item.idempotency_key, "note": note})
-        await outbox.enqueue(session, key=f"note:{item.idempotency_key}", kind="owner_note",
-                             platform="owner", payload={"text": note, "event_id": event.id}, due_at=now, now=now,
-                             event_id=event.id)
+        await outbox.queue(session, note_key(item.idempotency_key), OwnerNote(note, event_id=event.id), now=now,
+                           event_id=event.id)

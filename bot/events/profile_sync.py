@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import BusinessProfile, EventConfig
 from bot.errors import ConfigError, DataError
 from bot.events.model import CANCELLED
 from bot.events.service import EventService
 from bot.events.spec import EventSpec, spec_of
+from bot.profile.model import BusinessProfile, EventConfig
 from storage import events as store
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.config import BusinessProfile
-from bot.errors import TemplateError
+from bot.drafting.context import clock, day_label
+from bot.errors import BrokenTemplate
 from bot.messages import Draft
-from bot.reply_context import clock, day_label
+from bot.profile.model import BusinessProfile
 from bot.textlimits import fits, limit_of
 from storage.events import EventRecord
 
@@ -45,7 +45,7 @@ def event_view(event: EventRecord, profile: BusinessProfile, seats_taken: int, b
 
 
 class Renderer(Protocol):
-    """What renders a template for a platform (bot.drafting.Drafter in the running bot)."""
+    """What renders a template for a platform (bot.drafting.drafter.Drafter in the running bot)."""
 
     def render(self, template: str, platform: str, context: dict[str, Any]) -> Draft: ...
 
@@ -61,9 +61,9 @@ class EventTexts:
                    "platform": platform, "clock": clock, "day_label": day_label, **extra}
         draft = self._drafter.render(template, platform, context)
         if draft.error:
-            raise TemplateError(draft.error)
+            raise BrokenTemplate(draft.error)
         if not fits(platform, draft.text):
-            raise TemplateError(f"{template} is longer than {platform}'s {limit_of(platform)} characters "
+            raise BrokenTemplate(f"{template} is longer than {platform}'s {limit_of(platform)} characters "
                                 f"for event {event.id}; shorten the title or the template")
         return draft.text
 
@@ -73,7 +73,7 @@ class EventTexts:
             "event": event, "business": self._profile.business, "owner_name": self._profile.owner.name,
             "platform": platform, "clock": clock, "day_label": day_label, **extra})
         if draft.error:
-            raise TemplateError(draft.error)
+            raise BrokenTemplate(draft.error)
         return shorten_to_fit(platform, draft.text)
 
 

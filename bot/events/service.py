@@ -22,6 +22,7 @@ from bot.events.spec import EventSpec, spec_of
 from storage import audit, outbox
 from storage import events as store
 from storage.events import EventRecord, RsvpRecord
+from storage.outbox_rows import EventPost, Kind
 from storage.records import OutboxItem
 
 SENT_STATES = (outbox.SENT, outbox.CLAIMED, outbox.SENDING, outbox.UNCERTAIN)
@@ -52,7 +53,7 @@ class EventService:
             spec = dataclasses.replace(spec_of(before), **changes).validated(self.ctx.profile.zone)
             event = await store.update_event(session, event_id, **_columns(spec), sequence=before.sequence + 1,
                                              updated_at=now)
-            await outbox.cancel(session, event_id=event_id, kinds=("event_post",))
+            await outbox.cancel(session, event_id=event_id, kinds=(Kind.EVENT_POST,))
             await self._schedule(session, event, now)
             if event.starts_at != before.starts_at or event.place != before.place:
                 await tell_everyone(session, self.ctx, event, template="event_changed", tag="changed", now=now)
@@ -112,10 +113,9 @@ class EventService:
             if key.rsplit(":", 1)[0] in made:
                 continue
             platform = post.target.platform if post.target else "events"
-            payload = {"event_id": event.id, "post": post.post,
-                       "thread_key": post.target.thread_key if post.target else None}
-            queued += await outbox.enqueue(session, key=key, kind="event_post", platform=platform, payload=payload,
-                                           due_at=post.due_at, now=now, event_id=event.id)
+            row = EventPost(event.id, post.post, post.target.thread_key if post.target else None)
+            queued += await outbox.queue(session, key, row, platform=platform, due_at=post.due_at, now=now,
+                                         event_id=event.id)
         return queued
 
 

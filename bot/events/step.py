@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import TemplateError
+from bot.errors import BrokenTemplate
 from bot.events.model import GOING, MAYBE, NOT_GOING, SCHEDULED, WAITLISTED
 from bot.events.notices import EventsContext, first_name
 from bot.events.render import event_view
@@ -39,7 +39,7 @@ class RsvpStep:
                        decision: Decision) -> Answer | None:
         try:
             return await self._answer(session, inbound, recorded, intent, decision)
-        except TemplateError as exc:
+        except BrokenTemplate as exc:
             # The RSVP stands; the owner sees why its confirmation could not be written.
             reason = "the RSVP was recorded but its confirmation could not be written"
             return Decision(Action.ESCALATE, (reason,)), Draft("", None, str(exc))

@@ -11,10 +11,10 @@ import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Collection
 from typing import TextIO
 
-from bot.approvals import Approvals, Outcome
 from bot.clock import Clock
-from bot.messages import Inbound, Outbound, Sender
+from bot.messages import DraftStatus, Inbound, Outbound, Sender
 from bot.outbox import OutboxWorker
+from bot.owner import Approvals, Outcome
 from bot.router import Router
 from storage.records import DraftView
 
@@ -60,7 +60,7 @@ class ConsoleDesk:
             print(f"  [owner] draft #{draft.id} waits for you: {view.customer_name} on {view.platform} "
                   f"({draft.intent or 'out of scope'}); see it with /drafts in `socialdesk chat`", file=self._out, flush=True)
             return f"console:{draft.id}"
-        if draft.status == "forwarded":
+        if draft.status == DraftStatus.FORWARDED:
             print(f"  [owner] {view.customer_name} wrote again (you have this conversation): {view.customer_text}",
                   file=self._out, flush=True)
             return f"console:{draft.id}"

@@ -1,0 +1,120 @@
+"""The words each intent's examples use. A message that names something none of them mention ("visa
+sponsorship" for jobs, "service dog" for dogs, "LS6" for takeaway) asks about a thing the reply does not
+cover, so its draft waits for the owner instead of going out alone."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import snowballstemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from bot.messages import LabelledExample
+from bot.profile.model import BusinessProfile
+
+# Words that name no thing: chat fillers, politeness, and the days and times every question may carry.
+_FILLERS = frozenset(
+    """
+    pls plz please ta thx thanks cheers hi hey hello hiya yo ok okay sure lol guys mate folks team just
+    really actually quick question wondering wonder know like love wanna gonna gotta got get getting need
+    want able possible tell let ask asking hoping hope help use wat whats im ive id youre dont cant wont
+    isnt arent doesnt didnt u ur r ya yeah yes sort kind thing things anything something stuff bit lot
+    right chance free available far near nearby place new usual usually hold drop stay visit come
+    mum mums mom dad sister brother friend friends family partner wife husband son daughter kids people
+    today tomorrow tonight yesterday morning afternoon evening night weekend weekday week month year day
+    days time times now soon later early late earlier am pm o clock
+    monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
+    january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec
+    """.split()
+)
+# Replies that answer any wording of their question: a greeting, thanks, an RSVP (read by its own step),
+# and the menu, whose link lists every dish and price however the customer names them.
+OPEN_ENDED_INTENTS = frozenset({"greeting", "thanks", "rsvp", "menu"})
+_TOKEN = re.compile(r"[a-z0-9]+")
+_NUMBER_OR_TIME = re.compile(r"\d+(?:st|nd|rd|th|am|pm|h)?")
+# A typo one or two letters off a known word ("resevation") is still that word.
+_TYPO_CUTOFF = 0.84
+_TYPO_MIN_LENGTH = 5
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=8192)
+def _stem(word: str) -> str:
+    """Snowball's English stem, so "chairs", "booking" and "booked" meet "chair" and "book"."""
+    return str(_STEMMER.stemWord(word))
+
+
+def _words(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower().replace("'", "").replace("\u2019", ""))
+
+
+@functools.cache
+def _plain_stems() -> frozenset[str]:
+    plain = ENGLISH_STOP_WORDS | _FILLERS
+    return frozenset(plain | {_stem(w) for w in plain})
+
+
+def _is_content(word: str) -> bool:
+    return len(word) >= 3 and word not in _plain_stems() and _stem(word) not in _plain_stems()
+
+
+def _about_business(profile: BusinessProfile) -> list[str]:
+    """The business's own name and address: "where's the corner bean" names the business, not a thing."""
+    business = profile.business
+    return [business.name, business.address or "", "cafe coffee shop place"]
+
+
+@dataclass(frozen=True, slots=True)
+class IntentVocabulary:
+    """Per intent, the stems its examples, keywords and facts use."""
+
+    stems: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def build(cls, texts: Mapping[str, Iterable[str]]) -> "IntentVocabulary":
+        return cls({name: frozenset(_stem(w) for t in ts for w in _words(t)) for name, ts in texts.items()})
+
+    @classmethod
+    def from_profile(cls, profile: BusinessProfile, intents: Iterable[str],
+                     learned: Iterable[LabelledExample] = ()) -> "IntentVocabulary":
+        """`learned`: the examples the owner confirmed, which the intent now answers as well."""
+        specs = profile.active_intents()
+        facts = {k: v for k, v in profile.facts.model_dump().items() if isinstance(v, str)}
+        texts: dict[str, list[str]] = {}
+        for name in intents:
+            spec = specs.get(name)
+            if spec is None or name in OPEN_ENDED_INTENTS:
+                continue
+            keywords = [k.removeprefix("re:") for k in spec.keywords]
+            # The reply's own facts are what it answers ("Apple Pay", "Deliveroo").
+            own_facts = [v for k, v in facts.items() if k == name or (name == "takeaway" and k == "delivery")]
+            texts[name] = [*spec.examples, *keywords, *own_facts, name.replace("_", " "), *_about_business(profile)]
+        for example in learned:
+            if example.intent in texts:
+                texts[example.intent].append(example.text)
+        if "hours" in texts:
+            # "Boxing Day" is answered by the hours reply when the profile names it.
+            texts["hours"] += [e.note for e in profile.hours.exceptions if e.note]
+        return cls.build(texts)
+
+    def unfamiliar(self, intent: str, text: str) -> list[str]:
+        """The content words of `text` that none of `intent`'s examples use (empty for unknown intents)."""
+        known = self.stems.get(intent)
+        if known is None:
+            return []
+        found = []
+        for word in dict.fromkeys(_words(text)):
+            if _NUMBER_OR_TIME.fullmatch(word) or not _is_content(word):
+                continue
+            stem = _stem(word)
+            if stem in known or word in known:
+                continue
+            if len(stem) >= _TYPO_MIN_LENGTH and difflib.get_close_matches(stem, known, n=1, cutoff=_TYPO_CUTOFF):
+                continue
+            found.append(word)
+        return found
