@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import shutil
 import socket
@@ -42,29 +43,32 @@ def _loopback_only(self: socket.socket, address: object) -> object:
     return _real_connect(self, address)
 
 
-# The files that load the embeddings model: together they need one ONNX export per session.
-EMBEDDINGS_FILES = {"test_understanding_embeddings.py", "test_understanding_onnx.py"}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`make test` runs `-n auto --dist loadgroup`) each test file runs whole on one
-    worker, so its module fixtures (trained models, a batch of CLI processes) are built once; the
-    embeddings files share a worker, so the model is exported to ONNX once, not once per worker."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        group = "embeddings" if item.path.name in EMBEDDINGS_FILES else item.path.stem
-        item.add_marker(pytest.mark.xdist_group(group))
+def run_temp_dir(factory: pytest.TempPathFactory) -> Path:
+    """The tmp dir of this whole run: shared by pytest-xdist's workers (`make test`), else the session's."""
+    base = factory.getbasetemp()
+    return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
 
 
 @pytest.fixture(scope="session", autouse=True)
 def user_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """$XDG_CACHE_HOME in a tmp dir for the whole session: the embeddings model is exported to
-    ONNX there once per session, and never into the real ~/.cache."""
-    folder = tmp_path_factory.mktemp("xdg-cache")
+    """$XDG_CACHE_HOME in a tmp dir for the whole run: the embeddings model is exported to ONNX there
+    once per run (see embeddings_encoder), and never into the real ~/.cache."""
+    folder = run_temp_dir(tmp_path_factory) / "xdg-cache"
+    folder.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(folder))
         yield folder
+
+
+@pytest.fixture(scope="session")
+def embeddings_encoder(user_cache_dir: Path) -> object:
+    """The embeddings model's encoder. The first worker to ask exports the model to ONNX into the
+    shared user cache while any other waits on the lock, then loads that export as a later start does."""
+    from bot.understanding.embedding import DEFAULT_MODEL, load_encoder
+
+    with (user_cache_dir / "export.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return load_encoder(DEFAULT_MODEL)
 
 
 @pytest.fixture(autouse=True)
