@@ -31,8 +31,13 @@ run: $(STAMP)
 	@test -f business.yaml || $(BIN)/socialdesk init
 	$(BIN)/socialdesk run
 
+# The suite runs on every core (pytest-xdist); each test file stays whole on one worker, so its module
+# fixtures (a trained model, a batch of CLI processes) are built once.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 # The suite again on days that break date logic: a Saturday that is Christmas Day, and the night the
 # clocks go forward in Europe (the run crosses 01:00 UTC on 28 March 2027). Needs faketime.
@@ -41,7 +46,7 @@ test-dates: $(DEV_STAMP)
 	@command -v faketime >/dev/null || { echo "make test-dates needs faketime (apt-get install faketime)"; exit 1; }
 	@for day in $(FAKED_DAYS); do \
 		echo "== the whole suite on $$day UTC"; \
-		TZ=UTC faketime "$$(echo $$day | tr T ' ')" $(BIN)/python -m pytest -q -p no:cacheprovider || exit 1; \
+		TZ=UTC faketime "$$(echo $$day | tr T ' ')" $(PYTEST) -p no:cacheprovider || exit 1; \
 	done
 
 check: $(DEV_STAMP)

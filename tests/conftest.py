@@ -1,11 +1,14 @@
 """Shared fixtures: real SQLite files in tmp dirs, a real Postgres database when TEST_DATABASE_URL is set,
-an injected clock, the example café profile, a per-session user cache dir, and a guard that fails any
-test touching the internet."""
+an injected clock, the example café profile (its intent model trained once per session), a per-session
+user cache dir, and a guard that fails any test touching the internet."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -16,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.app import App, build_app
+from bot.app import App, build_app, model_cache_dir
 from bot.clock import FrozenClock
 from bot.profile.load import example_profile_text
 from bot.settings import Settings
@@ -40,14 +43,32 @@ def _loopback_only(self: socket.socket, address: object) -> object:
     return _real_connect(self, address)
 
 
+def run_temp_dir(factory: pytest.TempPathFactory) -> Path:
+    """The tmp dir of this whole run: shared by pytest-xdist's workers (`make test`), else the session's."""
+    base = factory.getbasetemp()
+    return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+
+
 @pytest.fixture(scope="session", autouse=True)
 def user_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """$XDG_CACHE_HOME in a tmp dir for the whole session: the embeddings model is exported to
-    ONNX there once per session, and never into the real ~/.cache."""
-    folder = tmp_path_factory.mktemp("xdg-cache")
+    """$XDG_CACHE_HOME in a tmp dir for the whole run: the embeddings model is exported to ONNX there
+    once per run (see embeddings_encoder), and never into the real ~/.cache."""
+    folder = run_temp_dir(tmp_path_factory) / "xdg-cache"
+    folder.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(folder))
         yield folder
+
+
+@pytest.fixture(scope="session")
+def embeddings_encoder(user_cache_dir: Path) -> object:
+    """The embeddings model's encoder. The first worker to ask exports the model to ONNX into the
+    shared user cache while any other waits on the lock, then loads that export as a later start does."""
+    from bot.understanding.embedding import DEFAULT_MODEL, load_encoder
+
+    with (user_cache_dir / "export.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return load_encoder(DEFAULT_MODEL)
 
 
 @pytest.fixture(autouse=True)
@@ -65,20 +86,78 @@ def clock() -> FrozenClock:
     return FrozenClock(london(2026, 11, 25, 10, 0))
 
 
+@pytest.fixture(scope="session")
+def example_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example café's trained intent model, as the bot caches it next to its profile: built once per
+    session by starting the app on the example profile (about a second of training)."""
+    folder = tmp_path_factory.mktemp("example-model")
+    profile = folder / "business.yaml"
+    profile.write_text(example_profile_text(EXAMPLE_WRITTEN_ON), encoding="utf-8")
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{folder / 'socialdesk.db'}",
+                        socialdesk_config=str(profile))
+
+    async def start_once() -> None:
+        built = await build_app(settings, clock=FrozenClock(london(2026, 11, 25, 10, 0)))
+        await built.close()
+
+    asyncio.run(start_once())
+    (model,) = model_cache_dir(profile).glob("intents-*.pkl")
+    return model
+
+
+def warm_model_cache(profile_folder: Path, model: Path) -> None:
+    """Put the example model in the model cache of a profile in `profile_folder`, as if the bot had run
+    there before: a profile with the example's intents then loads it instead of training again (the
+    cache key is the examples, so any other profile still trains). The product never writes into a
+    cached file (it replaces files whole), so a hard link is safe to share."""
+    cache = model_cache_dir(profile_folder / "business.yaml")
+    cache.mkdir(exist_ok=True)
+    try:
+        os.link(model, cache / model.name)
+    except OSError:
+        shutil.copy2(model, cache / model.name)
+
+
+def init_folder(folder: Path, model: Path, *, migrate: bool = False) -> None:
+    """`socialdesk init` into `folder` on the processes' day (and `socialdesk db upgrade` with `migrate`),
+    run in this process, with a warm model cache: the folder a test then starts real processes in."""
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+    from tests.test_cli import PROCESS_NOW
+
+    commands = [["init"], ["db", "upgrade"]] if migrate else [["init"]]
+    with contextlib.chdir(folder):
+        for command in commands:
+            result = CliRunner().invoke(cli, command, env={"SOCIALDESK_NOW": PROCESS_NOW.isoformat(),
+                                                           "DATABASE_URL": None})
+            assert result.exit_code == 0, result.output
+    warm_model_cache(folder, model)
+
+
 @pytest.fixture
-def profile_dir(tmp_path: Path) -> Path:
+def initialised(tmp_path: Path, example_model: Path) -> Path:
+    """tmp_path after `socialdesk init`, with a warm model cache (see init_folder)."""
+    init_folder(tmp_path, example_model)
+    return tmp_path
+
+
+@pytest.fixture
+def profile_dir(tmp_path: Path, example_model: Path) -> Path:
     folder = tmp_path / "cafe"
     folder.mkdir()
     (folder / "business.yaml").write_text(example_profile_text(EXAMPLE_WRITTEN_ON), encoding="utf-8")
+    warm_model_cache(folder, example_model)
     return folder
 
 
 @pytest.fixture
-def cafe(tmp_path: Path) -> Path:
+def cafe(tmp_path: Path, example_model: Path) -> Path:
     """The example café without its event (whose invites would go to platforms no test fakes here)."""
     folder = tmp_path / "cafe"
     folder.mkdir()
     (folder / "business.yaml").write_text(example_profile_text(EXAMPLE_WRITTEN_ON).split("\nevents:")[0] + "\n", encoding="utf-8")
+    warm_model_cache(folder, example_model)
     return folder
 
 

@@ -45,9 +45,8 @@ def test_init_does_not_overwrite_an_existing_profile(tmp_path: Path) -> None:
     assert (tmp_path / "business.yaml").read_text(encoding="utf-8") == "business:\n  name: Mine\n"
 
 
-def test_check_passes_on_the_example(tmp_path: Path) -> None:
-    run("init", cwd=tmp_path)
-    result = run("check", cwd=tmp_path)
+def test_check_passes_on_the_example(initialised: Path) -> None:
+    result = run("check", cwd=initialised)
     assert result.returncode == 0, result.stderr
     assert "every template renders on every platform" in result.stdout
 
@@ -62,13 +61,12 @@ def test_init_dates_the_example_event_two_weeks_ahead_with_closures_that_repeat(
     assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
-def test_check_warns_about_dates_gone_by_and_two_closures_on_one_day(tmp_path: Path) -> None:
-    run("init", cwd=tmp_path)
-    profile = tmp_path / "business.yaml"
+def test_check_warns_about_dates_gone_by_and_two_closures_on_one_day(initialised: Path) -> None:
+    profile = initialised / "business.yaml"
     profile.write_text(profile.read_text(encoding="utf-8").replace(
         '  exceptions:\n', '  exceptions:\n    - {date: 2026-11-02, closed: true}\n    - {date: 2026-12-25, closed: true}\n'),
         encoding="utf-8")
-    result = run("check", cwd=tmp_path, env={"SOCIALDESK_NOW": "2026-12-20T09:00:00+00:00"})
+    result = run("check", cwd=initialised, env={"SOCIALDESK_NOW": "2026-12-20T09:00:00+00:00"})
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         'warning: business.yaml: hours.exceptions[0]: 2026-11-02 has passed; write "11-02" to repeat it every year, '
@@ -80,9 +78,8 @@ def test_check_warns_about_dates_gone_by_and_two_closures_on_one_day(tmp_path: P
     ]
 
 
-def test_a_bad_socialdesk_now_is_one_line(tmp_path: Path) -> None:
-    run("init", cwd=tmp_path)
-    result = run("check", cwd=tmp_path, env={"SOCIALDESK_NOW": "next tuesday"})
+def test_a_bad_socialdesk_now_is_one_line(initialised: Path) -> None:
+    result = run("check", cwd=initialised, env={"SOCIALDESK_NOW": "next tuesday"})
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("error: SOCIALDESK_NOW: ") and "2026-12-24T10:00:00+00:00" in result.stderr
 
@@ -94,34 +91,30 @@ def test_check_fails_with_the_key_and_line_and_no_traceback(tmp_path: Path) -> N
     assert result.stderr.strip() == 'error: business.yaml:4: hours.mon: "8-18" is not HH:MM-HH:MM (or "closed")'
 
 
-def test_check_reports_an_intent_whose_template_is_missing(tmp_path: Path) -> None:
-    run("init", cwd=tmp_path)
-    (tmp_path / "templates" / "wifi.j2").unlink()
-    result = run("check", cwd=tmp_path)
+def test_check_reports_an_intent_whose_template_is_missing(initialised: Path) -> None:
+    (initialised / "templates" / "wifi.j2").unlink()
+    result = run("check", cwd=initialised)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "template 'wifi' not found" in result.stderr
 
 
-def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    run("init", cwd=tmp_path)
+def test_an_unreachable_database_is_one_line(initialised: Path) -> None:
     env = {"DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"}
-    result = run("db", "upgrade", cwd=tmp_path, env=env)
+    result = run("db", "upgrade", cwd=initialised, env=env)
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot migrate the database at postgresql+asyncpg://nobody@127.0.0.1:1/none")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_a_nonsense_database_url_is_explained(tmp_path: Path) -> None:
-    run("init", cwd=tmp_path)
-    result = run("chat", cwd=tmp_path, stdin="hi\n", env={"DATABASE_URL": "not a url"})
+def test_a_nonsense_database_url_is_explained(initialised: Path) -> None:
+    result = run("chat", cwd=initialised, stdin="hi\n", env={"DATABASE_URL": "not a url"})
     assert result.returncode == 1
     assert "is not a database URL" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_run_says_how_to_turn_each_channel_on_and_stops_cleanly(tmp_path: Path) -> None:
-    run("init", cwd=tmp_path)
+def test_run_says_how_to_turn_each_channel_on_and_stops_cleanly(initialised: Path) -> None:
     environment = clean_environment()
-    process = subprocess.Popen([SOCIALDESK, "run"], cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    process = subprocess.Popen([SOCIALDESK, "run"], cwd=initialised, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=environment)
     assert process.stdout is not None
     lines = [process.stdout.readline() for _ in range(6)]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import init_folder
 from tests.test_cli import run
 
 UNREACHABLE = "postgresql+asyncpg://nobody:hunter2secret@127.0.0.1:1/x"
@@ -31,20 +32,20 @@ CASES = ([(f"no-profile:{c}", "empty", c, {}, "business.yaml: not found") for c 
             ("bad-log-level:run", "good", "run", {"LOG_LEVEL": "verbose"}, "LOG_LEVEL 'verbose' is not one of")])
 
 
-def _folders(root: Path) -> dict[str, Path]:
+def _folders(root: Path, model: Path) -> dict[str, Path]:
     folders = {kind: root / kind for kind in ("empty", "bad", "good")}
     for folder in folders.values():
         folder.mkdir()
     (folders["bad"] / "business.yaml").write_text("business:\n  name: [oops\n", encoding="utf-8")
-    assert run("init", cwd=folders["good"]).returncode == 0
     # Migrated once up front: the commands below then share the SQLite file without racing to create it.
-    assert run("db", "upgrade", cwd=folders["good"]).returncode == 0
+    init_folder(folders["good"], model, migrate=True)
     return folders
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
-    folders = _folders(tmp_path_factory.mktemp("cli"))
+def results(tmp_path_factory: pytest.TempPathFactory,
+            example_model: Path) -> dict[str, subprocess.CompletedProcess[str]]:
+    folders = _folders(tmp_path_factory.mktemp("cli"), example_model)
 
     def one(case: tuple[str, str, str, dict[str, str], str]) -> subprocess.CompletedProcess[str]:
         _, kind, command, env, _ = case

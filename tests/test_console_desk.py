@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.app import App
 from bot.messages import Sender
 from tests.factories import ConsoleTranscript, inbound
-from tests.test_cli import SOCIALDESK, clean_environment, run
+from tests.test_cli import SOCIALDESK, clean_environment
 
 
 async def test_a_taken_over_conversation_gets_the_owners_reply(app: App) -> None:
@@ -75,10 +75,9 @@ def _own_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def test_the_console_in_a_terminal_recalls_lines_and_ends_at_ctrl_c(tmp_path: Path) -> None:
-    run("init", cwd=tmp_path)
+def test_the_console_in_a_terminal_recalls_lines_and_ends_at_ctrl_c(initialised: Path) -> None:
     leader, follower = pty.openpty()
-    process = subprocess.Popen([SOCIALDESK, "chat"], cwd=tmp_path, stdin=follower, stdout=follower, stderr=follower,
+    process = subprocess.Popen([SOCIALDESK, "chat"], cwd=initialised, stdin=follower, stdout=follower, stderr=follower,
                                env={**clean_environment(), "TERM": "xterm"}, preexec_fn=_own_terminal)
     os.close(follower)
     try:
@@ -93,5 +92,5 @@ def test_the_console_in_a_terminal_recalls_lines_and_ends_at_ctrl_c(tmp_path: Pa
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         os.close(leader)
-    history = (tmp_path / ".socialdesk-cache" / "console-history").read_text(encoding="utf-8")
+    history = (initialised / ".socialdesk-cache" / "console-history").read_text(encoding="utf-8")
     assert "what time do you open on saturday?" in history  # kept for the next session's arrow keys

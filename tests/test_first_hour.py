@@ -150,17 +150,16 @@ async def test_a_new_console_acts_on_drafts_held_while_it_was_closed(app: App) -
     assert "no drafts waiting" in await later.say("/drafts")
 
 
-def test_serve_on_a_port_in_use_ends_with_one_error_line(tmp_path) -> None:
+def test_serve_on_a_port_in_use_ends_with_one_error_line(initialised) -> None:
     import socket
 
     from tests.test_cli import run
 
-    run("init", cwd=tmp_path)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run("serve", "--port", str(port), cwd=tmp_path)
+        result = run("serve", "--port", str(port), cwd=initialised)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == f"error: cannot serve on 127.0.0.1:{port} (is another socialdesk serve running there?)"
     assert "address already in use" in result.stderr  # uvicorn's own reason, logged just before

@@ -20,7 +20,7 @@ from bot.handlers.telegram.channel import WEBHOOK_BODY_LIMIT
 from bot.handlers.webchat.input import MAX_BODY_BYTES
 from bot.settings import Settings
 from bot.web import create_web_app, route_providers
-from tests.test_cli import SOCIALDESK, clean_environment, run
+from tests.test_cli import SOCIALDESK, clean_environment
 
 CHUNK = 64 * 1024
 HUGE = 300 * 1024 * 1024
@@ -107,9 +107,8 @@ def declared_without_sending(base: str, path: str) -> str:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from /proc")
-def test_socialdesk_serve_refuses_300_mb_posts_without_growing_by_their_size(tmp_path: Path) -> None:
-    run("init", cwd=tmp_path)
-    process = subprocess.Popen([SOCIALDESK, "serve", "--port", "0"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+def test_socialdesk_serve_refuses_300_mb_posts_without_growing_by_their_size(initialised: Path) -> None:
+    process = subprocess.Popen([SOCIALDESK, "serve", "--port", "0"], cwd=initialised, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=clean_environment())
     try:
         base = _listening_address(process)

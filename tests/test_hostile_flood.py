@@ -17,7 +17,7 @@ from bot.handlers.webchat.channel import WebChatOptions
 from bot.handlers.webchat.routes import webchat_provider
 from bot.web import create_web_app
 from storage import outbox
-from tests.test_cli import SOCIALDESK, clean_environment, run
+from tests.test_cli import SOCIALDESK, clean_environment
 from tests.test_hostile_bodies import _listening_address
 
 
@@ -57,12 +57,11 @@ async def test_the_owner_gets_one_note_when_the_limits_trip_however_many_are_ref
     assert "one address sent more than 30 messages a minute" in desk.getvalue()
 
 
-def test_behind_a_proxy_only_the_proxys_address_may_name_the_client(tmp_path: Path) -> None:
+def test_behind_a_proxy_only_the_proxys_address_may_name_the_client(initialised: Path) -> None:
     """FORWARDED_ALLOW_IPS names the proxy; a client on any other address cannot claim another address
     with X-Forwarded-For, so one client stays one address to the per-address limit."""
-    run("init", cwd=tmp_path)
     env = clean_environment() | {"FORWARDED_ALLOW_IPS": "10.0.0.2"}  # the proxy; the test is not it
-    process = subprocess.Popen([SOCIALDESK, "serve", "--port", "0"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+    process = subprocess.Popen([SOCIALDESK, "serve", "--port", "0"], cwd=initialised, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     try:
         base = _listening_address(process)

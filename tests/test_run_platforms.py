@@ -115,16 +115,15 @@ async def test_telegram_out_of_reach_at_start_does_not_stop_x_and_is_retried(
     assert "Saturday" in x.posts[0]["text"] and "Saturday" in telegram.sent[0]["text"]
 
 
-def test_a_worker_whose_telegram_is_out_of_reach_keeps_running_and_logs_one_line_per_try(tmp_path: Path) -> None:
+def test_a_worker_whose_telegram_is_out_of_reach_keeps_running_and_logs_one_line_per_try(initialised: Path) -> None:
     import signal
     import subprocess
     import threading
 
-    from tests.test_cli import SOCIALDESK, clean_environment, run
+    from tests.test_cli import SOCIALDESK, clean_environment
 
-    run("init", cwd=tmp_path)
     env = {**clean_environment(), "TELEGRAM_BOT_TOKEN": "123456:AAsecretsecret", "TELEGRAM_API_URL": "http://127.0.0.1:1"}
-    process = subprocess.Popen([SOCIALDESK, "worker"], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+    process = subprocess.Popen([SOCIALDESK, "worker"], cwd=initialised, env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     watchdog = threading.Timer(60, process.kill)  # a worker that never logs its tries fails, never hangs
     watchdog.start()

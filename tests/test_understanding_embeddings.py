@@ -10,6 +10,9 @@ from bot.understanding import LabelledExample, train_classifier
 from bot.understanding.embedding import DEFAULT_MODEL, EmbeddingFeaturizer, load_encoder, model_path
 from tests.fixtures.cafe import cafe_specs, cafe_test_messages
 
+# The model is exported to ONNX once per run, whichever worker gets here first (see conftest.py).
+pytestmark = pytest.mark.usefixtures("embeddings_encoder")
+
 
 @pytest.fixture(scope="module")
 def classifier():

@@ -1,5 +1,5 @@
 """The embeddings model on onnxruntime: the same vectors as sentence-transformers, exported once
-(into the session's tmp user cache, see conftest.py) and re-exported when the file is damaged."""
+(into the run's tmp user cache, see conftest.py) and re-exported when the file is damaged."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from bot.understanding.runtimes import open_encoder
 from bot.understanding.sentence_layout import mean_pooled_model
 from bot.understanding.torch_encoder import TorchEncoder
 from tests.fixtures.cafe import cafe_examples, cafe_test_messages
+
+# The model is exported to ONNX once per run, whichever worker gets here first (see conftest.py).
+pytestmark = pytest.mark.usefixtures("embeddings_encoder")
 
 REPO = str(Path(__file__).resolve().parent.parent)
 # Past the model's 256 word pieces, so truncation matters.
@@ -55,7 +58,7 @@ def model_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def onnx(model_dir: Path) -> OnnxEncoder:
-    encoder = load_encoder("all-MiniLM-L6-v2")  # exported into the session's user cache, once
+    encoder = load_encoder("all-MiniLM-L6-v2")  # exported into the run's user cache, once
     assert isinstance(encoder, OnnxEncoder)
     return encoder
 

@@ -181,11 +181,10 @@ async def test_serve_delivers_web_chat_replies_itself_and_leaves_other_platforms
     assert telegram is not None and telegram.status == "pending" and telegram.attempts == 0
 
 
-def test_socialdesk_serve_answers_a_web_chat_visitor_on_its_own(tmp_path: Path) -> None:
-    from tests.test_cli import SOCIALDESK, clean_environment, run
+def test_socialdesk_serve_answers_a_web_chat_visitor_on_its_own(initialised: Path) -> None:
+    from tests.test_cli import SOCIALDESK, clean_environment
 
-    run("init", cwd=tmp_path)
-    process = subprocess.Popen([SOCIALDESK, "serve", "--port", "0"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+    process = subprocess.Popen([SOCIALDESK, "serve", "--port", "0"], cwd=initialised, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=clean_environment())
     try:
         base = _listening_address(process)
