@@ -63,7 +63,7 @@ async def running(*commands: tuple[str, ...], cwd: Path, env: dict[str, str]) ->
         stderr=asyncio.subprocess.PIPE) for command in commands]
     errors = [asyncio.create_task(p.stderr.read()) for p in processes if p.stderr is not None]
     try:
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(120):  # a deadline for a busy machine, not a measure
             started = await asyncio.gather(*(p.stdout.readline() for p, command in zip(processes, commands)
                                              if p.stdout is not None and command[0] != "serve"))
         assert all(started), [(await e).decode() for e in errors]

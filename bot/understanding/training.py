@@ -36,8 +36,8 @@ BACKENDS = ("default", "embeddings")
 # accuracy there and its balanced accuracy at 10 shots within noise of the best mixes'.
 DEFAULT_GATES = {"default": 0.23, "embeddings": 0.1}
 SETTINGS = {
-    "default": ModelSettings(c=3.0, prototype_weight=0.2, margin_weight=0.3),
-    "embeddings": ModelSettings(c=1.0, prototype_weight=0.3, wording_weight=0.2, margin_weight=0.3),
+    "default": ModelSettings(c=3.0),
+    "embeddings": ModelSettings(c=1.0, prototype_weight=0.5, wording_weight=0.3),
 }
 
 
