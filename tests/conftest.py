@@ -205,6 +205,14 @@ async def database_url(request: pytest.FixtureRequest, sqlite_url: str, postgres
 
 
 @pytest.fixture
+async def migrated_database_url(database_url: str) -> str:
+    """`database_url` at the code's schema, for processes that do not upgrade it themselves (a shared Postgres is
+    upgraded by the release step)."""
+    await upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     await upgrade(database_url)
     database = Database(database_url)

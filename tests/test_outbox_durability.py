@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -356,30 +357,48 @@ class OutagePlatform(SharedPlatform):
         return sent
 
 
-async def test_a_database_outage_mid_batch_leaves_only_the_reply_in_flight_uncertain(
-        postgres_server_url: str | None, clock: FrozenClock) -> None:
+@dataclass
+class Outage:
+    """A Postgres database of the suite's own that can be taken away mid-test and given back."""
+
+    url: str
+    _name: str
+    _server: str
+
+    async def database_goes(self) -> None:
+        await _admin(self._server, f'ALTER DATABASE "{self._name}" ALLOW_CONNECTIONS false')
+        await _admin(self._server,
+                     f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self._name}'")
+
+    async def database_back(self) -> None:
+        await _admin(self._server, f'ALTER DATABASE "{self._name}" ALLOW_CONNECTIONS true')
+
+
+@pytest.fixture
+async def outage(postgres_server_url: str | None) -> AsyncIterator[Outage]:
     if postgres_server_url is None:
         pytest.skip(POSTGRES_SKIP)
     await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     await upgrade(postgres_server_url)
-    name, server = make_url(postgres_server_url).database, os.environ["TEST_DATABASE_URL"]
+    database = Outage(postgres_server_url, str(make_url(postgres_server_url).database), os.environ["TEST_DATABASE_URL"])
+    yield database
+    await database.database_back()
 
-    async def database_goes() -> None:
-        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        await _admin(server, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
 
-    first, second = Database(postgres_server_url), Database(postgres_server_url)
-    platform, healthy = OutagePlatform(database_goes), SharedPlatform()
+async def test_a_database_outage_mid_batch_leaves_only_the_reply_in_flight_uncertain(
+        outage: Outage, clock: FrozenClock) -> None:
+    first, second = Database(outage.url), Database(outage.url)
+    platform, healthy = OutagePlatform(outage.database_goes), SharedPlatform()
     try:
         await queue_replies(first, clock, 4)
         with pytest.raises(DBAPIError):  # the sent reply cannot be recorded, nor the rest given back
             await OutboxWorker(first, clock, {"shell": platform}, worker_id="cut-off").run_once()
-        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await outage.database_back()
         clock.advance(timedelta(seconds=61))  # the cut-off worker's lease runs out
         await OutboxWorker(second, clock, {"shell": healthy}, worker_id="next").drain()
         counts = await statuses(second)
     finally:
-        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await outage.database_back()
         await first.close()
         await second.close()
     assert platform.sent == ["reply:0"] and healthy.sent == ["reply:1", "reply:2", "reply:3"]
@@ -387,22 +406,12 @@ async def test_a_database_outage_mid_batch_leaves_only_the_reply_in_flight_uncer
 
 
 async def test_a_worker_that_outlives_a_database_outage_records_the_reply_that_went_and_sends_the_rest(
-        postgres_server_url: str | None, clock: FrozenClock) -> None:
+        outage: Outage, clock: FrozenClock) -> None:
     """The same worker as above, but it keeps running: what it could not write while the database was away
     (the reply that went, the rows it could not give back) is written when the database is back, before
     anything new, so nothing is left uncertain and nobody waits for a lease to run out."""
-    if postgres_server_url is None:
-        pytest.skip(POSTGRES_SKIP)
-    await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    await upgrade(postgres_server_url)
-    name, server = make_url(postgres_server_url).database, os.environ["TEST_DATABASE_URL"]
-
-    async def database_goes() -> None:
-        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        await _admin(server, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
-
-    database = Database(postgres_server_url)
-    platform = OutagePlatform(database_goes)
+    database = Database(outage.url)
+    platform = OutagePlatform(outage.database_goes)
     worker = OutboxWorker(database, clock, {"shell": platform}, worker_id="survivor")
     try:
         await queue_replies(database, clock, 4)
@@ -410,13 +419,13 @@ async def test_a_worker_that_outlives_a_database_outage_records_the_reply_that_w
             await worker.run_once()
         with pytest.raises(DBAPIError):  # still away: nothing new is tried
             await worker.run_once()
-        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await outage.database_back()
         await worker.drain()  # the same moment: no lease has run out
         counts = await statuses(database)
         async with database.session() as session:
             trail = [entry.action for entry in await audit.entries(session)]
     finally:
-        await _admin(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await outage.database_back()
         await database.close()
     assert platform.sent == ["reply:0", "reply:1", "reply:2", "reply:3"]
     assert counts == {"sent": 4}

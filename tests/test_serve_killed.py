@@ -5,7 +5,6 @@ message it accepted (202) gets its reply, exactly once, and no web chat reply is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import signal
 from collections import Counter
@@ -13,12 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 
 from storage import outbox
 from storage.engine import Database
-from storage.migrate import upgrade
-from tests.conftest import POSTGRES_SKIP, _admin
 from tests.test_cli import PROCESS_NOW
 from tests.test_durability_processes import environment, free_port
 from tests.test_worker_heartbeat import STARTUP, answering, started
@@ -26,18 +22,6 @@ from tests.test_worker_heartbeat import STARTUP, answering, started
 QUESTION = "what time do you open on saturday?"
 WRITERS = 6  # visitors writing at once, each from their own loopback address
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def serve_url(request: pytest.FixtureRequest, cafe: Path, postgres_server_url: str | None) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{cafe / 'socialdesk.db'}"
-    elif postgres_server_url is None:
-        pytest.skip(POSTGRES_SKIP)
-    else:
-        await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        url = postgres_server_url
-    await upgrade(url)
-    return url
 
 
 async def visitors_write(base: str, writer: int, accepted: list[str], stop: asyncio.Event) -> None:
@@ -79,12 +63,12 @@ async def statuses(url: str) -> Counter[str]:
 
 
 async def test_serve_killed_during_web_chat_traffic_delivers_every_accepted_reply_after_a_restart(
-        serve_url: str, cafe: Path) -> None:
+        migrated_database_url: str, cafe: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     accepted: list[str] = []
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        async with started("serve", "--port", str(port), cwd=cafe, env=environment(DATABASE_URL=serve_url)) as serve:
+        async with started("serve", "--port", str(port), cwd=cafe, env=environment(DATABASE_URL=migrated_database_url)) as serve:
             await answering(client)
             stop = asyncio.Event()
             writers = [asyncio.create_task(visitors_write(base, n, accepted, stop)) for n in range(WRITERS)]
@@ -93,10 +77,10 @@ async def test_serve_killed_during_web_chat_traffic_delivers_every_accepted_repl
             await serve.stopped(signal.SIGKILL)  # in the middle of intake and delivery
             stop.set()
             await asyncio.gather(*writers)
-        before = await statuses(serve_url)
+        before = await statuses(migrated_database_url)
 
         # A supervisor starts it again a little later (past the dead process's one-minute lease).
-        later = environment(DATABASE_URL=serve_url, SOCIALDESK_NOW=(PROCESS_NOW + timedelta(minutes=2)).isoformat())
+        later = environment(DATABASE_URL=migrated_database_url, SOCIALDESK_NOW=(PROCESS_NOW + timedelta(minutes=2)).isoformat())
         async with started("serve", "--port", str(port), cwd=cafe, env=later) as serve:
             await answering(client)
             open_chats = asyncio.Semaphore(10)  # one address keeps only so many polls waiting
@@ -105,7 +89,7 @@ async def test_serve_killed_during_web_chat_traffic_delivers_every_accepted_repl
                 async with open_chats:
                     return await replies(client, visitor)
             heard = await asyncio.gather(*(heard_by(visitor) for visitor in accepted))
-            after = await statuses(serve_url)
+            after = await statuses(migrated_database_url)
             errors = await serve.stopped()
     seen = f"{len(accepted)} accepted; web chat rows at the kill {dict(before)}, after the restart {dict(after)}"
     assert before["pending"] + before["claimed"] + before["sending"] > 0, seen  # the kill left work behind

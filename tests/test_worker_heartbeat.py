@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bot.clock import FrozenClock
 from bot.heartbeat import STALE_AFTER, unattended, worker_alive
@@ -23,7 +22,6 @@ from bot.outbox import OutboxWorker
 from storage import outbox, workers
 from storage.engine import Database
 from storage.migrate import upgrade
-from tests.conftest import POSTGRES_SKIP, _admin
 from tests.fakes.server import serve as serve_fake
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.test_cli import PROCESS_NOW, SOCIALDESK
@@ -34,19 +32,6 @@ NO_WORKER_WARNING = "warning: no socialdesk worker is running"
 # failing, never a measure.
 STARTUP = 120.0
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def shared_url(request: pytest.FixtureRequest, cafe: Path, postgres_server_url: str | None) -> str:
-    """The database serve and the worker share, at the code's schema (Postgres is upgraded by the release step)."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{cafe / 'socialdesk.db'}"
-    elif postgres_server_url is None:
-        pytest.skip(POSTGRES_SKIP)
-    else:
-        await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        url = postgres_server_url
-    await upgrade(url)
-    return url
 
 
 @dataclass
@@ -118,9 +103,9 @@ async def worker_rows(url: str, platforms: tuple[str, ...] | None = None) -> lis
     return [worker for worker in found if worker.platforms == platforms]
 
 
-async def test_serve_says_no_worker_is_alive_while_a_card_waits_until_a_worker_runs(shared_url: str, cafe: Path) -> None:
+async def test_serve_says_no_worker_is_alive_while_a_card_waits_until_a_worker_runs(migrated_database_url: str, cafe: Path) -> None:
     port = free_port()
-    env = environment(DATABASE_URL=shared_url)
+    env = environment(DATABASE_URL=migrated_database_url)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
         async with started("serve", "--port", str(port), cwd=cafe, env=env) as serve:
             await answering(client)
@@ -129,19 +114,19 @@ async def test_serve_says_no_worker_is_alive_while_a_card_waits_until_a_worker_r
             alone = await client.get("/health")
 
             async with started("worker", cwd=cafe, env=env) as worker:
-                await eventually_async(lambda: card_sent(shared_url), timeout=STARTUP)  # to the owner's desk (the log)
+                await eventually_async(lambda: card_sent(migrated_database_url), timeout=STARTUP)  # to the owner's desk (the log)
                 answered = await client.get("/health")
-                (beating,) = await worker_rows(shared_url)
+                (beating,) = await worker_rows(migrated_database_url)
                 await worker.stopped()
-            stopped_cleanly = await worker_rows(shared_url)
+            stopped_cleanly = await worker_rows(migrated_database_url)
 
             async with started("worker", cwd=cafe, env=env) as worker:
-                await eventually_async(lambda: _has_worker(shared_url), timeout=STARTUP)
+                await eventually_async(lambda: _has_worker(migrated_database_url), timeout=STARTUP)
                 await worker.stopped(signal.SIGKILL)  # no goodbye: its row stays and goes stale
             first_errors = await serve.stopped()
 
         # Serve again ten minutes on, as after a night of nobody looking.
-        later = environment(DATABASE_URL=shared_url, SOCIALDESK_NOW=(PROCESS_NOW + timedelta(minutes=10)).isoformat())
+        later = environment(DATABASE_URL=migrated_database_url, SOCIALDESK_NOW=(PROCESS_NOW + timedelta(minutes=10)).isoformat())
         async with started("serve", "--port", str(port), cwd=cafe, env=later) as serve:
             await answering(client)
             await complaint(client)
