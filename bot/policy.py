@@ -159,9 +159,12 @@ def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def negative_tone(text: str, mild_words: tuple[str, ...]) -> int:
-    """A small lexicon score: strong words 2, mild words 1, shouting and '!!' 1 each."""
+    """A small lexicon score: strong words 2, mild words 1, and shouting and '!!' 1 each on a message that
+    already has one of those words. "thanks so much!!" is delight: emphasis only makes anger louder."""
     lowered = text.lower()
     score = 2 * len(risk_words_in(lowered, STRONG_NEGATIVE)) + len(risk_words_in(lowered, mild_words))
+    if score == 0:
+        return 0
     if len(_SHOUTED_WORD.findall(text)) >= 3:
         score += 1
     if "!!" in text:

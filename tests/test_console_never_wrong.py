@@ -145,3 +145,28 @@ async def test_a_fact_that_names_the_thing_lets_the_reply_answer_it(profile_dir:
         await app.close()
     assert "Corner Bean Café:" in reply and "We deliver to LS1 to LS6 ourselves" in reply
     assert "[owner]" not in reply
+
+
+@pytest.mark.parametrize("text", [
+    "is parking free on sundays",  # the parking reply is the same every day
+    "do you deliver on sundays",  # so is the delivery one
+])
+async def test_a_question_about_a_day_the_reply_never_mentions_goes_to_the_owner(app: App, text: str) -> None:
+    reply = await ConsoleTranscript(app).say(text)
+    assert "[owner] draft #1 needs you" in reply
+    assert not answered_alone(reply)
+
+
+@pytest.mark.parametrize(("text", "answer"), [
+    ("thanks so much!!", "Corner Bean Café: Thank you"),
+    ("where can I park?!!", "Corner Bean Café: There's pay-and-display parking on Vicar Lane"),
+])
+async def test_an_excited_message_with_no_unhappy_word_is_answered(app: App, text: str, answer: str) -> None:
+    reply = await ConsoleTranscript(app).say(text)
+    assert answer in reply and "[owner]" not in reply
+
+
+async def test_an_angry_message_is_still_louder_with_exclamation_marks(app: App) -> None:
+    reply = await ConsoleTranscript(app).say("where can I park, this is ridiculous!!")
+    assert "[owner] draft #1 needs you" in reply
+    assert not answered_alone(reply)

@@ -100,7 +100,7 @@ async def test_the_night_before_the_clocks_change_tomorrow_is_sunday(app: App, c
 
 
 @pytest.mark.parametrize("asked", ["are you open over easter?", "are you open on the 35th?",
-                                   "were you open on 31/12/2025?"])
+                                   "were you open on 31/12/2025?", "are u open bank holiday monday"])
 async def test_a_day_that_cannot_be_placed_goes_to_the_owner_never_answered_about_today(app: App, asked: str) -> None:
     reply = await ConsoleTranscript(app).say(asked)
     assert "Corner Bean Café: Yes, we're open now" not in reply and "[owner] draft #1 needs you" in reply

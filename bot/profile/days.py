@@ -55,7 +55,7 @@ class AskedDays:
 def asked_days(text: str, today: date, hours: OpeningHours, *, day_first: bool = True) -> AskedDays | None:
     """The days `text` asks about, counted from `today` in the business's zone; None when it names none."""
     lowered = normalise(text)
-    for finder in (_named_closure, _holiday, _relative_word, _weekend, _weekday, _day_of_month):
+    for finder in (_named_closure, _unplaceable, _holiday, _relative_word, _weekend, _weekday, _day_of_month):
         found = finder(lowered, today, hours)
         if found is not None:
             return found
@@ -75,6 +75,15 @@ def _named_closure(text: str, today: date, hours: OpeningHours) -> AskedDays | N
         if note.lower() in text:
             return AskedDays(note.lower(), (day,))
     return None
+
+
+# Days that move from year to year or differ between regions: "bank holiday monday" is not next Monday.
+_UNPLACEABLE = re.compile(r"\b(?:bank holidays?|half term|easter)\b")
+
+
+def _unplaceable(text: str, today: date, hours: OpeningHours) -> AskedDays | None:
+    found = _UNPLACEABLE.search(text)
+    return AskedDays(found[0], ()) if found else None
 
 
 def _holiday(text: str, today: date, hours: OpeningHours) -> AskedDays | None:

@@ -32,6 +32,15 @@ _FILLERS = frozenset(
     jan feb mar apr jun jul aug sep sept oct nov dec
     """.split()
 )
+# Words that name a day or a time of day. An intent whose examples never name one gives the same reply
+# every day, so "is parking free on sundays" or "do you deliver at 9am" asks what its reply does not say.
+_DAY_WORDS = frozenset(
+    """
+    today tomorrow tonight morning afternoon evening weekend weekends weekday weekdays
+    monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays
+    saturdays sundays christmas
+    """.split()
+)
 # Replies that answer any wording of their question: a greeting, thanks, an RSVP (read by its own step),
 # and the menu, whose link lists every dish and price however the customer names them.
 OPEN_ENDED_INTENTS = frozenset({"greeting", "thanks", "rsvp", "menu"})
@@ -41,6 +50,7 @@ _NUMBER_OR_TIME = re.compile(r"\d+(?:st|nd|rd|th|am|pm|h)?")
 _TYPO_CUTOFF = 0.84
 _TYPO_MIN_LENGTH = 5
 _STEMMER = snowballstemmer.stemmer("english")
+_DAY_STEMS = frozenset(str(_STEMMER.stemWord(w)) for w in _DAY_WORDS)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -108,7 +118,11 @@ class IntentVocabulary:
         if known is None:
             return []
         found = []
+        dated = not known.isdisjoint(_DAY_STEMS)
         for word in dict.fromkeys(_words(text)):
+            if not dated and word in _DAY_WORDS:
+                found.append(word)
+                continue
             if _NUMBER_OR_TIME.fullmatch(word) or not _is_content(word):
                 continue
             stem = _stem(word)
