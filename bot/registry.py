@@ -47,6 +47,12 @@ def _build_x(app: App) -> Channel:
     return build(app)
 
 
+def _build_email(app: App) -> Channel:
+    from bot.handlers.email.channel import build
+
+    return build(app)
+
+
 def _entries() -> list[PlatformEntry]:
     return [
         PlatformEntry("telegram", ("telegram_bot_token",),
@@ -56,6 +62,9 @@ def _entries() -> list[PlatformEntry]:
         PlatformEntry("slack", ("slack_bot_token",),
                       "set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) in .env (see docs/slack.md)",
                       lambda app: SlackChannel(web_client(app.settings))),
+        PlatformEntry("email", ("email_address", "email_password", "email_imap_host", "email_smtp_host"),
+                      "set EMAIL_ADDRESS, EMAIL_PASSWORD, EMAIL_IMAP_HOST and EMAIL_SMTP_HOST in .env (see docs/email.md)",
+                      _build_email),
         # Needs no credentials: visitors write through `socialdesk serve`; here replies are delivered.
         PlatformEntry("webchat", (), "", lambda app: WebChatChannel(),
                       "on in `socialdesk serve` at /webchat"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AwareDatetime, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -35,6 +37,17 @@ class Settings(BaseSettings):
     x_access_secret: SecretStr | None = None
     x_bearer_token: SecretStr | None = None
     x_api_url: str | None = None
+
+    # The business inbox: IMAP to read it, SMTP to answer from it (docs/email.md).
+    email_address: str | None = None
+    email_password: SecretStr | None = None
+    email_user: str | None = None  # the login, when it is not the address itself
+    email_imap_host: str | None = None
+    email_imap_port: int = 993
+    email_imap_security: Literal["ssl", "none"] = "ssl"
+    email_smtp_host: str | None = None
+    email_smtp_port: int = 587
+    email_smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
 
     worker_id: str = Field(default="")
 

@@ -9,7 +9,7 @@ import unicodedata
 HARD_LIMITS: dict[str, int] = {"x": 280}
 TELEGRAM_MESSAGE_LIMIT = 4096
 X_URL_LENGTH = 23
-PLATFORM_NAMES: dict[str, str] = {"x": "X", "telegram": "Telegram", "slack": "Slack"}
+PLATFORM_NAMES: dict[str, str] = {"x": "X", "telegram": "Telegram", "slack": "Slack", "email": "email"}
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
 

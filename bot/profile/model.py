@@ -175,12 +175,20 @@ class XChannelConfig(_Strict):
     budget_window_minutes: int = Field(default=15, ge=1)
 
 
+class EmailChannelConfig(_Strict):
+    enabled: bool = True
+    mailbox: str = "INBOX"
+    # How often to look for mail when the server cannot tell us (no IMAP IDLE).
+    poll_seconds: int = Field(default=60, ge=5)
+
+
 class ChannelsConfig(_Strict):
     shell: ChannelToggle = ChannelToggle()
     webchat: WebChatConfig = WebChatConfig()
     telegram: ChannelToggle = ChannelToggle()
     slack: ChannelToggle = ChannelToggle()
     x: XChannelConfig = XChannelConfig()
+    email: EmailChannelConfig = EmailChannelConfig()
 
 
 class EventConfig(_Strict):
