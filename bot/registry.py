@@ -12,6 +12,8 @@ from bot.handlers.slack.customers import SlackChannel
 from bot.handlers.slack.owner_desk import SlackDesk
 from bot.handlers.webchat.channel import WebChatChannel
 from bot.ports import Channel
+from bot.profile.model import BusinessProfile
+from bot.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,23 @@ def customer_channels(app: App) -> list[ChannelStatus]:
         else:
             statuses.append(ChannelStatus(entry.name, entry.build(app), entry.note_when_on))
     return statuses
+
+
+def missing_settings(settings: Settings, profile: BusinessProfile) -> list[str]:
+    """For each enabled channel that is set up in part, the variables it still needs (a channel with none
+    of its variables set is simply off, as `socialdesk run` says)."""
+    problems = []
+    for entry in _entries():
+        if not getattr(profile.channels, entry.name).enabled or not entry.needs:
+            continue
+        missing = [name.upper() for name in entry.needs if not settings.configured(name)]
+        if missing and len(missing) < len(entry.needs):
+            problems.append(f"{entry.name} is set up in part: set {_and(missing)} in .env, or unset the rest")
+    return problems
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def slack_desk(app: App) -> SlackDesk | None:
