@@ -92,11 +92,16 @@ async def postgres_database(server_url: str) -> Any:
 
 @contextlib.asynccontextmanager
 async def processes(folder: Path, env: dict[str, str], port: int) -> Any:
-    """`serve` and `worker`, stopped with SIGTERM afterwards."""
-    started = [await asyncio.create_subprocess_exec(SOCIALDESK, *command, cwd=folder, env=env,
-                                                    stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                                                    stderr=asyncio.subprocess.PIPE)
-               for command in (("serve", "--port", str(port)), ("worker",))]
+    """`serve` and `worker`, stopped with SIGTERM afterwards. Their stderr goes to files, not pipes: a
+    pipe nobody reads fills up and then blocks the process mid-log, holding whatever it holds."""
+    logs = {name: folder / f"{name}.log" for name in ("serve", "worker")}
+    commands = {"serve": ("serve", "--port", str(port)), "worker": ("worker",)}
+    started = []
+    for name, command in commands.items():
+        with logs[name].open("wb") as log_file:
+            started.append(await asyncio.create_subprocess_exec(
+                SOCIALDESK, *command, cwd=folder, env=env, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL, stderr=log_file))
     try:
         yield
     finally:
@@ -104,11 +109,10 @@ async def processes(folder: Path, env: dict[str, str], port: int) -> Any:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(asyncio.gather(*(p.wait() for p in started)), timeout=30)
-    for process in started:
-        assert process.stderr is not None
-        errors = (await process.stderr.read()).decode()
+    for name, path in logs.items():
+        errors = path.read_text(encoding="utf-8", errors="replace")
         if "Traceback" in errors:
-            raise SystemExit(f"a process failed:\n{errors}")
+            raise SystemExit(f"`socialdesk {name}` failed (its log: {path}):\n{errors[-4000:]}")
 
 
 async def until(condition: Any, timeout: float, what: str) -> None:

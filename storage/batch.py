@@ -46,8 +46,10 @@ class Batch:
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
-        # The session joins the transaction begun on the connection; it never commits it.
-        session = AsyncSession(bind=self._connection, expire_on_commit=False)
+        # The session joins the transaction begun on the connection; it never commits it. "rollback_only":
+        # by default a session on a connection inside a savepoint opens a savepoint of its own, which its
+        # close() then rolls back, silently undoing a grouped unit's ORM writes (Postgres path).
+        session = AsyncSession(bind=self._connection, expire_on_commit=False, join_transaction_mode="rollback_only")
         prepared.bind_connection(session, self._connection, self._driver)
         try:
             yield session

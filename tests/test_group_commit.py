@@ -1,11 +1,25 @@
 """Messages that arrive together are written together, and each still gets its own outcome."""
 
 import asyncio
+from importlib import resources
+from pathlib import Path
+
+import pytest
 
 from bot.app import App
 from bot.messages import Action, Sender
 from storage import conversations, outbox
 from tests.factories import RecordingChannel, inbound
+
+
+@pytest.fixture
+def profile_dir(profile_dir: Path) -> Path:
+    """The café with the templates folder `socialdesk init` writes (the owner's wifi and dogs replies)."""
+    (profile_dir / "templates").mkdir()
+    for template in resources.files("bot.defaults").joinpath("owner_templates").iterdir():
+        if template.name.endswith(".j2"):
+            (profile_dir / "templates" / template.name).write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    return profile_dir
 
 
 def from_customer(number: int, text: str, external_id: str | None = None):
@@ -28,6 +42,19 @@ async def test_a_burst_is_recorded_once_each_and_a_repeat_inside_it_is_a_duplica
     assert len(replies) == len(set(replies)) == 12
     await any_app.worker.drain()
     assert len(channel.sent) == 12
+
+
+async def test_every_message_in_a_burst_keeps_its_reply_whatever_its_intent_reads(any_app: App) -> None:
+    # The dogs and wifi replies come from the owner's own templates folder, so drafting them reads more
+    # than the hot path's prepared statements: a unit's ORM work must commit with the batch too.
+    channel = RecordingChannel("shell")
+    any_app.worker.channels["shell"] = channel
+    texts = ["can I bring my dog", "do you have wifi", "where are you?", "what's on the menu?"] * 3
+    handled = await asyncio.gather(*(any_app.router.handle(from_customer(n, text)) for n, text in enumerate(texts)))
+    assert [(h.intent.name if h.intent else None, h.decision.action if h.decision else None) for h in handled] == [
+        (intent, Action.AUTO) for intent in ["dogs", "wifi", "location", "menu"] * 3]
+    await any_app.worker.drain()
+    assert sorted(sent.thread_key for sent in channel.sent) == sorted(f"console:customer-{n}" for n in range(len(texts)))
 
 
 async def test_each_message_in_a_burst_gets_its_own_decision(any_app: App) -> None:
