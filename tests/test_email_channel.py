@@ -153,9 +153,15 @@ async def test_a_bounce_from_the_mailer_daemon_is_never_answered(app: App, email
     assert sink.messages == []
 
 
-async def test_no_message_is_answered_twice_or_missed_across_a_restart(app: App, email: EmailChannel, inbox,
-                                                                       smtp_sink, imap_server) -> None:
+async def test_no_message_is_answered_twice_or_missed_across_a_restart(any_app: App, inbox, smtp_sink,
+                                                                       imap_server) -> None:
+    """On SQLite and (with TEST_DATABASE_URL) on Postgres: the cursor is a database row."""
+    app = any_app
     sink, port = smtp_sink
+    email = make_email(app, imap_server, port)
+    await email._mailbox.open()
+    await email.read_new(app.router.handle)
+    app.worker.channels["email"] = email
     await arrive(inbox, customer_mail("What time do you open on Saturday?", message_id="<a@customer.test>"))
     await read_and_send(app, email)
     await email.stop()

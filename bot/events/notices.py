@@ -22,7 +22,7 @@ from storage.events import EventRecord, RsvpRecord
 from storage.outbox_rows import Reply, event_key
 
 # Platforms where the bot can write to one person privately (X replies would be public).
-DIRECT_MESSAGE_PLATFORMS = ("telegram", "slack", "webchat", "shell")
+DIRECT_MESSAGE_PLATFORMS = ("telegram", "slack", "webchat", "email", "shell")
 ANSWERED = (GOING, MAYBE, WAITLISTED)
 
 
