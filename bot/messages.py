@@ -7,8 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Mapping
 
-Platform = Literal["telegram", "x", "slack", "webchat", "email", "shell"]
-PLATFORMS: tuple[str, ...] = ("telegram", "x", "slack", "webchat", "email", "shell")
+Platform = Literal["telegram", "x", "slack", "webchat", "email", "whatsapp", "messenger", "instagram", "shell"]
+PLATFORMS: tuple[str, ...] = ("telegram", "x", "slack", "webchat", "email", "whatsapp", "messenger", "instagram", "shell")
 
 
 

@@ -55,6 +55,15 @@ def _build_email(app: App) -> Channel:
     return build(app)
 
 
+def _build_meta(platform: str) -> Callable[[App], Channel]:
+    def build(app: App) -> Channel:
+        from bot.handlers.meta.build import meta_channel
+
+        return meta_channel(app, platform)
+
+    return build
+
+
 def _entries() -> list[PlatformEntry]:
     return [
         PlatformEntry("telegram", ("telegram_bot_token",),
@@ -67,6 +76,15 @@ def _entries() -> list[PlatformEntry]:
         PlatformEntry("email", ("email_address", "email_password", "email_imap_host", "email_smtp_host"),
                       "set EMAIL_ADDRESS, EMAIL_PASSWORD, EMAIL_IMAP_HOST and EMAIL_SMTP_HOST in .env (see docs/email.md)",
                       _build_email),
+        PlatformEntry("whatsapp", ("whatsapp_token", "whatsapp_phone_number_id", "meta_app_secret", "meta_verify_token"),
+                      "set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, META_APP_SECRET and META_VERIFY_TOKEN in .env "
+                      "(see docs/meta.md)", _build_meta("whatsapp"), "on: messages arrive at /meta/webhook in `socialdesk serve`"),
+        PlatformEntry("messenger", ("messenger_page_token", "meta_app_secret", "meta_verify_token"),
+                      "set MESSENGER_PAGE_TOKEN, META_APP_SECRET and META_VERIFY_TOKEN in .env (see docs/meta.md)",
+                      _build_meta("messenger"), "on: messages arrive at /meta/webhook in `socialdesk serve`"),
+        PlatformEntry("instagram", ("instagram_token", "meta_app_secret", "meta_verify_token"),
+                      "set INSTAGRAM_TOKEN, META_APP_SECRET and META_VERIFY_TOKEN in .env (see docs/meta.md)",
+                      _build_meta("instagram"), "on: messages arrive at /meta/webhook in `socialdesk serve`"),
         # Needs no credentials: visitors write through `socialdesk serve`; here replies are delivered.
         PlatformEntry("webchat", (), "", lambda app: WebChatChannel(),
                       "on in `socialdesk serve` at /webchat"),

@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     email_smtp_port: int = 587
     email_smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
 
+    # Meta's platforms (docs/meta.md): one app's secret and webhook token, a token per platform.
+    meta_app_secret: SecretStr | None = None
+    meta_verify_token: SecretStr | None = None
+    graph_api_url: str | None = None
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    messenger_page_token: SecretStr | None = None
+    instagram_token: SecretStr | None = None
+
     worker_id: str = Field(default="")
 
     def secret_values(self) -> list[str]:

@@ -3,6 +3,7 @@ thread headers, for one."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -25,3 +26,12 @@ async def latest_raw_in_thread(session: AsyncSession, platform: str, thread_key:
                MessageRow.direction == "in")
         .order_by(MessageRow.created_at.desc(), MessageRow.id.desc()).limit(1))
     return dict(raw) if isinstance(raw, dict) else None
+
+
+async def latest_inbound_at(session: AsyncSession, platform: str, thread_key: str) -> datetime | None:
+    """When the customer last wrote in a conversation: Meta's customer-service window runs from there."""
+    return await session.scalar(
+        select(MessageRow.created_at).join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
+        .where(ConversationRow.platform == platform, ConversationRow.thread_key == thread_key,
+               MessageRow.direction == "in")
+        .order_by(MessageRow.created_at.desc()).limit(1))

@@ -182,6 +182,13 @@ class EmailChannelConfig(_Strict):
     poll_seconds: int = Field(default=60, ge=5)
 
 
+class WhatsAppChannelConfig(_Strict):
+    enabled: bool = True
+    # An approved template with one body variable ({{1}}) that carries a reply after the 24-hour window.
+    template: str | None = None
+    template_language: str = "en_US"
+
+
 class ChannelsConfig(_Strict):
     shell: ChannelToggle = ChannelToggle()
     webchat: WebChatConfig = WebChatConfig()
@@ -189,6 +196,9 @@ class ChannelsConfig(_Strict):
     slack: ChannelToggle = ChannelToggle()
     x: XChannelConfig = XChannelConfig()
     email: EmailChannelConfig = EmailChannelConfig()
+    whatsapp: WhatsAppChannelConfig = WhatsAppChannelConfig()
+    messenger: ChannelToggle = ChannelToggle()
+    instagram: ChannelToggle = ChannelToggle()
 
 
 class EventConfig(_Strict):

@@ -18,7 +18,7 @@ REPLY, TEACH, HAND_BACK = "sd_reply", "sd_teach", "sd_hand_back"
 EDIT_MODAL, REPLY_MODAL, TEXT_BLOCK, TEXT_INPUT = "sd_edit_modal", "sd_reply_modal", "sd_text", "sd_text_input"
 OUT_OF_SCOPE = "__out_of_scope__"
 PLATFORM_NAMES = {"telegram": "Telegram", "x": "X", "slack": "Slack", "webchat": "web chat", "email": "email",
-                  "shell": "console"}
+                  "whatsapp": "WhatsApp", "messenger": "Messenger", "instagram": "Instagram", "shell": "console"}
 
 
 
