@@ -29,6 +29,10 @@ class Platform(StrEnum):
     X = "x"
     SLACK = "slack"
     WEBCHAT = "webchat"
+    EMAIL = "email"
+    WHATSAPP = "whatsapp"
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"
     SHELL = "shell"
 
 
@@ -99,6 +103,17 @@ for _row in (
     Traits(Platform.WEBCHAT, "web chat", buttons=True, direct_messages=True, sent_by_commit=True,
            not_a_channel="the web chat only answers visitors who write to it, so no one would see an invite "
                          "there: announce the event on your website"),
+    Traits(Platform.EMAIL, "email", direct_messages=True,
+           not_a_channel="email has no channel everyone reads: send the invite from your own mail list"),
+    # Meta's Send API refuses longer texts (WhatsApp 4,096 characters, Messenger 2,000, Instagram 1,000).
+    # Writing first to someone who has not written in the last 24 hours needs Meta's rules, so these
+    # platforms are no channel for invites and no route for private notices.
+    Traits(Platform.WHATSAPP, "WhatsApp", hard_limit=4096, buttons=True,
+           not_a_channel="WhatsApp has no channel to post to, and writes first only with an approved template"),
+    Traits(Platform.MESSENGER, "Messenger", hard_limit=2000, buttons=True,
+           not_a_channel="Messenger only answers people who wrote to the Page in the last 24 hours"),
+    Traits(Platform.INSTAGRAM, "Instagram", hard_limit=1000, buttons=True,
+           not_a_channel="Instagram messaging only answers people who wrote in the last 24 hours"),
     Traits(Platform.SHELL, "console", direct_messages=True, channel_posts=True),
 ):
     add(_row)
