@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # CPU wheel instead of resolving the newest build with its CUDA packages.
 TORCH ?= torch==2.13.0
 
-.PHONY: run test test-dates install install-dev bench check clean
+.PHONY: run test test-dates install install-dev bench check clean dovecot
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "socialdesk needs Python 3.11 or newer")'
@@ -36,13 +36,19 @@ run: $(STAMP)
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
-test: $(DEV_STAMP)
+# The email tests start a real IMAP server (Dovecot) on loopback; as root, install it when missing.
+dovecot:
+	@test -x /usr/sbin/dovecot || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd >/dev/null \
+		|| { [ "$$(id -u)" = 0 ] && apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd >/dev/null; } \
+		|| { echo "make test needs Dovecot for the email tests: sudo apt-get install dovecot-imapd"; exit 1; }; }
+
+test: $(DEV_STAMP) dovecot
 	$(PYTEST)
 
 # The suite again on days that break date logic: a Saturday that is Christmas Day, and the night the
 # clocks go forward in Europe (the run crosses 01:00 UTC on 28 March 2027). Needs faketime.
 FAKED_DAYS ?= 2027-12-25T10:00:00 2027-03-28T00:30:00
-test-dates: $(DEV_STAMP)
+test-dates: $(DEV_STAMP) dovecot
 	@command -v faketime >/dev/null || { echo "make test-dates needs faketime (apt-get install faketime)"; exit 1; }
 	@for day in $(FAKED_DAYS); do \
 		echo "== the whole suite on $$day UTC"; \

@@ -7,8 +7,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Mapping
 
-Platform = Literal["telegram", "x", "slack", "webchat", "shell"]
-PLATFORMS: tuple[str, ...] = ("telegram", "x", "slack", "webchat", "shell")
 
 
 

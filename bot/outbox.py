@@ -25,6 +25,7 @@ from bot.heartbeat import heartbeat
 from bot.ports import Channel, OwnerDesk
 from bot.messages import Outbound
 from bot.owner import hold_automatic_reply
+from bot.platforms import where
 from storage import audit, contacts, conversations, drafts, outbox
 from storage.engine import Database
 from storage.notify import announce_sent, listening
@@ -36,10 +37,6 @@ log = logging.getLogger(__name__)
 Delivery = Callable[[OutboxItem], Awaitable[str | None]]
 # Writes down what happened to one row once it was tried (sent, rescheduled, failed, ...).
 Settle = Callable[[], Awaitable[None]]
-# Platforms whose send is a write to our own database, committed with the row's "sent" (the web chat:
-# visitors read their replies from the messages table). A worker that dies mid-send there has sent
-# nothing anyone saw, so the row is sent again instead of being marked uncertain.
-SENT_BY_COMMIT = frozenset({"webchat"})
 
 
 class OutboxWorker:
@@ -74,7 +71,7 @@ class OutboxWorker:
         async with self._db.session() as session:
             claimed = await outbox.claim_due(session, now=claimed_at, worker=self._worker_id,
                                              lease=self._lease, limit=limit, platforms=self.platforms,
-                                             resend_if_lost=SENT_BY_COMMIT)
+                                             resend_if_lost=frozenset(where(lambda t: t.sent_by_commit)))
         await self._deliver_claimed(claimed, claimed_at)
         return len(claimed)
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.errors import NotAllowed
-from bot.markup import escape_for, plain_text
+from bot.platforms import escape_for, plain_text
 from bot.messages import ConversationState, DraftStatus
 from storage import audit, conversations, desk_stats, drafts, examples, outbox
 from storage.engine import Database

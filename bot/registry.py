@@ -12,6 +12,8 @@ from bot.handlers.slack.customers import SlackChannel
 from bot.handlers.slack.owner_desk import SlackDesk
 from bot.handlers.webchat.channel import WebChatChannel
 from bot.ports import Channel
+from bot.profile.model import BusinessProfile
+from bot.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,21 @@ def _build_x(app: App) -> Channel:
     return build(app)
 
 
+def _build_email(app: App) -> Channel:
+    from bot.handlers.email.channel import build
+
+    return build(app)
+
+
+def _build_meta(platform: str) -> Callable[[App], Channel]:
+    def build(app: App) -> Channel:
+        from bot.handlers.meta.build import meta_channel
+
+        return meta_channel(app, platform)
+
+    return build
+
+
 def _entries() -> list[PlatformEntry]:
     return [
         PlatformEntry("telegram", ("telegram_bot_token",),
@@ -56,6 +73,18 @@ def _entries() -> list[PlatformEntry]:
         PlatformEntry("slack", ("slack_bot_token",),
                       "set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) in .env (see docs/slack.md)",
                       lambda app: SlackChannel(web_client(app.settings))),
+        PlatformEntry("email", ("email_address", "email_password", "email_imap_host", "email_smtp_host"),
+                      "set EMAIL_ADDRESS, EMAIL_PASSWORD, EMAIL_IMAP_HOST and EMAIL_SMTP_HOST in .env (see docs/email.md)",
+                      _build_email),
+        PlatformEntry("whatsapp", ("whatsapp_token", "whatsapp_phone_number_id", "meta_app_secret", "meta_verify_token"),
+                      "set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, META_APP_SECRET and META_VERIFY_TOKEN in .env "
+                      "(see docs/meta.md)", _build_meta("whatsapp"), "on: messages arrive at /meta/webhook in `socialdesk serve`"),
+        PlatformEntry("messenger", ("messenger_page_token", "meta_app_secret", "meta_verify_token"),
+                      "set MESSENGER_PAGE_TOKEN, META_APP_SECRET and META_VERIFY_TOKEN in .env (see docs/meta.md)",
+                      _build_meta("messenger"), "on: messages arrive at /meta/webhook in `socialdesk serve`"),
+        PlatformEntry("instagram", ("instagram_token", "meta_app_secret", "meta_verify_token"),
+                      "set INSTAGRAM_TOKEN, META_APP_SECRET and META_VERIFY_TOKEN in .env (see docs/meta.md)",
+                      _build_meta("instagram"), "on: messages arrive at /meta/webhook in `socialdesk serve`"),
         # Needs no credentials: visitors write through `socialdesk serve`; here replies are delivered.
         PlatformEntry("webchat", (), "", lambda app: WebChatChannel(),
                       "on in `socialdesk serve` at /webchat"),
@@ -76,6 +105,23 @@ def customer_channels(app: App) -> list[ChannelStatus]:
         else:
             statuses.append(ChannelStatus(entry.name, entry.build(app), entry.note_when_on))
     return statuses
+
+
+def missing_settings(settings: Settings, profile: BusinessProfile) -> list[str]:
+    """For each enabled channel that is set up in part, the variables it still needs (a channel with none
+    of its variables set is simply off, as `socialdesk run` says)."""
+    problems = []
+    for entry in _entries():
+        if not getattr(profile.channels, entry.name).enabled or not entry.needs:
+            continue
+        missing = [name.upper() for name in entry.needs if not settings.configured(name)]
+        if missing and len(missing) < len(entry.needs):
+            problems.append(f"{entry.name} is set up in part: set {_and(missing)} in .env, or unset the rest")
+    return problems
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def slack_desk(app: App) -> SlackDesk | None:

@@ -20,6 +20,7 @@ from bot.errors import Duplicate
 from bot.group_commit import GroupCommit
 from bot.logs import fingerprint
 from bot.messages import Action, ConversationState, Decision, Draft, DraftStatus, Inbound, Intent, LabelledExample
+from bot.platforms import traits_of
 from bot.policy import Rules, Signals, decide
 from bot.profile.model import BusinessProfile
 from bot.understanding import Classifier
@@ -32,9 +33,6 @@ from storage.records import RecordedInbound
 log = logging.getLogger(__name__)
 FALLBACK_TEMPLATE = "fallback"
 ACKNOWLEDGEMENT_TEMPLATE = "held_ack"
-# X replies are public, count against a small write budget, and X refuses the same text twice: a
-# held X customer waits for the owner's own reply instead.
-_NO_ACKNOWLEDGEMENT = frozenset({"x"})
 _PUNCTUATION = re.compile(r"[^\w\s]")
 
 
@@ -183,7 +181,7 @@ class Router:
     async def _acknowledge(self, session: AsyncSession, inbound: Inbound, recorded: RecordedInbound,
                            draft_id: int) -> None:
         """Tell a held customer, once per wait, that the owner will answer (and when the business opens)."""
-        if not self._profile.owner.acknowledge_held or inbound.platform in _NO_ACKNOWLEDGEMENT:
+        if not self._profile.owner.acknowledge_held or not traits_of(inbound.platform).acknowledges_held:
             return
         context = reply_context(self._profile, self._clock.now(),
                                 customer_name=greeting_name(inbound.sender.display_name, public=inbound.kind != "dm"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AwareDatetime, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -35,6 +37,26 @@ class Settings(BaseSettings):
     x_access_secret: SecretStr | None = None
     x_bearer_token: SecretStr | None = None
     x_api_url: str | None = None
+
+    # The business inbox: IMAP to read it, SMTP to answer from it (docs/email.md).
+    email_address: str | None = None
+    email_password: SecretStr | None = None
+    email_user: str | None = None  # the login, when it is not the address itself
+    email_imap_host: str | None = None
+    email_imap_port: int = 993
+    email_imap_security: Literal["ssl", "none"] = "ssl"
+    email_smtp_host: str | None = None
+    email_smtp_port: int = 587
+    email_smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+
+    # Meta's platforms (docs/meta.md): one app's secret and webhook token, a token per platform.
+    meta_app_secret: SecretStr | None = None
+    meta_verify_token: SecretStr | None = None
+    graph_api_url: str | None = None
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    messenger_page_token: SecretStr | None = None
+    instagram_token: SecretStr | None = None
 
     worker_id: str = Field(default="")
 

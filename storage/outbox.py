@@ -211,3 +211,10 @@ async def _lost_in_flight(session: AsyncSession, item: OutboxItem, now: datetime
     await audit.record(session, at=now, actor="socialdesk", action=f"outbox_{UNCERTAIN}", subject=f"outbox:{item.id}",
                        detail={"error": LOST_IN_FLIGHT, "kind": item.kind})
     await note_not_sent(session, item, uncertain_note(LOST_IN_FLIGHT), now)
+
+
+async def sent_as(session: AsyncSession, platform: str, external_id: str) -> OutboxItem | None:
+    """The row whose message the platform knows by this id (a delivery report names only that)."""
+    row = await session.scalar(select(OutboxRow).where(OutboxRow.platform == platform,
+                                                       OutboxRow.external_id == external_id))
+    return to_item(row) if row else None

@@ -15,8 +15,13 @@ REPO = str(Path(__file__).resolve().parent.parent)
 PROCESS_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 
 
+# Every platform's variables: a test's socialdesk process sees none of the machine's own.
+PLATFORM_VARIABLES = ("TELEGRAM_", "SLACK_", "X_", "EMAIL_", "META_", "WHATSAPP_", "MESSENGER_", "INSTAGRAM_", "GRAPH_",
+                      "DATABASE_")
+
+
 def clean_environment() -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "X_", "DATABASE_"))}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(PLATFORM_VARIABLES)}
     environment["PYTHONPATH"] = REPO
     environment["SOCIALDESK_NOW"] = PROCESS_NOW.isoformat()
     return environment
@@ -49,6 +54,14 @@ def test_check_passes_on_the_example(initialised: Path) -> None:
     result = run("check", cwd=initialised)
     assert result.returncode == 0, result.stderr
     assert "every template renders on every platform" in result.stdout
+
+
+def test_check_names_the_settings_a_half_set_up_channel_still_needs(initialised: Path) -> None:
+    result = run("check", cwd=initialised, env={"EMAIL_ADDRESS": "hello@cafe.test", "EMAIL_IMAP_HOST": "imap.cafe.test"})
+    assert result.returncode == 0, result.stderr
+    assert ("warning: email is set up in part: set EMAIL_PASSWORD and EMAIL_SMTP_HOST in .env, or unset the rest"
+            in result.stderr)
+    assert "telegram" not in result.stderr  # a channel with nothing set is simply off
 
 
 def test_init_dates_the_example_event_two_weeks_ahead_with_closures_that_repeat(tmp_path: Path) -> None:
@@ -117,11 +130,13 @@ def test_run_says_how_to_turn_each_channel_on_and_stops_cleanly(initialised: Pat
     process = subprocess.Popen([SOCIALDESK, "run"], cwd=initialised, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=environment)
     assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(6)]
+    lines = [process.stdout.readline() for _ in range(10)]
     process.send_signal(signal.SIGTERM)
     _, errors = process.communicate(timeout=30)
     assert process.returncode == 0, errors
     assert lines[0] == "socialdesk for Corner Bean Café; channels:\n"
     assert "telegram  off: set TELEGRAM_BOT_TOKEN in .env" in lines[1]
-    assert "webchat   on in `socialdesk serve` at /webchat" in lines[4]
-    assert "console   off: no terminal" in lines[5]
+    assert "email     off: set EMAIL_ADDRESS, EMAIL_PASSWORD, EMAIL_IMAP_HOST and EMAIL_SMTP_HOST" in lines[4]
+    assert "whatsapp  off: set WHATSAPP_TOKEN" in lines[5] and "messenger off: set MESSENGER_PAGE_TOKEN" in lines[6]
+    assert "webchat   on in `socialdesk serve` at /webchat" in lines[8]
+    assert "console   off: no terminal" in lines[9]

@@ -6,7 +6,8 @@ from pathlib import Path
 from bot.drafting.context import reply_context
 from bot.drafting.drafter import Drafter
 from bot.profile.load import example_profile_text, parse_profile
-from bot.textlimits import split_message, x_length
+from bot.platforms import x_length
+from bot.textlimits import split_message
 from tests.conftest import EXAMPLE_WRITTEN_ON
 
 PROFILE = parse_profile(example_profile_text(EXAMPLE_WRITTEN_ON))

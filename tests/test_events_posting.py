@@ -15,7 +15,7 @@ from bot.errors import RateLimited
 from bot.events.spec import EventSpec
 from bot.messages import Outbound
 from bot.settings import Settings
-from bot.textlimits import x_length
+from bot.platforms import x_length
 from storage import audit, outbox
 from tests.conftest import london
 from tests.event_support import RecordingChannel, run_cli, settings_for, started, until

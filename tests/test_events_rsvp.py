@@ -11,7 +11,7 @@ from bot.clock import FrozenClock
 from bot.events.spec import EventSpec
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
 from bot.owner import Approvals
-from bot.textlimits import x_length
+from bot.platforms import x_length
 from storage import audit
 from tests.conftest import london
 # `channels` is a fixture: importing it makes it available to this module's tests.

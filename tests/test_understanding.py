@@ -12,7 +12,8 @@ from bot.understanding import (
     LabelledExample,
     train_classifier,
 )
-from bot.understanding.features import word_terms
+from bot.understanding.features import char_wb_grams, word_terms
+from bot.understanding.vocabulary import stop_words
 from tests.fixtures.cafe import cafe_specs, cafe_test_messages
 
 
@@ -135,3 +136,20 @@ def test_accents_curly_apostrophes_and_numbers_give_the_same_words_as_plain_text
     plain = word_terms("whats the price for 2 people in the cafe")
     assert word_terms("What\u2019s the PRICE for 12 people in the Café?") == plain
     assert "what is" in plain and "for _ people" in plain
+
+
+@pytest.mark.parametrize("text", ["Can I bring my dog?", "a", "hi  there", "naïve café, 10am!", "x" * 7, "re-booking"])
+def test_direct_character_grams_are_scikit_learns(text):
+    # A stored model cuts words into character n-grams itself, so it runs without scikit-learn; the
+    # grams must be exactly those its vocabulary was learned from.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyze = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+    ours = [gram for word in text.lower().split() for gram in char_wb_grams(word, 2, 5)]
+    assert ours == analyze(text)
+
+
+def test_the_stop_word_list_is_scikit_learns():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    assert stop_words() == ENGLISH_STOP_WORDS

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 from bot.understanding import IntentSpec, LabelledExample, train_classifier
 from tests.fixtures.cafe import cafe_specs
 
@@ -76,3 +81,27 @@ def test_an_export_of_replaced_weights_is_pruned_but_never_another_models(tmp_pa
     unknown.write_bytes(b"onnx")
     assert prune_exports(current, ours) == [old]
     assert sorted(p.name for p in exports.glob("*.onnx")) == ["model-new.onnx", "model-other.onnx", "model-unnoted.onnx"]
+
+
+def test_a_stored_model_answers_in_a_new_process_without_scikit_learn(tmp_path):
+    # Only training needs scikit-learn; a process that loads a stored model (every start of `chat`,
+    # `run` or `serve` after the first) answers without importing it, which saves about a second and
+    # a hundred MB.
+    trained = train_classifier(cafe_specs(), cache_dir=tmp_path)
+    expected = [trained.classify(text) for text in QUESTIONS]
+    script = (
+        "import json, sys\n"
+        "from bot.understanding import train_classifier\n"
+        "from tests.fixtures.cafe import cafe_specs\n"
+        f"loaded = train_classifier(cafe_specs(), cache_dir={str(tmp_path)!r})\n"
+        f"found = [[i.name, round(i.confidence, 9)] for i in map(loaded.classify, {QUESTIONS!r})]\n"
+        "print(json.dumps({'from_cache': loaded.from_cache, 'found': found,\n"
+        "                  'sklearn': sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn')}))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    seen = json.loads(done.stdout)
+    assert seen == {"from_cache": True, "found": [[i.name, round(i.confidence, 9)] for i in expected], "sklearn": []}
+
+
+QUESTIONS = ["when do you close tonight", "what is your address", "can i bring my dog inside",
+             "do you sell gift vouchers and how much are they", "asdf qwerty"]

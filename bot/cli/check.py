@@ -9,7 +9,7 @@ from bot.app import owner_templates_dir
 from bot.drafting.context import EventBrief, reply_context
 from bot.drafting.drafter import Drafter, over_limit_reason
 from bot.drafting.facts import is_missing_fact, with_facts
-from bot.messages import PLATFORMS
+from bot.platforms import names as platform_names
 from bot.profile.model import BusinessProfile
 from bot.router import FALLBACK_TEMPLATE
 
@@ -23,7 +23,7 @@ def template_problems(profile: BusinessProfile, profile_path: Path, now: datetim
     problems: list[str] = []
     templates = {spec.template for spec in profile.active_intents().values() if spec.template} | {FALLBACK_TEMPLATE}
     for template in sorted(templates):
-        for platform in PLATFORMS:
+        for platform in platform_names():
             for message in SAMPLE_MESSAGES:
                 for next_event in (event, None):
                     context = reply_context(profile, now, customer_name="Alex", message=message,

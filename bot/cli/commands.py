@@ -82,6 +82,7 @@ def check(config: Path | None = ConfigOption) -> None:
     from bot.events.checks import event_problems
     from bot.profile.load import load_profile
     from bot.profile.warnings import date_warnings
+    from bot.registry import missing_settings
 
     settings = command_settings(config)
     path = Path(settings.socialdesk_config)
@@ -91,6 +92,8 @@ def check(config: Path | None = ConfigOption) -> None:
     problems += event_problems(Drafter(owner_templates_dir(profile, path)), profile, now)
     for warning in date_warnings(profile, now):
         typer.echo(f"warning: {path.name}: {warning}", err=True)
+    for missing in missing_settings(settings, profile):
+        typer.echo(f"warning: {missing}", err=True)
     if problems:
         raise ConfigError("\n".join(f"{path.name}: {p}" for p in problems))
     typer.echo(f"{path}: ok ({len(profile.active_intents())} intents, every template renders on every platform)")

@@ -17,12 +17,10 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.drafting.context import Deferred
-from bot.markup import ESCAPES
 from bot.messages import Draft
-from bot.textlimits import fits, too_long_reason
+from bot.platforms import fits, too_long_reason, traits_of, where
 
 # How each platform marks text up; customer-supplied values are escaped for it.
-_MARKUP = ESCAPES
 # A folder's modification time is trusted to show the next change once it is this old (file times are
 # coarser than their nanoseconds suggest).
 _SETTLED_NS = 2_000_000_000
@@ -48,7 +46,7 @@ class Drafter:
         self._owner_templates = str(owner_templates) if owner_templates else None
         self._loader = ChoiceLoader([*loaders, PackageLoader("bot", "templates")])
         self._plain = self._environment(None, filters or {})
-        self._marked = {p: self._environment(esc, filters or {}) for p, esc in _MARKUP.items()}
+        self._marked = {p: self._environment(traits_of(p).escape, filters or {}) for p in where(lambda t: t.escape is not None)}
         self._variables: dict[tuple[str, str], frozenset[str] | None] = {}
         self._missing: set[str] = set()
         self._missing_as_of: int | None = self._folder_version()
@@ -77,7 +75,7 @@ class Drafter:
         return Draft(text, template)
 
     def _render(self, template: str, platform: str, context: dict[str, Any]) -> str:
-        escape = _MARKUP.get(platform)
+        escape = traits_of(platform).escape
         variant_env = self._marked.get(platform, self._plain)
         variant = f"{template}.{platform}.j2"
         if not self._known_missing(variant):

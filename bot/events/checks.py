@@ -8,7 +8,7 @@ from typing import Any
 from bot.errors import BrokenTemplate
 from bot.events.profile_sync import profile_event_problems
 from bot.events.render import EventTexts, EventView, Renderer
-from bot.messages import PLATFORMS
+from bot.platforms import names as platform_names
 from bot.profile.model import BusinessProfile
 
 # Each template with the extra values it is rendered with.
@@ -44,7 +44,7 @@ def event_template_problems(renderer: Renderer, profile: BusinessProfile, now: d
     calls.append(("rsvp_which_event", {"customer_name": "Alex", "events": [event, event]}))
     problems = []
     for name, extra in calls:
-        for platform in PLATFORMS:
+        for platform in platform_names():
             try:
                 texts.render(name, platform, event, **extra)
             except BrokenTemplate as exc:

@@ -8,16 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from bot.errors import DataError
+from bot.platforms import traits_of, where
 from storage.events import EventRecord
 
 DRAFT, SCHEDULED, CANCELLED, OVER = "draft", "scheduled", "cancelled", "over"
 STATUSES = (DRAFT, SCHEDULED, CANCELLED, OVER)
 GOING, MAYBE, NOT_GOING, WAITLISTED = "going", "maybe", "not_going", "waitlisted"
 RSVP_STATUSES = (GOING, MAYBE, NOT_GOING, WAITLISTED)
-CHANNEL_PLATFORMS = ("telegram", "x", "slack", "shell")
-# The web chat answers visitors who write; it has no page where an invite would be seen.
-NOT_A_CHANNEL = {"webchat": "the web chat only answers visitors who write to it, so no one would see an invite "
-                            "there: announce the event on your website"}
 DEFAULT_REMINDERS = ("7d", "1d", "2h")
 DEFAULT_ATTENDEE_REMINDER = "1d"
 _OFFSET = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
@@ -57,10 +54,11 @@ class Target:
     def parse(cls, text: str) -> "Target":
         platform, _, place = text.strip().partition(":")
         platform = platform.lower()
-        if platform in NOT_A_CHANNEL:
-            raise DataError(f'"{text}": {NOT_A_CHANNEL[platform]}')
-        if platform not in CHANNEL_PLATFORMS:
-            raise DataError(f'"{text}": the channel must be one of {", ".join(CHANNEL_PLATFORMS)} '
+        traits = traits_of(platform)
+        if traits.not_a_channel:
+            raise DataError(f'"{text}": {traits.not_a_channel}')
+        if not traits.channel_posts:
+            raise DataError(f'"{text}": the channel must be one of {", ".join(where(lambda t: t.channel_posts))} '
                             '(optionally with a place, e.g. telegram:@yourchannel or slack:#events)')
         return cls(platform, place.strip() or None)
 

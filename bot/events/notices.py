@@ -14,6 +14,7 @@ from bot.drafting.names import greeting_name
 from bot.errors import BrokenTemplate
 from bot.events.model import GOING, MAYBE, WAITLISTED
 from bot.events.render import EventTexts, EventView, event_view
+from bot.platforms import traits_of
 from bot.profile.model import BusinessProfile
 from storage import audit, conversations, outbox
 from storage import events as store
@@ -22,7 +23,6 @@ from storage.events import EventRecord, RsvpRecord
 from storage.outbox_rows import Reply, event_key
 
 # Platforms where the bot can write to one person privately (X replies would be public).
-DIRECT_MESSAGE_PLATFORMS = ("telegram", "slack", "webchat", "shell")
 ANSWERED = (GOING, MAYBE, WAITLISTED)
 
 
@@ -78,7 +78,7 @@ async def remind_attendees(session: AsyncSession, ctx: EventsContext, event: Eve
     """A direct message to each person going, on platforms that allow one."""
     told = 0
     for rsvp in await store.rsvps(session, event.id, statuses=(GOING,)):
-        if rsvp.platform not in DIRECT_MESSAGE_PLATFORMS:
+        if not traits_of(rsvp.platform).direct_messages:
             continue
         key = event_key(event.id, "dm", post, rsvp.contact_id, version=event.sequence)
         told += await tell(session, ctx, event, rsvp, template="event_attendee_reminder", key=key, now=now,

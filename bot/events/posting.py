@@ -16,6 +16,7 @@ from bot.events.planning import ANNOUNCE, ATTENDEES, REMINDER, should_send_late,
 from bot.events.render import EventView
 from bot.events.words import button_values
 from bot.messages import Button, Outbound
+from bot.platforms import traits_of
 from bot.ports import Channel
 from storage import audit, outbox
 from storage import events as store
@@ -24,7 +25,6 @@ from storage.outbox_rows import EventPost, Kind, OwnerNote, note_key, row_as
 from storage.records import OutboxItem
 
 # Platforms whose posts carry RSVP buttons (Telegram inline keyboards, Slack buttons).
-BUTTON_PLATFORMS = ("telegram", "slack", "webchat")
 
 
 def when_label(offset: Offset) -> str:
@@ -58,7 +58,7 @@ class EventPoster:
         channel = self._channels.get(item.platform)
         if channel is None:
             raise ChannelNotRunning(f"the {item.platform} channel is not running")
-        buttons = rsvp_buttons(view.id) if item.platform in BUTTON_PLATFORMS else ()
+        buttons = rsvp_buttons(view.id) if traits_of(item.platform).buttons else ()
         template = "event_invite" if kind == ANNOUNCE else "event_reminder"
         when = when_label(Offset.parse(label)) if label else ""
         text = self._ctx.texts.render(template, item.platform, view, has_buttons=bool(buttons), when=when)

@@ -10,7 +10,7 @@ from bot.drafting.context import clock, day_label
 from bot.errors import BrokenTemplate
 from bot.messages import Draft
 from bot.profile.model import BusinessProfile
-from bot.textlimits import fits, limit_of
+from bot.platforms import fits, limit_of
 from storage.events import EventRecord
 
 

@@ -175,12 +175,30 @@ class XChannelConfig(_Strict):
     budget_window_minutes: int = Field(default=15, ge=1)
 
 
+class EmailChannelConfig(_Strict):
+    enabled: bool = True
+    mailbox: str = "INBOX"
+    # How often to look for mail when the server cannot tell us (no IMAP IDLE).
+    poll_seconds: int = Field(default=60, ge=5)
+
+
+class WhatsAppChannelConfig(_Strict):
+    enabled: bool = True
+    # An approved template with one body variable ({{1}}) that carries a reply after the 24-hour window.
+    template: str | None = None
+    template_language: str = "en_US"
+
+
 class ChannelsConfig(_Strict):
     shell: ChannelToggle = ChannelToggle()
     webchat: WebChatConfig = WebChatConfig()
     telegram: ChannelToggle = ChannelToggle()
     slack: ChannelToggle = ChannelToggle()
     x: XChannelConfig = XChannelConfig()
+    email: EmailChannelConfig = EmailChannelConfig()
+    whatsapp: WhatsAppChannelConfig = WhatsAppChannelConfig()
+    messenger: ChannelToggle = ChannelToggle()
+    instagram: ChannelToggle = ChannelToggle()
 
 
 class EventConfig(_Strict):

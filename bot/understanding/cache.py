@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+from importlib import metadata
 from pathlib import Path
-
-import sklearn
 
 from bot.understanding.classifier import TrainedModel
 from bot.understanding.files import write_atomically
 
-CACHE_FORMAT = 2
+# 3: the model is stored as plain arrays (TfidfBlock, LinearWeights), not scikit-learn objects.
+CACHE_FORMAT = 3
 # The model in use and the one before it (an owner who undoes a profile edit gets it back without
 # training); anything older is deleted when a new model is stored, so the folder stays a few MB.
 KEEP_PER_BACKEND = 2
@@ -26,7 +26,7 @@ KEEP_PER_BACKEND = 2
 def cache_key(backend: str, model_name: str, settings: object, texts: list[str], labels: list[str], oos: list[str]) -> str:
     payload = {
         "format": CACHE_FORMAT,
-        "scikit-learn": sklearn.__version__,
+        "scikit-learn": metadata.version("scikit-learn"),  # training still depends on it
         "backend": backend,
         "model": model_name,
         "settings": repr(settings),

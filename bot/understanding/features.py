@@ -11,15 +11,13 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
-from sklearn.preprocessing import normalize
 
 Matrix = np.ndarray | sparse.spmatrix
 
@@ -65,37 +63,97 @@ def word_terms(text: str) -> list[str]:
     return terms
 
 
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: a cache key for its words
+class TfidfBlock:
+    """What one fitted TF-IDF vectorizer needs to map a text: its vocabulary and IDF weights, and how
+    it cuts a text into terms. Plain data, so a stored model loads and runs without scikit-learn."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    char_ngrams: tuple[int, int] | None  # None: the terms are `word_terms`
+
+    @classmethod
+    def of(cls, vectorizer: Any) -> TfidfBlock:
+        ngrams = tuple(vectorizer.ngram_range) if vectorizer.analyzer == "char_wb" else None
+        if ngrams is None and vectorizer.analyzer is not word_terms:
+            raise ValueError(f"no direct path for the analyzer {vectorizer.analyzer!r}")
+        vocabulary = {str(term): int(column) for term, column in vectorizer.vocabulary_.items()}
+        return cls(vocabulary, np.asarray(vectorizer.idf_, dtype=np.float64), ngrams)  # type: ignore[arg-type]
+
+    @property
+    def width(self) -> int:
+        return len(self.idf)
+
+    def word_columns(self, word: str) -> tuple[tuple[int, int], ...]:
+        """How often each column occurs in one lower-cased word (character n-grams never cross a word)."""
+        assert self.char_ngrams is not None
+        return tuple(self.counted(char_wb_grams(word, *self.char_ngrams)).items())
+
+    def counted(self, terms: list[str]) -> dict[int, int]:
+        get = self.vocabulary.get
+        return {column: count for term, count in Counter(terms).items() if (column := get(term)) is not None}
+
+
+def char_wb_grams(word: str, shortest: int, longest: int) -> list[str]:
+    """A word's character n-grams, the word padded with one space each side (scikit-learn's char_wb):
+    every n from `shortest` to `longest`, and once the padded word is shorter than n, the word once."""
+    padded = f" {word} "
+    grams: list[str] = []
+    for n in range(shortest, longest + 1):
+        grams.append(padded[:n])
+        if n >= len(padded):
+            break
+        grams.extend(padded[offset:offset + n] for offset in range(1, len(padded) - n + 1))
+    return grams
+
+
 class TfidfFeaturizer:
     """Words, word bigrams and one-word-skipping bigrams (see `word_terms`) plus character
     2–5-grams inside word boundaries, sublinear TF: the exact-wording part both backends'
     featurizers join with their dense vectors.
 
-    Batches go through scikit-learn; a single message takes a direct path that gives the
-    same vector in a fraction of the time (the bot classifies one message at a time).
+    Fitting goes through scikit-learn. A fitted featurizer keeps only `TfidfBlock`s, which map one
+    message at a time to the same vector in a fraction of the time (the bot classifies one message at a
+    time), and need no scikit-learn: a stored model loads without importing it.
     """
 
     def __init__(self) -> None:
+        self._blocks: tuple[TfidfBlock, ...] = ()
+        self._union: Any = None  # scikit-learn's FeatureUnion, only between fit and storing
+        self._word_grams: Callable[[TfidfBlock, str], tuple[tuple[int, int], ...]] | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"_blocks": self._blocks}  # the per-word memory is rebuilt, never stored with the model
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self._blocks = state["_blocks"]  # type: ignore[assignment]
+        self._union = None
+        self._word_grams = None
+
+    def fit(self, texts: Sequence[str]) -> Matrix:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion
+
         self._union = FeatureUnion([
             ("words", TfidfVectorizer(analyzer=word_terms, sublinear_tf=True)),
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
         ])
-        self._word_grams: Callable[[TfidfVectorizer, str], tuple[tuple[int, int], ...]] | None = None
-
-    def __getstate__(self) -> dict[str, object]:
-        return {"_union": self._union}  # the per-word memory is rebuilt, never stored with the model
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self._union = state["_union"]  # type: ignore[assignment]
+        matrix = normalize_rows(self._union.fit_transform(list(texts))).tocsr()
+        self._blocks = tuple(TfidfBlock.of(vectorizer) for _, vectorizer in self._union.transformer_list)
         self._word_grams = None
-
-    def fit(self, texts: Sequence[str]) -> Matrix:
-        matrix = normalize(self._union.fit_transform(list(texts))).tocsr()
         return matrix
 
     def transform(self, texts: Sequence[str]) -> Matrix:
         if len(texts) == 1:
             return self._transform_one(texts[0])
-        return normalize(self._union.transform(list(texts))).tocsr()
+        if self._union is not None:
+            return normalize_rows(self._union.transform(list(texts))).tocsr()
+        return sparse.vstack([self._transform_one(text) for text in texts], format="csr") if texts else (
+            sparse.csr_matrix((0, self.width)))
+
+    @property
+    def width(self) -> int:
+        return sum(block.width for block in self._blocks)
 
     def _transform_one(self, text: str) -> sparse.csr_matrix:
         index, value, width = self.entries_one(text)
@@ -106,58 +164,53 @@ class TfidfFeaturizer:
         indices: list[np.ndarray] = []
         values: list[np.ndarray] = []
         offset = 0
-        for _, vectorizer in self._union.transformer_list:
-            block_indices, block_values = _tfidf_block(self._columns(vectorizer, text), vectorizer)
+        for block in self._blocks:
+            block_indices, block_values = _tfidf_block(self._columns(block, text), block)
             indices.append(block_indices + offset)
             values.append(block_values)
-            offset += len(vectorizer.idf_)
+            offset += block.width
         index, value = np.concatenate(indices), np.concatenate(values)
         norm = unit_norm(value)
         if norm > 0:
             value = value / norm
         return index, value, offset
 
-    def _columns(self, vectorizer: TfidfVectorizer, text: str) -> dict[int, int]:
-        """How often each of the vectorizer's columns occurs in `text`."""
-        if _per_word(vectorizer):
-            # Character n-grams never cross a word (scikit-learn's char_wb splits the lower-cased text
-            # on white space): each word's are counted once and remembered, as words recur.
-            if self._word_grams is None:
-                self._word_grams = lru_cache(maxsize=WORDS_REMEMBERED)(_word_columns)
-            counts: dict[int, int] = {}
-            for word in text.lower().split():
-                for column, count in self._word_grams(vectorizer, word):
-                    counts[column] = counts.get(column, 0) + count
-            return counts
-        return _counted_columns(vectorizer, vectorizer.build_analyzer()(text))
+    def _columns(self, block: TfidfBlock, text: str) -> dict[int, int]:
+        """How often each of the block's columns occurs in `text`."""
+        if block.char_ngrams is None:
+            return block.counted(word_terms(text))
+        # Character n-grams never cross a word (char_wb splits the lower-cased text on white space):
+        # each word's are counted once and remembered, as words recur.
+        if self._word_grams is None:
+            self._word_grams = lru_cache(maxsize=WORDS_REMEMBERED)(TfidfBlock.word_columns)
+        counts: dict[int, int] = {}
+        for word in text.lower().split():
+            for column, count in self._word_grams(block, word):
+                counts[column] = counts.get(column, 0) + count
+        return counts
 
 
-def _tfidf_block(counts: dict[int, int], vectorizer: TfidfVectorizer) -> tuple[np.ndarray, np.ndarray]:
-    """One vectorizer's sublinear, L2-normalised TF-IDF entries for one text's column counts, sorted by column."""
+def _tfidf_block(counts: dict[int, int], block: TfidfBlock) -> tuple[np.ndarray, np.ndarray]:
+    """One block's sublinear, L2-normalised TF-IDF entries for one text's column counts, sorted by column."""
     index = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
     # The IDF weights are gathered in one step: indexing a numpy array one entry at a time costs more
     # than the rest of the work.
     value = np.fromiter((_sublinear(count) for count in counts.values()), dtype=np.float64, count=len(counts))
-    value *= vectorizer.idf_[index]
+    value *= block.idf[index]
     order = np.argsort(index)
     index, value = index[order], value[order]
     norm = unit_norm(value)
     return index, (value / norm if norm > 0 else value)
 
 
-def _counted_columns(vectorizer: TfidfVectorizer, tokens: list[str]) -> dict[int, int]:
-    get = vectorizer.vocabulary_.get
-    return {column: count for token, count in Counter(tokens).items() if (column := get(token)) is not None}
-
-
-def _word_columns(vectorizer: TfidfVectorizer, word: str) -> tuple[tuple[int, int], ...]:
-    return tuple(_counted_columns(vectorizer, vectorizer.build_analyzer()(word)).items())
-
-
-def _per_word(vectorizer: TfidfVectorizer) -> bool:
-    """Whether the vectorizer's features of a text are those of its lower-cased words, added up."""
-    return (vectorizer.analyzer == "char_wb" and vectorizer.lowercase and vectorizer.preprocessor is None
-            and vectorizer.strip_accents is None and vectorizer.input == "content")
+def normalize_rows(matrix: Matrix) -> Matrix:
+    """Rows scaled to length one (all-zero rows stay zero), sparse or dense, as scikit-learn's
+    `normalize` does, without importing it."""
+    if not sparse.issparse(matrix):
+        return unit_rows(np.asarray(matrix))
+    rows = sparse.csr_matrix(matrix, dtype=np.float64)
+    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+    return sparse.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ rows
 
 
 # Distinct words whose character n-grams are remembered (a few MB).

@@ -15,18 +15,14 @@ from __future__ import annotations
 
 import os
 import warnings
-import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import normalize
-from sklearn.svm import LinearSVC
 
 from bot.understanding.calibration import RankScale, fold_ids
-from bot.understanding.features import Matrix, similarities
+from bot.understanding.features import Matrix, normalize_rows, similarities
 
 CHUNK = 512
 # Training rows under this label are what the business does not answer (near misses of its intents and
@@ -76,15 +72,31 @@ def _rows(raw: RawScores, keep: np.ndarray) -> RawScores:
     return RawScores(*(getattr(raw, name)[keep] for name in RawScores.FIELDS))
 
 
-def fit_linear(matrix: Matrix, labels: np.ndarray, c: float) -> LinearSVC | None:
+@dataclass(frozen=True)
+class LinearWeights:
+    """A fitted linear SVM as plain arrays: weights laid out feature by feature (a sparse row times
+    `coef_.T` would copy the transposed view on every call), intercepts and class names. A stored model
+    keeps these, so it loads and scores without scikit-learn."""
+
+    by_feature: np.ndarray
+    intercept: np.ndarray
+    classes: np.ndarray
+
+
+def fit_linear(matrix: Matrix, labels: np.ndarray, c: float) -> LinearWeights | None:
     if len(set(labels.tolist())) < 2:
         return None
+    # Imported here: only training needs scikit-learn, and importing it costs a process about a second.
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import LinearSVC
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return LinearSVC(C=c, max_iter=5000).fit(matrix, labels)
+        fitted = LinearSVC(C=c, max_iter=5000).fit(matrix, labels)
+    return LinearWeights(np.ascontiguousarray(fitted.coef_.T), np.asarray(fitted.intercept_), np.asarray(fitted.classes_))
 
 
-def fit_concurrently(matrix: Matrix, labels: np.ndarray, masks: list[np.ndarray], c: float) -> list[LinearSVC | None]:
+def fit_concurrently(matrix: Matrix, labels: np.ndarray, masks: list[np.ndarray], c: float) -> list[LinearWeights | None]:
     """One model per row mask. liblinear releases the GIL, so the fits share the cores."""
     workers = max(1, min(len(masks), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="intent-fit") as pool:
@@ -140,9 +152,9 @@ class Prototypes:
     @classmethod
     def of(cls, matrix: Matrix, labels: np.ndarray, columns: slice) -> Prototypes:
         names = tuple(str(label) for label in np.unique(labels))
-        unit = normalize(matrix[:, columns])
+        unit = normalize_rows(matrix[:, columns])
         means = [np.asarray(unit[labels == name].mean(axis=0)).ravel() for name in names]
-        return cls(names, normalize(np.stack(means)) if means else np.zeros((0, unit.shape[1])), columns)
+        return cls(names, normalize_rows(np.stack(means)) if means else np.zeros((0, unit.shape[1])), columns)
 
     def likeness(self, rows: Matrix, best: np.ndarray) -> np.ndarray:
         """Cosine similarity of each row to the prototype of its best label (0 if it has none)."""
@@ -150,36 +162,24 @@ class Prototypes:
         found = np.array([index.get(str(label), -1) for label in best], dtype=np.int64)
         if len(found) == 0 or not self.labels:
             return np.zeros(len(found))
-        cosines = similarities(normalize(rows[:, self.columns]), self.vectors)
+        cosines = similarities(normalize_rows(rows[:, self.columns]), self.vectors)
         return np.where(found >= 0, cosines[np.arange(len(found)), np.maximum(found, 0)], 0.0)
 
 
-def decide(linear: LinearSVC | None, labels: np.ndarray, rows: Matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decide(linear: LinearWeights | None, labels: np.ndarray, rows: Matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best label, its decision value, and how far it leads the runner-up, per row (the matrix product,
     without sklearn's checks)."""
     n = rows.shape[0]
     if linear is None:
         return np.full(n, labels[0] if len(labels) else ""), np.zeros(n), np.zeros(n)
-    values = np.asarray(rows @ _weights_by_feature(linear)) + linear.intercept_
+    values = np.asarray(rows @ linear.by_feature) + linear.intercept
     if values.shape[1] == 1:
         values = np.column_stack([-values[:, 0], values[:, 0]])
     top_two = np.partition(values, values.shape[1] - 2, axis=1)[:, -2:]
-    return linear.classes_[values.argmax(axis=1)], top_two.max(axis=1), top_two[:, 1] - top_two[:, 0]
+    return linear.classes[values.argmax(axis=1)], top_two.max(axis=1), top_two[:, 1] - top_two[:, 0]
 
 
-_BY_FEATURE: weakref.WeakKeyDictionary[LinearSVC, np.ndarray] = weakref.WeakKeyDictionary()
-
-
-def _weights_by_feature(linear: LinearSVC) -> np.ndarray:
-    """`coef_.T` laid out row by row, made once per model and never stored with it: a sparse matrix
-    times the transposed view copies it first, on every call, to run the same product."""
-    found = _BY_FEATURE.get(linear)
-    if found is None:
-        found = _BY_FEATURE[linear] = np.ascontiguousarray(linear.coef_.T)
-    return found
-
-
-def raw_scores(linear: LinearSVC | None, examples: Examples | None, prototypes: Prototypes | None,
+def raw_scores(linear: LinearWeights | None, examples: Examples | None, prototypes: Prototypes | None,
                wording: Examples | None, labels: np.ndarray, rows: Matrix) -> RawScores:
     """Scores for rows; each similarity is 0 when what it compares with is not given."""
     best, decision, margin = decide(linear, labels, rows)
@@ -220,7 +220,7 @@ class CalibratedModel:
     def labels(self) -> tuple[str, ...]:
         return tuple(sorted(set(self._labels.tolist()) - {NOT_ANSWERED}))
 
-    def _held_out(self, matrix: Matrix, train_masks: list[np.ndarray], fold_models: list[LinearSVC | None]) -> RawScores:
+    def _held_out(self, matrix: Matrix, train_masks: list[np.ndarray], fold_models: list[LinearWeights | None]) -> RawScores:
         parts: list[RawScores] = []
         for train, linear in zip(train_masks, fold_models):
             test = ~train

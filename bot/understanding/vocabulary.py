@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from importlib import resources
+
 import snowballstemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from bot.messages import LabelledExample
 from bot.profile.model import BusinessProfile
@@ -64,8 +65,15 @@ def _words(text: str) -> list[str]:
 
 
 @functools.cache
+def stop_words() -> frozenset[str]:
+    """English function words ("the", "would", "about"), from the package's data folder."""
+    text = resources.files("bot.understanding").joinpath("data", "stop_words.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@functools.cache
 def _plain_stems() -> frozenset[str]:
-    plain = ENGLISH_STOP_WORDS | _FILLERS
+    plain = stop_words() | _FILLERS
     return frozenset(plain | {_stem(w) for w in plain})
 
 

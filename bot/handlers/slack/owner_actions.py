@@ -20,7 +20,7 @@ from bot.errors import ChannelError, NotAllowed
 from bot.handlers.slack.api import MessageRef
 from bot.handlers.slack.blocks import cards
 from bot.handlers.slack.owner_desk import SlackOwnerDesk
-from bot.markup import plain_text
+from bot.platforms import plain_text
 from bot.messages import DraftStatus
 from bot.owner import Approvals, Outcome
 from storage import conversations, desk_stats, drafts

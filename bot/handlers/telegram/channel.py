@@ -30,7 +30,7 @@ from bot.errors import BadPayload, ChannelError, ConfigError, DeliveryUncertain,
 from bot.handlers.ratelimit import SendBudget
 from bot.handlers.telegram.parse import ALLOWED_UPDATES, PLATFORM, SendRequest, send_requests, to_inbound
 from bot.handlers.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
-from bot.markup import plain_text
+from bot.platforms import plain_text
 from bot.messages import Outbound
 from bot.ports import Deliver
 from bot.settings import Settings

@@ -46,7 +46,7 @@ from bot.handlers.x.parse import (DM_FIELDS, PLATFORM, TWEET_FIELDS, USER_FIELDS
                                   read_page, reply_request)
 from bot.handlers.x.session import make_session
 from bot.messages import Outbound
-from bot.textlimits import fits, too_long_reason
+from bot.platforms import fits, too_long_reason
 from storage import cursors
 from storage.engine import Database
 

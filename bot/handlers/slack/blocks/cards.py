@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.handlers.slack.blocks.kit import Block, button, context, escape, section
-from bot.markup import plain_text
+from bot.platforms import display_name, plain_text
 from bot.messages import DraftStatus
 from storage.records import DraftRecord, DraftView
 
@@ -17,7 +17,6 @@ SEND, EDIT, REJECT, TAKE_OVER = "sd_send", "sd_edit", "sd_reject", "sd_take_over
 REPLY, TEACH, HAND_BACK = "sd_reply", "sd_teach", "sd_hand_back"
 EDIT_MODAL, REPLY_MODAL, TEXT_BLOCK, TEXT_INPUT = "sd_edit_modal", "sd_reply_modal", "sd_text", "sd_text_input"
 OUT_OF_SCOPE = "__out_of_scope__"
-PLATFORM_NAMES = {"telegram": "Telegram", "x": "X", "slack": "Slack", "webchat": "web chat", "shell": "console"}
 
 
 
@@ -48,7 +47,7 @@ def when(moment: datetime) -> str:
 def _who(view: DraftView) -> str:
     name = escape(view.customer_name)
     handle = f" ({escape(view.customer_handle)})" if view.customer_handle else ""
-    where = PLATFORM_NAMES.get(view.platform, view.platform)
+    where = display_name(view.platform)
     said = f"<{view.message_link}|said>" if view.message_link else "said"
     return f"*{name}*{handle} on {where} {said}:"
 
@@ -66,7 +65,7 @@ def _summary(view: DraftView) -> list[Block]:
 
 def title(view: DraftView) -> str:
     if view.draft.action == "escalate":
-        return f"{view.customer_name} needs you ({PLATFORM_NAMES.get(view.platform, view.platform)})"
+        return f"{view.customer_name} needs you ({display_name(view.platform)})"
     return f"Draft reply to {view.customer_name} waiting for approval"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.events.model import plan_of
-from bot.handlers.slack.blocks.cards import PLATFORM_NAMES
+from bot.platforms import display_name
 from bot.handlers.slack.blocks.kit import Block, plain
 from storage.events import EventRecord
 
@@ -59,7 +59,7 @@ def form_of(event: EventRecord) -> EventForm:
 
 def channel_label(name: str) -> str:
     platform, _, place = name.partition(":")
-    label = PLATFORM_NAMES.get(platform, platform)
+    label = display_name(platform)
     return f"{label} {place}" if place else label
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.events.model import GOING, WAITLISTED
-from bot.handlers.slack.blocks.cards import PLATFORM_NAMES
+from bot.platforms import display_name
 from bot.handlers.slack.blocks.kit import Block, button, context, escape, header, section
 from storage.events import EventRecord, RsvpRecord
 
@@ -97,7 +97,7 @@ def attendee_blocks(event: EventRecord, rsvps: Sequence[RsvpRecord], zone: ZoneI
     head = f"*Attendees: {escape(event.title)}*\n{when_text(event.starts_at, event.ends_at, zone)}"
     if not rsvps:
         return [section(f"{head}\nNobody has answered yet.")]
-    lines = [f"• {escape(r.display_name)} ({PLATFORM_NAMES.get(r.platform, r.platform)}), "
+    lines = [f"• {escape(r.display_name)} ({display_name(r.platform)}), "
              f"{'party of ' + str(r.party_size) if r.party_size > 1 else '1 person'}: {STATUS_WORDS.get(r.status, r.status)}"
              for r in rsvps]
     totals = numbers(going_count(rsvps), event.capacity, waitlist_count(rsvps))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.handlers.slack.blocks.cards import PLATFORM_NAMES
+from bot.platforms import display_name
 from bot.handlers.slack.blocks.event_lists import EventLine, home_events
 from bot.handlers.slack.blocks.kit import escape, header, section
 from storage.desk_stats import OwnedConversation, WaitingDraft
@@ -38,7 +38,7 @@ def age(delta: timedelta) -> str:
 
 
 def _platform(name: str) -> str:
-    return PLATFORM_NAMES.get(name, name)
+    return display_name(name)
 
 
 def _waiting_lines(figures: HomeFigures) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.markup import escape_for
+from bot.platforms import escape_for
 
 Block = dict[str, Any]
 # Slack rejects a whole message or view when one text is over its limit, so every text is cut to fit.

@@ -1,0 +1,1 @@
+"""Meta's platforms (WhatsApp Business, Messenger, Instagram): one webhook, one Send API, one window rule."""

@@ -1,0 +1,215 @@
+"""WhatsApp, Messenger and Instagram through the Meta webhook in `socialdesk serve` and the Send API, against a
+fake Graph API on 127.0.0.1, with payloads shaped as Meta documents them and signed as Meta signs them."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot.app import App
+from bot.events.spec import EventSpec
+from bot.handlers.meta.build import meta_channel, meta_routes
+from bot.handlers.meta.signature import HEADER, signature_for
+from bot.web import create_web_app
+from storage import conversations, drafts, outbox
+from tests.conftest import london
+from tests.fakes.graph_api import TOKEN, FakeGraphApi
+from tests.fakes.server import serve
+from tests.payloads.load import payload
+
+APP_SECRET, VERIFY_TOKEN = "meta-app-secret", "meta-verify-token"
+OWNER = "U0123SAM"  # one of the example profile's approvers
+WA_ID, PSID = "16505551234", "6543210987654321"
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[tuple[FakeGraphApi, str]]:
+    api = FakeGraphApi()
+    async with serve(api.app()) as url:
+        yield api, url
+
+
+@pytest.fixture
+async def meta_app(app: App, graph) -> AsyncIterator[App]:
+    _, url = graph
+    settings = app.settings.model_copy(update={
+        "meta_app_secret": SecretStr(APP_SECRET), "meta_verify_token": SecretStr(VERIFY_TOKEN), "graph_api_url": url,
+        "whatsapp_token": SecretStr(TOKEN), "whatsapp_phone_number_id": "106540352242922",
+        "messenger_page_token": SecretStr(TOKEN), "instagram_token": SecretStr(TOKEN)})
+    built = dataclasses.replace(app, settings=settings)
+    for platform in ("whatsapp", "messenger", "instagram"):
+        built.worker.channels[platform] = meta_channel(built, platform)
+    yield built
+    for platform in ("whatsapp", "messenger", "instagram"):
+        await built.worker.channels[platform].stop()
+
+
+async def with_template(app: App, name: str | None) -> App:
+    channels = app.profile.channels.model_copy(update={"whatsapp": app.profile.channels.whatsapp.model_copy(
+        update={"template": name})})
+    built = dataclasses.replace(app, profile=app.profile.model_copy(update={"channels": channels}))
+    await built.worker.channels["whatsapp"].stop()
+    built.worker.channels["whatsapp"] = meta_channel(built, "whatsapp")
+    return built
+
+
+def now_stamped(app: App, name: str, **changes: Any) -> dict[str, Any]:
+    """A sample payload, dated at the test clock's now (Meta's timestamps: seconds on WhatsApp, ms on the others)."""
+    body = copy.deepcopy(payload("meta", name))
+    seconds = int(app.clock.now().timestamp())
+    for entry in body["entry"]:
+        for change in entry.get("changes", []):
+            for message in change["value"].get("messages", []):
+                message["timestamp"] = str(seconds)
+                message.update(changes)
+        for event in entry.get("messaging", []):
+            event["timestamp"] = seconds * 1000
+            event.get("message", {}).update(changes)
+    return body
+
+
+async def post(app: App, body: dict[str, Any], *, secret: str = APP_SECRET, signed: bool = True) -> httpx.Response:
+    raw = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if signed:
+        headers[HEADER] = signature_for(raw, secret)
+    asgi = create_web_app(app, [meta_routes])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
+        return await client.post("/meta/webhook", content=raw, headers=headers)
+
+
+async def test_the_verification_handshake_echoes_the_challenge_only_for_our_token(meta_app: App) -> None:
+    asgi = create_web_app(meta_app, [meta_routes])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
+        good = await client.get("/meta/webhook", params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
+                                                         "hub.challenge": "1158201444"})
+        bad = await client.get("/meta/webhook", params={"hub.mode": "subscribe", "hub.verify_token": "guess",
+                                                        "hub.challenge": "1158201444"})
+    assert (good.status_code, good.text) == (200, "1158201444")
+    assert bad.status_code == 403
+
+
+@pytest.mark.parametrize("secret,signed", [("someone-elses-secret", True), (APP_SECRET, False)])
+async def test_a_forged_or_unsigned_delivery_is_refused_and_not_processed(meta_app: App, graph, secret: str,
+                                                                         signed: bool) -> None:
+    api, _ = graph
+    response = await post(meta_app, now_stamped(meta_app, "whatsapp_text"), secret=secret, signed=signed)
+    assert response.status_code == 403
+    async with meta_app.db.session() as session:
+        assert await conversations.count_messages(session, "in") == 0
+    assert api.sent == []
+
+
+async def test_whatsapp_question_is_answered_in_reply_once_even_when_meta_retries(meta_app: App, graph) -> None:
+    api, _ = graph
+    body = now_stamped(meta_app, "whatsapp_text")
+    assert (await post(meta_app, body)).status_code == 200
+    assert (await post(meta_app, body)).status_code == 200  # Meta's retry of the same delivery
+    await meta_app.worker.drain()
+    assert len(api.sent) == 1
+    node, sent = api.sent[0]
+    assert node == "106540352242922" and sent["to"] == WA_ID and sent["type"] == "text"
+    assert "Saturday" in sent["text"]["body"]
+    assert sent["context"]["message_id"] == body["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+
+
+@pytest.mark.parametrize("name,platform", [("messenger_text", "messenger"), ("instagram_text", "instagram")])
+async def test_messenger_and_instagram_questions_are_answered(meta_app: App, graph, name: str, platform: str) -> None:
+    api, _ = graph
+    assert (await post(meta_app, now_stamped(meta_app, name))).status_code == 200
+    await meta_app.worker.drain()
+    assert len(api.sent) == 1
+    node, sent = api.sent[0]
+    assert node == "me" and sent["messaging_type"] == "RESPONSE" and "Saturday" in sent["message"]["text"]
+    async with meta_app.db.session() as session:
+        assert await conversations.find_conversation(session, platform, sent["recipient"]["id"]) is not None
+
+
+async def test_our_own_echo_is_not_a_customer_message(meta_app: App, graph) -> None:
+    assert (await post(meta_app, now_stamped(meta_app, "messenger_echo"))).status_code == 200
+    async with meta_app.db.session() as session:
+        assert await conversations.count_messages(session, "in") == 0
+
+
+async def test_a_photo_without_words_goes_to_the_owner(meta_app: App, graph) -> None:
+    api, _ = graph
+    assert (await post(meta_app, now_stamped(meta_app, "whatsapp_image"))).status_code == 200
+    await meta_app.worker.drain()
+    async with meta_app.db.session() as session:
+        held = await drafts.pending_drafts(session)
+    assert len(held) == 1 and held[0].action != "auto"
+
+
+async def held_reply_approved_after(app: App, delay: timedelta, name: str) -> None:
+    """The customer asks something the owner must answer; the owner approves it `delay` later."""
+    assert (await post(app, now_stamped(app, name, **_text(name, "I want a refund, my coffee was cold")))).status_code == 200
+    await app.worker.drain()
+    async with app.db.session() as session:
+        held = await drafts.pending_drafts(session)
+    assert len(held) == 1
+    app.clock.advance(delay)  # type: ignore[attr-defined]
+    await app.approvals.send(held[0].id, OWNER)
+    await app.worker.drain()
+
+
+def _text(name: str, words: str) -> dict[str, Any]:
+    return {"text": {"body": words}} if name.startswith("whatsapp") else {"text": words}
+
+
+async def test_whatsapp_after_the_window_uses_the_owners_approved_template(meta_app: App, graph) -> None:
+    api, _ = graph
+    app = await with_template(meta_app, "reply_to_your_message")
+    await held_reply_approved_after(app, timedelta(hours=30), "whatsapp_text")
+    templates = [body for _, body in api.sent if body.get("type") == "template"]
+    assert len(templates) == 1
+    template = templates[0]["template"]
+    assert template["name"] == "reply_to_your_message" and template["language"] == {"code": "en_US"}
+    assert template["components"][0]["parameters"][0]["text"]  # the reply itself, as the template's {{1}}
+
+
+async def test_whatsapp_after_the_window_without_a_template_tells_the_owner_why(meta_app: App, graph) -> None:
+    api, _ = graph
+    await held_reply_approved_after(meta_app, timedelta(hours=30), "whatsapp_text")
+    assert all(body.get("type") != "template" for _, body in api.sent)
+    async with meta_app.db.session() as session:
+        failed = await outbox.items(session, status=outbox.FAILED)
+    assert any("channels.whatsapp.template" in (item.last_error or "") for item in failed)
+
+
+async def test_messenger_after_the_window_is_tagged_human_agent_within_seven_days(meta_app: App, graph) -> None:
+    api, _ = graph
+    await held_reply_approved_after(meta_app, timedelta(days=3), "messenger_text")
+    tagged = [body for _, body in api.sent if body.get("tag") == "HUMAN_AGENT"]
+    assert len(tagged) == 1 and tagged[0]["messaging_type"] == "MESSAGE_TAG"
+
+
+async def test_a_failed_delivery_report_marks_the_reply_failed_and_tells_the_owner(meta_app: App, graph) -> None:
+    api, _ = graph
+    assert (await post(meta_app, now_stamped(meta_app, "whatsapp_text"))).status_code == 200
+    await meta_app.worker.drain()
+    report = copy.deepcopy(payload("meta", "whatsapp_status_failed"))
+    report["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = "wamid.sent1"
+    assert (await post(meta_app, report)).status_code == 200
+    async with meta_app.db.session() as session:
+        row = await outbox.sent_as(session, "whatsapp", "wamid.sent1")
+    assert row is not None and row.status == outbox.FAILED and "131026" in (row.last_error or "")
+
+
+async def test_rsvp_by_quick_reply_is_recorded(meta_app: App, graph) -> None:
+    api, _ = graph
+    assert meta_app.events is not None
+    event = await meta_app.events.create_event(EventSpec("Winter coffee tasting", london(2026, 12, 5, 18, 30)))
+    body = now_stamped(meta_app, "messenger_quick_reply", quick_reply={"payload": f"rsvp:{event.id}:going"})
+    assert (await post(meta_app, body)).status_code == 200
+    await meta_app.worker.drain()
+    assert api.sent and "in" in api.sent[-1][1]["message"]["text"].lower()
+    attendees = await meta_app.events.attendees(event.id)
+    assert [a.platform for a in attendees] == ["messenger"]
