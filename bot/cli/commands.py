@@ -173,14 +173,19 @@ def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.
 
     async def main() -> None:
         bot = await build_app(settings, migrate=bot_migrates(settings))
-        await warn_without_worker(bot)
-        server = uvicorn.Server(uvicorn.Config(create_web_app(bot, route_providers()), host=host, port=port,
-                                               log_config=None))
-        if not deliver:
-            await server.serve()
-            return
-        async with web_deliveries(bot):
-            await server.serve()
+        # Closed after the web chat's worker has stopped, also when uvicorn exits because it cannot listen:
+        # a database left open would be torn down by the interpreter mid-query, with a traceback.
+        try:
+            await warn_without_worker(bot)
+            server = uvicorn.Server(uvicorn.Config(create_web_app(bot, route_providers()), host=host, port=port,
+                                                   log_config=None))
+            if not deliver:
+                await server.serve()
+                return
+            async with web_deliveries(bot):
+                await server.serve()
+        finally:
+            await bot.close()
 
     try:
         asyncio.run(main())
