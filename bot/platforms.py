@@ -76,6 +76,8 @@ class Traits:
     # Whether invites and reminders can be posted to a channel here; when not, `not_a_channel` says why.
     channel_posts: bool = False
     not_a_channel: str = ""
+    # An invite here goes to the business's own timeline (X) or screen (the console), so it names no place.
+    posts_without_place: bool = False
     # A held customer is told the owner will answer. Not on X: replies there are public, count against a
     # small write budget, and X refuses the same text twice, so a held X customer waits for the owner.
     acknowledges_held: bool = True
@@ -97,7 +99,8 @@ def add(traits: Traits) -> Traits:
 for _row in (
     Traits(Platform.TELEGRAM, "Telegram", escape=_html_escape, plain=_html_plain, buttons=True,
            direct_messages=True, channel_posts=True),
-    Traits(Platform.X, "X", hard_limit=280, count=x_length, channel_posts=True, acknowledges_held=False),
+    Traits(Platform.X, "X", hard_limit=280, count=x_length, channel_posts=True, posts_without_place=True,
+           acknowledges_held=False),
     Traits(Platform.SLACK, "Slack", escape=_slack_escape, plain=_slack_plain, buttons=True,
            direct_messages=True, channel_posts=True),
     Traits(Platform.WEBCHAT, "web chat", buttons=True, direct_messages=True, sent_by_commit=True,
@@ -114,7 +117,7 @@ for _row in (
            not_a_channel="Messenger only answers people who wrote to the Page in the last 24 hours"),
     Traits(Platform.INSTAGRAM, "Instagram", hard_limit=1000, buttons=True,
            not_a_channel="Instagram messaging only answers people who wrote in the last 24 hours"),
-    Traits(Platform.SHELL, "console", direct_messages=True, channel_posts=True),
+    Traits(Platform.SHELL, "console", direct_messages=True, channel_posts=True, posts_without_place=True),
 ):
     add(_row)
 

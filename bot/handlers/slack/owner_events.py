@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import platforms
 from bot.errors import ChannelError, DataError, NotAllowed
 from bot.events.model import CANCELLED
 from bot.events.service import EventService
@@ -57,7 +58,8 @@ def channel_choices(app: App) -> list[str]:
     that needs no place (X, the console)."""
     named = [channel for event in app.profile.events for channel in event.channels]
     toggles = app.profile.channels
-    bare = [name for name, on in (("x", toggles.x.enabled), ("shell", toggles.shell.enabled)) if on]
+    bare = [name for name in platforms.where(lambda traits: traits.posts_without_place)
+            if (toggle := getattr(toggles, name, None)) is not None and toggle.enabled]
     return list(dict.fromkeys([*named, *bare]))
 
 
