@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from bot.app import App
-from bot.handlers.slack.api import web_client
-from bot.handlers.slack.bolt_app import build_slack_desk
-from bot.handlers.slack.customers import SlackChannel
-from bot.handlers.slack.owner_desk import SlackDesk
 from bot.handlers.webchat.channel import WebChatChannel
 from bot.ports import Channel
 from bot.profile.model import BusinessProfile
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.handlers.slack.owner_desk import SlackDesk
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +48,14 @@ def _build_x(app: App) -> Channel:
     return build(app)
 
 
+def _build_slack(app: App) -> Channel:
+    # Imported when used, as every platform's handler is: Slack's SDKs cost a process start a third of a second.
+    from bot.handlers.slack.api import web_client
+    from bot.handlers.slack.customers import SlackChannel
+
+    return SlackChannel(web_client(app.settings))
+
+
 def _build_email(app: App) -> Channel:
     from bot.handlers.email.channel import build
 
@@ -72,7 +79,7 @@ def _entries() -> list[PlatformEntry]:
                       "set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_SECRET in .env", _build_x),
         PlatformEntry("slack", ("slack_bot_token",),
                       "set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) in .env (see docs/slack.md)",
-                      lambda app: SlackChannel(web_client(app.settings))),
+                      _build_slack),
         PlatformEntry("email", ("email_address", "email_password", "email_imap_host", "email_smtp_host"),
                       "set EMAIL_ADDRESS, EMAIL_PASSWORD, EMAIL_IMAP_HOST and EMAIL_SMTP_HOST in .env (see docs/email.md)",
                       _build_email),
@@ -128,4 +135,6 @@ def slack_desk(app: App) -> SlackDesk | None:
     """The owner's Slack when SLACK_BOT_TOKEN is set; None means the console is the owner's desk."""
     if not app.settings.configured("slack_bot_token"):
         return None
+    from bot.handlers.slack.bolt_app import build_slack_desk
+
     return build_slack_desk(app)

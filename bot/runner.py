@@ -10,19 +10,21 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.app import App
 from bot.console import console_lines
 from bot.events.profile_sync import sync_profile_events
 from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
-from bot.handlers.slack.bolt_app import SocketMode
 from bot.outbox import OutboxWorker
 from bot.owner import Approvals
 from bot.ports import Channel, Deliver
 from bot.profile.warnings import date_warnings
 from bot.registry import ChannelStatus, customer_channels, slack_desk
 from storage import examples
+
+if TYPE_CHECKING:
+    from bot.handlers.slack.bolt_app import SocketMode
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +168,8 @@ def _owner_slack(app: App, out: TextIO) -> SocketMode | None:
         return None
     app.worker.owner = slack.desk
     token = app.settings.slack_app_token
+    from bot.handlers.slack.bolt_app import SocketMode
+
     socket = SocketMode(slack, token.get_secret_value()) if token else None
     how = "socket mode" if socket else "clicks arrive through socialdesk serve at /slack/events"
     print(f"  {'owner':<9} Slack {app.profile.owner.slack_channel or '#socialdesk'} ({how})", file=out, flush=True)
