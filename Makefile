@@ -47,7 +47,7 @@ test: $(DEV_STAMP) dovecot
 
 # The suite again on days that break date logic: a Saturday that is Christmas Day, and the night the
 # clocks go forward in Europe (the run crosses 01:00 UTC on 28 March 2027). Needs faketime.
-FAKED_DAYS ?= 2027-12-25T10:00:00 2027-03-28T00:30:00
+FAKED_DAYS ?= 2027-12-25T10:00:00 2027-03-28T00:59:00
 test-dates: $(DEV_STAMP) dovecot
 	@command -v faketime >/dev/null || { echo "make test-dates needs faketime (apt-get install faketime)"; exit 1; }
 	@for day in $(FAKED_DAYS); do \
