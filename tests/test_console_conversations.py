@@ -106,3 +106,11 @@ async def test_taken_over_conversation_returns_to_the_bot_after_the_quiet_period
 @pytest.mark.parametrize(("minutes", "words"), [(120, "2 hours"), (60, "1 hour"), (90, "90 minutes"), (1, "1 minute")])
 def test_the_quiet_period_reads_naturally(minutes: int, words: str) -> None:
     assert quiet_words(timedelta(minutes=minutes)) == words
+
+
+async def test_the_address_the_map_and_the_hours_are_each_on_their_own_line(app: App, clock: FrozenClock) -> None:
+    clock.set(london(2026, 11, 26, 11, 0))  # a Thursday morning: open
+    reply = await ConsoleTranscript(app).say("where are you?")
+    assert ("Corner Bean Café: You'll find us at 14 Market Street, Leeds LS1 6DT.\n"
+            "Map: https://maps.example.org/?q=14+Market+Street+Leeds\n"
+            "We're open now until 8pm, come on over!") in reply
