@@ -19,7 +19,7 @@ from bot.events.spec import EventSpec
 from bot.handlers.meta.build import meta_channel, meta_routes
 from bot.handlers.meta.signature import HEADER, signature_for
 from bot.web import create_web_app
-from storage import conversations, drafts, outbox
+from storage import audit, conversations, drafts, outbox
 from tests.conftest import london
 from tests.fakes.graph_api import TOKEN, FakeGraphApi
 from tests.fakes.server import serve
@@ -213,3 +213,21 @@ async def test_rsvp_by_quick_reply_is_recorded(meta_app: App, graph) -> None:
     assert api.sent and "in" in api.sent[-1][1]["message"]["text"].lower()
     attendees = await meta_app.events.attendees(event.id)
     assert [a.platform for a in attendees] == ["messenger"]
+
+
+async def test_a_signed_delivery_that_cannot_be_read_is_recorded_and_not_asked_for_again(meta_app: App, graph) -> None:
+    # Meta resends anything that does not get 200; a delivery that can never be read would come back forever.
+    api, _ = graph
+    unreadable = now_stamped(meta_app, "whatsapp_text")
+    unreadable["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = "soon"
+    first, retried = await post(meta_app, unreadable), await post(meta_app, unreadable)
+    assert (first.status_code, retried.status_code) == (200, 200)
+    assert (await post(meta_app, now_stamped(meta_app, "messenger_text"))).status_code == 200  # the next still goes
+    await meta_app.worker.drain()
+    assert len(api.sent) == 1 and api.sent[0][0] == "me"
+    async with meta_app.db.session() as session:
+        recorded = [e for e in await audit.entries(session) if e.action == "inbound_failed"]
+        notes = await outbox.items(session, kind="owner_note")
+    assert len(recorded) == 1 and recorded[0].subject.startswith("whatsapp:delivery ")
+    assert "BadPayload" in recorded[0].detail["error"]
+    assert len(notes) == 1  # the retry tells the owner nothing new
