@@ -1,9 +1,14 @@
-"""Which channels run, built from the environment: adding a platform is one handler plus a line here."""
+"""One row per platform: its channel, built from the environment, and the HTTP routes `socialdesk serve`
+gives it, with the most bytes each route's body may have. Adding a platform is its handler package, a row
+here and its row of facts in bot/platforms.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
+
+from starlette.routing import BaseRoute
 
 from bot.app import App
 from bot.handlers.webchat.channel import WebChatChannel
@@ -34,6 +39,10 @@ class PlatformEntry:
     # Built from the running app, so every channel shares its database and its clock.
     build: Callable[[App], Channel] | None
     note_when_on: str = "on"
+    # The platform's routes in `socialdesk serve` (empty when its settings are not there), and the body
+    # limit of each path they take a body on. Rows may share one provider (Meta's one webhook).
+    routes: Callable[[App], Sequence[BaseRoute]] | None = None
+    body_limits: Callable[[], Mapping[str, int]] | None = None
 
 
 def _build_telegram(app: App) -> Channel:
@@ -56,6 +65,56 @@ def _build_slack(app: App) -> Channel:
     return SlackChannel(web_client(app.settings))
 
 
+def _slack_routes(app: App) -> Sequence[BaseRoute]:
+    """/slack/events, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set."""
+    from bot.handlers.slack.bolt_app import http_routes
+
+    slack = slack_desk(app) if app.settings.configured("slack_signing_secret") else None
+    return http_routes(slack) if slack is not None else []
+
+
+def _slack_limits() -> Mapping[str, int]:
+    from bot.handlers.slack.bolt_app import EVENTS_BODY_LIMIT, EVENTS_PATH
+
+    return {EVENTS_PATH: EVENTS_BODY_LIMIT}
+
+
+def _telegram_routes(app: App) -> Sequence[BaseRoute]:
+    from bot.handlers.telegram.webhook import telegram_routes
+
+    return telegram_routes(app)
+
+
+def _telegram_limits() -> Mapping[str, int]:
+    from bot.handlers.telegram.channel import WEBHOOK_BODY_LIMIT, WEBHOOK_PATH
+
+    return {WEBHOOK_PATH: WEBHOOK_BODY_LIMIT}
+
+
+def _meta_routes(app: App) -> Sequence[BaseRoute]:
+    from bot.handlers.meta.build import meta_routes
+
+    return meta_routes(app)
+
+
+def _meta_limits() -> Mapping[str, int]:
+    from bot.handlers.meta.webhook import WEBHOOK_BODY_LIMIT, WEBHOOK_PATH
+
+    return {WEBHOOK_PATH: WEBHOOK_BODY_LIMIT}
+
+
+def _webchat_routes(app: App) -> Sequence[BaseRoute]:
+    from bot.handlers.webchat.routes import webchat_routes
+
+    return webchat_routes(app)
+
+
+def _webchat_limits() -> Mapping[str, int]:
+    from bot.handlers.webchat.input import MAX_BODY_BYTES, MESSAGES_PATH
+
+    return {MESSAGES_PATH: MAX_BODY_BYTES}
+
+
 def _build_email(app: App) -> Channel:
     from bot.handlers.email.channel import build
 
@@ -74,27 +133,31 @@ def _build_meta(platform: str) -> Callable[[App], Channel]:
 def _entries() -> list[PlatformEntry]:
     return [
         PlatformEntry("telegram", ("telegram_bot_token",),
-                      "set TELEGRAM_BOT_TOKEN in .env (from @BotFather)", _build_telegram),
+                      "set TELEGRAM_BOT_TOKEN in .env (from @BotFather)", _build_telegram,
+                      routes=_telegram_routes, body_limits=_telegram_limits),
         PlatformEntry("x", ("x_api_key", "x_api_secret", "x_access_token", "x_access_secret"),
                       "set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_SECRET in .env", _build_x),
         PlatformEntry("slack", ("slack_bot_token",),
                       "set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) in .env (see docs/slack.md)",
-                      _build_slack),
+                      _build_slack, routes=_slack_routes, body_limits=_slack_limits),
         PlatformEntry("email", ("email_address", "email_password", "email_imap_host", "email_smtp_host"),
                       "set EMAIL_ADDRESS, EMAIL_PASSWORD, EMAIL_IMAP_HOST and EMAIL_SMTP_HOST in .env (see docs/email.md)",
                       _build_email),
         PlatformEntry("whatsapp", ("whatsapp_token", "whatsapp_phone_number_id", "meta_app_secret", "meta_verify_token"),
                       "set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, META_APP_SECRET and META_VERIFY_TOKEN in .env "
-                      "(see docs/meta.md)", _build_meta("whatsapp"), "on: messages arrive at /meta/webhook in `socialdesk serve`"),
+                      "(see docs/meta.md)", _build_meta("whatsapp"), "on: messages arrive at /meta/webhook in `socialdesk serve`",
+                      routes=_meta_routes, body_limits=_meta_limits),
         PlatformEntry("messenger", ("messenger_page_token", "meta_app_secret", "meta_verify_token"),
                       "set MESSENGER_PAGE_TOKEN, META_APP_SECRET and META_VERIFY_TOKEN in .env (see docs/meta.md)",
-                      _build_meta("messenger"), "on: messages arrive at /meta/webhook in `socialdesk serve`"),
+                      _build_meta("messenger"), "on: messages arrive at /meta/webhook in `socialdesk serve`",
+                      routes=_meta_routes, body_limits=_meta_limits),
         PlatformEntry("instagram", ("instagram_token", "meta_app_secret", "meta_verify_token"),
                       "set INSTAGRAM_TOKEN, META_APP_SECRET and META_VERIFY_TOKEN in .env (see docs/meta.md)",
-                      _build_meta("instagram"), "on: messages arrive at /meta/webhook in `socialdesk serve`"),
+                      _build_meta("instagram"), "on: messages arrive at /meta/webhook in `socialdesk serve`",
+                      routes=_meta_routes, body_limits=_meta_limits),
         # Needs no credentials: visitors write through `socialdesk serve`; here replies are delivered.
         PlatformEntry("webchat", (), "", lambda app: WebChatChannel(),
-                      "on in `socialdesk serve` at /webchat"),
+                      "on in `socialdesk serve` at /webchat", routes=_webchat_routes, body_limits=_webchat_limits),
     ]
 
 
@@ -138,3 +201,16 @@ def slack_desk(app: App) -> SlackDesk | None:
     from bot.handlers.slack.bolt_app import build_slack_desk
 
     return build_slack_desk(app)
+
+
+def platform_routes() -> list[Callable[[App], Sequence[BaseRoute]]]:
+    """Every platform's route provider, once each (Meta's three platforms share one webhook)."""
+    return list(dict.fromkeys(entry.routes for entry in _entries() if entry.routes is not None))
+
+
+def platform_body_limits() -> dict[str, int]:
+    """The most bytes each platform route that takes a body may receive."""
+    limits: dict[str, int] = {}
+    for provider in dict.fromkeys(entry.body_limits for entry in _entries() if entry.body_limits is not None):
+        limits.update(provider())
+    return limits

@@ -87,30 +87,14 @@ ANSWER_WINDOW = timedelta(hours=1)
 
 
 def route_providers() -> list[RouteProvider]:
-    """The HTTP routes of every platform that has them. Add a platform's provider here."""
-    from bot.handlers.meta.build import meta_routes
-    from bot.handlers.telegram.webhook import telegram_routes
-    from bot.handlers.webchat.routes import webchat_routes
+    """The HTTP routes of every platform that has them (their rows in bot/registry.py), and the events'."""
+    from bot.registry import platform_routes
 
-    return [slack_routes, telegram_routes, meta_routes, webchat_routes, event_routes]
+    return [*platform_routes(), event_routes]
 
 
 def body_limits() -> dict[str, int]:
     """The most bytes each route that takes a body may receive (every other path: BodyLimit's default)."""
-    from bot.handlers.slack.bolt_app import EVENTS_BODY_LIMIT, EVENTS_PATH
-    from bot.handlers.telegram.channel import WEBHOOK_BODY_LIMIT, WEBHOOK_PATH
-    from bot.handlers.meta.webhook import WEBHOOK_BODY_LIMIT as META_BODY_LIMIT
-    from bot.handlers.meta.webhook import WEBHOOK_PATH as META_PATH
-    from bot.handlers.webchat.input import MAX_BODY_BYTES, MESSAGES_PATH
+    from bot.registry import platform_body_limits
 
-    return {EVENTS_PATH: EVENTS_BODY_LIMIT, WEBHOOK_PATH: WEBHOOK_BODY_LIMIT, MESSAGES_PATH: MAX_BODY_BYTES,
-            META_PATH: META_BODY_LIMIT}
-
-
-def slack_routes(app: App) -> Sequence[BaseRoute]:
-    """/slack/events, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set."""
-    from bot.handlers.slack.bolt_app import http_routes
-    from bot.registry import slack_desk
-
-    slack = slack_desk(app) if app.settings.configured("slack_signing_secret") else None
-    return http_routes(slack) if slack is not None else []
+    return platform_body_limits()
