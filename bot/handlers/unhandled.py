@@ -42,6 +42,25 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, (StorageError, OperationalError, InterfaceError, OSError, TimeoutError))
 
 
+class OutageTries:
+    """How often each update has failed in an outage. `retry` says whether to give it back for another
+    try (an outage, fewer than OUTAGE_TRIES so far) or to record it as failed now."""
+
+    def __init__(self) -> None:
+        self._tries: dict[object, int] = {}
+
+    def retry(self, key: object, exc: BaseException) -> bool:
+        tries = self._tries.get(key, 0) + 1
+        if is_outage(exc) and tries < OUTAGE_TRIES:
+            self._tries[key] = tries
+            return True
+        self._tries.pop(key, None)
+        return False
+
+    def done(self, key: object) -> None:
+        self._tries.pop(key, None)
+
+
 def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
 

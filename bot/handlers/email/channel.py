@@ -22,7 +22,7 @@ from bot.errors import ChannelError, DeliveryUncertain, Refused, TooLong, Unreac
 from bot.handlers.email.compose import build_reply
 from bot.handlers.email.mailbox import ImapSettings, Mailbox
 from bot.handlers.email.parse import PLATFORM, ThreadHeaders, to_inbound
-from bot.handlers.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
+from bot.handlers.unhandled import OutageTries, Unhandled, describe, record_unhandled
 from bot.messages import Outbound
 from bot.ports import Deliver
 from storage import cursors, inbound_raw
@@ -65,7 +65,7 @@ class EmailChannel:
         self._imap_settings, self._smtp, self._identity = imap, smtp, identity
         self._db, self._clock, self._poll = db, clock, poll_seconds
         self._mailbox = Mailbox(imap)
-        self._outage_tries: dict[int, int] = {}
+        self._outage_tries = OutageTries()
         self._task: asyncio.Task[None] | None = None
         self.caught_up = asyncio.Event()  # set each time the mailbox has been read to its end
 
@@ -125,13 +125,11 @@ class EmailChannel:
             if inbound is not None:
                 await deliver(inbound)
         except Exception as exc:
-            tries = self._outage_tries.get(uid, 0) + 1
-            if is_outage(exc) and tries < OUTAGE_TRIES:
-                self._outage_tries[uid] = tries
+            if self._outage_tries.retry(uid, exc):
                 raise
             await record_unhandled(self._db, self._clock, Unhandled(PLATFORM, f"message {uid}", describe(exc), None,
                                                                    None))
-        self._outage_tries.pop(uid, None)
+        self._outage_tries.done(uid)
 
     async def _load_cursor(self) -> tuple[int | None, int | None]:
         async with self._db.session() as session:

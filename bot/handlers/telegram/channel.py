@@ -29,7 +29,7 @@ from bot.clock import Clock, SystemClock
 from bot.errors import BadPayload, ChannelError, ConfigError, DeliveryUncertain, RateLimited, Unreachable
 from bot.handlers.ratelimit import SendBudget
 from bot.handlers.telegram.parse import ALLOWED_UPDATES, PLATFORM, SendRequest, send_requests, to_inbound
-from bot.handlers.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
+from bot.handlers.unhandled import OutageTries, Unhandled, describe, record_unhandled
 from bot.platforms import plain_text
 from bot.messages import Outbound
 from bot.ports import Deliver
@@ -59,7 +59,7 @@ class TelegramIntake:
         self._bot, self._db, self._clock = bot, db, clock
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._remember = remember
-        self._outage_tries: dict[int | None, int] = {}
+        self._outage_tries = OutageTries()
         # A burst of webhooks at start-up would otherwise each call getMe at once and time out
         # waiting for the connection pool: the first meets Telegram, the others wait for it.
         self._meeting = asyncio.Lock()
@@ -78,12 +78,10 @@ class TelegramIntake:
                 raise BadPayload(f"telegram update id {update_id!r} is not a number")
             await self._handle(update, deliver)
         except Exception as exc:
-            tries = self._outage_tries.get(key, 0) + 1
-            if is_outage(exc) and tries < OUTAGE_TRIES:
-                self._outage_tries[key] = tries
+            if self._outage_tries.retry(key, exc):
                 raise
             await record_unhandled(self._db, self._clock, unhandled(update, exc))
-        self._outage_tries.pop(key, None)
+        self._outage_tries.done(key)
         if key is not None:
             self._remember_id(key)
 

@@ -10,14 +10,14 @@ from bot.ports import Deliver
 from bot.clock import Clock
 from bot.handlers.x.parse import DM_PREFIX, PLATFORM, PageRead, Unreadable
 from bot.messages import Inbound
-from bot.handlers.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
+from bot.handlers.unhandled import OutageTries, Unhandled, describe, record_unhandled
 from storage.engine import Database
 
 
 class XIntake:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db, self._clock = db, clock
-        self._outage_tries: dict[str, int] = {}
+        self._outage_tries = OutageTries()
 
     async def take(self, read: PageRead, deliver: Deliver) -> int:
         """Deliver a page's messages oldest first and record what could not be; returns how many were delivered."""
@@ -33,17 +33,14 @@ class XIntake:
         try:
             await deliver(inbound)
         except Exception as exc:
-            tries = self._outage_tries.get(key, 0) + 1
-            if is_outage(exc) and tries < OUTAGE_TRIES:
-                self._outage_tries[key] = tries
+            if self._outage_tries.retry(key, exc):
                 raise
             what = "DM" if key.startswith(DM_PREFIX) else "post"
             await record_unhandled(self._db, self._clock, Unhandled(
                 PLATFORM, f"{what} {key.removeprefix(DM_PREFIX)}", describe(exc), inbound.sender.display_name,
                 inbound.text))
-            self._outage_tries.pop(key, None)
             return False
-        self._outage_tries.pop(key, None)
+        self._outage_tries.done(key)
         return True
 
     async def _failed(self, item: Unreadable) -> None:
