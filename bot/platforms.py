@@ -96,6 +96,10 @@ def add(traits: Traits) -> Traits:
     return traits
 
 
+def remove(name: str) -> None:
+    _TABLE.pop(name, None)
+
+
 for _row in (
     Traits(Platform.TELEGRAM, "Telegram", escape=_html_escape, plain=_html_plain, buttons=True,
            direct_messages=True, channel_posts=True),

@@ -130,7 +130,31 @@ def _build_meta(platform: str) -> Callable[[App], Channel]:
     return build
 
 
+_ADDED: dict[str, PlatformEntry] = {}
+
+
+def add(entry: PlatformEntry) -> PlatformEntry:
+    """Add (or replace) a platform's row: a platform shipped outside this package, as the tests' own."""
+    _ADDED[entry.name] = entry
+    return entry
+
+
+def remove(name: str) -> None:
+    _ADDED.pop(name, None)
+
+
 def _entries() -> list[PlatformEntry]:
+    shipped = {entry.name: entry for entry in _shipped()}
+    return list({**shipped, **_ADDED}.values())
+
+
+def _enabled(profile: BusinessProfile, name: str) -> bool:
+    """A platform business.yaml has no switch for (one added with `add`) is on when its settings are."""
+    toggle = getattr(profile.channels, name, None)
+    return toggle is None or bool(toggle.enabled)
+
+
+def _shipped() -> list[PlatformEntry]:
     return [
         PlatformEntry("telegram", ("telegram_bot_token",),
                       "set TELEGRAM_BOT_TOKEN in .env (from @BotFather)", _build_telegram,
@@ -165,8 +189,7 @@ def customer_channels(app: App) -> list[ChannelStatus]:
     settings, profile = app.settings, app.profile
     statuses = []
     for entry in _entries():
-        enabled = getattr(profile.channels, entry.name).enabled
-        if not enabled:
+        if not _enabled(profile, entry.name):
             statuses.append(ChannelStatus(entry.name, None, f"off: disabled in {settings.socialdesk_config}"))
         elif not settings.configured(*entry.needs):
             statuses.append(ChannelStatus(entry.name, None, f"off: {entry.how_to_enable}"))
@@ -182,7 +205,7 @@ def missing_settings(settings: Settings, profile: BusinessProfile) -> list[str]:
     of its variables set is simply off, as `socialdesk run` says)."""
     problems = []
     for entry in _entries():
-        if not getattr(profile.channels, entry.name).enabled or not entry.needs:
+        if not _enabled(profile, entry.name) or not entry.needs:
             continue
         missing = [name.upper() for name in entry.needs if not settings.configured(name)]
         if missing and len(missing) < len(entry.needs):

@@ -35,7 +35,7 @@ async def test_takeover_and_handback_work_on_any_conversation_by_number(app: App
                                           thread_key="webchat:v1", external_id="w-1"))
     assert web.conversation_id is not None
     listed = await chat.say("/drafts")
-    assert f"on webchat (conversation #{web.conversation_id})" in listed
+    assert f"on web chat (conversation #{web.conversation_id})" in listed
     taken = await chat.say(f"/takeover {web.conversation_id}")
     assert f"took over; the bot stays quiet until handed back; closed the waiting draft #{web.draft_id}" in taken
     later = await app.router.handle(inbound("hello??", platform="webchat", thread_key="webchat:v1", external_id="w-2"))
@@ -49,9 +49,9 @@ async def test_approve_without_a_number_acts_on_the_oldest_waiting_draft(app: Ap
                                     thread_key="console:bea", sender=Sender("console:bea", "Bea")))
     await chat.say("I want my money back for the cold coffee")
     first_line = (await chat.say("/drafts")).splitlines()[0]
-    assert first_line.startswith("  [owner] #1 Bea on shell")
+    assert first_line.startswith("  [owner] #1 Bea on console")
     assert "[owner] sent by console" in await chat.say("/approve")
-    assert (await chat.say("/drafts")).splitlines()[0].startswith("  [owner] #2 Ana on shell")
+    assert (await chat.say("/drafts")).splitlines()[0].startswith("  [owner] #2 Ana on console")
 
 
 def _read_until(fd: int, wanted: str, timeout: float = 60.0) -> str:

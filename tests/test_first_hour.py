@@ -24,7 +24,7 @@ async def test_drafts_lists_what_is_waiting_for_the_owner(app: App) -> None:
     assert "no drafts waiting" in await chat.say("/drafts")
     await chat.say("I want a refund, my coffee was cold")
     listed = await chat.say("/drafts")
-    assert "[owner] #1 Ana on shell (conversation #1): I want a refund, my coffee was cold" in listed
+    assert "[owner] #1 Ana on console (conversation #1): I want a refund, my coffee was cold" in listed
     await chat.say("/reject")
     assert "no drafts waiting" in await chat.say("/drafts")
 
@@ -134,7 +134,7 @@ async def test_worker_without_slack_never_prints_a_customers_words(app: App) -> 
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
-    assert "waits for you: Jo on shell (refund); see it with /drafts in `socialdesk chat`" in out.getvalue()
+    assert "waits for you: Jo on console (refund); see it with /drafts in `socialdesk chat`" in out.getvalue()
     assert "coffee was cold" not in out.getvalue()
 
 

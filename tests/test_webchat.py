@@ -79,7 +79,7 @@ async def test_a_refund_request_waits_for_the_owner_and_the_approved_reply_appea
     await client.post("/webchat/messages", json=message(me, "I want a refund, my coffee was cold"))
     await app.worker.drain()
     card = desk.getvalue()
-    assert "needs you: Jo on webchat" in card and "refund" in card
+    assert "needs you: Jo on web chat" in card and "refund" in card
     assert await replies(client, me) == ["Thanks, Jo! Sam will reply to you personally soon."]
     draft_id = int(re.search(r"draft #(\d+)", card).group(1))  # type: ignore[union-attr]
     outcome = await app.approvals.send(draft_id, "U0123SAM", edited_text="So sorry, Jo: we'll refund you today.")

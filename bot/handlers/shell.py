@@ -14,6 +14,7 @@ from typing import TextIO
 from bot.clock import Clock
 from bot.messages import DraftStatus, Inbound, Outbound, Sender
 from bot.outbox import OutboxWorker
+from bot.platforms import display_name
 from bot.owner import Approvals, Outcome
 from bot.router import Router
 from storage.records import DraftView
@@ -57,7 +58,7 @@ class ConsoleDesk:
     async def post_draft(self, view: DraftView) -> str:
         draft = view.draft
         if not self._show_text:
-            print(f"  [owner] draft #{draft.id} waits for you: {view.customer_name} on {view.platform} "
+            print(f"  [owner] draft #{draft.id} waits for you: {view.customer_name} on {display_name(view.platform)} "
                   f"({draft.intent or 'out of scope'}); see it with /drafts in `socialdesk chat`", file=self._out, flush=True)
             return f"console:{draft.id}"
         if draft.status == DraftStatus.FORWARDED:
@@ -67,7 +68,7 @@ class ConsoleDesk:
         label = "needs your approval" if draft.action == "approve" else "needs you"
         intent = f"{draft.intent} ({draft.confidence:.2f})" if draft.intent else "out of scope"
         lines = [
-            f"  [owner] draft #{draft.id} {label}: {view.customer_name} on {view.platform}",
+            f"  [owner] draft #{draft.id} {label}: {view.customer_name} on {display_name(view.platform)}",
             f"          they said: {view.customer_text}",
             f"          intent: {intent}",
             f"          why held: {'; '.join(draft.reasons)}",
@@ -197,7 +198,7 @@ class Console:
         if not waiting:
             self._print("  [owner] no drafts waiting")
         for draft in waiting:
-            self._print(f"  [owner] #{draft.draft_id} {draft.customer_name} on {draft.platform} "
+            self._print(f"  [owner] #{draft.draft_id} {draft.customer_name} on {display_name(draft.platform)} "
                         f"(conversation #{draft.conversation_id}): {draft.customer_text}")
 
     def _print(self, text: str) -> None:
