@@ -4,6 +4,7 @@ is read from the inbox, answered in its thread, and never answered twice."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -44,12 +45,18 @@ def imap_server() -> Iterator[ImapServer]:
 @pytest.fixture
 def smtp_sink() -> Iterator[tuple[Sink, int]]:
     sink = Sink()
+    # aiosmtpd logs every session at INFO from its own thread, also as it stops after the test's log
+    # capture has closed; only its warnings matter here.
+    smtp_log = logging.getLogger("mail.log")
+    level = smtp_log.level
+    smtp_log.setLevel(logging.WARNING)
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield sink, controller.port
     finally:
         controller.stop()
+        smtp_log.setLevel(level)
 
 
 @pytest.fixture
