@@ -154,7 +154,7 @@ class EmailChannel:
         try:
             await aiosmtplib.send(message, hostname=s.host, port=s.port, username=s.user or None,
                                   password=s.password or None, use_tls=s.security == "ssl",
-                                  start_tls=True if s.security == "starttls" else False, timeout=s.timeout)
+                                  start_tls=s.security == "starttls", timeout=s.timeout)
         except aiosmtplib.SMTPException as exc:
             raise translate_error(exc) from exc
         except OSError as exc:
