@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -48,12 +47,9 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
     for provider in providers:
         routes.extend(provider(app))
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        await app.close()
-
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit, limits=body_limits())])
+    # No lifespan closes the database: uvicorn's shutdown runs while `serve`'s web chat worker may still be
+    # mid-query, so the process that built the App closes it once its workers have stopped.
+    return Starlette(routes=routes, middleware=[Middleware(BodyLimit, limits=body_limits())])
 
 
 async def metrics_text(app: App) -> str:
