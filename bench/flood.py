@@ -23,9 +23,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import build_app  # noqa: E402
+from bot.app import Outlets, build_app  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
-from bot.handlers.webchat.routes import webchat_routes  # noqa: E402
+from bot.registry import webchat_provider  # noqa: E402
 from bot.profile.load import example_profile_text  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.web import create_web_app  # noqa: E402
@@ -39,8 +39,9 @@ async def flood(posts: int, many_addresses: bool) -> dict[str, float]:
     (folder / "business.yaml").write_text(example_profile_text(date.today()), encoding="utf-8")
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{folder / 'flood.db'}",
                         socialdesk_config=str(folder / "business.yaml"))
-    app = await build_app(settings, clock=FrozenClock(datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)))
-    web = create_web_app(app, [webchat_routes])
+    app = await build_app(settings, clock=FrozenClock(datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)),
+                          outlets=Outlets.for_serve())
+    web = create_web_app(app, [webchat_provider()])
     codes: dict[int, int] = {}
     started = time.perf_counter()
     for number in range(posts):

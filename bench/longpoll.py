@@ -28,10 +28,10 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import build_app  # noqa: E402
+from bot.app import Outlets, build_app  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
 from bot.handlers.webchat.channel import WebChatChannel, WebChatOptions  # noqa: E402
-from bot.handlers.webchat.routes import attach_channel, webchat_provider  # noqa: E402
+from bot.registry import webchat_provider  # noqa: E402
 from bot.outbox import OutboxWorker  # noqa: E402
 from bot.profile.load import example_profile_text  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -65,9 +65,9 @@ async def run(waiting: int, database_url: str | None) -> dict[str, object]:
     url = database_url or f"sqlite+aiosqlite:///{folder / 'longpoll.db'}"
     await upgrade(url)
     settings = Settings(_env_file=None, database_url=url, socialdesk_config=str(folder / "business.yaml"))
-    app = await build_app(settings, clock=FrozenClock(NOW))
+    app = await build_app(settings, clock=FrozenClock(NOW), outlets=Outlets.for_serve())
     web = create_web_app(app, [webchat_provider(OPTIONS)])
-    signal = attach_channel(app.worker).replies
+    signal = app.worker.channels["webchat"].replies
     statements: list[float] = []
     first_looks = [0]  # each poll's own query of its replies; after the first, a poll should make no more
 
@@ -117,7 +117,7 @@ async def run(waiting: int, database_url: str | None) -> dict[str, object]:
     await asyncio.gather(*polls, return_exceptions=True)
     for http in [*clients, probe]:
         await http.aclose()
-    await attach_channel(app.worker).stop()
+    await app.worker.channels["webchat"].stop()
     await app.close()
     return {"database": url.split(":")[0], "waiting": waiting, "seconds_to_open": round(opened_in, 2),
             "seconds_to_first_look": round(looked_in, 2),

@@ -12,9 +12,10 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from functools import partial
+from types import MappingProxyType
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -43,22 +44,38 @@ class OutboxWorker:
     def __init__(self, db: Database, clock: Clock, channels: Mapping[str, Channel] | None = None,
                  owner: OwnerDesk | None = None, *, worker_id: str | None = None,
                  lease: timedelta = timedelta(seconds=60), base_backoff: float = 2.0,
-                 not_ready_delay: timedelta = timedelta(seconds=30)) -> None:
+                 not_ready_delay: timedelta = timedelta(seconds=30), wake: asyncio.Event | None = None,
+                 only_platforms: Collection[str] | None = None) -> None:
+        """`only_platforms`: claim only rows for these (a web process delivers only its own); None: every one."""
         self._db, self._clock = db, clock
-        self.channels: dict[str, Channel] = dict(channels or {})
-        self.owner = owner
+        # Fixed once built (bot/app.py builds the worker whole); `connecting` says which are not up yet.
+        self.channels: Mapping[str, Channel] = MappingProxyType(dict(channels or {}))
+        self._owner = owner
         self._worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self._lease, self._base_backoff, self._not_ready_delay = lease, base_backoff, not_ready_delay
         self._deliveries: dict[str, Delivery] = {Kind.REPLY: self._send_reply, Kind.OWNER_CARD: self._post_card,
                                                  Kind.OWNER_NOTE: self._post_note}
-        self.wake = asyncio.Event()
-        # None: every platform; a tuple: only rows for these (a web process delivers only its own).
-        self.platforms: tuple[str, ...] | None = None
-        # Channels that could not connect yet and are being retried (the heartbeat reports them).
+        self.wake = wake or asyncio.Event()
+        self._platforms = tuple(only_platforms) if only_platforms is not None else None
+        # Channels that could not connect yet and are being retried (the heartbeat reports them); their
+        # replies wait in the outbox (not ready) until they connect.
         self.connecting: set[str] = set()
         # What happened while the database was away, written when it is back (see _settle).
         self._unsettled: list[Settle] = []
         self._unreleased: set[int] = set()
+
+    @property
+    def owner(self) -> OwnerDesk | None:
+        return self._owner
+
+    @property
+    def platforms(self) -> tuple[str, ...] | None:
+        """The platforms whose rows this worker claims; None: every one."""
+        return self._platforms
+
+    def running(self, platform: str) -> Channel | None:
+        """The platform's channel while it runs here; None when it is not here or not connected yet."""
+        return None if platform in self.connecting else self.channels.get(platform)
 
     def register(self, kind: Kind, delivery: Delivery) -> None:
         """Teach the worker a new kind of row (event posts, reminders, ...)."""
@@ -70,7 +87,7 @@ class OutboxWorker:
         claimed_at = self._clock.now()
         async with self._db.session() as session:
             claimed = await outbox.claim_due(session, now=claimed_at, worker=self._worker_id,
-                                             lease=self._lease, limit=limit, platforms=self.platforms,
+                                             lease=self._lease, limit=limit, platforms=self._platforms,
                                              resend_if_lost=frozenset(where(lambda t: t.sent_by_commit)))
         await self._deliver_claimed(claimed, claimed_at)
         return len(claimed)
@@ -199,7 +216,7 @@ class OutboxWorker:
         return partial(self._sent, item, external_id)
 
     async def _send_reply(self, item: OutboxItem) -> str | None:
-        channel = self.channels.get(item.platform)
+        channel = self.running(item.platform)
         if channel is None:
             raise ChannelNotRunning(f"the {item.platform} channel is not running")
         row = row_as(item, Reply)
@@ -208,28 +225,28 @@ class OutboxWorker:
                                            recipient_id=row.recipient_id))
 
     async def _post_card(self, item: OutboxItem) -> str | None:
-        if self.owner is None:
+        if self._owner is None:
             raise ChannelNotRunning("no owner desk is configured (Slack or the console)")
         draft_id = row_as(item, OwnerCard).draft_id
         async with self._db.session() as session:
             view = await drafts.draft_view(session, draft_id)
         if view is None:
             return None
-        reference = await self.owner.post_draft(view)
+        reference = await self._owner.post_draft(view)
         async with self._db.session() as session:
             await drafts.set_owner_card(session, draft_id, reference)
         return reference
 
     async def _post_note(self, item: OutboxItem) -> str | None:
-        if self.owner is None:
+        if self._owner is None:
             raise ChannelNotRunning("no owner desk is configured (Slack or the console)")
         row = row_as(item, OwnerNote)
         if not row.conversation_id:
-            return await self.owner.post_note(row.text, None)
-        reference = await self.owner.post_note(row.text, row.conversation_id)
+            return await self._owner.post_note(row.text, None)
+        reference = await self._owner.post_note(row.text, row.conversation_id)
         if reference is None and row.or_desk:
             # The conversation never reached the desk (the bot answered alone): say it on the desk itself.
-            reference = await self.owner.post_note(f"{await self._who(row.conversation_id)}: {row.text}", None)
+            reference = await self._owner.post_note(f"{await self._who(row.conversation_id)}: {row.text}", None)
         return reference
 
     async def _who(self, conversation_id: int) -> str:

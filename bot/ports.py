@@ -1,11 +1,17 @@
-"""The small interfaces every platform adapter and the owner's desk implement."""
+"""The small interfaces every platform adapter and the owner's desk implement, and the narrow set of
+things a handler is given to work with (never the whole running app)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.clock import Clock
 from bot.messages import Inbound, Outbound
+from bot.profile.model import BusinessProfile
+from bot.settings import Settings
+from storage.engine import Database
 from storage.records import DraftView
 
 # A handler delivers each parsed message here; the router answers with what it did.
@@ -37,3 +43,17 @@ class OwnerDesk(Protocol):
         """Show a short notice: in the conversation's place on the desk (its Slack thread) when one is
         named, else on the desk itself. Returns a reference, or None when the conversation has no place yet."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerPorts:
+    """What a platform handler may use of the running bot, built once by bot/app.py."""
+
+    # Routes one inbound message, then wakes the outbox worker (its reply may be due now).
+    deliver: Deliver
+    # Wakes the outbox worker after a handler queued a row itself (a note to the owner).
+    wake: Callable[[], None]
+    db: Database
+    clock: Clock
+    settings: Settings
+    profile: BusinessProfile

@@ -1,23 +1,39 @@
-"""One row per platform: its channel, built from the environment, and the HTTP routes `socialdesk serve`
+"""One row per platform: its channel, built from the handler ports, and the HTTP routes `socialdesk serve`
 gives it, with the most bytes each route's body may have. Adding a platform is its handler package, a row
 here and its row of facts in bot/platforms.py."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from starlette.routing import BaseRoute
 
-from bot.app import App
-from bot.handlers.webchat.channel import WebChatChannel
-from bot.ports import Channel
+from bot.handlers.slack.ports import DeskPorts
+from bot.handlers.webchat.channel import WebChatChannel, WebChatOptions
+from bot.ports import Channel, HandlerPorts
 from bot.profile.model import BusinessProfile
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.handlers.slack.owner_desk import SlackDesk
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """What the routes of `socialdesk serve` are built from: the desk's ports (the owner's actions and the
+    events beside a handler's), and the process's own channels (the web chat's, shared with its worker)."""
+
+    desk: DeskPorts
+    channels: Mapping[str, Channel]
+
+    @property
+    def ports(self) -> HandlerPorts:
+        return self.desk.ports
+
+
+RouteProvider = Callable[[Served], Sequence[BaseRoute]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,40 +52,40 @@ class PlatformEntry:
     name: str
     needs: tuple[str, ...]
     how_to_enable: str
-    # Built from the running app, so every channel shares its database and its clock.
-    build: Callable[[App], Channel] | None
+    # Built from the handler ports, so every channel shares the app's database and its clock.
+    build: Callable[[HandlerPorts], Channel] | None
     note_when_on: str = "on"
     # The platform's routes in `socialdesk serve` (empty when its settings are not there), and the body
     # limit of each path they take a body on. Rows may share one provider (Meta's one webhook).
-    routes: Callable[[App], Sequence[BaseRoute]] | None = None
+    routes: RouteProvider | None = None
     body_limits: Callable[[], Mapping[str, int]] | None = None
 
 
-def _build_telegram(app: App) -> Channel:
+def _build_telegram(ports: HandlerPorts) -> Channel:
     from bot.handlers.telegram.channel import build
 
-    return build(app)
+    return build(ports)
 
 
-def _build_x(app: App) -> Channel:
+def _build_x(ports: HandlerPorts) -> Channel:
     from bot.handlers.x.channel import build
 
-    return build(app)
+    return build(ports)
 
 
-def _build_slack(app: App) -> Channel:
+def _build_slack(ports: HandlerPorts) -> Channel:
     # Imported when used, as every platform's handler is: Slack's SDKs cost a process start a third of a second.
     from bot.handlers.slack.api import web_client
     from bot.handlers.slack.customers import SlackChannel
 
-    return SlackChannel(web_client(app.settings))
+    return SlackChannel(web_client(ports.settings))
 
 
-def _slack_routes(app: App) -> Sequence[BaseRoute]:
+def _slack_routes(served: Served) -> Sequence[BaseRoute]:
     """/slack/events, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set."""
     from bot.handlers.slack.bolt_app import http_routes
 
-    slack = slack_desk(app) if app.settings.configured("slack_signing_secret") else None
+    slack = slack_desk(served.desk) if served.ports.settings.configured("slack_signing_secret") else None
     return http_routes(slack) if slack is not None else []
 
 
@@ -79,10 +95,10 @@ def _slack_limits() -> Mapping[str, int]:
     return {EVENTS_PATH: EVENTS_BODY_LIMIT}
 
 
-def _telegram_routes(app: App) -> Sequence[BaseRoute]:
+def _telegram_routes(served: Served) -> Sequence[BaseRoute]:
     from bot.handlers.telegram.webhook import telegram_routes
 
-    return telegram_routes(app)
+    return telegram_routes(served.ports)
 
 
 def _telegram_limits() -> Mapping[str, int]:
@@ -91,10 +107,10 @@ def _telegram_limits() -> Mapping[str, int]:
     return {WEBHOOK_PATH: WEBHOOK_BODY_LIMIT}
 
 
-def _meta_routes(app: App) -> Sequence[BaseRoute]:
+def _meta_routes(served: Served) -> Sequence[BaseRoute]:
     from bot.handlers.meta.build import meta_routes
 
-    return meta_routes(app)
+    return meta_routes(served.ports)
 
 
 def _meta_limits() -> Mapping[str, int]:
@@ -103,10 +119,21 @@ def _meta_limits() -> Mapping[str, int]:
     return {WEBHOOK_PATH: WEBHOOK_BODY_LIMIT}
 
 
-def _webchat_routes(app: App) -> Sequence[BaseRoute]:
-    from bot.handlers.webchat.routes import webchat_routes
+def _webchat_routes(served: Served) -> Sequence[BaseRoute]:
+    return webchat_provider()(served)
 
-    return webchat_routes(app)
+
+def webchat_provider(options: WebChatOptions = WebChatOptions()) -> RouteProvider:
+    """The web chat's routes with `options`, sharing the process's web chat channel with its worker (a
+    channel of their own when the process delivers none: its visitors then hear from the watcher)."""
+    def provide(served: Served) -> Sequence[BaseRoute]:
+        from bot.handlers.webchat.routes import webchat_routes
+
+        shared = served.channels.get("webchat")
+        channel = shared if isinstance(shared, WebChatChannel) else WebChatChannel()
+        return webchat_routes(served.ports, channel, options)
+
+    return provide
 
 
 def _webchat_limits() -> Mapping[str, int]:
@@ -115,17 +142,17 @@ def _webchat_limits() -> Mapping[str, int]:
     return {MESSAGES_PATH: MAX_BODY_BYTES}
 
 
-def _build_email(app: App) -> Channel:
+def _build_email(ports: HandlerPorts) -> Channel:
     from bot.handlers.email.channel import build
 
-    return build(app)
+    return build(ports)
 
 
-def _build_meta(platform: str) -> Callable[[App], Channel]:
-    def build(app: App) -> Channel:
+def _build_meta(platform: str) -> Callable[[HandlerPorts], Channel]:
+    def build(ports: HandlerPorts) -> Channel:
         from bot.handlers.meta.build import meta_channel
 
-        return meta_channel(app, platform)
+        return meta_channel(ports, platform)
 
     return build
 
@@ -146,12 +173,6 @@ def remove(name: str) -> None:
 def _entries() -> list[PlatformEntry]:
     shipped = {entry.name: entry for entry in _shipped()}
     return list({**shipped, **_ADDED}.values())
-
-
-def _enabled(profile: BusinessProfile, name: str) -> bool:
-    """A platform business.yaml has no switch for (one added with `add`) is on when its settings are."""
-    toggle = getattr(profile.channels, name, None)
-    return toggle is None or bool(toggle.enabled)
 
 
 def _shipped() -> list[PlatformEntry]:
@@ -180,23 +201,26 @@ def _shipped() -> list[PlatformEntry]:
                       _build_meta("instagram"), "on: messages arrive at /meta/webhook in `socialdesk serve`",
                       routes=_meta_routes, body_limits=_meta_limits),
         # Needs no credentials: visitors write through `socialdesk serve`; here replies are delivered.
-        PlatformEntry("webchat", (), "", lambda app: WebChatChannel(),
+        PlatformEntry("webchat", (), "", lambda ports: WebChatChannel(),
                       "on in `socialdesk serve` at /webchat", routes=_webchat_routes, body_limits=_webchat_limits),
     ]
 
 
-def customer_channels(app: App) -> list[ChannelStatus]:
-    settings, profile = app.settings, app.profile
+def customer_channels(ports: HandlerPorts, only: Collection[str] | None = None) -> list[ChannelStatus]:
+    """Each platform's channel, built when it is on and set up; `only`: just these platforms."""
+    settings, profile = ports.settings, ports.profile
     statuses = []
     for entry in _entries():
-        if not _enabled(profile, entry.name):
+        if only is not None and entry.name not in only:
+            continue
+        if not profile.channels.enabled(entry.name):
             statuses.append(ChannelStatus(entry.name, None, f"off: disabled in {settings.socialdesk_config}"))
         elif not settings.configured(*entry.needs):
             statuses.append(ChannelStatus(entry.name, None, f"off: {entry.how_to_enable}"))
         elif entry.build is None:
             statuses.append(ChannelStatus(entry.name, None, "off: not available in this version"))
         else:
-            statuses.append(ChannelStatus(entry.name, entry.build(app), entry.note_when_on))
+            statuses.append(ChannelStatus(entry.name, entry.build(ports), entry.note_when_on))
     return statuses
 
 
@@ -205,7 +229,7 @@ def missing_settings(settings: Settings, profile: BusinessProfile) -> list[str]:
     of its variables set is simply off, as `socialdesk run` says)."""
     problems = []
     for entry in _entries():
-        if not _enabled(profile, entry.name) or not entry.needs:
+        if not profile.channels.enabled(entry.name) or not entry.needs:
             continue
         missing = [name.upper() for name in entry.needs if not settings.configured(name)]
         if missing and len(missing) < len(entry.needs):
@@ -217,16 +241,16 @@ def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def slack_desk(app: App) -> SlackDesk | None:
+def slack_desk(desk: DeskPorts) -> SlackDesk | None:
     """The owner's Slack when SLACK_BOT_TOKEN is set; None means the console is the owner's desk."""
-    if not app.settings.configured("slack_bot_token"):
+    if not desk.ports.settings.configured("slack_bot_token"):
         return None
     from bot.handlers.slack.bolt_app import build_slack_desk
 
-    return build_slack_desk(app)
+    return build_slack_desk(desk)
 
 
-def platform_routes() -> list[Callable[[App], Sequence[BaseRoute]]]:
+def platform_routes() -> list[RouteProvider]:
     """Every platform's route provider, once each (Meta's three platforms share one webhook)."""
     return list(dict.fromkeys(entry.routes for entry in _entries() if entry.routes is not None))
 

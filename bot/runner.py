@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, TextIO
 from bot.app import App
 from bot.console import console_lines
 from bot.events.profile_sync import sync_profile_events
-from bot.handlers.shell import Console, ConsoleDesk, ShellChannel
+from bot.handlers.shell import Console
 from bot.outbox import OutboxWorker
 from bot.owner import Approvals
 from bot.ports import Channel, Deliver
 from bot.profile.warnings import date_warnings
-from bot.registry import ChannelStatus, customer_channels, slack_desk
+from bot.registry import ChannelStatus
 from storage import examples
 
 if TYPE_CHECKING:
@@ -45,27 +45,27 @@ def describe_channels(statuses: list[ChannelStatus], console: bool, out: TextIO)
 
 
 async def run_bot(app: App, *, console: bool, out: TextIO = sys.stdout) -> None:
+    """Run `app`, built with Outlets.for_run(out, console=console)."""
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    statuses = customer_channels(app)
+    statuses = list(app.statuses)
     print(f"socialdesk for {app.profile.business.name}; channels:", file=out)
     describe_channels(statuses, console, out)
     for warning in date_warnings(app.profile, app.clock.now()):
         print(f"  warning   {app.profile_path.name}: {warning}", file=out)
     channels = [status.channel for status in statuses if status.channel is not None]
-    socket = _wire(app, statuses, out, console)
+    socket = _owner_slack(app, out)
     if app.events is not None:
         await sync_profile_events(app.events, app.profile)
     tasks: list[asyncio.Task[None]] = []
     started: SocketMode | None = None
     try:
         for channel in channels:
-            if not await _started(channel, app.router.handle):
+            if not await _started(channel, app.ports.deliver):
                 # Its replies wait in the outbox (not ready) until it connects, then go out.
-                app.worker.channels.pop(channel.platform, None)
                 app.worker.connecting.add(channel.platform)  # /health on the web process shows it
                 print(f"  {channel.platform:<9} cannot connect yet; the others run, and it keeps trying", file=out)
-                tasks.append(asyncio.create_task(_keep_starting(channel, app.router.handle, stop, app.worker)))
+                tasks.append(asyncio.create_task(_keep_starting(channel, app.ports.deliver, stop, app.worker)))
         if socket is not None:
             await socket.start()
             started = socket
@@ -100,7 +100,6 @@ async def _keep_starting(channel: Channel, deliver: Deliver, stop: asyncio.Event
             return
         if await _started(channel, deliver):
             log.info("channel started", extra={"platform": channel.platform})
-            worker.channels[channel.platform] = channel
             worker.connecting.discard(channel.platform)
             return
         delay = min(delay * 2, CHANNEL_RETRY_MAX)
@@ -109,17 +108,6 @@ async def _keep_starting(channel: Channel, deliver: Deliver, stop: asyncio.Event
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def _wire(app: App, statuses: list[ChannelStatus], out: TextIO, console: bool) -> SocketMode | None:
-    """Give the outbox every channel and the owner's desk: Slack when set up, else the console."""
-    worker = app.worker
-    worker.channels.update({s.name: s.channel for s in statuses if s.channel is not None})
-    worker.channels["shell"] = ShellChannel(out, app.profile.business.name)
-    socket = _owner_slack(app, out) if worker.owner is None else None
-    if worker.owner is None:
-        worker.owner = ConsoleDesk(out, show_text=console)  # without a terminal, out is the log stream
-    return socket
 
 
 def _background(app: App, out: TextIO, stop: asyncio.Event, console: bool) -> list[asyncio.Task[None]]:
@@ -145,11 +133,10 @@ async def web_deliveries(app: App) -> AsyncIterator[None]:
     """`socialdesk serve` delivers the replies of the channels it serves itself (the web chat), so a
     waiting visitor hears at once. It claims only those platforms' rows: everything else (Telegram, X,
     Slack, the owner's cards) stays with `socialdesk run` or `socialdesk worker`."""
-    worker = app.worker
+    worker = app.worker  # built with Outlets.for_serve(): it claims only its own channels' rows
     if not worker.channels:
         yield
         return
-    worker.platforms = tuple(worker.channels)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run_forever(stop))
     try:
@@ -162,11 +149,11 @@ async def web_deliveries(app: App) -> AsyncIterator[None]:
 
 
 def _owner_slack(app: App, out: TextIO) -> SocketMode | None:
-    """Make Slack the owner's desk when SLACK_BOT_TOKEN is set; Socket Mode when SLACK_APP_TOKEN is too."""
-    slack = slack_desk(app)
+    """Slack is the owner's desk when SLACK_BOT_TOKEN is set (bot/app.py built it); Socket Mode when
+    SLACK_APP_TOKEN is set too."""
+    slack = app.slack
     if slack is None:
         return None
-    app.worker.owner = slack.desk
     token = app.settings.slack_app_token
     from bot.handlers.slack.bolt_app import SocketMode
 

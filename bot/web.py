@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -13,16 +13,15 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
-from bot.events_web import event_routes
+from bot.events.routes import event_routes
 from bot.handlers.body_limits import BodyLimit
 from bot.heartbeat import channels_down, unattended
+from bot.registry import RouteProvider, Served, platform_body_limits, platform_routes
 from storage import conversations, queue_stats
-
-# Each platform that receives over HTTP contributes routes: a function of the running App.
-RouteProvider = Callable[[App], Sequence[BaseRoute]]
 
 
 def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlette:
+    """Health, metrics and each provider's routes (every platform that receives over HTTP has one)."""
     async def health(_: Request) -> JSONResponse:
         try:
             async with app.db.session() as session:
@@ -44,8 +43,9 @@ def create_web_app(app: App, providers: Sequence[RouteProvider] = ()) -> Starlet
         return PlainTextResponse(await metrics_text(app), media_type="text/plain; version=0.0.4")
 
     routes: list[BaseRoute] = [Route("/health", health), Route("/metrics", metrics)]
+    served = Served(app.desk, app.worker.channels)
     for provider in providers:
-        routes.extend(provider(app))
+        routes.extend(provider(served))
 
     # No lifespan closes the database: uvicorn's shutdown runs while `serve`'s web chat worker may still be
     # mid-query, so the process that built the App closes it once its workers have stopped.
@@ -84,13 +84,14 @@ ANSWER_WINDOW = timedelta(hours=1)
 
 def route_providers() -> list[RouteProvider]:
     """The HTTP routes of every platform that has them (their rows in bot/registry.py), and the events'."""
-    from bot.registry import platform_routes
+    return [*platform_routes(), calendar_routes]
 
-    return [*platform_routes(), event_routes]
+
+def calendar_routes(served: Served) -> Sequence[BaseRoute]:
+    ports = served.ports
+    return event_routes(served.desk.events, ports.profile, ports.clock, ports.settings.public_base_url)
 
 
 def body_limits() -> dict[str, int]:
     """The most bytes each route that takes a body may receive (every other path: BodyLimit's default)."""
-    from bot.registry import platform_body_limits
-
     return platform_body_limits()

@@ -1,6 +1,7 @@
 """Shared fixtures: real SQLite files in tmp dirs, a real Postgres database when TEST_DATABASE_URL is set,
 an injected clock, the example café profile (its intent model trained once per session), a per-session
-user cache dir, and a guard that fails any test touching the internet."""
+user cache dir, a guard that fails any test touching the internet, and a console conversation (`chat`).
+More fixtures come from the modules in `pytest_plugins`."""
 
 from __future__ import annotations
 
@@ -19,12 +20,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.app import App, build_app, model_cache_dir
+from bot.app import App, Outlets, build_app, model_cache_dir
 from bot.clock import FrozenClock
 from bot.profile.load import example_profile_text
 from bot.settings import Settings
 from storage.engine import Database
 from storage.migrate import upgrade
+from tests.support.apps import outlets, settings_for
+from tests.support.channels import NoteDesk, RecordingChannel
+from tests.support.console import ConsoleTranscript
+
+pytest_plugins = ["tests.support.fixtures", "tests.event_support", "tests.slack_harness"]
 
 LONDON = ZoneInfo("Europe/London")
 # The example profile as `socialdesk init` would have written it on this day: its coffee tasting
@@ -220,20 +226,41 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.close()
 
 
+def _outlets(request: pytest.FixtureRequest) -> Outlets:
+    """The web chat's channel, as `socialdesk serve` has it (its routes share it with the worker). A test that
+    asks for `shell` (the console's channel, recording) or `channels` (stand-ins for Telegram, X and Slack)
+    gets an app delivering through them too; with `channels`, to an owner's desk that keeps notes."""
+    wanted: list[RecordingChannel] = []
+    if "shell" in request.fixturenames:
+        wanted.append(request.getfixturevalue("shell"))
+    if "channels" in request.fixturenames:
+        wanted.extend(request.getfixturevalue("channels").values())
+    owner = NoteDesk() if "channels" in request.fixturenames else None
+    return outlets(*wanted, owner=owner, platforms=("webchat",))
+
+
 @pytest.fixture
-async def app(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> AsyncIterator[App]:
+async def app(request: pytest.FixtureRequest, profile_dir: Path, sqlite_url: str,
+              clock: FrozenClock) -> AsyncIterator[App]:
     """The whole bot on the example café profile and a SQLite file, with a frozen clock."""
-    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"))
-    built = await build_app(settings, clock=clock)
+    built = await build_app(settings_for(profile_dir, sqlite_url), clock=clock, outlets=_outlets(request))
     yield built
     await built.close()
 
 
 @pytest.fixture
-async def any_app(database_url: str, profile_dir: Path, clock: FrozenClock) -> AsyncIterator[App]:
+async def any_app(request: pytest.FixtureRequest, database_url: str, profile_dir: Path,
+                  clock: FrozenClock) -> AsyncIterator[App]:
     """The whole bot on the example café profile, on a SQLite file and (with TEST_DATABASE_URL) on Postgres."""
     await upgrade(database_url)
-    settings = Settings(_env_file=None, database_url=database_url, socialdesk_config=str(profile_dir / "business.yaml"))
-    built = await build_app(settings, clock=clock)
+    built = await build_app(settings_for(profile_dir, database_url), clock=clock, outlets=_outlets(request))
     yield built
     await built.close()
+
+
+@pytest.fixture
+async def chat(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> AsyncIterator[ConsoleTranscript]:
+    """A console conversation with the café's bot (`chat.app` is the bot): `await chat.say("hi")`."""
+    transcript = await ConsoleTranscript.open(settings_for(profile_dir, sqlite_url), clock)
+    yield transcript
+    await transcript.close()

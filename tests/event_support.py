@@ -1,6 +1,6 @@
-"""Event test support: a recording platform (a real Channel implementation that keeps what it was
-asked to send, standing in for Telegram, X or Slack: the platform, not our code), an owner's desk that
-keeps notes, and small factories for customer messages, button presses and events."""
+"""Event test support: the `channels` fixture (recording platforms standing in for Telegram, X and Slack:
+the platform, not our code; the `app` fixture then delivers through them, to an owner's desk that keeps
+notes), and small factories for customer messages, button presses and events."""
 
 from __future__ import annotations
 
@@ -17,38 +17,11 @@ from bot.cli import app as socialdesk
 from bot.clock import FrozenClock
 from bot.events.service import EventService
 from bot.events.spec import EventSpec
-from bot.messages import Inbound, Outbound, Sender
+from bot.messages import Inbound, Sender
 from bot.settings import Settings
-from tests import factories
 from tests.conftest import london
-
-
-class RecordingChannel(factories.RecordingChannel):
-    def __init__(self, platform: str) -> None:
-        super().__init__(platform)
-
-    async def send(self, outbound: Outbound) -> str:
-        self.sent.append(outbound)
-        return f"{self.platform}-{len(self.sent)}"
-
-    def texts(self) -> list[str]:
-        return [o.text for o in self.sent]
-
-
-class NoteDesk:
-    """An owner's desk that keeps notes (and would show cards)."""
-
-    def __init__(self) -> None:
-        self.notes: list[str] = []
-        self.cards: list[object] = []
-
-    async def post_draft(self, view: object) -> str:
-        self.cards.append(view)
-        return f"card-{len(self.cards)}"
-
-    async def post_note(self, text: str, conversation_id: int | None = None) -> str:
-        self.notes.append(text)
-        return f"note-{len(self.notes)}"
+from tests.support.apps import outlets
+from tests.support.channels import NoteDesk, RecordingChannel
 
 
 _ids = itertools.count(1)
@@ -64,11 +37,9 @@ def press(value: str, who: str = "Ada Lovelace", platform: str = "telegram") -> 
     return message(value, who, platform, kind="callback")
 
 @pytest.fixture
-def channels(app: App) -> dict[str, RecordingChannel]:
-    found = {name: RecordingChannel(name) for name in ("telegram", "x", "slack")}
-    app.worker.channels.update(found)
-    app.worker.owner = NoteDesk()
-    return found
+def channels() -> dict[str, RecordingChannel]:
+    """Telegram, X and Slack as recording stand-ins; a test asking for them gets an `app` delivering through them."""
+    return {name: RecordingChannel(name) for name in ("telegram", "x", "slack")}
 
 def service(app: App) -> EventService:
     assert app.events is not None
@@ -82,15 +53,8 @@ async def tasting(app: App, capacity: int | None = None, **extra: object) -> int
 async def answers(app: App, event_id: int) -> list[tuple[str, str, int, str]]:
     return [(r.display_name, r.platform, r.party_size, r.status) for r in await service(app).attendees(event_id)]
 
-def settings_for(profile_dir: Path, sqlite_url: str, base_url: str | None = None) -> Settings:
-    return Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
-                    public_base_url=base_url)
-
 async def started(settings: Settings, clock: FrozenClock, *channels: RecordingChannel) -> App:
-    app = await build_app(settings, clock=clock)
-    app.worker.channels.update({c.platform: c for c in channels})
-    app.worker.owner = NoteDesk()
-    return app
+    return await build_app(settings, clock=clock, outlets=outlets(*channels, owner=NoteDesk()))
 
 async def run_cli(args: list[str], profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> str:
     """`socialdesk <args>` with the test's clock (in a thread: the command runs its own event loop)."""

@@ -20,20 +20,19 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from bot.app import App, build_app
+from bot.app import App, ChannelFactory, Outlets, build_app
 from bot.clock import FrozenClock
 from bot.handlers.slack.api import web_client
 from bot.handlers.slack.bolt_app import http_routes
 from bot.handlers.slack.customers import SlackChannel
 from bot.handlers.slack.owner_desk import SlackDesk
 from bot.messages import Inbound, Sender
-from bot.registry import slack_desk
 from bot.router import Handled
-from bot.settings import Settings
 from bot.web import create_web_app
 from storage import drafts
 from storage.records import DraftRecord
-from tests.factories import RecordingChannel
+from tests.support.apps import settings_for
+from tests.support.channels import RecordingChannel
 from tests.fake_slack import FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -135,15 +134,15 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def desk(profile_dir: Path, sqlite_url: str, clock: FrozenClock, fake_slack: FakeSlack) -> AsyncIterator[Desk]:
-    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
-                        slack_bot_token="xoxb-test-token", slack_signing_secret=SECRET, slack_api_url=fake_slack.url)
-    app = await build_app(settings, clock=clock)
-    slack = slack_desk(app)
-    assert slack is not None
+    settings = settings_for(profile_dir, sqlite_url, slack_bot_token="xoxb-test-token", slack_signing_secret=SECRET,
+                            slack_api_url=fake_slack.url)
     customer = RecordingChannel()
-    app.worker.owner = slack.desk
-    app.worker.channels["shell"] = customer
-    app.worker.channels["slack"] = SlackChannel(web_client(settings))
+    slack_channel: ChannelFactory = lambda ports: SlackChannel(web_client(ports.settings))
+    app = await build_app(settings, clock=clock, outlets=Outlets(platforms=("webchat",),
+                                                                 channels=(lambda _: customer, slack_channel),
+                                                                 slack_owner=True))
+    slack = app.slack
+    assert slack is not None
     web = create_web_app(app, [lambda _: http_routes(slack)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://slack.test") as http:
         yield Desk(app, slack, fake_slack, http, customer)

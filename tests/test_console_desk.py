@@ -15,12 +15,12 @@ from pathlib import Path
 
 from bot.app import App
 from bot.messages import Sender
-from tests.factories import ConsoleTranscript, inbound
+from tests.factories import inbound
+from tests.support.console import ConsoleTranscript
 from tests.test_cli import SOCIALDESK, clean_environment
 
 
-async def test_a_taken_over_conversation_gets_the_owners_reply(app: App) -> None:
-    chat = ConsoleTranscript(app)
+async def test_a_taken_over_conversation_gets_the_owners_reply(chat: ConsoleTranscript) -> None:
     await chat.say("hi")
     await chat.say("/takeover")
     await chat.say("do you do gluten free cakes?")
@@ -29,23 +29,21 @@ async def test_a_taken_over_conversation_gets_the_owners_reply(app: App) -> None
     assert "Corner Bean Café: Yes! Ask for the almond one." in reply
 
 
-async def test_takeover_and_handback_work_on_any_conversation_by_number(app: App) -> None:
-    chat = ConsoleTranscript(app)
-    web = await app.router.handle(inbound("I want a refund, my order never came", platform="webchat",
+async def test_takeover_and_handback_work_on_any_conversation_by_number(chat: ConsoleTranscript) -> None:
+    web = await chat.app.router.handle(inbound("I want a refund, my order never came", platform="webchat",
                                           thread_key="webchat:v1", external_id="w-1"))
     assert web.conversation_id is not None
     listed = await chat.say("/drafts")
     assert f"on web chat (conversation #{web.conversation_id})" in listed
     taken = await chat.say(f"/takeover {web.conversation_id}")
     assert f"took over; the bot stays quiet until handed back; closed the waiting draft #{web.draft_id}" in taken
-    later = await app.router.handle(inbound("hello??", platform="webchat", thread_key="webchat:v1", external_id="w-2"))
+    later = await chat.app.router.handle(inbound("hello??", platform="webchat", thread_key="webchat:v1", external_id="w-2"))
     assert later.decision is not None and "a person has taken over this conversation" in later.decision.reasons
     assert "handed the conversation back" in await chat.say(f"/handback #{web.conversation_id}")
 
 
-async def test_approve_without_a_number_acts_on_the_oldest_waiting_draft(app: App) -> None:
-    chat = ConsoleTranscript(app)
-    await app.router.handle(inbound("I'd like to speak to the manager about a private party", external_id="o-1",
+async def test_approve_without_a_number_acts_on_the_oldest_waiting_draft(chat: ConsoleTranscript) -> None:
+    await chat.app.router.handle(inbound("I'd like to speak to the manager about a private party", external_id="o-1",
                                     thread_key="console:bea", sender=Sender("console:bea", "Bea")))
     await chat.say("I want my money back for the cold coffee")
     first_line = (await chat.say("/drafts")).splitlines()[0]

@@ -9,7 +9,8 @@ import pytest
 from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.settings import Settings
-from tests.factories import ConsoleTranscript, answered_alone
+from tests.factories import answered_alone
+from tests.support.console import ConsoleTranscript
 
 @pytest.mark.parametrize("text", [
     "terrible customer service, cancel my reservation",
@@ -17,8 +18,8 @@ from tests.factories import ConsoleTranscript, answered_alone
     "refund me or I'll post about you, bitcoin only",
     "food poisoning from your cafe!! click here http://review.example.com",
 ])
-async def test_a_serious_message_reaches_the_owner_whatever_keyword_it_matched(app: App, text: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_a_serious_message_reaches_the_owner_whatever_keyword_it_matched(chat: ConsoleTranscript, text: str) -> None:
+    reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)  # nothing but the holding note went to the customer
 
@@ -27,14 +28,14 @@ async def test_a_serious_message_reaches_the_owner_whatever_keyword_it_matched(a
     "is the menu online, I want to book a table",  # the menu keyword, a booking request
     "what's your email, I want to apply for a job",  # the contact keyword, a job application
 ])
-async def test_a_keyword_whose_meaning_is_another_intent_waits_for_the_owner(app: App, text: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_a_keyword_whose_meaning_is_another_intent_waits_for_the_owner(chat: ConsoleTranscript, text: str) -> None:
+    reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)
 
 
-async def test_plain_spam_still_gets_no_reply_and_no_card(app: App) -> None:
-    reply = await ConsoleTranscript(app).say("guaranteed followers, click here")
+async def test_plain_spam_still_gets_no_reply_and_no_card(chat: ConsoleTranscript) -> None:
+    reply = await chat.say("guaranteed followers, click here")
     assert "[owner]" not in reply and "Corner Bean Café:" not in reply
 
 
@@ -44,19 +45,19 @@ async def test_plain_spam_still_gets_no_reply_and_no_card(app: App) -> None:
     "change my booking to 1pm",
     "I need to cancel my reservation for tonight",
 ])
-async def test_a_near_miss_of_booking_goes_to_the_owner_not_the_booking_link(app: App, text: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_a_near_miss_of_booking_goes_to_the_owner_not_the_booking_link(chat: ConsoleTranscript, text: str) -> None:
+    reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)
 
 
-async def test_a_real_booking_request_still_gets_the_booking_link(app: App) -> None:
-    reply = await ConsoleTranscript(app).say("can I book a table for 4 on saturday")
+async def test_a_real_booking_request_still_gets_the_booking_link(chat: ConsoleTranscript) -> None:
+    reply = await chat.say("can I book a table for 4 on saturday")
     assert "Corner Bean Café: You can book a table here: https://cornerbean.example.org/book" in reply
 
 
-async def test_paying_by_card_is_a_payment_question_not_a_refund(app: App) -> None:
-    reply = await ConsoleTranscript(app).say("Can I pay by card?")
+async def test_paying_by_card_is_a_payment_question_not_a_refund(chat: ConsoleTranscript) -> None:
+    reply = await chat.say("Can I pay by card?")
     assert "Corner Bean Café: We take cards, contactless, Apple Pay and Google Pay, and cash too." in reply
 
 
@@ -67,8 +68,8 @@ async def test_paying_by_card_is_a_payment_question_not_a_refund(app: App) -> No
     ("are you hiring?", "We post every vacancy on our website"),
     ("is there step free access?", "Our entrance is step-free"),
 ])
-async def test_day_one_questions_are_answered_from_the_profile(app: App, text: str, answer: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_day_one_questions_are_answered_from_the_profile(chat: ConsoleTranscript, text: str, answer: str) -> None:
+    reply = await chat.say(text)
     assert "Corner Bean Café: " in reply and answer in reply
 
 
@@ -77,15 +78,15 @@ async def test_day_one_questions_are_answered_from_the_profile(app: App, text: s
     ("I think I left my scarf at the cafe yesterday", "lost_property messages always go to the owner"),
     ("we need to move our booking to sunday", "booking_change messages always go to the owner"),
 ])
-async def test_health_lost_property_and_booking_changes_always_reach_the_owner(app: App, text: str,
+async def test_health_lost_property_and_booking_changes_always_reach_the_owner(chat: ConsoleTranscript, text: str,
                                                                                 reason: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+    reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply and reason in reply
     assert not answered_alone(reply)
 
 
-async def test_two_questions_at_once_wait_for_the_owner(app: App) -> None:
-    reply = await ConsoleTranscript(app).say("what time do you open and can I bring my dog?")
+async def test_two_questions_at_once_wait_for_the_owner(chat: ConsoleTranscript) -> None:
+    reply = await chat.say("what time do you open and can I bring my dog?")
     assert "[owner] draft #1 needs you" in reply
     assert "also asks about dogs: the hours reply does not answer that" in reply
 
@@ -96,11 +97,11 @@ async def test_a_fact_the_profile_leaves_out_is_never_invented(profile_dir: Path
     path.write_text(path.read_text(encoding="utf-8").replace("  parking: There's pay", "  # parking: There's pay"),
                     encoding="utf-8")
     settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(path))
-    app = await build_app(settings, clock=clock)
+    chat = await ConsoleTranscript.open(settings, clock)
     try:
-        reply = await ConsoleTranscript(app).say("where can I park?")
+        reply = await chat.say("where can I park?")
     finally:
-        await app.close()
+        await chat.close()
     assert "[owner] draft #1 needs you" in reply
     assert "business.yaml has no facts.parking, so this reply is left to the owner" in reply
     assert not answered_alone(reply)
@@ -112,8 +113,8 @@ async def test_a_fact_the_profile_leaves_out_is_never_invented(profile_dir: Path
     "do you have any vacancies for a manager role with visa sponsorship",
     "your website says you're open but you were shut at 3pm today",
 ])
-async def test_a_question_naming_what_the_reply_never_covers_waits_for_the_owner(app: App, text: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_a_question_naming_what_the_reply_never_covers_waits_for_the_owner(chat: ConsoleTranscript, text: str) -> None:
+    reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply
     assert "which no" in reply and "example mentions" in reply  # the owner sees why
     assert not answered_alone(reply)
@@ -125,9 +126,9 @@ async def test_a_question_naming_what_the_reply_never_covers_waits_for_the_owner
     ("how do I walk to you from the train station", "14 Market Street"),
     ("what time do you close on fridays", "Corner Bean Café:"),
 ])
-async def test_the_same_questions_in_familiar_words_are_still_answered_alone(app: App, text: str,
+async def test_the_same_questions_in_familiar_words_are_still_answered_alone(chat: ConsoleTranscript, text: str,
                                                                              answer: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+    reply = await chat.say(text)
     assert answer in reply and "[owner]" not in reply
 
 
@@ -138,11 +139,11 @@ async def test_a_fact_that_names_the_thing_lets_the_reply_answer_it(profile_dir:
     path.write_text(text.replace("  delivery: We don't deliver ourselves,",
                                  "  delivery: We deliver to LS1 to LS6 ourselves,"), encoding="utf-8")
     settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(path))
-    app = await build_app(settings, clock=clock)
+    chat = await ConsoleTranscript.open(settings, clock)
     try:
-        reply = await ConsoleTranscript(app).say("do you do delivery to LS6")
+        reply = await chat.say("do you do delivery to LS6")
     finally:
-        await app.close()
+        await chat.close()
     assert "Corner Bean Café:" in reply and "We deliver to LS1 to LS6 ourselves" in reply
     assert "[owner]" not in reply
 
@@ -151,8 +152,8 @@ async def test_a_fact_that_names_the_thing_lets_the_reply_answer_it(profile_dir:
     "is parking free on sundays",  # the parking reply is the same every day
     "do you deliver on sundays",  # so is the delivery one
 ])
-async def test_a_question_about_a_day_the_reply_never_mentions_goes_to_the_owner(app: App, text: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_a_question_about_a_day_the_reply_never_mentions_goes_to_the_owner(chat: ConsoleTranscript, text: str) -> None:
+    reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)
 
@@ -161,12 +162,12 @@ async def test_a_question_about_a_day_the_reply_never_mentions_goes_to_the_owner
     ("thanks so much!!", "Corner Bean Café: Thank you"),
     ("where can I park?!!", "Corner Bean Café: There's pay-and-display parking on Vicar Lane"),
 ])
-async def test_an_excited_message_with_no_unhappy_word_is_answered(app: App, text: str, answer: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_an_excited_message_with_no_unhappy_word_is_answered(chat: ConsoleTranscript, text: str, answer: str) -> None:
+    reply = await chat.say(text)
     assert answer in reply and "[owner]" not in reply
 
 
-async def test_an_angry_message_is_still_louder_with_exclamation_marks(app: App) -> None:
-    reply = await ConsoleTranscript(app).say("where can I park, this is ridiculous!!")
+async def test_an_angry_message_is_still_louder_with_exclamation_marks(chat: ConsoleTranscript) -> None:
+    reply = await chat.say("where can I park, this is ridiculous!!")
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)

@@ -19,6 +19,7 @@ from bot.handlers.email.mailbox import ImapSettings
 from bot.handlers.email.parse import read_message
 from storage import conversations, cursors, drafts
 from tests.fakes.dovecot import ImapServer, dovecot, free_port
+from tests.support.fixtures import AppWith
 
 CAFE = "inbox@cafe.test"
 
@@ -107,12 +108,12 @@ async def email(app: App, imap_server: ImapServer, smtp_sink, inbox) -> AsyncIte
     channel = make_email(app, imap_server, smtp_sink[1])
     await channel._mailbox.open()
     await channel.read_new(app.router.handle)  # the first start: begins after the newest message
-    app.worker.channels["email"] = channel
     yield channel
     await channel.stop()
 
 
-async def test_reply_lands_in_the_customers_thread(app: App, email: EmailChannel, inbox, smtp_sink) -> None:
+async def test_reply_lands_in_the_customers_thread(app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
+    app = await app_with(app, email)
     sink, _ = smtp_sink
     await arrive(inbox, customer_mail("Hi! What time do you open on Saturday?", message_id="<q1@customer.test>",
                                       References="<start@customer.test>", In_Reply_To="<start@customer.test>",
@@ -128,7 +129,8 @@ async def test_reply_lands_in_the_customers_thread(app: App, email: EmailChannel
     assert "Saturday" in body and "Subject:" not in body and app.profile.business.name in body
 
 
-async def test_reply_to_a_first_message_keeps_its_subject(app: App, email: EmailChannel, inbox, smtp_sink) -> None:
+async def test_reply_to_a_first_message_keeps_its_subject(app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
+    app = await app_with(app, email)
     sink, _ = smtp_sink
     await arrive(inbox, customer_mail("Hello there!", subject="Hello", message_id="<hi@customer.test>"))
     await read_and_send(app, email)
@@ -141,8 +143,9 @@ async def test_reply_to_a_first_message_keeps_its_subject(app: App, email: Email
     {"Precedence": "bulk"},
     {"List_Id": "<news.customer.test>"},
 ])
-async def test_auto_replies_and_lists_are_never_answered(app: App, email: EmailChannel, inbox, smtp_sink,
+async def test_auto_replies_and_lists_are_never_answered(app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink,
                                                          headers: dict[str, str]) -> None:
+    app = await app_with(app, email)
     sink, _ = smtp_sink
     await arrive(inbox, customer_mail("I am out of the office until Monday. What time do you open?", **headers))
     await read_and_send(app, email)
@@ -151,8 +154,9 @@ async def test_auto_replies_and_lists_are_never_answered(app: App, email: EmailC
         assert await conversations.count_messages(session, "in") == 0
 
 
-async def test_a_bounce_from_the_mailer_daemon_is_never_answered(app: App, email: EmailChannel, inbox,
+async def test_a_bounce_from_the_mailer_daemon_is_never_answered(app: App, app_with: AppWith, email: EmailChannel, inbox,
                                                                  smtp_sink) -> None:
+    app = await app_with(app, email)
     sink, _ = smtp_sink
     await arrive(inbox, customer_mail("Delivery failed. What time do you open?",
                                       sender="Mail Delivery System <MAILER-DAEMON@customer.test>"))
@@ -160,15 +164,15 @@ async def test_a_bounce_from_the_mailer_daemon_is_never_answered(app: App, email
     assert sink.messages == []
 
 
-async def test_no_message_is_answered_twice_or_missed_across_a_restart(any_app: App, inbox, smtp_sink,
-                                                                       imap_server) -> None:
+async def test_no_message_is_answered_twice_or_missed_across_a_restart(any_app: App, app_with: AppWith, inbox,
+                                                                       smtp_sink, imap_server) -> None:
     """On SQLite and (with TEST_DATABASE_URL) on Postgres: the cursor is a database row."""
     app = any_app
     sink, port = smtp_sink
     email = make_email(app, imap_server, port)
     await email._mailbox.open()
     await email.read_new(app.router.handle)
-    app.worker.channels["email"] = email
+    app = await app_with(app, email)
     await arrive(inbox, customer_mail("What time do you open on Saturday?", message_id="<a@customer.test>"))
     await read_and_send(app, email)
     await email.stop()
@@ -176,7 +180,7 @@ async def test_no_message_is_answered_twice_or_missed_across_a_restart(any_app: 
                                       subject="Sunday"))
     restarted = make_email(app, imap_server, port)
     await restarted._mailbox.open()
-    app.worker.channels["email"] = restarted
+    app = await app_with(app, restarted)
     await read_and_send(app, restarted)
     await read_and_send(app, restarted)
     await restarted.stop()
@@ -186,7 +190,8 @@ async def test_no_message_is_answered_twice_or_missed_across_a_restart(any_app: 
     assert uid == str(last) and int(validity) > 0
 
 
-async def test_quoted_history_is_not_read_as_the_question(app: App, email: EmailChannel, inbox, smtp_sink) -> None:
+async def test_quoted_history_is_not_read_as_the_question(app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
+    app = await app_with(app, email)
     body = ("Thanks, that's all I needed!\n\nOn Tue, 1 Dec 2026 at 10:00, Corner Bean <inbox@cafe.test> wrote:\n"
             "> We're open 8:00-18:00 on Saturday. Would you like to book a table?\n> What time do you open?\n")
     await arrive(inbox, customer_mail(body, subject="Re: Opening hours", In_Reply_To="<ours@cafe.test>",
@@ -197,8 +202,9 @@ async def test_quoted_history_is_not_read_as_the_question(app: App, email: Email
     assert recorded == ["Thanks, that's all I needed!"]
 
 
-async def test_an_attachment_holds_the_message_for_the_owner(app: App, email: EmailChannel, inbox,
+async def test_an_attachment_holds_the_message_for_the_owner(app: App, app_with: AppWith, email: EmailChannel, inbox,
                                                              smtp_sink) -> None:
+    app = await app_with(app, email)
     sink, _ = smtp_sink
     message = read_message(customer_mail("What time do you open on Saturday? My booking is attached."))
     message.add_attachment(b"%PDF-1.4 booking", maintype="application", subtype="pdf", filename="booking.pdf")
@@ -211,11 +217,11 @@ async def test_an_attachment_holds_the_message_for_the_owner(app: App, email: Em
     assert all("Saturday" not in m.get_content() for m in sink.messages)  # at most the short acknowledgement
 
 
-async def test_running_channel_answers_new_mail_as_the_server_announces_it(app: App, imap_server, inbox,
+async def test_running_channel_answers_new_mail_as_the_server_announces_it(app: App, app_with: AppWith, imap_server, inbox,
                                                                           smtp_sink) -> None:
     sink, port = smtp_sink
     channel = make_email(app, imap_server, port)
-    app.worker.channels["email"] = channel
+    app = await app_with(app, channel)
     await channel.start(app.router.handle)
     try:
         await asyncio.wait_for(channel.caught_up.wait(), 10)
@@ -228,7 +234,8 @@ async def test_running_channel_answers_new_mail_as_the_server_announces_it(app: 
     assert [m["In-Reply-To"] for m in sink.messages] == ["<idle@customer.test>"]
 
 
-async def test_html_only_mail_is_read_as_its_text(app: App, email: EmailChannel, inbox, smtp_sink) -> None:
+async def test_html_only_mail_is_read_as_its_text(app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
+    app = await app_with(app, email)
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "ann@customer.test", CAFE, "Re: hours"
     message["Message-ID"], message["In-Reply-To"] = "<html@customer.test>", "<ours@cafe.test>"

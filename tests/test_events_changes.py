@@ -8,9 +8,8 @@ from bot.app import App
 from bot.clock import FrozenClock
 from storage import outbox
 from tests.conftest import london
-# `channels` is a fixture: importing it makes it available to this module's tests.
-from tests.event_support import channels  # noqa: F401
-from tests.event_support import RecordingChannel, message, press, service, tasting
+from tests.event_support import message, press, service, tasting
+from tests.support.channels import RecordingChannel
 
 
 async def test_attendees_who_are_going_get_a_direct_reminder_the_day_before(

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from bot.cli import app as socialdesk
 from bot.clock import FrozenClock
 from bot.settings import Settings
-from tests.event_support import settings_for, started
+from tests.event_support import started
+from tests.support.apps import settings_for
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from bot.events.spec import EventSpec
 from bot.settings import Settings
 from bot.web import create_web_app, route_providers
 from tests.conftest import london
-from tests.event_support import RecordingChannel
+from tests.support.apps import outlets
+from tests.support.channels import RecordingChannel
 
 
 def parsed(data: bytes) -> dict[str, object]:
@@ -64,12 +65,11 @@ async def test_cli_writes_the_ics_file(app: App, clock: FrozenClock, tmp_path: P
 async def test_web_serves_the_ics_and_posts_link_to_it(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
     settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
                         public_base_url="https://cafe.example.org/")
-    app = await build_app(settings, clock=clock)
+    telegram, x = RecordingChannel("telegram"), RecordingChannel("x")
+    app = await build_app(settings, clock=clock, outlets=outlets(telegram, x))
     assert app.events is not None
     event = await app.events.create_event(EventSpec("Latte art workshop", london(2026, 12, 12, 10),
                                                     channels=("telegram:@cafe", "x")))
-    telegram, x = RecordingChannel("telegram"), RecordingChannel("x")
-    app.worker.channels.update({"telegram": telegram, "x": x})
     await app.worker.drain()
     link = f"https://cafe.example.org/events/{event.id}.ics"
     assert f'<a href="{link}">' in telegram.sent[0].text and x.sent[0].text.endswith(link)

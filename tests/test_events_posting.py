@@ -18,7 +18,10 @@ from bot.settings import Settings
 from bot.platforms import x_length
 from storage import audit, outbox
 from tests.conftest import london
-from tests.event_support import RecordingChannel, run_cli, settings_for, started, until
+from tests.event_support import run_cli, started, until
+from tests.support.channels import RecordingChannel
+from tests.support.apps import settings_for
+from tests.support.fixtures import AppWith
 
 
 ADD = ["events", "add", "--title", "Latte art workshop", "--start", "2026-12-12 10:00", "--end", "2026-12-12 12:00",
@@ -105,7 +108,7 @@ async def test_posts_overdue_after_downtime_go_out_before_the_event_and_are_skip
     assert "event_post_skipped" in entries and "event_post_superseded" in entries
     await app.close()
 
-async def test_a_post_for_a_channel_that_is_not_running_waits_for_it(app: App, clock: FrozenClock) -> None:
+async def test_a_post_for_a_channel_that_is_not_running_waits_for_it(app: App, app_with: AppWith, clock: FrozenClock) -> None:
     from bot.events.spec import EventSpec
 
     assert app.events is not None
@@ -115,7 +118,7 @@ async def test_a_post_for_a_channel_that_is_not_running_waits_for_it(app: App, c
         waiting = await outbox.items(session, kind="event_post", status="pending")
     assert any(item.payload["post"] == "announce" and item.attempts == 0 for item in waiting)
     telegram = RecordingChannel("telegram")
-    app.worker.channels["telegram"] = telegram
+    app = await app_with(app, telegram)
     clock.advance(timedelta(minutes=1))
     await app.worker.drain()
     assert len(telegram.sent) == 1
@@ -124,7 +127,7 @@ async def test_long_titles_still_fit_on_x_and_telegram_markup_is_escaped(profile
                                                                           clock: FrozenClock) -> None:
     from bot.events.spec import EventSpec
 
-    settings = settings_for(profile_dir, sqlite_url, "https://cafe.example.org")
+    settings = settings_for(profile_dir, sqlite_url, public_base_url="https://cafe.example.org")
     telegram, x = RecordingChannel("telegram"), RecordingChannel("x")
     app = await started(settings, clock, telegram, x)
     assert app.events is not None
@@ -150,11 +153,11 @@ class FlakyX(RecordingChannel):
             raise RateLimited("429 Too Many Requests", retry_after=900)
         return await super().send(outbound)
 
-async def test_a_rate_limited_post_is_retried_after_the_wait_and_sent_once(app: App, clock: FrozenClock) -> None:
+async def test_a_rate_limited_post_is_retried_after_the_wait_and_sent_once(app: App, app_with: AppWith, clock: FrozenClock) -> None:
     from bot.events.spec import EventSpec
 
     x = FlakyX()
-    app.worker.channels["x"] = x
+    app = await app_with(app, x)
     assert app.events is not None
     await app.events.create_event(EventSpec("Open evening", london(2026, 12, 3, 18), channels=("x",)))
     await app.worker.drain()
@@ -164,12 +167,12 @@ async def test_a_rate_limited_post_is_retried_after_the_wait_and_sent_once(app: 
     await app.worker.drain()
     assert len(x.sent) == 1
 
-async def test_the_running_worker_loop_posts_a_scheduled_post_when_its_time_comes(app: App,
+async def test_the_running_worker_loop_posts_a_scheduled_post_when_its_time_comes(app: App, app_with: AppWith,
                                                                                   clock: FrozenClock) -> None:
     from bot.events.spec import EventSpec
 
     x = RecordingChannel("x")
-    app.worker.channels["x"] = x
+    app = await app_with(app, x)
     assert app.events is not None
     await app.events.create_event(EventSpec("Open evening", london(2026, 12, 3, 18), channels=("x",),
                                             announce_at=london(2026, 11, 25, 12)))

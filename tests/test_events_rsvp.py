@@ -14,9 +14,9 @@ from bot.owner import Approvals
 from bot.platforms import x_length
 from storage import audit
 from tests.conftest import london
-# `channels` is a fixture: importing it makes it available to this module's tests.
-from tests.event_support import channels  # noqa: F401
-from tests.event_support import NoteDesk, RecordingChannel, answers, message, press, service, tasting
+from tests.event_support import answers, message, press, service, tasting
+from tests.support.channels import NoteDesk, RecordingChannel
+from tests.support.fixtures import AppWith
 
 
 async def test_going_button_records_the_rsvp_and_confirms_on_the_customers_platform(
@@ -98,10 +98,9 @@ async def test_with_two_events_ahead_the_bot_asks_which_one(app: App, channels: 
     await app.worker.drain()
     assert await answers(app, workshop.id) == [("Ada Lovelace", "telegram", 1, "going")]
 
-async def test_console_conversation_rsvp_and_the_invite_on_the_console(app: App) -> None:
+async def test_console_conversation_rsvp_and_the_invite_on_the_console(app: App, app_with: AppWith) -> None:
     out = io.StringIO()
-    app.worker.channels["shell"] = ShellChannel(out, app.profile.business.name)
-    app.worker.owner = ConsoleDesk(out)
+    app = await app_with(app, ShellChannel(out, app.profile.business.name), owner=ConsoleDesk(out))
     await service(app).create_event(EventSpec("Winter coffee tasting", london(2026, 12, 5, 18, 30), capacity=20,
                                               channels=("shell",)))
     await app.worker.drain()

@@ -14,9 +14,9 @@ from bot.app import App, build_app
 from bot.cli import app as socialdesk
 from bot.clock import FrozenClock
 from bot.settings import Settings
-# `channels` is a fixture: importing it makes it available to this module's tests.
-from tests.event_support import channels  # noqa: F401
-from tests.event_support import RecordingChannel, answers, message, press, tasting
+from tests.event_support import answers, message, press, tasting
+from tests.support.apps import outlets
+from tests.support.channels import RecordingChannel
 
 
 async def test_i_cant_make_it_cancels_and_promotes_the_first_on_the_waitlist(
@@ -62,10 +62,9 @@ async def test_capacity_and_waitlist_hold_on_each_database(database_url: str, pr
                                                            clock: FrozenClock) -> None:
     settings = Settings(_env_file=None, database_url=database_url,
                         socialdesk_config=str(profile_dir / "business.yaml"))
-    app = await build_app(settings, clock=clock)
+    slack = RecordingChannel("slack")
+    app = await build_app(settings, clock=clock, outlets=outlets(slack))
     try:
-        slack = RecordingChannel("slack")
-        app.worker.channels["slack"] = slack
         event_id = await tasting(app, capacity=3)
         for who in ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"):
             clock.advance(timedelta(minutes=1))

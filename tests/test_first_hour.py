@@ -10,17 +10,17 @@ import pytest
 from bot.app import App
 from bot.cli.common import log_level
 from bot.settings import Settings
-from tests.factories import ConsoleTranscript
+from tests.support.console import ConsoleTranscript
+from tests.support.fixtures import AppWith
 
 
-async def test_the_greeting_keeps_its_sentences_on_separate_lines(app: App) -> None:
-    reply = await ConsoleTranscript(app).say("hello")
+async def test_the_greeting_keeps_its_sentences_on_separate_lines(chat: ConsoleTranscript) -> None:
+    reply = await chat.say("hello")
     assert "We're open right now until 6pm.\nAsk me about opening hours" in reply
     assert ".Ask me" not in reply
 
 
-async def test_drafts_lists_what_is_waiting_for_the_owner(app: App) -> None:
-    chat = ConsoleTranscript(app)
+async def test_drafts_lists_what_is_waiting_for_the_owner(chat: ConsoleTranscript) -> None:
     assert "no drafts waiting" in await chat.say("/drafts")
     await chat.say("I want a refund, my coffee was cold")
     listed = await chat.say("/drafts")
@@ -36,10 +36,9 @@ def test_every_command_the_console_help_names_is_understood() -> None:
     assert {"/approve", "/edit", "/reject", "/takeover", "/handback", "/drafts", "/help", "/quit"} <= set(named)
 
 
-async def test_no_command_in_the_console_help_is_unknown(app: App) -> None:
+async def test_no_command_in_the_console_help_is_unknown(chat: ConsoleTranscript) -> None:
     from bot.handlers.shell import HELP
 
-    chat = ConsoleTranscript(app)
     await chat.say("hello")
     for command in {word for word in HELP.split() if word.startswith("/")} - {"/quit"}:
         assert "unknown command" not in await chat.say(command), command
@@ -72,20 +71,21 @@ async def test_a_mistyped_telegram_token_is_named_at_start(app: App) -> None:
             await channel.start(app.router.handle)
 
 
-async def test_run_keeps_going_and_says_so_when_telegram_cannot_be_reached(app: App) -> None:
+async def test_run_keeps_going_and_says_so_when_telegram_cannot_be_reached(app: App, app_with: AppWith) -> None:
     import asyncio
-    import dataclasses
     from io import StringIO
 
     from pydantic import SecretStr
 
+    from bot.app import Outlets
     from bot.runner import run_bot
     from tests.fakes.server import eventually
 
     settings = app.settings.model_copy(update={"telegram_bot_token": SecretStr("123456:AAwrong"),
                                                "telegram_api_url": "http://127.0.0.1:1"})
     out = StringIO()
-    running = asyncio.create_task(run_bot(dataclasses.replace(app, settings=settings), console=False, out=out))
+    running_app = await app_with(app, settings=settings, outlets=Outlets.for_run(out, console=False))
+    running = asyncio.create_task(run_bot(running_app, console=False, out=out))
     try:
         await eventually(lambda: "telegram  cannot connect yet" in out.getvalue(), timeout=20)
         assert not running.done()  # the other channels, the outbox and the scheduler run on
@@ -114,15 +114,17 @@ def test_init_in_a_folder_with_files_keeps_them_and_says_what_to_do_next(tmp_pat
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
-async def test_worker_without_slack_never_prints_a_customers_words(app: App) -> None:
+async def test_worker_without_slack_never_prints_a_customers_words(app: App, app_with: AppWith) -> None:
     import asyncio
     from io import StringIO
 
+    from bot.app import Outlets
     from bot.messages import Inbound, Sender
     from bot.runner import run_bot
     from tests.fakes.server import eventually
 
     out = StringIO()  # for `socialdesk worker` this is the process's output: the host's log stream
+    app = await app_with(app, outlets=Outlets.for_run(out, console=False))
     running = asyncio.create_task(run_bot(app, console=False, out=out))
     try:
         await eventually(lambda: "console   off" in out.getvalue())
@@ -138,16 +140,18 @@ async def test_worker_without_slack_never_prints_a_customers_words(app: App) -> 
     assert "coffee was cold" not in out.getvalue()
 
 
-async def test_a_new_console_acts_on_drafts_held_while_it_was_closed(app: App) -> None:
-    first = ConsoleTranscript(app)
-    await first.say("I want a refund, my coffee was cold")
-    await first.say("and my cake was stale, I want that refunded too")
-    later = ConsoleTranscript(app)  # a new `socialdesk chat`: it has shown no draft yet
+async def test_a_new_console_acts_on_drafts_held_while_it_was_closed(chat: ConsoleTranscript) -> None:
+    await chat.say("I want a refund, my coffee was cold")
+    await chat.say("and my cake was stale, I want that refunded too")
+    await chat.close()
+    # A new `socialdesk chat` on the same business: it has shown no draft yet.
+    later = await ConsoleTranscript.open(chat.app.settings, chat.app.clock)
     reply = await later.say("/edit #2 Both refunded, Ana.")
     assert "Corner Bean Café: Both refunded, Ana." in reply
     oldest = await later.say("/edit So sorry Ana, your next coffee is on us.")  # no number: the oldest waiting
     assert "Corner Bean Café: So sorry Ana, your next coffee is on us." in oldest
     assert "no drafts waiting" in await later.say("/drafts")
+    await later.close()
 
 
 def test_serve_on_a_port_in_use_ends_with_one_error_line(initialised) -> None:

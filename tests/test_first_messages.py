@@ -15,12 +15,14 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.handlers.shell import ConsoleDesk
 from bot.handlers.webchat.channel import WebChatOptions
-from bot.handlers.webchat.routes import webchat_provider
+from bot.registry import webchat_provider
 from bot.messages import Sender
 from bot.web import create_web_app
 from storage import conversations, outbox
 from storage.models import ContactRow, DraftRow, IdentityRow
-from tests.factories import RecordingChannel, inbound
+from tests.factories import inbound
+from tests.support.channels import RecordingChannel
+from tests.support.fixtures import AppWith
 
 N = 12
 QUESTION = "what time do you open on saturday?"
@@ -31,8 +33,8 @@ ROOMY = WebChatOptions(poll_timeout=1.0, recheck_seconds=0.5, settle_seconds=0.0
 
 
 @pytest.fixture
-def shared_app(any_app: App) -> App:
-    any_app.worker.owner = ConsoleDesk(StringIO())
+async def shared_app(any_app: App, app_with: AppWith) -> App:
+    any_app = await app_with(any_app, owner=ConsoleDesk(StringIO()))
     return any_app
 
 
@@ -46,9 +48,9 @@ async def undelivered(app: App) -> list[str]:
         return [f"{row.kind}:{row.status}" for row in await outbox.items(session) if row.status != "sent"]
 
 
-async def test_one_new_customers_first_messages_at_once_are_all_stored_and_answered(shared_app: App) -> None:
+async def test_one_new_customers_first_messages_at_once_are_all_stored_and_answered(shared_app: App, app_with: AppWith) -> None:
     channel = RecordingChannel()
-    shared_app.worker.channels["shell"] = channel
+    shared_app = await app_with(shared_app, channel)
     sender = Sender("console:new", "Noor Haddad", "noor")
     handled = await asyncio.gather(*(shared_app.router.handle(inbound(text, sender=sender, thread_key="console:new"))
                                      for text in FIRST_WORDS))
@@ -61,9 +63,9 @@ async def test_one_new_customers_first_messages_at_once_are_all_stored_and_answe
     assert await undelivered(shared_app) == []
 
 
-async def test_many_new_customers_writing_at_once_each_get_their_answer(shared_app: App) -> None:
+async def test_many_new_customers_writing_at_once_each_get_their_answer(shared_app: App, app_with: AppWith) -> None:
     channel = RecordingChannel()
-    shared_app.worker.channels["shell"] = channel
+    shared_app = await app_with(shared_app, channel)
     handled = await asyncio.gather(*(shared_app.router.handle(inbound(
         QUESTION, sender=Sender(f"console:c{n}", f"Customer {n}", None), thread_key=f"console:c{n}"))
         for n in range(N)))

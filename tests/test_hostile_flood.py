@@ -14,11 +14,12 @@ import httpx
 from bot.app import App
 from bot.handlers.shell import ConsoleDesk
 from bot.handlers.webchat.channel import WebChatOptions
-from bot.handlers.webchat.routes import webchat_provider
+from bot.registry import webchat_provider
 from bot.web import create_web_app
 from storage import outbox
 from tests.test_cli import SOCIALDESK, clean_environment
 from tests.test_hostile_bodies import _listening_address
+from tests.support.fixtures import AppWith
 
 
 def post(visitor: str | None = None, text: str = "hi there") -> dict[str, str]:
@@ -43,9 +44,9 @@ async def test_many_addresses_together_cannot_pass_the_overall_limit(app: App) -
     assert await statuses_from(app, options, addresses) == [202] * 5 + [429] * 3
 
 
-async def test_the_owner_gets_one_note_when_the_limits_trip_however_many_are_refused(app: App) -> None:
+async def test_the_owner_gets_one_note_when_the_limits_trip_however_many_are_refused(app: App, app_with: AppWith) -> None:
     desk = StringIO()
-    app.worker.owner = ConsoleDesk(desk)
+    app = await app_with(app, owner=ConsoleDesk(desk))
 
     statuses = await statuses_from(app, WebChatOptions(), ["203.0.113.9"] * 45)
     await app.worker.drain()

@@ -21,6 +21,7 @@ from tests.payloads.load import payload
 from tests.test_policy import RULES
 from tests.test_telegram_channel import make_channel
 from tests.test_x_channel import make_x
+from tests.support.fixtures import AppWith
 
 HELLO = "@cornerbeancafe hello!"
 
@@ -30,7 +31,6 @@ async def x(app: App) -> AsyncIterator[tuple[FakeXApi, XChannel]]:
     api = FakeXApi(app.clock)
     async with serve(api.app()) as url:
         channel = make_x(app, url)
-        app.worker.channels["x"] = channel
         await channel.poll_once(app.router.handle)  # first start: notes where the timeline is
         yield api, channel
         await channel.stop()
@@ -48,14 +48,16 @@ async def held_drafts(app: App) -> list[tuple[str, tuple[str, ...]]]:
         return [(d.text, d.reasons) for d in await drafts.pending_drafts(session)]
 
 
-async def test_a_plain_name_is_greeted_by_name_in_a_public_reply(app: App, x) -> None:
+async def test_a_plain_name_is_greeted_by_name_in_a_public_reply(app: App, app_with: AppWith, x) -> None:
+    app = await app_with(app, x[1])
     await mention_from(app, x, 1861000000000000301, "Zoë O'Brien-Smith", "zoe")
 
     [post] = x[0].posts
     assert post["text"].startswith("Hi Zoë! Thanks for getting in touch")
 
 
-async def test_a_name_with_markup_is_left_out_of_a_public_reply(app: App, x) -> None:
+async def test_a_name_with_markup_is_left_out_of_a_public_reply(app: App, app_with: AppWith, x) -> None:
+    app = await app_with(app, x[1])
     await mention_from(app, x, 1861000000000000302, "★FREE★GIFTS★", "gifts")
 
     [post] = x[0].posts
@@ -74,11 +76,11 @@ async def test_a_name_with_a_link_or_a_mention_holds_the_reply_and_is_never_echo
     assert text.startswith("Hi there!") and name not in text
 
 
-async def test_a_telegram_group_reply_never_repeats_a_link_for_a_name(app: App) -> None:
+async def test_a_telegram_group_reply_never_repeats_a_link_for_a_name(app: App, app_with: AppWith) -> None:
     api = FakeBotApi()
     async with serve(api.app()) as url:
         channel: TelegramChannel = make_channel(app, url)
-        app.worker.channels["telegram"] = channel
+        app = await app_with(app, channel)
         update = payload("telegram", "group_mention")
         update["message"]["from"] |= {"first_name": "<b>Boss</b>"}
         update["message"]["text"] = "@CornerBean_bot hi"

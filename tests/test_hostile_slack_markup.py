@@ -17,7 +17,7 @@ from bot.handlers.slack.blocks.cards import draft_text
 from bot.handlers.slack.blocks.kit import clip
 from bot.handlers.slack.bolt_app import http_routes
 from bot.handlers.webchat.channel import WebChatOptions
-from bot.handlers.webchat.routes import webchat_provider
+from bot.registry import webchat_provider
 from bot.web import create_web_app
 from tests.slack_harness import Desk, desk, fake_slack
 

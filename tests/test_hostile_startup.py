@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import dataclasses
 import json
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -15,25 +14,26 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import App
-from bot.events_web import event_routes
 from bot.handlers.telegram.webhook import SECRET_HEADER, telegram_routes
-from bot.web import create_web_app
+from bot.web import calendar_routes, create_web_app
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.payloads.load import payload
-from tests.slack_harness import Desk, desk, event_envelope, fake_slack, signed
+from tests.slack_harness import Desk, event_envelope, signed
+from tests.support.apps import from_ports
+from tests.support.fixtures import AppWith
 
 __all__ = ["desk", "fake_slack"]
 SECRET = "s3cret-token"
 
 
 @pytest.fixture
-async def telegram(app: App) -> AsyncIterator[tuple[FakeBotApi, httpx.AsyncClient]]:
+async def telegram(app: App, app_with: AppWith) -> AsyncIterator[tuple[FakeBotApi, httpx.AsyncClient]]:
     api = FakeBotApi()
     async with serve(api.app()) as url:
         settings = app.settings.model_copy(update={"telegram_bot_token": SecretStr(TOKEN), "telegram_api_url": url,
                                                    "telegram_webhook_secret": SecretStr(SECRET)})
-        asgi = create_web_app(dataclasses.replace(app, settings=settings), [telegram_routes])
+        asgi = create_web_app(await app_with(app, settings=settings), [from_ports(telegram_routes)])
         async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
             yield api, client
 
@@ -56,11 +56,11 @@ async def test_a_burst_of_webhooks_right_after_start_up_is_answered_without_a_50
     assert api.calls.count("getMe") == 1  # the bot met Telegram once, not once per waiting request
 
 
-async def test_a_webhook_while_telegram_cannot_be_reached_is_asked_to_come_back(app: App) -> None:
+async def test_a_webhook_while_telegram_cannot_be_reached_is_asked_to_come_back(app: App, app_with: AppWith) -> None:
     settings = app.settings.model_copy(update={"telegram_bot_token": SecretStr(TOKEN),
                                                "telegram_api_url": "http://127.0.0.1:9/",
                                                "telegram_webhook_secret": SecretStr(SECRET)})
-    asgi = create_web_app(dataclasses.replace(app, settings=settings), [telegram_routes])
+    asgi = create_web_app(await app_with(app, settings=settings), [from_ports(telegram_routes)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
         response = await client.post("/telegram/webhook", json=update(1), headers={SECRET_HEADER: SECRET})
     assert response.status_code == 503 and response.headers["Retry-After"].isdigit()
@@ -79,7 +79,7 @@ async def test_a_slack_request_with_a_malformed_timestamp_is_refused_as_unsigned
 
 @pytest.mark.parametrize("number", ["9" * 40, "9223372036854775808"])
 async def test_an_absurd_calendar_id_is_not_found(app: App, number: str) -> None:
-    asgi = create_web_app(app, [event_routes])
+    asgi = create_web_app(app, [calendar_routes])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
         response = await client.get(f"/events/{number}.ics")
     assert response.status_code == 404

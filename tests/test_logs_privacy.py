@@ -14,11 +14,12 @@ from bot import logs
 from bot.app import App
 from bot.handlers.telegram.channel import TelegramChannel, api_base_url
 from bot.settings import Settings
-from tests.factories import ConsoleTranscript
+from tests.support.console import ConsoleTranscript
 from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.payloads.load import payload
 from tests.slack_harness import SECRET, Desk, desk, event_envelope, fake_slack, listeners_done  # noqa: F401
+from tests.support.fixtures import AppWith
 
 OURS = ("bot", "storage", "socialdesk")
 
@@ -59,11 +60,11 @@ def captured(caplog: pytest.LogCaptureFixture) -> Iterator[Captured]:
         logging.getLogger(name).setLevel(value)
 
 
-async def test_telegram_polling_and_replying_log_neither_the_token_nor_the_words(app: App, captured: Captured) -> None:
+async def test_telegram_polling_and_replying_log_neither_the_token_nor_the_words(app: App, app_with: AppWith, captured: Captured) -> None:
     api = FakeBotApi()
     async with serve(api.app()) as url:
         channel = TelegramChannel(Bot(TOKEN, base_url=api_base_url(url)), app.db, clock=app.clock, poll_timeout=1)
-        app.worker.channels["telegram"] = channel
+        app = await app_with(app, channel)
         api.push(payload("telegram", "private_text"))
         await channel.start(app.router.handle)
         await eventually(lambda: api.confirmed_offset > 815200101)
@@ -77,8 +78,7 @@ async def test_telegram_polling_and_replying_log_neither_the_token_nor_the_words
     assert "what time do you open on saturday" not in captured.loud_records()
 
 
-async def test_console_conversation_logs_what_happened_but_not_what_was_said(app: App, captured: Captured) -> None:
-    chat = ConsoleTranscript(app)
+async def test_console_conversation_logs_what_happened_but_not_what_was_said(chat: ConsoleTranscript, captured: Captured) -> None:
     said = await chat.say("I want a refund, my coffee was cold")
     assert "they said: I want a refund" in said  # the owner sees the words in the console itself
     await chat.say("/edit So sorry Alex, your next coffee is on us.")
@@ -116,7 +116,7 @@ def test_slack_in_the_environment_starts_without_a_warning(desk: Desk, captured:
     from bot.handlers.slack.bolt_app import build_slack_desk
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")  # as a Procfile host sets it
-    build_slack_desk(desk.app)
+    build_slack_desk(desk.app.desk)
     assert "level=warning" not in captured.lines(), captured.lines()
 
 
@@ -135,12 +135,12 @@ async def test_a_retried_web_chat_post_logs_neither_the_visitors_key_nor_their_w
 
     import httpx
 
-    from bot.handlers.webchat.routes import webchat_routes
+    from bot.registry import webchat_provider
     from bot.web import create_web_app
 
     visitor = secrets.token_hex(16)
     post = {"visitor_id": visitor, "name": "Jo", "text": "is the quiet room free at noon?", "client_message_id": "m1"}
-    web = create_web_app(app, [webchat_routes])
+    web = create_web_app(app, [webchat_provider()])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(web), base_url="http://testserver") as http:
         for _ in range(2):  # a flaky mobile connection sends it again
             assert (await http.post("/webchat/messages", json=post)).status_code == 202

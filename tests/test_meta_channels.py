@@ -8,6 +8,7 @@ import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -24,9 +25,12 @@ from tests.conftest import london
 from tests.fakes.graph_api import TOKEN, FakeGraphApi
 from tests.fakes.server import serve
 from tests.payloads.load import payload
+from tests.support.apps import from_ports
+from tests.support.fixtures import AppWith
 
 APP_SECRET, VERIFY_TOKEN = "meta-app-secret", "meta-verify-token"
 OWNER = "U0123SAM"  # one of the example profile's approvers
+META = ("whatsapp", "messenger", "instagram")
 WA_ID, PSID = "16505551234", "6543210987654321"
 
 
@@ -38,27 +42,25 @@ async def graph() -> AsyncIterator[tuple[FakeGraphApi, str]]:
 
 
 @pytest.fixture
-async def meta_app(app: App, graph) -> AsyncIterator[App]:
+async def meta_app(app: App, app_with: AppWith, graph) -> AsyncIterator[App]:
     _, url = graph
     settings = app.settings.model_copy(update={
         "meta_app_secret": SecretStr(APP_SECRET), "meta_verify_token": SecretStr(VERIFY_TOKEN), "graph_api_url": url,
         "whatsapp_token": SecretStr(TOKEN), "whatsapp_phone_number_id": "106540352242922",
         "messenger_page_token": SecretStr(TOKEN), "instagram_token": SecretStr(TOKEN)})
-    built = dataclasses.replace(app, settings=settings)
-    for platform in ("whatsapp", "messenger", "instagram"):
-        built.worker.channels[platform] = meta_channel(built, platform)
+    built = await app_with(app, *(partial(meta_channel, platform=platform) for platform in META), settings=settings)
     yield built
-    for platform in ("whatsapp", "messenger", "instagram"):
+    for platform in META:
         await built.worker.channels[platform].stop()
 
 
-async def with_template(app: App, name: str | None) -> App:
+async def with_template(app: App, app_with: AppWith, name: str | None) -> App:
+    """`app` with the WhatsApp channel built as if business.yaml named `name` as its template."""
     channels = app.profile.channels.model_copy(update={"whatsapp": app.profile.channels.whatsapp.model_copy(
         update={"template": name})})
-    built = dataclasses.replace(app, profile=app.profile.model_copy(update={"channels": channels}))
-    await built.worker.channels["whatsapp"].stop()
-    built.worker.channels["whatsapp"] = meta_channel(built, "whatsapp")
-    return built
+    ports = dataclasses.replace(app.ports, profile=app.profile.model_copy(update={"channels": channels}))
+    await app.worker.channels["whatsapp"].stop()
+    return await app_with(app, meta_channel(ports, "whatsapp"))
 
 
 def now_stamped(app: App, name: str, **changes: Any) -> dict[str, Any]:
@@ -81,13 +83,13 @@ async def post(app: App, body: dict[str, Any], *, secret: str = APP_SECRET, sign
     headers = {"Content-Type": "application/json"}
     if signed:
         headers[HEADER] = signature_for(raw, secret)
-    asgi = create_web_app(app, [meta_routes])
+    asgi = create_web_app(app, [from_ports(meta_routes)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
         return await client.post("/meta/webhook", content=raw, headers=headers)
 
 
 async def test_the_verification_handshake_echoes_the_challenge_only_for_our_token(meta_app: App) -> None:
-    asgi = create_web_app(meta_app, [meta_routes])
+    asgi = create_web_app(meta_app, [from_ports(meta_routes)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
         good = await client.get("/meta/webhook", params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
                                                          "hub.challenge": "1158201444"})
@@ -164,10 +166,14 @@ def _text(name: str, words: str) -> dict[str, Any]:
     return {"text": {"body": words}} if name.startswith("whatsapp") else {"text": words}
 
 
-async def test_whatsapp_after_the_window_uses_the_owners_approved_template(meta_app: App, graph) -> None:
+async def test_whatsapp_after_the_window_uses_the_owners_approved_template(meta_app: App, app_with: AppWith,
+                                                                           graph) -> None:
     api, _ = graph
-    app = await with_template(meta_app, "reply_to_your_message")
-    await held_reply_approved_after(app, timedelta(hours=30), "whatsapp_text")
+    app = await with_template(meta_app, app_with, "reply_to_your_message")
+    try:
+        await held_reply_approved_after(app, timedelta(hours=30), "whatsapp_text")
+    finally:
+        await app.worker.channels["whatsapp"].stop()
     templates = [body for _, body in api.sent if body.get("type") == "template"]
     assert len(templates) == 1
     template = templates[0]["template"]

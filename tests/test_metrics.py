@@ -9,7 +9,8 @@ import pytest
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.web import create_web_app
-from tests.factories import RecordingChannel, inbound
+from tests.factories import inbound
+from tests.support.channels import RecordingChannel
 
 
 @pytest.fixture
@@ -33,8 +34,7 @@ async def test_an_idle_bot_reports_an_empty_queue(client: httpx.AsyncClient) -> 
 
 
 async def test_the_queue_drafts_waiting_and_time_to_answer_are_reported(
-        any_app: App, client: httpx.AsyncClient, clock: FrozenClock) -> None:
-    any_app.worker.channels["shell"] = RecordingChannel("shell")
+        any_app: App, shell: RecordingChannel, client: httpx.AsyncClient, clock: FrozenClock) -> None:
     asked = clock.now()
     await any_app.router.handle(inbound("what time do you open on saturday?", received_at=asked,
                                         thread_key="console:bo", external_id="q-1"))

@@ -19,6 +19,7 @@ from bot.web import create_web_app, route_providers
 from storage import drafts
 from tests.fakes.server import serve
 from tests.pager.channel import HOOK_BODY_LIMIT, HOOK_PATH, PLATFORM, rows
+from tests.support.fixtures import AppWith
 
 OWNER = "U0123SAM"  # one of the example profile's approvers
 SATURDAY = "We're open 9am–5pm on Saturday 28 November"
@@ -39,19 +40,18 @@ class FakePager:
 
 
 @pytest.fixture
-async def pager(any_app: App) -> AsyncIterator[tuple[App, FakePager, StringIO]]:
+async def pager(any_app: App, app_with: AppWith) -> AsyncIterator[tuple[App, FakePager, StringIO]]:
     fake = FakePager()
     async with serve(fake.app()) as url:
         entry, traits = rows(url)
         registry.add(entry)
         platforms.add(traits)
         try:
-            (status,) = [s for s in registry.customer_channels(any_app) if s.name == PLATFORM]
-            assert status.channel is not None, status.note
-            any_app.worker.channels[PLATFORM] = status.channel
             desk = StringIO()
-            any_app.worker.owner = ConsoleDesk(desk)
-            yield any_app, fake, desk
+            app = await app_with(any_app, owner=ConsoleDesk(desk), platforms=(PLATFORM,))
+            (status,) = [s for s in app.statuses if s.name == PLATFORM]
+            assert status.channel is not None and app.worker.channels[PLATFORM] is status.channel, status.note
+            yield app, fake, desk
         finally:
             registry.remove(PLATFORM)
             platforms.remove(PLATFORM)

@@ -24,13 +24,15 @@ from bot.handlers.shell import ConsoleDesk
 from bot.handlers.webchat.channel import WebChatChannel
 from bot.messages import Outbound, Sender
 from bot.outbox import OutboxWorker
-from bot.settings import Settings
 from storage import audit, outbox, transcripts
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.conftest import POSTGRES_SKIP, _admin
-from tests.factories import RecordingChannel, inbound
-from tests.slack_harness import Desk, desk, fake_slack  # noqa: F401  (fixtures)
+from tests.factories import inbound
+from tests.support.channels import RecordingChannel
+from tests.slack_harness import Desk
+from tests.support.apps import outlets, settings_for
+from tests.support.fixtures import AppWith
 
 QUESTION = "what time do you open on saturday?"
 
@@ -185,18 +187,13 @@ async def test_a_worker_stopped_mid_batch_gives_back_what_it_had_not_tried(
     assert counts == {"sending": 1, "sent": 2}  # the one in flight waits out its lease, then is uncertain
 
 
-def settings_for(url: str, profile_dir: Path) -> Settings:
-    return Settings(_env_file=None, database_url=url, socialdesk_config=str(profile_dir / "business.yaml"))
-
-
 async def test_a_restart_delivers_what_was_still_pending(database_url: str, profile_dir: Path, clock: FrozenClock) -> None:
-    before = await build_app(settings_for(database_url, profile_dir), clock=clock)
+    before = await build_app(settings_for(profile_dir, database_url), clock=clock)
     await before.router.handle(inbound(QUESTION, external_id="pending-1"))
     await before.worker.drain()  # no channel running: the reply waits
     await before.close()
-    after = await build_app(settings_for(database_url, profile_dir), clock=clock)
     channel = RecordingChannel()
-    after.worker.channels["shell"] = channel
+    after = await build_app(settings_for(profile_dir, database_url), clock=clock, outlets=outlets(channel))
     clock.advance(timedelta(minutes=1))
     await after.worker.drain()
     await after.close()
@@ -206,14 +203,12 @@ async def test_a_restart_delivers_what_was_still_pending(database_url: str, prof
 
 async def test_a_scheduled_row_survives_a_restart_and_goes_out_when_due(
         database_url: str, profile_dir: Path, clock: FrozenClock) -> None:
-    before = await build_app(settings_for(database_url, profile_dir), clock=clock)
     early, channel = RecordingChannel(), RecordingChannel()
-    before.worker.channels["shell"] = early
+    before = await build_app(settings_for(profile_dir, database_url), clock=clock, outlets=outlets(early))
     await queue_replies(before.db, clock, 1, due_in=timedelta(hours=2))
     await before.worker.drain()
     await before.close()
-    after = await build_app(settings_for(database_url, profile_dir), clock=clock)
-    after.worker.channels["shell"] = channel
+    after = await build_app(settings_for(profile_dir, database_url), clock=clock, outlets=outlets(channel))
     clock.advance(timedelta(hours=1, minutes=59))
     await after.worker.drain()
     assert channel.sent == []
@@ -223,13 +218,12 @@ async def test_a_scheduled_row_survives_a_restart_and_goes_out_when_due(
     assert early.sent == [] and [o.text for o in channel.sent] == ["answer 0"]
 
 
-async def owner_sees_after(app: App, failure: Exception, clock: FrozenClock, rounds: int = 1) -> str:
+async def owner_sees_after(app: App, app_with: AppWith, failure: Exception, clock: FrozenClock, rounds: int = 1) -> str:
     """Answer one customer question while the platform fails with `failure`; what the owner's desk shows."""
     channel = RecordingChannel()
     channel.failures.extend([failure] * 20)
-    app.worker.channels["shell"] = channel
     desk = StringIO()
-    app.worker.owner = ConsoleDesk(desk)
+    app = await app_with(app, channel, owner=ConsoleDesk(desk))
     await app.router.handle(inbound(QUESTION))
     for _ in range(rounds):
         await app.worker.drain()
@@ -258,8 +252,9 @@ async def test_back_off_doubles_up_to_its_cap(db: Database, clock: FrozenClock) 
     assert (row.status, row.attempts, row.last_error) == ("failed", 12, "502 from platform")
 
 
-async def test_a_reply_that_finally_fails_is_audited_and_the_owner_told(app: App, clock: FrozenClock) -> None:
-    seen = await owner_sees_after(app, ChannelError("502 from platform"), clock, rounds=14)
+async def test_a_reply_that_finally_fails_is_audited_and_the_owner_told(app: App, app_with: AppWith,
+                                                                         clock: FrozenClock) -> None:
+    seen = await owner_sees_after(app, app_with, ChannelError("502 from platform"), clock, rounds=14)
     async with app.db.session() as session:
         (row,) = await outbox.items(session, kind="reply")
         trail = [(e.action, e.detail["error"]) for e in await audit.entries(session, subject=f"outbox:{row.id}")]
@@ -274,8 +269,8 @@ async def test_a_reply_that_finally_fails_is_audited_and_the_owner_told(app: App
     (DeliveryUncertain("timed out after sending"), "This reply may not have reached the customer (timed out after sending)"),
 ])
 async def test_the_owner_hears_of_a_reply_that_did_not_or_may_not_have_gone(
-        app: App, clock: FrozenClock, failure: Exception, told: str) -> None:
-    seen = await owner_sees_after(app, failure, clock)
+        app: App, app_with: AppWith, clock: FrozenClock, failure: Exception, told: str) -> None:
+    seen = await owner_sees_after(app, app_with, failure, clock)
     assert told in seen and "conversation #1" in seen
 
 
@@ -284,8 +279,8 @@ class FailingDesk(ConsoleDesk):
         raise ChannelError("slack is down")
 
 
-async def test_a_note_for_the_owner_that_fails_does_not_breed_more_notes(app: App, clock: FrozenClock) -> None:
-    app.worker.owner = FailingDesk(StringIO())
+async def test_a_note_for_the_owner_that_fails_does_not_breed_more_notes(app: App, app_with: AppWith, clock: FrozenClock) -> None:
+    app = await app_with(app, owner=FailingDesk(StringIO()))
     async with app.db.session() as session:
         await outbox.enqueue(session, key="note:x", kind="owner_note", platform="owner",
                              payload={"text": "hi", "conversation_id": 1}, due_at=clock.now(), now=clock.now(),

@@ -9,7 +9,7 @@ from bot.app import App
 from bot.clock import FrozenClock
 from storage import outbox
 from storage.outbox_rows import EventPost, OwnerCard, OwnerNote, Reply, reply_key, row_of
-from tests.factories import RecordingChannel
+from tests.support.channels import RecordingChannel
 
 ROWS = [
     Reply("shell:ana", "We open at 8.", reply_to="m1", recipient_id="ana", conversation_id=3),
@@ -33,9 +33,8 @@ async def test_a_queued_row_reads_back_as_it_was_queued(db, clock: FrozenClock, 
     assert item.kind == row.kind and row_of(item) == row
 
 
-async def test_an_unreadable_row_fails_alone_and_the_next_reply_still_goes(app: App, clock: FrozenClock) -> None:
-    channel = RecordingChannel()
-    app.worker.channels["shell"] = channel
+async def test_an_unreadable_row_fails_alone_and_the_next_reply_still_goes(app: App, shell: RecordingChannel, clock: FrozenClock) -> None:
+    channel = shell
     now = clock.now()
     async with app.db.session() as session:
         await outbox.enqueue(session, key="broken", kind="reply", platform="shell", payload={"text": "no thread"},

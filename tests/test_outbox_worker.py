@@ -12,7 +12,10 @@ from bot.errors import ChannelError, DeliveryUncertain, RateLimited, Unreachable
 from bot.settings import Settings
 from storage import contacts, outbox
 from tests.conftest import POSTGRES_SKIP, _admin
-from tests.factories import RecordingChannel, inbound
+from tests.factories import inbound
+from tests.support.apps import outlets
+from tests.support.channels import RecordingChannel
+from tests.support.fixtures import AppWith
 from tests.fakes.server import eventually
 
 QUESTION = "what time do you open on saturday?"
@@ -24,11 +27,9 @@ async def answered(app: App, channel: RecordingChannel) -> list[str]:
     return [o.text for o in channel.sent]
 
 
-def shell_failing_with(app: App, *failures: Exception) -> RecordingChannel:
-    """The shell channel, running, failing with each of `failures` in turn before it sends."""
-    channel = RecordingChannel()
+def failing_with(channel: RecordingChannel, *failures: Exception) -> RecordingChannel:
+    """The channel, failing with each of `failures` in turn before it sends."""
     channel.failures.extend(failures)
-    app.worker.channels["shell"] = channel
     return channel
 
 
@@ -38,8 +39,8 @@ async def only_row(app: App) -> outbox.OutboxItem:
     return row
 
 
-async def test_a_rate_limited_send_waits_for_retry_after(app: App, clock: FrozenClock) -> None:
-    channel = shell_failing_with(app, RateLimited("slow down", retry_after=30))
+async def test_a_rate_limited_send_waits_for_retry_after(app: App, shell: RecordingChannel, clock: FrozenClock) -> None:
+    channel = failing_with(shell, RateLimited("slow down", retry_after=30))
     assert await answered(app, channel) == []
     row = await only_row(app)
     assert row.status == "pending" and row.due_at == clock.now() + timedelta(seconds=30)
@@ -51,8 +52,8 @@ async def test_a_rate_limited_send_waits_for_retry_after(app: App, clock: Frozen
     assert len(channel.sent) == 1 and (await only_row(app)).status == "sent"
 
 
-async def test_a_timed_out_send_is_not_repeated(app: App, clock: FrozenClock) -> None:
-    channel = shell_failing_with(app, DeliveryUncertain("timed out after sending"))
+async def test_a_timed_out_send_is_not_repeated(app: App, shell: RecordingChannel, clock: FrozenClock) -> None:
+    channel = failing_with(shell, DeliveryUncertain("timed out after sending"))
     await answered(app, channel)
     clock.advance(timedelta(hours=1))
     await app.worker.drain()
@@ -60,16 +61,16 @@ async def test_a_timed_out_send_is_not_repeated(app: App, clock: FrozenClock) ->
     assert (await only_row(app)).status == "uncertain"
 
 
-async def test_a_customer_who_blocked_the_bot_is_marked_unreachable(app: App) -> None:
-    channel = shell_failing_with(app, Unreachable("bot was blocked by the user"))
+async def test_a_customer_who_blocked_the_bot_is_marked_unreachable(app: App, shell: RecordingChannel) -> None:
+    channel = failing_with(shell, Unreachable("bot was blocked by the user"))
     await answered(app, channel)
     assert (await only_row(app)).status == "failed"
     async with app.db.session() as session:
         assert await contacts.is_unreachable(session, "shell", "console:ana")
 
 
-async def test_platform_errors_back_off_then_give_up(app: App, clock: FrozenClock) -> None:
-    channel = shell_failing_with(app, *(ChannelError("502 from platform") for _ in range(20)))
+async def test_platform_errors_back_off_then_give_up(app: App, shell: RecordingChannel, clock: FrozenClock) -> None:
+    channel = failing_with(shell, *(ChannelError("502 from platform") for _ in range(20)))
     await answered(app, channel)
     first = await only_row(app)
     assert first.status == "pending" and first.due_at == clock.now() + timedelta(seconds=2)
@@ -81,13 +82,14 @@ async def test_platform_errors_back_off_then_give_up(app: App, clock: FrozenCloc
     assert row.last_error == "502 from platform"
 
 
-async def test_a_reply_for_a_channel_that_is_not_running_waits_without_losing_it(app: App, clock: FrozenClock) -> None:
+async def test_a_reply_for_a_channel_that_is_not_running_waits_without_losing_it(
+        app: App, app_with: AppWith, clock: FrozenClock) -> None:
     await app.router.handle(inbound(QUESTION))
     await app.worker.run_once()
     row = await only_row(app)
     assert row.status == "pending" and row.attempts == 0
     channel = RecordingChannel()
-    app.worker.channels["shell"] = channel
+    app = await app_with(app, channel)  # the process started again, with the channel running
     clock.advance(timedelta(minutes=1))
     await app.worker.run_once()
     assert len(channel.sent) == 1
@@ -95,14 +97,12 @@ async def test_a_reply_for_a_channel_that_is_not_running_waits_without_losing_it
 
 async def test_a_restart_does_not_send_again(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
     settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"))
-    first = await build_app(settings, clock=clock)
     channel = RecordingChannel()
-    first.worker.channels["shell"] = channel
+    first = await build_app(settings, clock=clock, outlets=outlets(channel))
     await first.router.handle(inbound(QUESTION, external_id="tg-1"))
     await first.worker.drain()
     await first.close()
-    second = await build_app(settings, clock=clock)
-    second.worker.channels["shell"] = channel
+    second = await build_app(settings, clock=clock, outlets=outlets(channel))
     await second.router.handle(inbound(QUESTION, external_id="tg-1"))
     await second.worker.drain()
     await second.close()
@@ -112,9 +112,8 @@ async def test_a_restart_does_not_send_again(profile_dir: Path, sqlite_url: str,
 async def test_simultaneous_deliveries_of_one_update_answer_once(
         profile_dir: Path, database_url: str, clock: FrozenClock) -> None:
     settings = Settings(_env_file=None, database_url=database_url, socialdesk_config=str(profile_dir / "business.yaml"))
-    bot = await build_app(settings, clock=clock)
     channel = RecordingChannel()
-    bot.worker.channels["shell"] = channel
+    bot = await build_app(settings, clock=clock, outlets=outlets(channel))
     message = inbound(QUESTION, external_id="tg-race")
     results = await asyncio.gather(*(bot.router.handle(message) for _ in range(4)))
     await bot.worker.drain()
@@ -130,9 +129,9 @@ async def test_a_row_queued_by_another_process_wakes_an_idle_worker_on_postgres(
     await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     settings = Settings(_env_file=None, database_url=postgres_server_url,
                         socialdesk_config=str(profile_dir / "business.yaml"))
-    delivering, receiving = await build_app(settings, clock=clock), await build_app(settings, clock=clock)
     channel = RecordingChannel()
-    delivering.worker.channels["shell"] = channel
+    delivering = await build_app(settings, clock=clock, outlets=outlets(channel))
+    receiving = await build_app(settings, clock=clock)
     stop = asyncio.Event()
     # An idle poll of an hour: only the notification from the other process can wake it in time.
     delivering.worker.wake.set()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, build_app
+from bot.app import App, Outlets, build_app
 from bot.clock import FrozenClock
 from bot.events.model import CANCELLED
 from bot.events.spec import EventSpec
@@ -260,8 +260,9 @@ async def over_socket(profile_dir: Path, sqlite_url: str, clock: FrozenClock,
                       fake_slack: FakeSlack) -> AsyncIterator[App]:
     settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
                         slack_bot_token="xoxb-test", slack_app_token="xapp-test", slack_api_url=fake_slack.url)
-    app = await build_app(settings, clock=clock)
-    task = asyncio.create_task(run_bot(app, console=False, out=io.StringIO()))
+    out = io.StringIO()
+    app = await build_app(settings, clock=clock, outlets=Outlets.for_run(out, console=False))
+    task = asyncio.create_task(run_bot(app, console=False, out=out))
     await fake_slack.until(lambda: fake_slack.sockets)
     yield app
     task.cancel()

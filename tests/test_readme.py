@@ -25,7 +25,7 @@ DOCS = [README] + [path.read_text(encoding="utf-8") for path in sorted((ROOT / "
 
 async def test_the_quick_start_shows_the_channel_lines_socialdesk_run_prints(app: App) -> None:
     no_secrets = {name: None for name, value in vars(app.settings).items() if name.endswith(("_token", "_secret", "_key"))}
-    bare = dataclasses.replace(app, settings=app.settings.model_copy(update=no_secrets))
+    bare = dataclasses.replace(app.ports, settings=app.settings.model_copy(update=no_secrets))
     out = StringIO()
     describe_channels(customer_channels(bare), console=True, out=out)
     for line in out.getvalue().splitlines():

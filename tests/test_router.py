@@ -6,12 +6,12 @@ from bot.app import App
 from bot.messages import Action
 from storage import drafts, outbox
 from storage.contacts import set_vip
-from tests.factories import RecordingChannel, inbound
+from tests.factories import inbound
+from tests.support.channels import RecordingChannel
 
 
-async def test_the_same_inbound_twice_gives_one_reply(app: App) -> None:
-    channel = RecordingChannel("shell")
-    app.worker.channels["shell"] = channel
+async def test_the_same_inbound_twice_gives_one_reply(app: App, shell: RecordingChannel) -> None:
+    channel = shell
     message = inbound("what time do you open on saturday?", external_id="tg-42")
     first = await app.router.handle(message)
     second = await app.router.handle(message)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, build_app
+from bot.app import App, Outlets, build_app
 from bot.clock import FrozenClock
 from bot.errors import OverBudget
 from bot.messages import Outbound
@@ -22,16 +22,16 @@ from storage import cursors
 from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.fakes.x_api import KEYS, FakeXApi
+from tests.support.apps import settings_for
 from tests.payloads.load import payload
 
 PRIYA = {"id": "2244994945", "name": "Priya Shah", "username": "priyashah"}
 
 
-def settings_for(profile_dir: Path, sqlite_url: str, telegram_url: str, x_url: str) -> Settings:
-    return Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
-                    telegram_bot_token=TOKEN, telegram_api_url=telegram_url, x_api_key=KEYS["consumer_key"],
-                    x_api_secret=KEYS["consumer_secret"], x_access_token=KEYS["access_token"],
-                    x_access_secret=KEYS["access_secret"], x_api_url=x_url)
+def with_platforms(profile_dir: Path, sqlite_url: str, telegram_url: str, x_url: str) -> Settings:
+    return settings_for(profile_dir, sqlite_url, telegram_bot_token=TOKEN, telegram_api_url=telegram_url,
+                        x_api_key=KEYS["consumer_key"], x_api_secret=KEYS["consumer_secret"],
+                        x_access_token=KEYS["access_token"], x_access_secret=KEYS["access_secret"], x_api_url=x_url)
 
 
 async def test_run_answers_customers_on_telegram_and_x(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
@@ -39,13 +39,14 @@ async def test_run_answers_customers_on_telegram_and_x(profile_dir: Path, sqlite
     profile.write_text(profile.read_text(encoding="utf-8").split("\nevents:")[0], encoding="utf-8")
     telegram, x = FakeBotApi(), FakeXApi(clock)
     async with serve(telegram.app()) as telegram_url, serve(x.app()) as x_url:
-        app = await build_app(settings_for(profile_dir, sqlite_url, telegram_url, x_url), clock=clock)
+        out = StringIO()
+        app = await build_app(with_platforms(profile_dir, sqlite_url, telegram_url, x_url), clock=clock,
+                              outlets=Outlets.for_run(out, console=False))
         async with app.db.session() as session:  # as if the bot had run before: everything new is answered
             await cursors.put(session, "x:mentions_since_id", "0", clock.now())
             await cursors.put(session, "x:dm_last_id", "0", clock.now())
         telegram.push(payload("telegram", "private_text"))
         x.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
-        out = StringIO()
         running = asyncio.create_task(run_bot(app, console=False, out=out))
         try:
             await eventually(lambda: telegram.sent and x.posts, timeout=10)
@@ -59,7 +60,7 @@ async def test_run_answers_customers_on_telegram_and_x(profile_dir: Path, sqlite
 
 
 async def test_channels_stay_off_without_credentials(app: App) -> None:
-    statuses = {s.name: s for s in customer_channels(app)}
+    statuses = {s.name: s for s in customer_channels(app.ports)}
     assert not statuses["telegram"].on and "TELEGRAM_BOT_TOKEN" in statuses["telegram"].note
     assert not statuses["x"].on and "X_API_KEY" in statuses["x"].note
 
@@ -69,8 +70,8 @@ async def test_x_budget_runs_on_the_app_clock(profile_dir: Path, sqlite_url: str
     profile.write_text(profile.read_text().replace("write_budget: 50", "write_budget: 1, budget_window_minutes: 15"))
     x = FakeXApi(clock)
     async with serve(x.app()) as x_url:
-        app = await build_app(settings_for(profile_dir, sqlite_url, "http://127.0.0.1:9", x_url), clock=clock)
-        channel = {s.name: s for s in customer_channels(app)}["x"].channel
+        app = await build_app(with_platforms(profile_dir, sqlite_url, "http://127.0.0.1:9", x_url), clock=clock)
+        channel = {s.name: s for s in customer_channels(app.ports)}["x"].channel
         assert channel is not None
         try:
             await channel.send(Outbound("x", "mention:1861000000000000300:2244994945", "Open at 9.", "reply:1"))
@@ -95,12 +96,13 @@ async def test_telegram_out_of_reach_at_start_does_not_stop_x_and_is_retried(
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        app = await build_app(settings_for(profile_dir, sqlite_url, f"http://127.0.0.1:{port}", x_url), clock=clock)
+        out = StringIO()
+        app = await build_app(with_platforms(profile_dir, sqlite_url, f"http://127.0.0.1:{port}", x_url), clock=clock,
+                              outlets=Outlets.for_run(out, console=False))
         async with app.db.session() as session:
             await cursors.put(session, "x:mentions_since_id", "0", clock.now())
             await cursors.put(session, "x:dm_last_id", "0", clock.now())
         x.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
-        out = StringIO()
         running = asyncio.create_task(run_bot(app, console=False, out=out))
         try:
             await eventually(lambda: x.posts, timeout=20)  # X answers while Telegram is down

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
 import time
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -14,7 +13,8 @@ import httpx
 from bot.handlers.slack.blocks import cards
 from bot.web import create_web_app, route_providers
 from storage import outbox
-from tests.slack_harness import HELD, Desk, click_payload, desk, event_envelope, fake_slack, listeners_done, signed
+from tests.slack_harness import HELD, Desk, click_payload, event_envelope, listeners_done, signed
+from tests.support.fixtures import AppWith
 
 __all__ = ["desk", "fake_slack"]
 
@@ -56,10 +56,10 @@ async def test_a_request_with_no_signature_is_refused(desk: Desk) -> None:
     assert desk.fake.calls == []
 
 
-async def test_the_web_process_serves_slack_events_only_with_a_signing_secret(desk: Desk) -> None:
+async def test_the_web_process_serves_slack_events_only_with_a_signing_secret(desk: Desk, app_with: AppWith) -> None:
     with_secret = create_web_app(desk.app, route_providers())
     no_secret = desk.app.settings.model_copy(update={"slack_signing_secret": None})
-    without = create_web_app(replace(desk.app, settings=no_secret), route_providers())
+    without = create_web_app(await app_with(desk.app, settings=no_secret), route_providers())
     body = json.dumps({"type": "url_verification", "token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=with_secret), base_url="http://s") as client:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import dataclasses
 import html
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -31,6 +30,8 @@ from tests.fakes.server import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi, blocked, html_problem, too_many_requests
 from tests.payloads.load import payload
 from tests.test_durability_processes import free_port
+from tests.support.apps import from_ports
+from tests.support.fixtures import AppWith
 
 SATURDAY = "We're open 9am–5pm on Saturday 28 November"
 
@@ -51,7 +52,6 @@ def make_channel(app: App, url: str, **options) -> TelegramChannel:
 @pytest.fixture
 async def channel(app: App, fake: tuple[FakeBotApi, str]) -> AsyncIterator[TelegramChannel]:
     made = make_channel(app, fake[1])
-    app.worker.channels["telegram"] = made
     yield made
     await made.stop()
 
@@ -62,7 +62,8 @@ async def poll_through(api: FakeBotApi, channel: TelegramChannel, app: App, last
     await eventually(lambda: api.confirmed_offset > last_update_id)
 
 
-async def test_private_question_gets_its_templated_answer_in_reply(app: App, fake, channel) -> None:
+async def test_private_question_gets_its_templated_answer_in_reply(app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     api.push(payload("telegram", "private_text"))
     await poll_through(api, channel, app, 815200101)
@@ -74,7 +75,8 @@ async def test_private_question_gets_its_templated_answer_in_reply(app: App, fak
     assert "deleteWebhook" in api.calls  # polling needs the webhook out of the way
 
 
-async def test_group_message_is_answered_only_when_it_mentions_the_bot(app: App, fake, channel) -> None:
+async def test_group_message_is_answered_only_when_it_mentions_the_bot(app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     api.push(payload("telegram", "group_no_mention"))
     api.push(payload("telegram", "group_mention"))
@@ -84,7 +86,8 @@ async def test_group_message_is_answered_only_when_it_mentions_the_bot(app: App,
     assert SATURDAY in api.sent[0]["text"]
 
 
-async def test_button_press_is_answered_at_once_and_reaches_the_router(app: App, fake, channel) -> None:
+async def test_button_press_is_answered_at_once_and_reaches_the_router(app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     api.push(payload("telegram", "callback_query"))
     await poll_through(api, channel, app, 815200106)
@@ -93,10 +96,10 @@ async def test_button_press_is_answered_at_once_and_reaches_the_router(app: App,
         assert await conversations.message_exists(session, "telegram", "cb:4382bfdwdsb323b2d9")
 
 
-async def test_restart_resumes_after_the_saved_offset_and_never_answers_twice(app: App, fake) -> None:
+async def test_restart_resumes_after_the_saved_offset_and_never_answers_twice(app: App, app_with: AppWith, fake) -> None:
     api, url = fake
     first = make_channel(app, url)
-    app.worker.channels["telegram"] = first
+    app = await app_with(app, first)
     api.push(payload("telegram", "private_text"))
     await poll_through(api, first, app, 815200101)
     await first.stop()
@@ -107,14 +110,15 @@ async def test_restart_resumes_after_the_saved_offset_and_never_answers_twice(ap
     api.push(again)
     api.confirmed_offset = 0
     second = make_channel(app, url)
-    app.worker.channels["telegram"] = second
+    app = await app_with(app, second)
     await poll_through(api, second, app, 815200102)
     await app.worker.drain()
     await second.stop()
     assert len(api.sent) == 1
 
 
-async def test_flood_control_429_is_retried_after_the_delay(app: App, fake, channel) -> None:
+async def test_flood_control_429_is_retried_after_the_delay(app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     api.fail_next("sendMessage", *too_many_requests(7))
     api.push(payload("telegram", "private_text"))
@@ -129,7 +133,8 @@ async def test_flood_control_429_is_retried_after_the_delay(app: App, fake, chan
     assert len(api.sent) == 1 and SATURDAY in api.sent[0]["text"]
 
 
-async def test_customer_who_blocked_the_bot_is_marked_unreachable_not_retried(app: App, fake, channel) -> None:
+async def test_customer_who_blocked_the_bot_is_marked_unreachable_not_retried(app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     api.fail_next("sendMessage", *blocked())
     api.push(payload("telegram", "private_text"))
@@ -140,11 +145,11 @@ async def test_customer_who_blocked_the_bot_is_marked_unreachable_not_retried(ap
         assert [item.status for item in await outbox.items(session, kind="reply")] == ["failed"]
 
 
-async def test_send_that_times_out_after_sending_is_not_repeated(app: App, fake) -> None:
+async def test_send_that_times_out_after_sending_is_not_repeated(app: App, app_with: AppWith, fake) -> None:
     api, url = fake
     api.delay["sendMessage"] = 0.5
     channel = make_channel(app, url, request=HTTPXRequest(read_timeout=0.1))
-    app.worker.channels["telegram"] = channel
+    app = await app_with(app, channel)
     await app.router.handle(__import__("bot.handlers.telegram.parse", fromlist=["to_inbound"]).to_inbound(
         payload("telegram", "private_text"), "cornerbean_bot", 7000001))
     await app.worker.drain()
@@ -157,7 +162,8 @@ async def test_send_that_times_out_after_sending_is_not_repeated(app: App, fake)
 
 
 async def test_a_reply_whose_connection_drops_after_sending_is_uncertain_and_not_repeated(
-        app: App, fake, channel) -> None:
+        app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     api.drop_next("sendMessage")
     await app.router.handle(to_inbound(payload("telegram", "private_text"), "cornerbean_bot", 7000001))
@@ -170,25 +176,27 @@ async def test_a_reply_whose_connection_drops_after_sending_is_uncertain_and_not
     assert row.status == "uncertain" and "may have arrived" in (row.last_error or "")
 
 
-async def test_a_reply_that_could_not_connect_is_sent_on_the_next_try(app: App, fake) -> None:
+async def test_a_reply_that_could_not_connect_is_sent_on_the_next_try(app: App, app_with: AppWith, fake) -> None:
     api, url = fake
     closed = free_port()
     channel = make_channel(app, f"http://127.0.0.1:{closed}")
-    app.worker.channels["telegram"] = channel
+    app = await app_with(app, channel)
     await app.router.handle(to_inbound(payload("telegram", "private_text"), "cornerbean_bot", 7000001))
     await app.worker.drain()
     await channel.stop()
     async with app.db.session() as session:
         (row,) = await outbox.items(session, kind="reply")
     assert row.status == "pending" and row.attempts == 1  # never reached Telegram: tried again
-    app.worker.channels["telegram"] = working = make_channel(app, url)
+    working = make_channel(app, url)
+    app = await app_with(app, working)
     app.clock.advance(timedelta(seconds=2))
     await app.worker.drain()
     await working.stop()
     assert len(api.sent) == 1
 
 
-async def test_five_thousand_character_reply_arrives_as_two_messages(app: App, fake, channel) -> None:
+async def test_five_thousand_character_reply_arrives_as_two_messages(app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     text = ("Our seasonal menu. " * 264)[:5000]
     reference = await channel.send(Outbound("telegram", "123456789", text, "reply:long", reply_to="123456789:41"))
@@ -197,7 +205,8 @@ async def test_five_thousand_character_reply_arrives_as_two_messages(app: App, f
     assert reference == "123456789:500"
 
 
-async def test_long_formatted_reply_arrives_as_messages_telegram_accepts(app: App, fake, channel) -> None:
+async def test_long_formatted_reply_arrives_as_messages_telegram_accepts(app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     text = ('<b>Winter menu</b>\n<i>' + "Soup &amp; bread, warm cakes. " * 180
             + '</i><a href="https://cornerbean.example">more</a>')
@@ -223,15 +232,15 @@ async def test_spent_chat_budget_defers_the_rest_of_a_long_reply_without_resendi
 
 
 @pytest.fixture
-def webhook_app(app: App, fake) -> App:
+async def webhook_app(app: App, app_with: AppWith, fake) -> App:
     _, url = fake
     settings = app.settings.model_copy(update={"telegram_bot_token": SecretStr(TOKEN), "telegram_api_url": url,
                                                "telegram_webhook_secret": SecretStr("s3cret-token")})
-    return dataclasses.replace(app, settings=settings)
+    return await app_with(app, settings=settings)
 
 
 async def post_update(web_app: App, body: dict, secret: str) -> httpx.Response:
-    asgi = create_web_app(web_app, [telegram_routes])
+    asgi = create_web_app(web_app, [from_ports(telegram_routes)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
         return await client.post("/telegram/webhook", json=body, headers={SECRET_HEADER: secret})
 
@@ -245,9 +254,10 @@ async def test_webhook_with_a_wrong_secret_is_refused_and_not_processed(webhook_
     assert api.calls == []
 
 
-async def test_webhook_retry_of_the_same_update_is_answered_once(webhook_app: App, fake, channel) -> None:
+async def test_webhook_retry_of_the_same_update_is_answered_once(webhook_app: App, app_with: AppWith, fake, channel) -> None:
+    webhook_app = await app_with(webhook_app, channel)
     api, _ = fake
-    routes = create_web_app(webhook_app, [telegram_routes])
+    routes = create_web_app(webhook_app, [from_ports(telegram_routes)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(routes), base_url="http://testserver") as client:
         for _ in range(2):
             response = await client.post("/telegram/webhook", json=payload("telegram", "private_text"),
@@ -258,7 +268,7 @@ async def test_webhook_retry_of_the_same_update_is_answered_once(webhook_app: Ap
 
 
 async def test_webhook_refuses_a_body_that_is_not_json(webhook_app: App) -> None:
-    asgi = create_web_app(webhook_app, [telegram_routes])
+    asgi = create_web_app(webhook_app, [from_ports(telegram_routes)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
         response = await client.post("/telegram/webhook", content=b"{not json",
                                      headers={SECRET_HEADER: "s3cret-token"})
@@ -276,7 +286,8 @@ async def test_webhook_mode_registers_the_webhook_with_its_secret(app: App, fake
     await channel.stop()
 
 
-async def test_the_owners_own_words_reach_telegram_as_html_it_accepts(app: App, fake, channel) -> None:
+async def test_the_owners_own_words_reach_telegram_as_html_it_accepts(app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     update = payload("telegram", "private_text")
     update["message"]["text"] = "I want a refund, the fish & chips were cold"
@@ -297,7 +308,8 @@ async def test_the_owners_own_words_reach_telegram_as_html_it_accepts(app: App, 
                                                                   "P.S. bring a friend > bring nobody"]
 
 
-async def test_approving_a_draft_unchanged_sends_it_as_drafted_not_escaped_twice(app: App, fake, channel) -> None:
+async def test_approving_a_draft_unchanged_sends_it_as_drafted_not_escaped_twice(app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     update = payload("telegram", "private_text")
     update["message"]["text"] = "can I get a refund for my coffee & cake?"
@@ -317,7 +329,8 @@ async def test_approving_a_draft_unchanged_sends_it_as_drafted_not_escaped_twice
     assert html_problem(api.sent[0]["text"]) is None
 
 
-async def test_an_automatic_reply_leaves_when_it_is_queued_not_at_the_next_idle_poll(app: App, fake, channel) -> None:
+async def test_an_automatic_reply_leaves_when_it_is_queued_not_at_the_next_idle_poll(app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     stop = asyncio.Event()
     # An idle poll of an hour: the reply can only arrive because queueing it woke the worker.
@@ -347,7 +360,8 @@ def channel_press(update_id: int, user_id: int, name: str, event_id: int) -> dic
     return press
 
 
-async def test_rsvp_presses_in_a_channel_are_confirmed_privately_one_conversation_each(app: App, fake, channel) -> None:
+async def test_rsvp_presses_in_a_channel_are_confirmed_privately_one_conversation_each(app: App, app_with: AppWith, fake, channel) -> None:
+    app = await app_with(app, channel)
     api, _ = fake
     assert app.events is not None
     event = await app.events.create_event(EventSpec("Winter coffee tasting", london(2026, 12, 5, 18, 30), capacity=1))

@@ -6,7 +6,6 @@ on SQLite and on Postgres."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import AsyncIterator
 from io import StringIO
 from pathlib import Path
@@ -23,7 +22,7 @@ from bot.handlers.shell import ConsoleDesk
 from bot.handlers.telegram.channel import OFFSET_CURSOR, TelegramChannel, api_base_url
 from bot.handlers.telegram.webhook import SECRET_HEADER, telegram_routes
 from bot.handlers.webchat.channel import WebChatOptions
-from bot.handlers.webchat.routes import webchat_provider
+from bot.registry import webchat_provider
 from bot.handlers.x.channel import DMS_CURSOR, MENTIONS_CURSOR, XChannel
 from bot.web import create_web_app
 from storage import audit, cursors, drafts
@@ -33,6 +32,8 @@ from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.fakes.x_api import FakeXApi
 from tests.test_x_channel import PRIYA, TOM, make_x
 from tests.payloads.load import payload
+from tests.support.apps import from_ports
+from tests.support.fixtures import AppWith
 
 SATURDAY = "We're open 9am–5pm on Saturday 28 November"
 QUESTION = "what time do you open on saturday?"
@@ -56,10 +57,10 @@ def desk() -> StringIO:
 
 
 @pytest.fixture
-def bot_app(any_app: App, desk: StringIO, profile_dir: Path) -> App:
-    any_app.worker.owner = ConsoleDesk(desk)
+async def bot_app(any_app: App, app_with: AppWith, desk: StringIO, profile_dir: Path) -> App:
+    """The bot with the console as the owner's desk."""
     (profile_dir / "templates").mkdir(exist_ok=True)
-    return any_app
+    return await app_with(any_app, owner=ConsoleDesk(desk))
 
 
 def break_hours_template(profile_dir: Path, source: str) -> None:
@@ -74,24 +75,23 @@ async def fake() -> AsyncIterator[tuple[FakeBotApi, str]]:
 
 
 @pytest.fixture
-async def telegram(bot_app: App, fake: tuple[FakeBotApi, str]) -> AsyncIterator[TelegramChannel]:
-    channel = TelegramChannel(Bot(TOKEN, base_url=api_base_url(fake[1])), bot_app.db, clock=bot_app.clock,
+async def telegram(any_app: App, fake: tuple[FakeBotApi, str]) -> AsyncIterator[TelegramChannel]:
+    channel = TelegramChannel(Bot(TOKEN, base_url=api_base_url(fake[1])), any_app.db, clock=any_app.clock,
                               poll_timeout=1)
-    bot_app.worker.channels["telegram"] = channel
     yield channel
     await channel.stop()
 
 
 @pytest.fixture
-def webhook_app(bot_app: App, fake: tuple[FakeBotApi, str]) -> App:
+async def webhook_app(bot_app: App, app_with: AppWith, fake: tuple[FakeBotApi, str]) -> App:
     settings = bot_app.settings.model_copy(update={"telegram_bot_token": SecretStr(TOKEN), "telegram_api_url": fake[1],
                                                    "telegram_webhook_secret": SecretStr("s3cret-token")})
-    return dataclasses.replace(bot_app, settings=settings)
+    return await app_with(bot_app, settings=settings)
 
 
 @pytest.fixture
 async def webhook(webhook_app: App) -> AsyncIterator[httpx.AsyncClient]:
-    asgi = create_web_app(webhook_app, [telegram_routes])
+    asgi = create_web_app(webhook_app, [from_ports(telegram_routes)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver",
                                  headers={SECRET_HEADER: "s3cret-token"}) as client:
         yield client
@@ -129,7 +129,8 @@ async def test_a_broken_template_escalates_the_web_chat_message_with_the_error(
 
 
 async def test_a_broken_template_under_polling_escalates_and_the_next_customer_is_answered(
-        bot_app: App, profile_dir: Path, fake: tuple[FakeBotApi, str], telegram: TelegramChannel) -> None:
+        bot_app: App, app_with: AppWith, profile_dir: Path, fake: tuple[FakeBotApi, str], telegram: TelegramChannel) -> None:
+    bot_app = await app_with(bot_app, telegram)  # delivering through the channel
     api, _ = fake
     break_hours_template(profile_dir, BROKEN_TEMPLATES["division by zero"][0])
     api.push(telegram_update(900, 41))
@@ -146,7 +147,8 @@ async def test_a_broken_template_under_polling_escalates_and_the_next_customer_i
 
 
 async def test_odd_updates_under_polling_never_hold_up_the_ones_behind_them(
-        bot_app: App, desk: StringIO, fake: tuple[FakeBotApi, str], telegram: TelegramChannel) -> None:
+        bot_app: App, app_with: AppWith, desk: StringIO, fake: tuple[FakeBotApi, str], telegram: TelegramChannel) -> None:
+    bot_app = await app_with(bot_app, telegram)  # delivering through the channel
     api, _ = fake
     api.push(telegram_update(900, 41, "are you open on saturday?", date=1e20))
     api.push(telegram_update([901], 42, "my order #12?"))  # type: ignore[arg-type]
@@ -191,17 +193,17 @@ async def test_webhook_escalates_a_message_whose_template_is_broken(
 
 
 @pytest.fixture
-async def x_api(bot_app: App) -> AsyncIterator[tuple[FakeXApi, XChannel]]:
-    api = FakeXApi(bot_app.clock)
+async def x_api(any_app: App) -> AsyncIterator[tuple[FakeXApi, XChannel]]:
+    api = FakeXApi(any_app.clock)
     async with serve(api.app()) as url:
-        channel = make_x(bot_app, url)
-        bot_app.worker.channels["x"] = channel
+        channel = make_x(any_app, url)
         yield api, channel
         await channel.stop()
 
 
 async def test_odd_x_posts_and_dms_never_hold_up_the_ones_behind_them(
-        bot_app: App, desk: StringIO, x_api: tuple[FakeXApi, XChannel]) -> None:
+        bot_app: App, app_with: AppWith, desk: StringIO, x_api: tuple[FakeXApi, XChannel]) -> None:
+    bot_app = await app_with(bot_app, x_api[1])  # delivering through the channel
     api, x = x_api
     await x.poll_once(bot_app.router.handle)  # first start: notes where the timelines are
     api.mention(1861000000000000300, PRIYA, "@cornerbeancafe are you open on saturday?")

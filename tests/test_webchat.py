@@ -18,12 +18,14 @@ from bot.clock import FrozenClock
 from bot.handlers.shell import ConsoleDesk
 from bot.handlers.webchat.channel import WebChatOptions
 from bot.handlers.webchat.input import parse_post, to_inbound
-from bot.handlers.webchat.routes import attach_channel, webchat_provider
+from bot.handlers.webchat.channel import WebChatChannel
+from bot.registry import webchat_provider
 from bot.outbox import OutboxWorker
 from bot.web import create_web_app
 from storage import conversations, outbox, transcripts
 from storage.engine import Database
 from tests.fakes.server import eventually
+from tests.support.fixtures import AppWith
 
 SATURDAY_HOURS = "We're open 9am–5pm on Saturday 28 November."
 QUICK = WebChatOptions(poll_timeout=10.0, recheck_seconds=5.0, settle_seconds=0.01)
@@ -72,9 +74,9 @@ async def test_a_visitor_asking_saturday_hours_reads_the_templated_answer(app: A
 
 
 async def test_a_refund_request_waits_for_the_owner_and_the_approved_reply_appears(
-        app: App, client: httpx.AsyncClient) -> None:
+        app: App, app_with: AppWith, client: httpx.AsyncClient) -> None:
     desk = StringIO()
-    app.worker.owner = ConsoleDesk(desk)
+    app = await app_with(app, owner=ConsoleDesk(desk))
     me = visitor()
     await client.post("/webchat/messages", json=message(me, "I want a refund, my coffee was cold"))
     await app.worker.drain()
@@ -173,7 +175,7 @@ async def test_one_visitor_cannot_read_another_visitors_replies(app: App, client
 async def test_a_waiting_visitor_hears_as_soon_as_the_reply_is_sent(app: App, client: httpx.AsyncClient) -> None:
     me = visitor()
     await client.post("/webchat/messages", json=message(me, "are you open on saturday?"))
-    channel = attach_channel(app.worker)
+    channel = app.worker.channels["webchat"]
     loop = asyncio.get_running_loop()
     started = loop.time()
     waiting = asyncio.create_task(client.get("/webchat/messages", params={"visitor_id": me}))
@@ -190,8 +192,8 @@ async def test_a_reply_delivered_by_another_process_reaches_the_waiting_visitor(
         me = visitor()
         await http.post("/webchat/messages", json=message(me, "are you open on saturday?"))
         waiting = asyncio.create_task(http.get("/webchat/messages", params={"visitor_id": me}))
-        await eventually(lambda: attach_channel(app.worker).replies.waiting == 1)
-        elsewhere = OutboxWorker(app.db, app.clock, {"webchat": attach_channel(OutboxWorker(app.db, app.clock))})
+        await eventually(lambda: app.worker.channels["webchat"].replies.waiting == 1)
+        elsewhere = OutboxWorker(app.db, app.clock, {"webchat": WebChatChannel()})
         await elsewhere.drain()  # a worker process with its own channel: nobody here is woken directly
         response = await asyncio.wait_for(waiting, timeout=5)
     assert first_lines([m["text"] for m in response.json()["messages"]]) == [SATURDAY_HOURS]
@@ -204,9 +206,9 @@ async def test_a_long_poll_with_nothing_to_say_answers_empty_at_the_timeout(app:
     assert response.status_code == 200 and response.json() == {"messages": [], "cursor": 7}
 
 
-async def test_replies_are_returned_exactly_as_sent_and_in_order(app: App, client: httpx.AsyncClient) -> None:
+async def test_replies_are_returned_exactly_as_sent_and_in_order(app: App, app_with: AppWith, client: httpx.AsyncClient) -> None:
     desk = StringIO()
-    app.worker.owner = ConsoleDesk(desk)
+    app = await app_with(app, owner=ConsoleDesk(desk))
     me = visitor()
     await client.post("/webchat/messages", json=message(me, "are you open on saturday?"))
     await app.worker.drain()

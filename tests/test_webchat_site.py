@@ -20,7 +20,7 @@ import pytest
 from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.handlers.webchat.channel import WebChatChannel, WebChatOptions
-from bot.handlers.webchat.routes import webchat_provider
+from bot.registry import webchat_provider
 from bot.profile.load import load_profile
 from bot.registry import customer_channels
 from bot.runner import describe_channels, web_deliveries
@@ -149,14 +149,14 @@ async def test_a_disabled_web_chat_serves_nothing(profile_dir: Path, sqlite_url:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(web), base_url="http://testserver") as http:
             assert (await http.get("/webchat")).status_code == 404
             assert (await http.post("/webchat/messages", json=body(secrets.token_hex(16)))).status_code == 404
-        status = {s.name: s for s in customer_channels(app)}["webchat"]
+        status = {s.name: s for s in customer_channels(app.ports)}["webchat"]
     finally:
         await app.close()
     assert not status.on and "disabled" in status.note
 
 
 async def test_run_lists_the_web_chat_as_on_without_credentials_and_says_where_it_receives(app: App) -> None:
-    statuses = customer_channels(app)
+    statuses = customer_channels(app.ports)
     webchat = {s.name: s for s in statuses}["webchat"]
     assert webchat.on and isinstance(webchat.channel, WebChatChannel)
     out = StringIO()

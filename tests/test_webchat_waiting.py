@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from bot.app import App
 from bot.handlers.webchat.channel import WebChatChannel, WebChatOptions
-from bot.handlers.webchat.routes import attach_channel, webchat_provider
+from bot.registry import webchat_provider
 from bot.outbox import OutboxWorker
 from bot.web import create_web_app
 from storage.engine import Database
@@ -35,7 +35,7 @@ def poll(http: httpx.AsyncClient, visitor_id: str) -> asyncio.Task[httpx.Respons
 @pytest.fixture
 async def webchat(any_app: App) -> AsyncIterator[WebChatChannel]:
     """The web process's one web chat channel, stopped (with its watcher) when the test ends."""
-    channel = attach_channel(any_app.worker)
+    channel = any_app.worker.channels["webchat"]
     yield channel
     await channel.stop()
 

@@ -164,8 +164,7 @@ async def test_a_heartbeat_goes_stale_a_minute_after_the_worker_stops_beating(db
 
 async def test_a_web_process_worker_covers_only_its_own_platforms(db: Database) -> None:
     clock = FrozenClock(PROCESS_NOW)
-    web = OutboxWorker(db, clock, worker_id="web:7")
-    web.platforms = ("webchat",)
+    web = OutboxWorker(db, clock, worker_id="web:7", only_platforms=("webchat",))
     stop = asyncio.Event()
     async with db.session() as session:
         for platform, kind in (("webchat", "reply"), ("owner", "owner_card")):

@@ -18,6 +18,7 @@ from bot.profile.model import XChannelConfig
 from storage import contacts, conversations, cursors, drafts, outbox
 from tests.fakes.server import eventually, serve
 from tests.fakes.x_api import KEYS, FakeXApi
+from tests.support.fixtures import AppWith
 
 PRIYA = {"id": "2244994945", "name": "Priya Shah", "username": "priyashah"}
 TOM = {"id": "3300000000000000003", "name": "Tom Baker", "username": "tombaker"}
@@ -41,7 +42,6 @@ def make_x(app: App, url: str, consumer_secret: str = KEYS["consumer_secret"], *
 @pytest.fixture
 async def x(app: App, fake) -> AsyncIterator[XChannel]:
     channel = make_x(app, fake[1])
-    app.worker.channels["x"] = channel
     yield channel
     await channel.stop()
 
@@ -61,7 +61,8 @@ async def first_start_then(app: App, x: XChannel, api: FakeXApi, mentions: tuple
     await app.worker.drain()
 
 
-async def test_new_mention_is_answered_in_reply_and_older_ones_are_left_alone(app: App, fake, x) -> None:
+async def test_new_mention_is_answered_in_reply_and_older_ones_are_left_alone(app: App, app_with: AppWith, fake, x) -> None:
+    app = await app_with(app, x)
     api, _ = fake
     api.mention(1861000000000000100, TOM, "@cornerbeancafe do you have wifi?")
     assert await x.poll_once(app.router.handle) == 0  # first start: only notes where the timeline is
@@ -73,13 +74,14 @@ async def test_new_mention_is_answered_in_reply_and_older_ones_are_left_alone(ap
     assert SATURDAY in api.posts[0]["text"]
 
 
-async def test_after_a_restart_no_mention_is_answered_twice(app: App, fake, x) -> None:
+async def test_after_a_restart_no_mention_is_answered_twice(app: App, app_with: AppWith, fake, x) -> None:
+    app = await app_with(app, x)
     api, url = fake
     await first_start_then(app, x, api, mentions=(
         (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),))
     await x.stop()
     restarted = make_x(app, url)
-    app.worker.channels["x"] = restarted
+    app = await app_with(app, restarted)
     assert await restarted.poll_once(app.router.handle) == 0
     api.mention(1861000000000000400, TOM, "@cornerbeancafe are you open on sunday?")
     assert await restarted.poll_once(app.router.handle) == 1
@@ -90,7 +92,8 @@ async def test_after_a_restart_no_mention_is_answered_twice(app: App, fake, x) -
         assert await cursors.get(session, MENTIONS_CURSOR) == "1861000000000000400"
 
 
-async def test_mentions_beyond_one_page_are_all_answered(app: App, fake, x) -> None:
+async def test_mentions_beyond_one_page_are_all_answered(app: App, app_with: AppWith, fake, x) -> None:
+    app = await app_with(app, x)
     api, _ = fake
     api.page_size = 2
     api.mention(1861000000000000050, TOM, "@cornerbeancafe hi")
@@ -101,7 +104,8 @@ async def test_mentions_beyond_one_page_are_all_answered(app: App, fake, x) -> N
     assert api.calls.count("GET /2/users/{id}/mentions") == 1 + 3
 
 
-async def test_rate_limited_poll_waits_for_the_reset(app: App, fake, x) -> None:
+async def test_rate_limited_poll_waits_for_the_reset(app: App, app_with: AppWith, fake, x) -> None:
+    app = await app_with(app, x)
     api, _ = fake
     await x.poll_once(app.router.handle)
     api.mention(1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?")
@@ -116,12 +120,11 @@ async def test_rate_limited_poll_waits_for_the_reset(app: App, fake, x) -> None:
     assert await x.poll_once(app.router.handle) == 1
 
 
-async def test_spent_write_budget_turns_the_reply_into_a_draft_for_the_owner(app: App, fake) -> None:
+async def test_spent_write_budget_turns_the_reply_into_a_draft_for_the_owner(app: App, app_with: AppWith, fake) -> None:
     api, url = fake
     x = make_x(app, url, write_budget=1, budget_window_minutes=15)
-    app.worker.channels["x"] = x
     out = StringIO()
-    app.worker.owner = ConsoleDesk(out)
+    app = await app_with(app, x, owner=ConsoleDesk(out))
     await first_start_then(app, x, api, mentions=(
         (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),
         (1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")))
@@ -138,11 +141,10 @@ async def test_spent_write_budget_turns_the_reply_into_a_draft_for_the_owner(app
     await x.stop()
 
 
-async def test_approved_reply_waits_for_the_budget_instead_of_being_held_again(app: App, fake) -> None:
+async def test_approved_reply_waits_for_the_budget_instead_of_being_held_again(app: App, app_with: AppWith, fake) -> None:
     api, url = fake
     x = make_x(app, url, write_budget=1, budget_window_minutes=15)
-    app.worker.channels["x"] = x
-    app.worker.owner = ConsoleDesk(StringIO())
+    app = await app_with(app, x, owner=ConsoleDesk(StringIO()))
     await first_start_then(app, x, api, mentions=(
         (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),
         (1861000000000000301, TOM, "@cornerbeancafe what time do you open on sunday?")))
@@ -159,7 +161,8 @@ async def test_approved_reply_waits_for_the_budget_instead_of_being_held_again(a
     await x.stop()
 
 
-async def test_direct_message_is_answered_by_direct_message(app: App, fake, x) -> None:
+async def test_direct_message_is_answered_by_direct_message(app: App, app_with: AppWith, fake, x) -> None:
+    app = await app_with(app, x)
     api, _ = fake
     await x.poll_once(app.router.handle)
     api.dm(1861000000000009002, PRIYA, "what time do you open on saturday?")
@@ -178,7 +181,8 @@ async def test_requests_signed_with_the_wrong_secret_are_refused(app: App, fake)
     await x.stop()
 
 
-async def test_polling_runs_inside_the_channel_once_started(app: App, fake, x) -> None:
+async def test_polling_runs_inside_the_channel_once_started(app: App, app_with: AppWith, fake, x) -> None:
+    app = await app_with(app, x)
     api, _ = fake
     await x.start(app.router.handle)
     await eventually(lambda: "GET /2/dm_events" in api.calls)
@@ -197,10 +201,10 @@ async def _mention_conversation(app: App, api: FakeXApi, x: XChannel) -> int:
     return int(answered.payload["conversation_id"])
 
 
-async def test_an_owner_reply_too_long_for_x_fails_at_once_and_is_never_retried(app: App, fake, x) -> None:
+async def test_an_owner_reply_too_long_for_x_fails_at_once_and_is_never_retried(app: App, app_with: AppWith, fake, x) -> None:
     api, _ = fake
     out = StringIO()
-    app.worker.owner = ConsoleDesk(out)
+    app = await app_with(app, x, owner=ConsoleDesk(out))
     conversation_id = await _mention_conversation(app, api, x)
     await app.approvals.reply(conversation_id, "U0123SAM", LONG_REPLY, reply_key="long")
     await app.worker.drain()
@@ -215,10 +219,10 @@ async def test_an_owner_reply_too_long_for_x_fails_at_once_and_is_never_retried(
             in out.getvalue())
 
 
-async def test_an_automatic_reply_too_long_for_x_is_held_for_the_owner(app: App, fake, x) -> None:
+async def test_an_automatic_reply_too_long_for_x_is_held_for_the_owner(app: App, app_with: AppWith, fake, x) -> None:
     api, _ = fake
     out = StringIO()
-    app.worker.owner = ConsoleDesk(out)
+    app = await app_with(app, x, owner=ConsoleDesk(out))
     conversation_id = await _mention_conversation(app, api, x)
     async with app.db.session() as session:  # an automatic reply queued with a text X will not take
         first = (await outbox.items(session, kind="reply"))[0]
@@ -239,10 +243,10 @@ async def test_an_automatic_reply_too_long_for_x_is_held_for_the_owner(app: App,
     assert "longer than X's 280 characters" in out.getvalue()
 
 
-async def test_a_second_customer_asking_the_same_is_held_for_the_owner_not_written_off(app: App, fake, x) -> None:
+async def test_a_second_customer_asking_the_same_is_held_for_the_owner_not_written_off(app: App, app_with: AppWith, fake, x) -> None:
     api, _ = fake
     out = StringIO()
-    app.worker.owner = ConsoleDesk(out)
+    app = await app_with(app, x, owner=ConsoleDesk(out))
     await first_start_then(app, x, api, mentions=(
         (1861000000000000300, PRIYA, "@cornerbeancafe what time do you open on saturday?"),
         (1861000000000000301, TOM, "@cornerbeancafe what time do you open on saturday?")))
@@ -260,10 +264,10 @@ async def test_a_second_customer_asking_the_same_is_held_for_the_owner_not_writt
                                                                             "1861000000000000301"]
 
 
-async def test_an_owner_reply_x_refuses_as_a_duplicate_tells_the_owner_to_reword_it(app: App, fake, x) -> None:
+async def test_an_owner_reply_x_refuses_as_a_duplicate_tells_the_owner_to_reword_it(app: App, app_with: AppWith, fake, x) -> None:
     api, _ = fake
     out = StringIO()
-    app.worker.owner = ConsoleDesk(out)
+    app = await app_with(app, x, owner=ConsoleDesk(out))
     conversation_id = await _mention_conversation(app, api, x)
     await app.approvals.reply(conversation_id, "U0123SAM", api.posts[0]["text"], reply_key="same")
     await app.worker.drain()
@@ -285,9 +289,9 @@ async def _conversation_of(app: App, user: dict[str, str]) -> int:
     return found.id
 
 
-async def test_a_person_with_two_linked_x_accounts_is_answered_on_the_one_they_wrote_from(app: App, fake, x) -> None:
+async def test_a_person_with_two_linked_x_accounts_is_answered_on_the_one_they_wrote_from(app: App, app_with: AppWith, fake, x) -> None:
     api, _ = fake
-    app.worker.owner = ConsoleDesk(StringIO())
+    app = await app_with(app, x, owner=ConsoleDesk(StringIO()))
     await first_start_then(app, x, api, dms=(
         (1861000000000009002, PRIYA, "hello from my own account"),
         (1861000000000009003, PRIYA_WORK, "my coffee was cold and the staff were rude, I want a refund")))

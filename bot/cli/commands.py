@@ -115,22 +115,20 @@ def db_upgrade() -> None:
 def chat(config: Path | None = ConfigOption,
          customer: str = typer.Option("Alex", "--as", help="Who you are, as a customer.")) -> None:
     """Talk to the bot as a customer in this terminal; act on held drafts as the owner."""
-    from bot.app import build_app
+    from bot.app import Outlets, build_app
     from bot.console import console_lines
     from bot.events.profile_sync import sync_profile_events
-    from bot.handlers.shell import HELP, Console, ConsoleDesk, ShellChannel
+    from bot.handlers.shell import HELP, Console
     from bot.owner import Approvals
     from bot.runner import console_history
 
     settings = command_settings(config, quiet=True)
 
     async def session() -> None:
-        bot = await build_app(settings)
+        bot = await build_app(settings, outlets=Outlets.for_chat(sys.stdout))
         try:
             if bot.events is not None:  # the profile's events, as `socialdesk run` has them: RSVPs need them
                 await sync_profile_events(bot.events, bot.profile)
-            bot.worker.channels["shell"] = ShellChannel(sys.stdout, bot.profile.business.name)
-            bot.worker.owner = ConsoleDesk(sys.stdout)
             interactive = sys.stdin.isatty()
             if interactive:
                 typer.echo(f"Chatting with {bot.profile.business.name}. {HELP}")
@@ -165,14 +163,14 @@ def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.
     """Run the web process: web chat, webhooks, Slack interactivity, health and metrics."""
     import uvicorn
 
-    from bot.app import build_app
+    from bot.app import Outlets, build_app
     from bot.runner import web_deliveries
     from bot.web import create_web_app, route_providers
 
     settings = command_settings(config)
 
     async def main() -> None:
-        bot = await build_app(settings, migrate=bot_migrates(settings))
+        bot = await build_app(settings, migrate=bot_migrates(settings), outlets=Outlets.for_serve())
         # Closed after the web chat's worker has stopped, also when uvicorn exits because it cannot listen:
         # a database left open would be torn down by the interpreter mid-query, with a traceback.
         try:
@@ -207,13 +205,14 @@ async def warn_without_worker(bot: "App") -> None:
 
 
 def _run(config: Path | None, console: bool) -> None:
-    from bot.app import build_app
+    from bot.app import Outlets, build_app
     from bot.runner import run_bot
 
     settings = command_settings(config, console=console)
 
     async def main() -> None:
-        bot = await build_app(settings, migrate=bot_migrates(settings))
+        outlets = Outlets.for_run(sys.stdout, console=console)
+        bot = await build_app(settings, migrate=bot_migrates(settings), outlets=outlets)
         try:
             await run_bot(bot, console=console)
         finally:

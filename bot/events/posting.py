@@ -4,7 +4,7 @@ has already started."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,10 +44,11 @@ def rsvp_buttons(event_id: int) -> tuple[Button, ...]:
 
 
 class EventPoster:
-    """Delivers "event_post" outbox rows through the running channels."""
+    """Delivers "event_post" outbox rows through the running channels (`running`: a platform's channel
+    while it runs, else None)."""
 
-    def __init__(self, ctx: EventsContext, channels: Mapping[str, Channel]) -> None:
-        self._ctx, self._channels = ctx, channels
+    def __init__(self, ctx: EventsContext, running: Callable[[str], Channel | None]) -> None:
+        self._ctx, self._running = ctx, running
 
     async def deliver(self, item: OutboxItem) -> str | None:
         row = row_as(item, EventPost)
@@ -55,7 +56,7 @@ class EventPoster:
         view = await self._due_post(item, row, kind, label)
         if view is None:
             return None
-        channel = self._channels.get(item.platform)
+        channel = self._running(item.platform)
         if channel is None:
             raise ChannelNotRunning(f"the {item.platform} channel is not running")
         buttons = rsvp_buttons(view.id) if traits_of(item.platform).buttons else ()

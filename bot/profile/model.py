@@ -200,6 +200,11 @@ class ChannelsConfig(_Strict):
     messenger: ChannelToggle = ChannelToggle()
     instagram: ChannelToggle = ChannelToggle()
 
+    def enabled(self, platform: str) -> bool:
+        """A platform business.yaml has no switch for (one added to the registry) is on when its settings are."""
+        toggle = getattr(self, platform, None)
+        return toggle is None or bool(toggle.enabled)
+
 
 class EventConfig(_Strict):
     key: str

@@ -12,11 +12,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.app import App
 from bot.errors import BadPayload, ChannelError
 from bot.messages import Inbound, Outbound, Sender
 from bot.platforms import Traits
-from bot.ports import Deliver
+from bot.ports import Deliver, HandlerPorts
 from bot.registry import PlatformEntry
 
 PLATFORM = "pager"
@@ -54,13 +53,13 @@ class PagerChannel:
         return None
 
 
-def pager_routes(app: App) -> Sequence[BaseRoute]:
+def pager_routes(ports: HandlerPorts) -> Sequence[BaseRoute]:
     async def hook(request: Request) -> Response:
         try:
-            inbound = to_inbound(await request.json(), app.clock.now())
+            inbound = to_inbound(await request.json(), ports.clock.now())
         except (ValueError, BadPayload) as exc:
             return PlainTextResponse(str(exc), status_code=400)
-        await app.router.handle(inbound)
+        await ports.deliver(inbound)
         return Response(status_code=200)
 
     return [Route(HOOK_PATH, hook, methods=["POST"])]
@@ -68,6 +67,6 @@ def pager_routes(app: App) -> Sequence[BaseRoute]:
 
 def rows(base_url: str) -> tuple[PlatformEntry, Traits]:
     """The registry row and the row of facts that make the pager a platform."""
-    entry = PlatformEntry(PLATFORM, (), "", lambda app: PagerChannel(base_url), routes=pager_routes,
-                          body_limits=lambda: {HOOK_PATH: HOOK_BODY_LIMIT})
+    entry = PlatformEntry(PLATFORM, (), "", lambda ports: PagerChannel(base_url),
+                          routes=lambda served: pager_routes(served.ports), body_limits=lambda: {HOOK_PATH: HOOK_BODY_LIMIT})
     return entry, Traits(PLATFORM, "Pager", direct_messages=True)

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import aiosmtplib
 
@@ -24,12 +23,9 @@ from bot.handlers.email.mailbox import ImapSettings, Mailbox
 from bot.handlers.email.parse import PLATFORM, ThreadHeaders, to_inbound
 from bot.handlers.unhandled import OutageTries, Unhandled, describe, record_unhandled
 from bot.messages import Outbound
-from bot.ports import Deliver
+from bot.ports import Deliver, HandlerPorts
 from storage import cursors, inbound_raw
 from storage.engine import Database
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 RETRY_FIRST, RETRY_MAX = 5.0, 300.0
@@ -191,9 +187,9 @@ def translate_error(exc: aiosmtplib.SMTPException) -> ChannelError:
     return ChannelError(f"email: {exc}")
 
 
-def build(app: App) -> EmailChannel:
+def build(ports: HandlerPorts) -> EmailChannel:
     """The channel `socialdesk run` starts, from the EMAIL_* settings and channels.email."""
-    settings, config = app.settings, app.profile.channels.email
+    settings, config = ports.settings, ports.profile.channels.email
     address = settings.email_address or ""
     user = settings.email_user or address
     password = settings.email_password.get_secret_value() if settings.email_password else ""
@@ -201,5 +197,5 @@ def build(app: App) -> EmailChannel:
                         use_ssl=settings.email_imap_security == "ssl", mailbox=config.mailbox)
     smtp = SmtpSettings(settings.email_smtp_host or "", settings.email_smtp_port, user, password,
                         settings.email_smtp_security)
-    return EmailChannel(imap, smtp, Identity(address, app.profile.business.name), app.db, app.clock,
+    return EmailChannel(imap, smtp, Identity(address, ports.profile.business.name), ports.db, ports.clock,
                         poll_seconds=config.poll_seconds)

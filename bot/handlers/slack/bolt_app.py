@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -25,13 +25,10 @@ from bot.handlers.slack.customers import CustomerListener, UserNames
 from bot.handlers.slack.owner_actions import Ack, OwnerListeners, contained
 from bot.handlers.slack.owner_desk import SlackDesk, SlackOwnerDesk
 from bot.handlers.slack.owner_events import register_events, upcoming_lines
+from bot.handlers.slack.ports import DeskPorts
 from bot.handlers.slack.presses import RSVP_ACTION_PREFIX, PrivateThreads, RsvpPresses
 from bot.logs import slack_logger
-from bot.messages import Inbound
 from storage import desk_stats
-
-if TYPE_CHECKING:  # the process entry points hand us the running app; handlers never build one
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -40,7 +37,7 @@ EVENTS_PATH = "/slack/events"
 EVENTS_BODY_LIMIT = 1024 * 1024
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 # A feature that adds its own Slack listeners (a slash command, a shortcut, a modal) to the shared app.
-SlackExtension = Callable[[AsyncApp, "App"], None]
+SlackExtension = Callable[[AsyncApp, DeskPorts], None]
 
 
 def slack_extensions() -> list[SlackExtension]:
@@ -48,33 +45,35 @@ def slack_extensions() -> list[SlackExtension]:
     return [register_events]
 
 
-def build_slack_desk(app: App) -> SlackDesk:
+def build_slack_desk(parts: DeskPorts) -> SlackDesk:
     """The owner desk and its Bolt app, from SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET for HTTP)."""
-    client = web_client(app.settings)
-    secret = app.settings.slack_signing_secret
+    ports = parts.ports
+    client = web_client(ports.settings)
+    secret = ports.settings.slack_signing_secret
     bolt = AsyncApp(client=client, signing_secret=secret.get_secret_value() if secret else "",
                     name="socialdesk", logger=slack_logger())
-    profile = app.profile
-    desk = SlackOwnerDesk(client, app.db, app.clock, profile.owner.slack_channel or "#socialdesk",
+    profile = ports.profile
+    desk = SlackOwnerDesk(client, ports.db, ports.clock, profile.owner.slack_channel or "#socialdesk",
                           list(profile.active_intents()))
-    owner = OwnerListeners(desk, app.approvals, app.db, app.clock, app.worker.wake)
+    owner = OwnerListeners(desk, parts.approvals, ports.db, ports.clock, ports.wake)
     owner.register(bolt)
-    SlackEvents(app, desk, owner).register(bolt)
+    SlackEvents(parts, desk, owner).register(bolt)
     for extension in slack_extensions():
-        extension(bolt, app)
+        extension(bolt, parts)
     return SlackDesk(bolt, desk)
 
 
 class SlackEvents:
     """Events API: thread replies in the owner channel, customer mentions and DMs, App Home."""
 
-    def __init__(self, app: App, desk: SlackOwnerDesk, owner: OwnerListeners) -> None:
-        self._app, self._desk, self._owner = app, desk, owner
-        self._customers_on = app.profile.channels.slack.enabled
+    def __init__(self, parts: DeskPorts, desk: SlackOwnerDesk, owner: OwnerListeners) -> None:
+        self._parts, self._desk, self._owner = parts, desk, owner
+        profile = parts.ports.profile
+        self._customers_on = profile.channels.slack.enabled
         names = UserNames(desk.client)
-        self._customers = CustomerListener(self._deliver, desk.is_owner_channel, set(app.profile.owner.approvers),
-                                           names)
-        self._presses = RsvpPresses(self._deliver, PrivateThreads(desk.client), names.name)
+        deliver = parts.ports.deliver
+        self._customers = CustomerListener(deliver, desk.is_owner_channel, set(profile.owner.approvers), names)
+        self._presses = RsvpPresses(deliver, PrivateThreads(desk.client), names.name)
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.event("app_mention")(contained(self.on_mention))
@@ -100,25 +99,21 @@ class SlackEvents:
         if event.get("tab", "home") != "home":
             return
         try:
-            self._app.approvals.check(event["user"])
-            view = home_view(await home_figures(self._app))
+            self._parts.approvals.check(event["user"])
+            view = home_view(await home_figures(self._parts))
         except NotAllowed:  # a customer in a community Slack must not see other customers' messages
-            view = visitor_home(self._app.profile.business.name)
+            view = visitor_home(self._parts.ports.profile.business.name)
         await call(self._desk.client.views_publish(user_id=event["user"], view=view))
 
-    async def _deliver(self, inbound: Inbound) -> Any:
-        handled = await self._app.router.handle(inbound)
-        self._app.worker.wake.set()
-        return handled
 
-
-async def home_figures(app: App) -> HomeFigures:
-    now = app.clock.now()
-    local = now.astimezone(app.profile.zone)
+async def home_figures(parts: DeskPorts) -> HomeFigures:
+    ports = parts.ports
+    now = ports.clock.now()
+    local = now.astimezone(ports.profile.zone)
     today = local.replace(hour=0, minute=0, second=0, microsecond=0)
     week = today - timedelta(days=local.weekday())
-    events = await upcoming_lines(app)
-    async with app.db.session() as session:
+    events = await upcoming_lines(parts.events, ports.profile)
+    async with ports.db.session() as session:
         return HomeFigures(now, await desk_stats.waiting_drafts(session), await desk_stats.owned_conversations(session),
                            await desk_stats.messages_per_platform(session, today),
                            await desk_stats.median_first_answer(session, week), events)

@@ -6,7 +6,6 @@ Approvals decides who may act and makes two clicks have one effect; this module 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
@@ -49,7 +48,7 @@ def contained(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitab
 
 class OwnerListeners:
     def __init__(self, desk: SlackOwnerDesk, approvals: Approvals, db: Database, clock: Clock,
-                 wake: asyncio.Event | None = None) -> None:
+                 wake: Callable[[], None] | None = None) -> None:
         self._desk, self._approvals, self._db, self._clock, self._wake = desk, approvals, db, clock, wake
 
     def register(self, bolt: AsyncApp) -> None:
@@ -213,7 +212,7 @@ class OwnerListeners:
 
     def _woken(self) -> None:
         if self._wake is not None:
-            self._wake.set()
+            self._wake()
 
 
 async def _submitted_text(ack: Ack, view: Body) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -26,10 +26,9 @@ from bot.handlers.slack.blocks.event_form import CAPACITY, CHANNELS, EVENT_MODAL
 from bot.handlers.slack.blocks.event_lists import ATTENDEES, CANCEL_EVENT, EDIT_EVENT, EventLine, attendee_blocks, \
     attendee_text, event_list, line_of, when_text, with_events
 from bot.handlers.slack.owner_actions import ONLY_APPROVERS, contained
+from bot.handlers.slack.ports import DeskPorts
+from bot.profile.model import BusinessProfile
 from storage.events import EventRecord
-
-if TYPE_CHECKING:  # the process entry points hand us the running app
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 Body = Mapping[str, Any]
@@ -39,35 +38,35 @@ _ERROR_FIELDS = (("capacity", CAPACITY), ("end", LENGTH), ("announce", ANNOUNCE_
                  ("title", TITLE))
 
 
-def register_events(bolt: AsyncApp, app: App) -> None:
+def register_events(bolt: AsyncApp, desk: DeskPorts) -> None:
     """The `slack_extensions()` entry: adds the events listeners to the owner's Bolt app."""
-    if app.events is not None:
-        EventListeners(bolt.client, app).register(bolt)
+    if desk.events is not None:
+        EventListeners(bolt.client, desk, desk.events).register(bolt)
 
 
-async def upcoming_lines(app: App) -> list[EventLine]:
+async def upcoming_lines(events: EventService | None, profile: BusinessProfile) -> list[EventLine]:
     """Upcoming events with their numbers (for `/event list` and App Home)."""
-    if app.events is None:
+    if events is None:
         return []
-    events = [e for e in await app.events.list_events() if e.status != CANCELLED]
-    return [line_of(event, await app.events.attendees(event.id), app.profile.zone) for event in events]
+    coming = [e for e in await events.list_events() if e.status != CANCELLED]
+    return [line_of(event, await events.attendees(event.id), profile.zone) for event in coming]
 
 
-def channel_choices(app: App) -> list[str]:
+def channel_choices(profile: BusinessProfile) -> list[str]:
     """The places the business posts invites to: those its events name, then each enabled platform
     that needs no place (X, the console)."""
-    named = [channel for event in app.profile.events for channel in event.channels]
-    toggles = app.profile.channels
+    named = [channel for event in profile.events for channel in event.channels]
+    toggles = profile.channels
     bare = [name for name in platforms.where(lambda traits: traits.posts_without_place)
             if (toggle := getattr(toggles, name, None)) is not None and toggle.enabled]
     return list(dict.fromkeys([*named, *bare]))
 
 
 class EventListeners:
-    def __init__(self, client: AsyncWebClient, app: App) -> None:
-        self._client, self._app = client, app
-        self._events: EventService = app.events  # type: ignore[assignment]  # checked by register_events
-        self._zone = app.profile.zone
+    def __init__(self, client: AsyncWebClient, desk: DeskPorts, events: EventService) -> None:
+        self._client, self._desk, self._events = client, desk, events
+        self._profile, self._clock = desk.ports.profile, desk.ports.clock
+        self._zone = self._profile.zone
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.command("/event")(contained(self.command))
@@ -81,12 +80,12 @@ class EventListeners:
         if not self._approver(str(body.get("user_id"))):
             await ack(text=ONLY_APPROVERS)
         elif text.lower() == "list":
-            await ack(text="Upcoming events", blocks=event_list(await upcoming_lines(self._app)))
+            await ack(text="Upcoming events", blocks=event_list(await upcoming_lines(self._events, self._profile)))
         elif text.lower() in ("help", "?"):
             await ack(text=USAGE)
         else:
             await ack()
-            form = EventForm(title=text, place=self._app.profile.business.address or "")
+            form = EventForm(title=text, place=self._profile.business.address or "")
             await self._open(body, form, {"channel": body.get("channel_id")})
 
     async def submitted(self, ack: Ack, body: Body, view: Body) -> None:
@@ -94,7 +93,7 @@ class EventListeners:
         if not self._approver(user):
             await ack(response_action="errors", errors={TITLE: ONLY_APPROVERS})
             return
-        form = read_submission(view.get("state", {}).get("values", {}), self._zone, self._app.clock.now())
+        form = read_submission(view.get("state", {}).get("values", {}), self._zone, self._clock.now())
         if form.errors:
             await ack(response_action="errors", errors=form.errors)
             return
@@ -173,16 +172,16 @@ class EventListeners:
         """After a click on App Home, show the events there as they now are."""
         home = body.get("view") or {}
         if (body.get("container") or {}).get("type") == "view" and home.get("type") == "home":
-            blocks = with_events(home.get("blocks") or [], await upcoming_lines(self._app))
+            blocks = with_events(home.get("blocks") or [], await upcoming_lines(self._events, self._profile))
             await call(self._client.views_publish(user_id=body["user"]["id"], view={"type": "home", "blocks": blocks}))
 
     async def _open(self, body: Body, form: EventForm, meta: dict[str, Any]) -> None:
-        modal = event_modal(form, channel_choices(self._app), self._zone, meta)
+        modal = event_modal(form, channel_choices(self._profile), self._zone, meta)
         await call(self._client.views_open(trigger_id=body["trigger_id"], view=modal))
 
     def _approver(self, user: str) -> bool:
         try:
-            self._app.approvals.check(user)
+            self._desk.approvals.check(user)
         except NotAllowed:
             return False
         return True
@@ -209,7 +208,7 @@ class EventListeners:
             log.warning("could not show the owner an events message", exc_info=True)
 
     def _wake(self) -> None:
-        self._app.worker.wake.set()
+        self._desk.ports.wake()
 
 
 def _event_id(body: Body) -> int:

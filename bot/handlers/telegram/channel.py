@@ -16,7 +16,7 @@ import logging
 import warnings
 from collections import OrderedDict
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
@@ -32,13 +32,10 @@ from bot.handlers.telegram.parse import ALLOWED_UPDATES, PLATFORM, SendRequest, 
 from bot.handlers.unhandled import OutageTries, Unhandled, describe, record_unhandled
 from bot.platforms import plain_text
 from bot.messages import Outbound
-from bot.ports import Deliver
+from bot.ports import Deliver, HandlerPorts
 from bot.settings import Settings
 from storage import cursors
 from storage.engine import Database
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 BUTTON_NOTICE_LIMIT = 200  # answerCallbackQuery's text
@@ -320,11 +317,11 @@ def make_bot(settings: Settings, keep_alive: bool = True) -> Bot:
     return Bot(token, base_url=api_base_url(settings.telegram_api_url), request=request)
 
 
-def build(app: App) -> TelegramChannel:
+def build(ports: HandlerPorts) -> TelegramChannel:
     """The channel `socialdesk run` starts: polling, or registering the webhook when the web process
     receives. It shares the app's database and clock."""
-    settings = app.settings
+    settings = ports.settings
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
     url = f"{settings.public_base_url.rstrip('/')}{WEBHOOK_PATH}" if secret and settings.public_base_url else None
-    return TelegramChannel(make_bot(settings), app.db, clock=app.clock, webhook_url=url,
+    return TelegramChannel(make_bot(settings), ports.db, clock=ports.clock, webhook_url=url,
                            webhook_secret=secret if url else None)

@@ -13,7 +13,6 @@ import hmac
 import json
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -21,23 +20,21 @@ from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChannelError
 from bot.handlers.telegram.channel import WEBHOOK_PATH, TelegramIntake, make_bot
-
-if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
-    from bot.app import App
+from bot.ports import HandlerPorts
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 RETRY_AFTER_SECONDS = 5
 
 
-def telegram_routes(app: "App") -> Sequence[BaseRoute]:
+def telegram_routes(ports: HandlerPorts) -> Sequence[BaseRoute]:
     """The webhook route, when TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are set."""
-    settings = app.settings
+    settings = ports.settings
     if not settings.configured("telegram_bot_token", "telegram_webhook_secret"):
         return []
     assert settings.telegram_webhook_secret is not None
     secret = settings.telegram_webhook_secret.get_secret_value().encode()
-    intake = TelegramIntake(make_bot(settings, keep_alive=False), app.db, app.clock)
+    intake = TelegramIntake(make_bot(settings, keep_alive=False), ports.db, ports.clock)
 
     async def webhook(request: Request) -> Response:
         if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), secret):
@@ -49,7 +46,7 @@ def telegram_routes(app: "App") -> Sequence[BaseRoute]:
         if not isinstance(update, dict) or not _is_update_id(update.get("update_id")):
             return PlainTextResponse("body is not a Telegram update", status_code=400)
         try:
-            await intake.process(update, app.router.handle)
+            await intake.process(update, ports.deliver)
         except ChannelError:
             # Not ready to read updates yet (Telegram has not answered getMe): Telegram sends it again.
             return PlainTextResponse("starting up: send it again shortly", status_code=503,

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,45 +24,29 @@ from bot.handlers.webchat.guard import Limits, Refusal, allowed_origins, cors_he
 from bot.handlers.webchat.input import (MESSAGES_PATH, PLATFORM, ChatPost, parse_cursor, parse_post, parse_visitor_id,
                                         parse_wait, to_inbound)
 from bot.handlers.unhandled import Unhandled, describe, is_outage, record_unhandled
+from bot.ports import HandlerPorts
 from storage import outbox
 from storage.outbox_rows import OwnerNote, note_key
-
-if TYPE_CHECKING:  # the web process hands us the running app; handlers never build one
-    from bot.app import App
-    from bot.outbox import OutboxWorker
 
 log = logging.getLogger(__name__)
 
 
-def webchat_routes(app: "App") -> Sequence[BaseRoute]:
-    """The web chat routes with the default timings and limits (the entry in bot.web.route_providers)."""
-    return webchat_provider()(app)
-
-
-def webchat_provider(options: WebChatOptions = WebChatOptions()) -> Callable[["App"], Sequence[BaseRoute]]:
-    def provide(app: "App") -> Sequence[BaseRoute]:
-        if not app.profile.channels.webchat.enabled:
-            return []
-        return WebChatRoutes(app, attach_channel(app.worker), options).routes()
-    return provide
-
-
-def attach_channel(worker: "OutboxWorker") -> WebChatChannel:
-    """The process's one web chat channel, shared by the routes and the outbox worker that wakes them."""
-    existing = worker.channels.get(PLATFORM)
-    channel = existing if isinstance(existing, WebChatChannel) else WebChatChannel()
-    worker.channels[PLATFORM] = channel
-    return channel
+def webchat_routes(ports: HandlerPorts, channel: WebChatChannel,
+                   options: WebChatOptions = WebChatOptions()) -> Sequence[BaseRoute]:
+    """The web chat's routes, sharing `channel` with the outbox worker that wakes its waiting visitors."""
+    if not ports.profile.channels.webchat.enabled:
+        return []
+    return WebChatRoutes(ports, channel, options).routes()
 
 
 class WebChatRoutes:
-    def __init__(self, app: "App", channel: WebChatChannel, options: WebChatOptions) -> None:
-        self._app, self._channel, self._options = app, channel, options
-        self._limits = Limits(app.clock, options.per_visitor_per_minute, options.per_address_per_minute,
+    def __init__(self, ports: HandlerPorts, channel: WebChatChannel, options: WebChatOptions) -> None:
+        self._ports, self._channel, self._options = ports, channel, options
+        self._limits = Limits(ports.clock, options.per_visitor_per_minute, options.per_address_per_minute,
                               options.overall_per_minute)
         self._polls: Counter[str] = Counter()  # long-polls waiting now, per client address
-        config = app.profile.channels.webchat
-        self._origins = allowed_origins([app.profile.business.website, app.settings.public_base_url,
+        config = ports.profile.channels.webchat
+        self._origins = allowed_origins([ports.profile.business.website, ports.settings.public_base_url,
                                          *config.allowed_origins])
 
     def routes(self) -> list[BaseRoute]:
@@ -93,14 +76,13 @@ class WebChatRoutes:
 
     async def _accept(self, message: ChatPost, cors: dict[str, str]) -> Response:
         try:
-            handled = await self._app.router.handle(to_inbound(message, self._app.clock.now()))
+            # Delivering wakes the worker: this process delivers the reply (runner.web_deliveries).
+            await self._ports.deliver(to_inbound(message, self._ports.clock.now()))
         except Exception as exc:
             log.exception("web chat message not recorded")
             if is_outage(exc) or not await self._told_owner(message, exc):
                 return _error(503, "the message could not be saved: send it again", {**cors, "Retry-After": "5"})
             return _error(500, "this message could not be handled; the business has been told of it", cors)
-        if not handled.duplicate:
-            self._app.worker.wake.set()  # a reply may be due now: the web process delivers it (runner.web_deliveries)
         return JSONResponse({"id": message.client_message_id, "status": "received"}, status_code=202, headers=cors)
 
     async def _told_owner(self, message: ChatPost, exc: Exception) -> bool:
@@ -109,7 +91,7 @@ class WebChatRoutes:
         failure = Unhandled(PLATFORM, f"{message.visitor_id}:{message.client_message_id}", describe(exc),
                             message.name or None, message.text)
         try:
-            await record_unhandled(self._app.db, self._app.clock, failure)
+            await record_unhandled(self._ports.db, self._ports.clock, failure)
         except Exception:
             log.exception("could not record a web chat message that was not handled")
             return False
@@ -117,18 +99,18 @@ class WebChatRoutes:
 
     async def _tell_owner(self, refused: Refusal) -> None:
         """One note on the owner's desk per hour while limits trip, however many messages are refused."""
-        now = self._app.clock.now()
+        now = self._ports.clock.now()
         text = (f"The web chat is refusing messages: {refused.reason}. Refused messages are not recorded; "
                 "visitors are asked to wait a minute.")
         try:
-            async with self._app.db.session() as session:
+            async with self._ports.db.session() as session:
                 added = await outbox.queue(session, note_key("webchat-limits", f"{now:%Y-%m-%dT%H}"), OwnerNote(text),
                                            now=now)
         except Exception:
             log.warning("could not queue the web chat limits note")
             return
         if added:
-            self._app.worker.wake.set()
+            self._ports.wake()
 
     async def replies(self, request: Request) -> Response:
         cors = cors_headers(request.headers.get("origin"), self._origins, request.headers.get("host"))
@@ -145,7 +127,7 @@ class WebChatRoutes:
                           {**cors, "Retry-After": "5"})
         self._polls[address] += 1
         try:
-            found = await wait_for_replies(self._app.db, self._channel.replies, visitor_id, after, wait,
+            found = await wait_for_replies(self._ports.db, self._channel.replies, visitor_id, after, wait,
                                            self._options)
         finally:
             self._polls[address] -= 1
@@ -161,11 +143,11 @@ class WebChatRoutes:
         return Response(status_code=204, headers=headers)
 
     async def page(self, _: Request) -> Response:
-        body, headers = webchat_assets.page(self._app.profile.business.name)
+        body, headers = webchat_assets.page(self._ports.profile.business.name)
         return Response(body, media_type="text/html", headers=headers)
 
     async def widget(self, _: Request) -> Response:
-        return Response(webchat_assets.widget(self._app.profile.business.name), media_type="text/javascript",
+        return Response(webchat_assets.widget(self._ports.profile.business.name), media_type="text/javascript",
                         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
 
 

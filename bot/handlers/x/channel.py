@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import tweepy
@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from tweepy.asynchronous import AsyncClient
 
 from bot.clock import Clock
-from bot.ports import Deliver
+from bot.ports import Deliver, HandlerPorts
 from bot.profile.model import XChannelConfig
 from bot.errors import (
     ChannelError,
@@ -49,9 +49,6 @@ from bot.messages import Outbound
 from bot.platforms import fits, too_long_reason
 from storage import cursors
 from storage.engine import Database
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 MENTIONS_CURSOR, DMS_CURSOR = "x:mentions_since_id", "x:dm_last_id"
@@ -220,14 +217,14 @@ def translate_error(exc: BaseException, write: bool) -> ChannelError:
     return DeliveryUncertain(f"X did not answer after the reply was sent: {exc!r}")
 
 
-def build(app: App) -> XChannel:
+def build(ports: HandlerPorts) -> XChannel:
     """The channel `socialdesk run` starts, from the X_* credentials and the profile's channels.x
     budgets. It shares the app's database and clock (budgets run on the app's time)."""
-    settings = app.settings
+    settings = ports.settings
     client = AsyncClient(bearer_token=_secret(settings.x_bearer_token), consumer_key=_secret(settings.x_api_key),
                          consumer_secret=_secret(settings.x_api_secret), access_token=_secret(settings.x_access_token),
                          access_token_secret=_secret(settings.x_access_secret), return_type=dict)
-    return XChannel(client, app.db, app.clock, app.profile.channels.x, api_url=settings.x_api_url)
+    return XChannel(client, ports.db, ports.clock, ports.profile.channels.x, api_url=settings.x_api_url)
 
 
 def _secret(value: SecretStr | None) -> str | None:
