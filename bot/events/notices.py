@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.drafting.names import greeting_name
 from bot.errors import BrokenTemplate
+from bot.events.invites import still_reachable
 from bot.events.model import GOING, MAYBE, WAITLISTED
 from bot.events.render import EventTexts, EventView, event_view
 from bot.platforms import traits_of
@@ -78,7 +79,11 @@ async def remind_attendees(session: AsyncSession, ctx: EventsContext, event: Eve
     """A direct message to each person going, on platforms that allow one."""
     told = 0
     for rsvp in await store.rsvps(session, event.id, statuses=(GOING,)):
-        if not traits_of(rsvp.platform).direct_messages:
+        traits = traits_of(rsvp.platform)
+        if not (traits.direct_messages or traits.invites_each_customer):
+            continue
+        if traits.invites_each_customer and not (rsvp.thread_key and await still_reachable(
+                session, ctx.profile, event, rsvp.platform, rsvp.thread_key, now)):
             continue
         key = event_key(event.id, "dm", post, rsvp.contact_id, version=event.sequence)
         told += await tell(session, ctx, event, rsvp, template="event_attendee_reminder", key=key, now=now,
