@@ -296,3 +296,38 @@ async def test_while_the_database_is_down_meta_is_asked_to_send_again_and_the_re
     finally:
         await app.worker.channels["whatsapp"].stop()
         await app.close()
+
+
+async def test_whatsapp_gets_its_own_hours_reply_bold_times_and_a_day_a_line(meta_app: App, graph) -> None:
+    api, _ = graph
+    assert (await post(meta_app, now_stamped(meta_app, "whatsapp_text"))).status_code == 200
+    await meta_app.worker.drain()
+    body = api.sent[0][1]["text"]["body"]
+    lines = body.splitlines()
+    assert "We're open *9am–5pm* on Saturday 28 November." in lines[0]
+    assert "*This week*" in lines and sum(1 for line in lines if line[:3] in ("Mon", "Tue", "Sat", "Sun")) == 4
+    assert body.count("Sat  9am–5pm") == 1
+
+
+@pytest.mark.parametrize("name,sender,profile,shown", [
+    ("messenger_text", PSID, {"first_name": "Peter", "last_name": "Chang"}, "Peter Chang"),
+    ("instagram_text", "1122334455667788", {"name": "Mia Lopez", "username": "mia.bakes"}, "Mia Lopez"),
+])
+async def test_the_owner_sees_a_messenger_or_instagram_customer_by_name(meta_app: App, graph, name: str, sender: str,
+                                                                       profile: dict[str, str], shown: str) -> None:
+    # Their webhooks carry only an id: the name comes from the Graph API's user profile.
+    api, _ = graph
+    api.profiles[sender] = profile
+    words = _text(name, "I want a refund, my coffee was cold")
+    assert (await post(meta_app, now_stamped(meta_app, name, **words))).status_code == 200
+    async with meta_app.db.session() as session:
+        (held,) = await drafts.pending_drafts(session)
+        view = await drafts.draft_view(session, held.id)
+    assert view is not None and view.customer_name == shown
+
+
+async def test_a_messenger_customer_whose_name_cannot_be_read_is_still_answered(meta_app: App, graph) -> None:
+    api, _ = graph  # no profile: the Graph API refuses the lookup
+    assert (await post(meta_app, now_stamped(meta_app, "messenger_text"))).status_code == 200
+    await meta_app.worker.drain()
+    assert len(api.sent) == 1 and api.sent[0][1]["message"]["text"].startswith(("Hi there", "We're open", "We"))

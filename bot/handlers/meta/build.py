@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
 from bot.handlers.meta.channel import MetaAccount, MetaChannel
 from bot.handlers.meta.graph import GraphClient
+from bot.handlers.meta.names import SenderNames
 from bot.handlers.meta.parse import INSTAGRAM, MESSENGER, WHATSAPP
 from bot.handlers.meta.webhook import meta_webhook
 from bot.handlers.meta.window import WindowRule
@@ -47,5 +49,7 @@ def meta_routes(app: App) -> Sequence[BaseRoute]:
     platforms = enabled_platforms(app)
     if not platforms or not settings.configured("meta_app_secret", "meta_verify_token"):
         return []
+    names = SenderNames({p: partial(GraphClient, _secret(settings, _TOKENS[p]), settings.graph_api_url)
+                         for p in platforms if p in (MESSENGER, INSTAGRAM)})
     return meta_webhook(_secret(settings, "meta_app_secret"), _secret(settings, "meta_verify_token"), platforms,
-                        app.router.handle, app.db, app.clock)
+                        app.router.handle, app.db, app.clock, names)

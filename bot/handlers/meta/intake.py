@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.errors import BadPayload
+from bot.handlers.meta.names import SenderNames
 from bot.handlers.meta.parse import Delivery, read_delivery
 from bot.handlers.meta.statuses import apply_status
 from bot.handlers.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
@@ -29,8 +30,10 @@ STRANDED_AFTER = timedelta(minutes=1)
 
 
 class MetaIntake:
-    def __init__(self, deliver: Callable[[Inbound], Awaitable[Any]], db: Database, clock: Clock) -> None:
+    def __init__(self, deliver: Callable[[Inbound], Awaitable[Any]], db: Database, clock: Clock,
+                 names: SenderNames | None = None) -> None:
         self._deliver, self._db, self._clock = deliver, db, clock
+        self._names = names or SenderNames({})
 
     async def store(self, platform: str, body: bytes) -> StoredDelivery:
         """Record the body before anything else; raises when the database cannot take it."""
@@ -72,7 +75,7 @@ class MetaIntake:
         delivery: Delivery = read_delivery(payload)
         for inbound in delivery.inbounds:
             try:
-                await self._deliver(inbound)  # the router drops a message id it has recorded before
+                await self._deliver(await self._names.named(inbound))  # the router drops a message id it has seen
             except Exception as exc:
                 if is_outage(exc):
                     raise

@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.clock import Clock
 from bot.handlers.meta.intake import MetaIntake
+from bot.handlers.meta.names import SenderNames
 from bot.handlers.meta.parse import OBJECTS
 from bot.handlers.meta.signature import HEADER, is_signed, verify_challenge
 from bot.messages import Inbound
@@ -34,9 +35,10 @@ WEBHOOK_BODY_LIMIT = 1024 * 1024
 
 
 def meta_webhook(app_secret: str, verify_token: str, platforms: frozenset[str], deliver: Callable[[Inbound], Awaitable[Any]],
-                 db: Database, clock: Clock) -> Sequence[BaseRoute]:
-    """`platforms`: the Meta platforms that are on; payloads for the others are acknowledged and dropped."""
-    intake = MetaIntake(deliver, db, clock)
+                 db: Database, clock: Clock, names: SenderNames | None = None) -> Sequence[BaseRoute]:
+    """`platforms`: the Meta platforms that are on; payloads for the others are acknowledged and dropped.
+    `names` reads Messenger and Instagram customers' names, which their webhooks leave out."""
+    intake = MetaIntake(deliver, db, clock, names)
 
     async def verify(request: Request) -> Response:
         challenge = verify_challenge(dict(request.query_params), verify_token)
