@@ -14,6 +14,7 @@ from bot.handlers.meta.names import SenderNames
 from bot.handlers.meta.parse import INSTAGRAM, MESSENGER, WHATSAPP
 from bot.handlers.meta.webhook import meta_webhook
 from bot.handlers.meta.window import WindowRule
+from bot.profile.model import BusinessProfile
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,6 +42,15 @@ def enabled_platforms(app: App) -> frozenset[str]:
     settings, channels = app.settings, app.profile.channels
     return frozenset(p for p, token in _TOKENS.items()
                      if getattr(channels, p).enabled and settings.configured(token))
+
+
+def setup_notes(settings: Settings, profile: BusinessProfile) -> list[str]:
+    """What `socialdesk check` says about a Meta set-up that works but will hold things back."""
+    whatsapp = profile.channels.whatsapp
+    if whatsapp.enabled and settings.configured("whatsapp_token") and not whatsapp.template:
+        return ["whatsapp has no approved template (channels.whatsapp.template): a reply more than 24 hours "
+                "after the customer wrote, and an event invite to them, wait for you instead (see docs/meta.md)"]
+    return []
 
 
 def meta_routes(app: App) -> Sequence[BaseRoute]:
