@@ -26,7 +26,7 @@ from bot.handlers.meta.signature import HEADER, signature_for
 from bot.settings import Settings
 from bot.web import create_web_app
 from storage import outbox
-from storage.outbox_rows import OwnerNote, row_as
+from storage.outbox_rows import EventPost, OwnerNote, row_as
 from tests.fakes.graph_api import TOKEN, FakeGraphApi
 from tests.fakes.server import serve
 from tests.payloads.load import payload
@@ -107,6 +107,23 @@ def button_press(app: App, sender: str, button_id: str) -> dict[str, Any]:
     return body
 
 
+async def invite_id(app: App, thread_key: str) -> str:
+    """The WhatsApp message id the customer's invite was sent as."""
+    async with app.db.session() as session:
+        rows = [i for i in await outbox.items(session, kind="event_post", platform="whatsapp")
+                if row_as(i, EventPost).thread_key == thread_key]
+    assert len(rows) == 1 and rows[0].external_id
+    return rows[0].external_id
+
+
+def read_report(message_id: str) -> dict[str, Any]:
+    body = copy.deepcopy(payload("meta", "whatsapp_status_failed"))
+    status = body["entry"][0]["changes"][0]["value"]["statuses"][0]
+    status.update(id=message_id, status="read")
+    status.pop("errors")
+    return body
+
+
 async def write(app: App, body: dict[str, Any]) -> None:
     raw = json.dumps(body).encode()
     asgi = create_web_app(app, [meta_routes])
@@ -166,8 +183,9 @@ async def test_an_invite_reaches_whatsapp_customers_inside_their_window_and_says
     assert (attendee.platform, attendee.status) == ("whatsapp", "going")
     assert "in" in sent_to(api, RECENT)[-1]["text"]["body"].lower()
 
+    await write(app, read_report(await invite_id(app, RECENT)))
     shown = (await cli(env, clock, "events", "show", "1")).output
-    assert "1 invited: 1 sent" in shown and "1 held (Priya Shah)" in shown
+    assert "1 invited: 1 sent (1 read)" in shown and "1 held (Priya Shah)" in shown
 
 
 @pytest.mark.parametrize("customers", ["winter_news"], indirect=True)

@@ -235,9 +235,13 @@ async def _each_customer(app: App, event_id: int, platform: str, status: str, ea
         lines = found.summary() if found else []
         return [("if it went now: " if n == 0 else " " * 16) + line for n, line in enumerate(lines)]
     counts: dict[str, int] = {}
+    receipts: dict[str, int] = {}
     for item in each:
         if item.platform == platform and row_as(item, EventPost).thread_key is not None:
             counts[item.status] = counts.get(item.status, 0) + 1
-    invited = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+            if item.receipt in ("delivered", "read"):  # how far they got, where the platform says
+                receipts[item.receipt] = receipts.get(item.receipt, 0) + 1
+    seen = ", ".join(f"{n} {receipt}" for receipt, n in sorted(receipts.items()))
+    invited = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) + (f" ({seen})" if seen else "")
     lines = [f"{sum(counts.values())} invited: {invited}" if counts else "nobody was invited"]
     return lines + (await service.held_invites(event_id)).get(platform, [])
