@@ -107,7 +107,8 @@ class DraftRow(Base):
 
 class OutboxRow(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+    # A delivery report names only the platform's id for the message: found by it, not by a scan.
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"), Index("ix_outbox_sent_as", "platform", "external_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(30))

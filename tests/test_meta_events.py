@@ -174,7 +174,7 @@ async def test_an_invite_reaches_whatsapp_customers_inside_their_window_and_says
     assert [b["reply"]["title"] for b in buttons] == ["Going", "Maybe", "Can't go"]
     assert sent_to(api, EARLIER) == [] and sent_to(api, PSID) == []
     notes = await owner_notes(app)
-    assert any("not sent to 1 customer on WhatsApp (Priya Shah)" in note for note in notes)
+    assert any("The invite for \"Winter coffee tasting\" was not sent to 1 customer on WhatsApp (Priya Shah)" in note for note in notes)
     assert any("on Messenger" in note and "allows no invite" in note for note in notes)
 
     await write(app, button_press(app, RECENT, buttons[0]["reply"]["id"]))
@@ -221,3 +221,24 @@ async def test_an_invite_that_waited_past_the_window_is_held_not_sent(
     await worker.drain()
     assert sent_to(api, RECENT) == []
     assert any("not sent to 1 customer on WhatsApp (Sheena Nelson)" in note for note in await owner_notes(app))
+
+
+async def test_a_cancellation_after_the_window_is_never_sent_with_the_human_agent_tag(
+        customers: tuple[App, dict[str, str]], graph, clock: FrozenClock) -> None:
+    # HUMAN_AGENT is for a person's answer to the customer; news of a cancelled event is not one.
+    app, env = customers
+    api, _ = graph
+    await add_event(env, clock)
+    await app.worker.drain()
+    body = messenger_text(app, "")
+    body["entry"][0]["messaging"][0]["message"] = {"mid": "m_rsvp", "text": "Going",
+                                                   "quick_reply": {"payload": "rsvp:1:going"}}
+    await write(app, body)
+    assert app.events is not None and [a.platform for a in await app.events.attendees(1)] == ["messenger"]
+    clock.advance(timedelta(days=2))
+    api.sent.clear()
+    assert await app.events.cancel_event(1, reason="Our roaster is unwell.") == 0
+    await app.worker.drain()
+    assert sent_to(api, PSID) == []
+    assert any(note.startswith('The cancellation for "Winter coffee tasting" was not sent to 1 customer on Messenger')
+               for note in await owner_notes(app))

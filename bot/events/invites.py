@@ -46,7 +46,7 @@ async def invite_each(session: AsyncSession, profile: BusinessProfile, event: Ev
 
 
 async def still_reachable(session: AsyncSession, profile: BusinessProfile, event: EventRecord, platform: str,
-                          thread_key: str, now: datetime) -> bool:
+                          thread_key: str, now: datetime, what: str = "the invite") -> bool:
     """Checked again as one customer's invite or reminder goes: a post that waited (a rate limit, the
     bot stopped) may have left the window since, and a customer outside it is held, never written to
     against the platform's rules."""
@@ -60,15 +60,17 @@ async def still_reachable(session: AsyncSession, profile: BusinessProfile, event
     contact = await contacts.get_contact(session, conversation.contact_id)
     named = CustomerThread(customer.contact_id, contact.display_name if contact else "a customer", thread_key,
                            customer.last_wrote_at)
-    await hold(session, event, platform, (named,), found.held_reason, f"event:{event.id}:{platform}:{thread_key}", now)
+    await hold(session, event, platform, (named,), found.held_reason, f"event:{event.id}:{platform}:{thread_key}:{what}",
+               now, what)
     return False
 
 
 async def hold(session: AsyncSession, event: EventRecord, platform: str, held: tuple[CustomerThread, ...],
-               reason: str, key: str, now: datetime) -> None:
+               reason: str, key: str, now: datetime, what: str = "the invite") -> None:
     await audit.record(session, at=now, actor="socialdesk", action=HELD, subject=f"event:{event.id}",
                        detail={"platform": platform, "held": len(held), "names": [c.display_name for c in held],
-                               "reason": reason})
+                               "reason": reason, "what": what})
     people = f"{len(held)} customer{'s' if len(held) != 1 else ''}"
-    note = (f"\"{event.title}\" was not sent to {people} on {display_name(platform)} ({names_of(held)}): {reason}.")
+    note = (f"{what[:1].upper()}{what[1:]} for \"{event.title}\" was not sent to {people} on {display_name(platform)} "
+            f"({names_of(held)}): {reason}.")
     await outbox.queue(session, note_key(key, "held"), OwnerNote(note, event_id=event.id), now=now, event_id=event.id)

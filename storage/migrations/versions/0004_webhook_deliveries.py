@@ -5,7 +5,7 @@ Revises: 0003
 
 Meta's webhook stores each signed body, answers 200 at once and routes it after; a body stored but not
 yet routed (the process stopped) is routed later instead of lost. An outbox row keeps how far its message
-got (WhatsApp's delivered and read), beside its own status.
+got (WhatsApp's delivered and read), beside its own status, and is found by the platform's id for it.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -34,10 +34,12 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('receipt', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('receipt_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_outbox_sent_as', ['platform', 'external_id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_sent_as')
         batch_op.drop_column('receipt_at')
         batch_op.drop_column('receipt')
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
