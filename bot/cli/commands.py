@@ -15,6 +15,7 @@ from bot.cli.common import ConfigOption, bot_migrates, command_settings, friendl
 from bot.cli.contacts import contacts_app
 from bot.cli.evaluate import eval_app
 from bot.cli.events import events_app
+from bot import eventloop
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ def check(config: Path | None = ConfigOption) -> None:
     from bot.clock import clock_starting_at
     from bot.drafting.drafter import Drafter
     from bot.events.checks import event_problems
+    from bot.handlers.meta.build import setup_notes
     from bot.profile.load import load_profile
     from bot.profile.warnings import date_warnings
     from bot.registry import missing_settings
@@ -92,7 +94,7 @@ def check(config: Path | None = ConfigOption) -> None:
     problems += event_problems(Drafter(owner_templates_dir(profile, path)), profile, now)
     for warning in date_warnings(profile, now):
         typer.echo(f"warning: {path.name}: {warning}", err=True)
-    for missing in missing_settings(settings, profile):
+    for missing in missing_settings(settings, profile) + setup_notes(settings, profile):
         typer.echo(f"warning: {missing}", err=True)
     if problems:
         raise ConfigError("\n".join(f"{path.name}: {p}" for p in problems))
@@ -186,7 +188,7 @@ def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.
             await bot.close()
 
     try:
-        asyncio.run(main())
+        eventloop.run(main())
     except SystemExit as exc:  # uvicorn exits when it cannot listen; it has logged why just above
         if exc.code == 0:
             raise
@@ -218,7 +220,7 @@ def _run(config: Path | None, console: bool) -> None:
         finally:
             await bot.close()
 
-    asyncio.run(main())
+    eventloop.run(main())
 
 
 def main() -> None:
