@@ -30,7 +30,7 @@ from tests.support.apps import outlets, settings_for
 from tests.support.channels import NoteDesk, RecordingChannel
 from tests.support.console import ConsoleTranscript
 
-pytest_plugins = ["tests.support.fixtures", "tests.event_support", "tests.slack_harness"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.outage", "tests.event_support", "tests.slack_harness"]
 
 LONDON = ZoneInfo("Europe/London")
 # The example profile as `socialdesk init` would have written it on this day: its coffee tasting

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -63,8 +62,3 @@ async def run_cli(args: list[str], profile_dir: Path, sqlite_url: str, clock: Fr
     assert result.exit_code == 0, result.output
     return result.output
 
-async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.005)

@@ -11,6 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.waiting import eventually
+
 BOT_USER, BOT_ID, TEAM = "U0BOT", "B0BOT", "T0CAFE"
 CHANNELS = {"#socialdesk": "C0OWNER", "#events": "C0EVENTS"}
 
@@ -61,11 +63,10 @@ class FakeSlack:
 
     async def until(self, check: Callable[[], object], timeout: float = 5.0) -> None:
         """Wait for something the app does in the background after acknowledging Slack."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not check():
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"timed out; Slack saw {[name for name, _ in self.calls]}")
-            await asyncio.sleep(0.01)
+        try:
+            await eventually(check, timeout)
+        except AssertionError:
+            raise AssertionError(f"timed out; Slack saw {[name for name, _ in self.calls]}") from None
 
     async def push(self, kind: str, body: dict[str, Any]) -> str:
         """Send an envelope over Socket Mode, as Slack does ("events_api", "interactive", "slash_commands")."""

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ from bot.handlers.slack.api import web_client
 from bot.handlers.slack.bolt_app import http_routes
 from bot.handlers.slack.customers import SlackChannel
 from bot.handlers.slack.owner_desk import SlackDesk
+from bot.handlers.webchat.channel import WebChatOptions
 from bot.messages import Inbound, Sender
+from bot.registry import webchat_provider
 from bot.router import Handled
 from bot.web import create_web_app
 from storage import drafts
@@ -154,3 +157,24 @@ async def listeners_done() -> None:
     listeners = [task for task in asyncio.all_tasks()
                  if "run_ack_function_asynchronously" in getattr(task.get_coro(), "__qualname__", "")]
     await asyncio.wait_for(asyncio.gather(*listeners, return_exceptions=True), timeout=5)
+
+
+QUICK = WebChatOptions(poll_timeout=1.0, recheck_seconds=1.0, settle_seconds=0.01)
+
+
+@pytest.fixture
+async def site(desk: Desk) -> AsyncIterator[httpx.AsyncClient]:
+    """The web chat and the owner's Slack on one web app, as `socialdesk serve` has them."""
+    web = create_web_app(desk.app, [lambda _: http_routes(desk.slack), webchat_provider(QUICK)])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(web), base_url="http://testserver") as http:
+        yield http
+
+
+async def visitor_writes(site: httpx.AsyncClient, desk: Desk, name: str, text: str, visitor: str | None = None) -> str:
+    """A web chat visitor's message (a new visitor unless `visitor` is given), delivered; the visitor's id."""
+    visitor = visitor or secrets.token_hex(16)
+    response = await site.post("/webchat/messages", json={"visitor_id": visitor, "name": name, "text": text,
+                                                          "client_message_id": secrets.token_hex(6)})
+    assert response.status_code == 202, response.text
+    await desk.app.worker.drain()
+    return visitor

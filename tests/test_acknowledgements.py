@@ -3,7 +3,6 @@ once per wait, never for spam, in the owner's words when they write their own, a
 
 from pathlib import Path
 
-from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.settings import Settings
 from tests.conftest import london

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app import App
 from bot.clock import FrozenClock
 from bot.owner import quiet_words
 from storage import drafts, outbox

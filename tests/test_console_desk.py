@@ -13,7 +13,6 @@ import termios
 import time
 from pathlib import Path
 
-from bot.app import App
 from bot.messages import Sender
 from tests.factories import inbound
 from tests.support.console import ConsoleTranscript

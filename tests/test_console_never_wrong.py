@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.settings import Settings
 from tests.factories import answered_alone

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import App
 from storage import contacts
 from tests.event_support import answers, tasting
 from tests.support.console import ConsoleTranscript

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import App
 from bot.clock import FrozenClock
 from storage import examples
 from tests.support.console import ConsoleTranscript

@@ -5,7 +5,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.app import App
 from bot.clock import FrozenClock
 from bot.profile.days import asked_days
 from bot.profile.load import example_profile_text, parse_profile

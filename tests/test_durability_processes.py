@@ -10,7 +10,7 @@ import secrets
 import signal
 import socket
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -25,6 +25,7 @@ from tests.conftest import POSTGRES_SKIP, _admin
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.test_cli import PROCESS_NOW, SOCIALDESK, clean_environment
+from tests.support.waiting import eventually
 
 SATURDAY_HOURS = "We're open 9am–5pm on Saturday 28 November."
 
@@ -78,15 +79,6 @@ async def running(*commands: tuple[str, ...], cwd: Path, env: dict[str, str]) ->
     for process, text in zip(processes, stderr):
         assert process.returncode in (0, -signal.SIGTERM), text
         assert "Traceback" not in text and "database is locked" not in text, text
-
-
-async def eventually_async(condition: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    """Wait for `await condition()` to be true, looking again every 50 ms, failing after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 async def outbox_reaches(url: str, expected: dict[str, int], timeout: float = 20.0) -> None:
@@ -168,7 +160,7 @@ async def test_two_worker_processes_on_one_postgres_send_every_reply_exactly_onc
 
                     async def both_waiting() -> bool:
                         return await waiting_on_a_lock(observer) >= 2
-                    await eventually_async(both_waiting)
+                    await eventually(both_waiting, timeout=20.0, every=0.05)
 
                 await outbox_reaches(postgres_url, {"sent": 70})
     finally:
@@ -214,7 +206,7 @@ async def test_serve_and_run_share_one_sqlite_file_through_a_burst(cafe: Path) -
                 with contextlib.suppress(httpx.TransportError):
                     return (await client.get("/health")).status_code == 200
                 return False
-            await eventually_async(healthy)
+            await eventually(healthy, timeout=20.0, every=0.05)
             codes = await asyncio.gather(post_burst(base, "127.0.0.2", asking[:13] + complaining[:12]),
                                          post_burst(base, "127.0.0.3", asking[13:] + complaining[12:]))
             open_chats = asyncio.Semaphore(10)  # one address keeps only so many polls waiting

@@ -15,10 +15,9 @@ from bot.cli import app as socialdesk
 from bot.clock import FrozenClock
 from bot.events.ics import event_ics
 from bot.events.spec import EventSpec
-from bot.settings import Settings
 from bot.web import create_web_app, route_providers
 from tests.conftest import london
-from tests.support.apps import outlets
+from tests.support.apps import outlets, settings_for
 from tests.support.channels import RecordingChannel
 
 
@@ -63,8 +62,7 @@ async def test_cli_writes_the_ics_file(app: App, clock: FrozenClock, tmp_path: P
 
 
 async def test_web_serves_the_ics_and_posts_link_to_it(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
-    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
-                        public_base_url="https://cafe.example.org/")
+    settings = settings_for(profile_dir, sqlite_url, public_base_url="https://cafe.example.org/")
     telegram, x = RecordingChannel("telegram"), RecordingChannel("x")
     app = await build_app(settings, clock=clock, outlets=outlets(telegram, x))
     assert app.events is not None

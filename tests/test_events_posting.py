@@ -18,10 +18,11 @@ from bot.settings import Settings
 from bot.platforms import x_length
 from storage import audit, outbox
 from tests.conftest import london
-from tests.event_support import run_cli, started, until
+from tests.event_support import run_cli, started
 from tests.support.channels import RecordingChannel
 from tests.support.apps import settings_for
 from tests.support.fixtures import AppWith
+from tests.support.waiting import eventually
 
 
 ADD = ["events", "add", "--title", "Latte art workshop", "--start", "2026-12-12 10:00", "--end", "2026-12-12 12:00",
@@ -181,7 +182,7 @@ async def test_the_running_worker_loop_posts_a_scheduled_post_when_its_time_come
     loop = asyncio.create_task(app.worker.run_forever(stop, idle_seconds=0.01))
     try:
         clock.set(london(2026, 11, 25, 12))
-        await until(lambda: len(x.sent) == 1)
+        await eventually(lambda: len(x.sent) == 1, every=0.005)
     finally:
         stop.set()
         await loop
@@ -190,7 +191,7 @@ async def test_schedule_survives_a_restart_on_each_database(database_url: str, p
                                                             clock: FrozenClock) -> None:
     from bot.events.spec import EventSpec
 
-    settings = Settings(_env_file=None, database_url=database_url, socialdesk_config=str(profile_dir / "business.yaml"))
+    settings = settings_for(profile_dir, database_url)
     telegram = RecordingChannel("telegram")
     app = await started(settings, clock, telegram)
     assert app.events is not None

@@ -13,9 +13,8 @@ from typer.testing import CliRunner
 from bot.app import App, build_app
 from bot.cli import app as socialdesk
 from bot.clock import FrozenClock
-from bot.settings import Settings
 from tests.event_support import answers, message, press, tasting
-from tests.support.apps import outlets
+from tests.support.apps import outlets, settings_for
 from tests.support.channels import RecordingChannel
 
 
@@ -60,8 +59,7 @@ async def test_someone_already_going_keeps_their_place_when_a_bigger_party_does_
 
 async def test_capacity_and_waitlist_hold_on_each_database(database_url: str, profile_dir: Path,
                                                            clock: FrozenClock) -> None:
-    settings = Settings(_env_file=None, database_url=database_url,
-                        socialdesk_config=str(profile_dir / "business.yaml"))
+    settings = settings_for(profile_dir, database_url)
     slack = RecordingChannel("slack")
     app = await build_app(settings, clock=clock, outlets=outlets(slack))
     try:

@@ -79,7 +79,7 @@ async def test_run_keeps_going_and_says_so_when_telegram_cannot_be_reached(app: 
 
     from bot.app import Outlets
     from bot.runner import run_bot
-    from tests.fakes.server import eventually
+    from tests.support.waiting import eventually
 
     settings = app.settings.model_copy(update={"telegram_bot_token": SecretStr("123456:AAwrong"),
                                                "telegram_api_url": "http://127.0.0.1:1"})
@@ -121,7 +121,7 @@ async def test_worker_without_slack_never_prints_a_customers_words(app: App, app
     from bot.app import Outlets
     from bot.messages import Inbound, Sender
     from bot.runner import run_bot
-    from tests.fakes.server import eventually
+    from tests.support.waiting import eventually
 
     out = StringIO()  # for `socialdesk worker` this is the process's output: the host's log stream
     app = await app_with(app, outlets=Outlets.for_run(out, console=False))

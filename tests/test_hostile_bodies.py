@@ -18,9 +18,9 @@ from bot.app import App, build_app
 from bot.handlers.slack.bolt_app import EVENTS_BODY_LIMIT
 from bot.handlers.telegram.channel import WEBHOOK_BODY_LIMIT
 from bot.handlers.webchat.input import MAX_BODY_BYTES
-from bot.settings import Settings
 from bot.web import create_web_app, route_providers
 from tests.test_cli import SOCIALDESK, clean_environment
+from tests.support.apps import settings_for
 
 CHUNK = 64 * 1024
 HUGE = 300 * 1024 * 1024
@@ -42,8 +42,7 @@ class Stream:
 
 @pytest.fixture
 async def web(profile_dir: Path, sqlite_url: str, clock) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
-                        slack_bot_token="xoxb-test", slack_signing_secret="s" * 32,
+    settings = settings_for(profile_dir, sqlite_url, slack_bot_token="xoxb-test", slack_signing_secret="s" * 32,
                         telegram_bot_token="123:abc", telegram_webhook_secret="t" * 32)
     app: App = await build_app(settings, clock=clock)
     asgi = create_web_app(app, route_providers())

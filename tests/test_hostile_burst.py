@@ -10,10 +10,8 @@ import httpx
 
 from bot.handlers.slack.blocks import cards
 from storage import desk_stats
-from tests.slack_harness import Desk, desk, fake_slack
-from tests.test_hostile_slack_markup import site, visitor_writes
+from tests.slack_harness import Desk, visitor_writes
 
-__all__ = ["desk", "fake_slack", "site"]
 UPSET = "my coffee was cold and the staff were rude, I want a refund"
 
 

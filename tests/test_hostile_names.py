@@ -14,7 +14,8 @@ from bot.handlers.x.channel import XChannel
 from bot.messages import Intent
 from bot.policy import Signals, decide
 from storage import drafts
-from tests.fakes.server import eventually, serve
+from tests.fakes.server import serve
+from tests.support.waiting import eventually
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.x_api import FakeXApi
 from tests.payloads.load import payload

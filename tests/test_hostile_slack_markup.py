@@ -7,40 +7,15 @@ that records the exact text, blocks and notification `text` it was given.
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from bot.handlers.slack.blocks.cards import draft_text
 from bot.handlers.slack.blocks.kit import clip
-from bot.handlers.slack.bolt_app import http_routes
-from bot.handlers.webchat.channel import WebChatOptions
-from bot.registry import webchat_provider
-from bot.web import create_web_app
-from tests.slack_harness import Desk, desk, fake_slack
+from tests.slack_harness import Desk, visitor_writes
 
-__all__ = ["desk", "fake_slack"]
 PING = "<!channel>"
 DISGUISED = "<https://evil.example/login|your order>"
-QUICK = WebChatOptions(poll_timeout=1.0, recheck_seconds=1.0, settle_seconds=0.01)
-
-
-@pytest.fixture
-async def site(desk: Desk) -> AsyncIterator[httpx.AsyncClient]:
-    web = create_web_app(desk.app, [lambda _: http_routes(desk.slack), webchat_provider(QUICK)])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(web), base_url="http://testserver") as http:
-        yield http
-
-
-async def visitor_writes(site: httpx.AsyncClient, desk: Desk, name: str, text: str, visitor: str | None = None) -> str:
-    visitor = visitor or secrets.token_hex(16)
-    response = await site.post("/webchat/messages", json={"visitor_id": visitor, "name": name, "text": text,
-                                                          "client_message_id": secrets.token_hex(6)})
-    assert response.status_code == 202, response.text
-    await desk.app.worker.drain()
-    return visitor
 
 
 def everything_posted(desk: Desk) -> str:

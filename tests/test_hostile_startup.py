@@ -23,7 +23,6 @@ from tests.slack_harness import Desk, event_envelope, signed
 from tests.support.apps import from_ports
 from tests.support.fixtures import AppWith
 
-__all__ = ["desk", "fake_slack"]
 SECRET = "s3cret-token"
 
 

@@ -15,10 +15,11 @@ from bot.app import App
 from bot.handlers.telegram.channel import TelegramChannel, api_base_url
 from bot.settings import Settings
 from tests.support.console import ConsoleTranscript
-from tests.fakes.server import eventually, serve
+from tests.fakes.server import serve
+from tests.support.waiting import eventually
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.payloads.load import payload
-from tests.slack_harness import SECRET, Desk, desk, event_envelope, fake_slack, listeners_done  # noqa: F401
+from tests.slack_harness import SECRET, Desk, event_envelope, listeners_done
 from tests.support.fixtures import AppWith
 
 OURS = ("bot", "storage", "socialdesk")

@@ -19,16 +19,15 @@ from bot.app import App, build_app
 from bot.events.spec import EventSpec
 from bot.handlers.meta.build import meta_channel, meta_routes
 from bot.handlers.meta.signature import HEADER, signature_for
-from bot.settings import Settings
 from bot.web import create_web_app
 from storage import audit, conversations, deliveries, drafts, outbox
 from tests.conftest import london
 from tests.fakes.graph_api import TOKEN, FakeGraphApi
 from tests.fakes.server import serve
 from tests.payloads.load import payload
-from tests.support.apps import from_ports
+from tests.support.apps import from_ports, settings_for
 from tests.support.fixtures import AppWith
-from tests.test_outbox_durability import Outage, outage  # noqa: F401 (a fixture)
+from tests.support.outage import Outage
 
 APP_SECRET, VERIFY_TOKEN = "meta-app-secret", "meta-verify-token"
 OWNER = "U0123SAM"  # one of the example profile's approvers
@@ -285,8 +284,7 @@ async def test_a_delivery_stored_but_not_routed_before_the_process_stopped_is_an
 async def test_while_the_database_is_down_meta_is_asked_to_send_again_and_the_retry_is_answered_once(
         outage: Outage, profile_dir, clock, graph) -> None:
     api, url = graph
-    settings = Settings(_env_file=None, database_url=outage.url, socialdesk_config=str(profile_dir / "business.yaml"),
-                        meta_app_secret=SecretStr(APP_SECRET), meta_verify_token=SecretStr(VERIFY_TOKEN),
+    settings = settings_for(profile_dir, outage.url, meta_app_secret=SecretStr(APP_SECRET), meta_verify_token=SecretStr(VERIFY_TOKEN),
                         graph_api_url=url, whatsapp_token=SecretStr(TOKEN), whatsapp_phone_number_id="106540352242922")
     app = await build_app(settings, clock=clock)
     app.worker.channels["whatsapp"] = meta_channel(app, "whatsapp")

@@ -5,16 +5,13 @@ scheduled rows survive a restart; retries back off to a cap, then fail with the 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import App, build_app
@@ -27,11 +24,11 @@ from bot.outbox import OutboxWorker
 from storage import audit, outbox, transcripts
 from storage.engine import Database
 from storage.migrate import upgrade
-from tests.conftest import POSTGRES_SKIP, _admin
 from tests.factories import inbound
 from tests.support.channels import RecordingChannel
 from tests.slack_harness import Desk
 from tests.support.apps import outlets, settings_for
+from tests.support.outage import Outage
 from tests.support.fixtures import AppWith
 
 QUESTION = "what time do you open on saturday?"
@@ -350,34 +347,6 @@ class OutagePlatform(SharedPlatform):
         if len(self.sent) == 1:
             await self.database_goes()
         return sent
-
-
-@dataclass
-class Outage:
-    """A Postgres database of the suite's own that can be taken away mid-test and given back."""
-
-    url: str
-    _name: str
-    _server: str
-
-    async def database_goes(self) -> None:
-        await _admin(self._server, f'ALTER DATABASE "{self._name}" ALLOW_CONNECTIONS false')
-        await _admin(self._server,
-                     f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self._name}'")
-
-    async def database_back(self) -> None:
-        await _admin(self._server, f'ALTER DATABASE "{self._name}" ALLOW_CONNECTIONS true')
-
-
-@pytest.fixture
-async def outage(postgres_server_url: str | None) -> AsyncIterator[Outage]:
-    if postgres_server_url is None:
-        pytest.skip(POSTGRES_SKIP)
-    await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    await upgrade(postgres_server_url)
-    database = Outage(postgres_server_url, str(make_url(postgres_server_url).database), os.environ["TEST_DATABASE_URL"])
-    yield database
-    await database.database_back()
 
 
 async def test_a_database_outage_mid_batch_leaves_only_the_reply_in_flight_uncertain(

@@ -22,17 +22,18 @@ from bot.clock import FrozenClock
 from bot.handlers.telegram.channel import TelegramChannel, api_base_url
 from bot.handlers.telegram.parse import to_inbound
 from bot.outbox import OutboxWorker
-from bot.settings import Settings
 from storage import outbox
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.conftest import POSTGRES_SKIP, _admin
-from tests.fakes.server import eventually, serve
+from tests.fakes.server import serve
+from tests.support.waiting import eventually
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.payloads.load import payload
 from tests.test_cli import PROCESS_NOW, SOCIALDESK
 from tests.test_durability_processes import environment, outbox_reaches, outbox_statuses, queue_telegram_replies
 from tests.test_worker_heartbeat import STARTUP
+from tests.support.apps import settings_for
 
 CUSTOMERS = range(4001, 4007)
 LEASE = timedelta(seconds=60)  # the worker's default lease
@@ -52,7 +53,7 @@ async def deployment(request: pytest.FixtureRequest, cafe: Path, postgres_server
 async def customers_ask(url: str, cafe: Path) -> None:
     """Each customer asks on Telegram while no channel runs: their answers wait in the outbox together."""
     await upgrade(url)
-    settings = Settings(_env_file=None, database_url=url, socialdesk_config=str(cafe / "business.yaml"))
+    settings = settings_for(cafe, url)
     app = await build_app(settings, clock=FrozenClock(PROCESS_NOW))  # the processes' clock starts here too
     try:
         for chat in CUSTOMERS:

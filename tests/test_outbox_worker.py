@@ -9,14 +9,13 @@ import pytest
 from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.errors import ChannelError, DeliveryUncertain, RateLimited, Unreachable
-from bot.settings import Settings
 from storage import contacts, outbox
 from tests.conftest import POSTGRES_SKIP, _admin
 from tests.factories import inbound
-from tests.support.apps import outlets
+from tests.support.apps import outlets, settings_for
 from tests.support.channels import RecordingChannel
 from tests.support.fixtures import AppWith
-from tests.fakes.server import eventually
+from tests.support.waiting import eventually
 
 QUESTION = "what time do you open on saturday?"
 
@@ -96,7 +95,7 @@ async def test_a_reply_for_a_channel_that_is_not_running_waits_without_losing_it
 
 
 async def test_a_restart_does_not_send_again(profile_dir: Path, sqlite_url: str, clock: FrozenClock) -> None:
-    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"))
+    settings = settings_for(profile_dir, sqlite_url)
     channel = RecordingChannel()
     first = await build_app(settings, clock=clock, outlets=outlets(channel))
     await first.router.handle(inbound(QUESTION, external_id="tg-1"))
@@ -111,7 +110,7 @@ async def test_a_restart_does_not_send_again(profile_dir: Path, sqlite_url: str,
 
 async def test_simultaneous_deliveries_of_one_update_answer_once(
         profile_dir: Path, database_url: str, clock: FrozenClock) -> None:
-    settings = Settings(_env_file=None, database_url=database_url, socialdesk_config=str(profile_dir / "business.yaml"))
+    settings = settings_for(profile_dir, database_url)
     channel = RecordingChannel()
     bot = await build_app(settings, clock=clock, outlets=outlets(channel))
     message = inbound(QUESTION, external_id="tg-race")
@@ -127,8 +126,7 @@ async def test_a_row_queued_by_another_process_wakes_an_idle_worker_on_postgres(
     if postgres_server_url is None:
         pytest.skip(POSTGRES_SKIP)
     await _admin(postgres_server_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    settings = Settings(_env_file=None, database_url=postgres_server_url,
-                        socialdesk_config=str(profile_dir / "business.yaml"))
+    settings = settings_for(profile_dir, postgres_server_url)
     channel = RecordingChannel()
     delivering = await build_app(settings, clock=clock, outlets=outlets(channel))
     receiving = await build_app(settings, clock=clock)

@@ -7,10 +7,9 @@ import json
 
 from bot.handlers.slack.blocks import cards
 from storage import audit, outbox
-from tests.slack_harness import (ALEX, HELD, OWNER_CHANNEL, SAM, STRANGER, UPSET, Desk, desk, event_envelope,
-                                 fake_slack, listeners_done, submission)
+from tests.slack_harness import (ALEX, HELD, OWNER_CHANNEL, SAM, STRANGER, UPSET, Desk, event_envelope, listeners_done,
+                                 submission)
 
-__all__ = ["desk", "fake_slack"]
 
 
 def _button_ids(blocks: list[dict]) -> list[str]:

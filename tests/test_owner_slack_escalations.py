@@ -7,10 +7,8 @@ from datetime import timedelta
 
 from bot.handlers.slack.blocks import cards
 from storage import conversations, examples, outbox
-from tests.slack_harness import (ALEX, HELD, SAM, UPSET, Desk, click_payload, desk, event_envelope, fake_slack,
-                                 listeners_done, submission)
+from tests.slack_harness import ALEX, HELD, SAM, UPSET, Desk, click_payload, event_envelope, listeners_done, submission
 
-__all__ = ["desk", "fake_slack"]
 CARD_TS = "1764064800.000001"
 
 

@@ -20,14 +20,13 @@ from bot.handlers.slack.blocks.event_form import ANNOUNCE_DATE, CHANNELS, EVENT_
 from bot.handlers.slack.blocks.event_lists import ATTENDEES, CANCEL_EVENT, EDIT_EVENT
 from bot.handlers.slack.owner_actions import ONLY_APPROVERS
 from bot.runner import run_bot
-from bot.settings import Settings
 from storage import outbox
 from tests.fake_slack import FakeSlack
 from tests.slack_event_support import (EVENTS_CHANNEL, click_in_list, click_on_home, modal_state, only_event, rsvp,
                                        slash, slash_payload, submit)
-from tests.slack_harness import SAM, STRANGER, Desk, desk, event_envelope, fake_slack, listeners_done, signed
+from tests.slack_harness import SAM, STRANGER, Desk, event_envelope, listeners_done, signed
+from tests.support.apps import settings_for
 
-__all__ = ["desk", "fake_slack"]
 
 
 def utc(*parts: int) -> datetime:
@@ -258,8 +257,7 @@ async def test_when_the_bot_is_not_in_the_channel_the_answer_comes_by_direct_mes
 @pytest.fixture
 async def over_socket(profile_dir: Path, sqlite_url: str, clock: FrozenClock,
                       fake_slack: FakeSlack) -> AsyncIterator[App]:
-    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
-                        slack_bot_token="xoxb-test", slack_app_token="xapp-test", slack_api_url=fake_slack.url)
+    settings = settings_for(profile_dir, sqlite_url, slack_bot_token="xoxb-test", slack_app_token="xapp-test", slack_api_url=fake_slack.url)
     out = io.StringIO()
     app = await build_app(settings, clock=clock, outlets=Outlets.for_run(out, console=False))
     task = asyncio.create_task(run_bot(app, console=False, out=out))

@@ -19,7 +19,8 @@ from bot import runner
 from bot.runner import run_bot
 from bot.settings import Settings
 from storage import cursors
-from tests.fakes.server import eventually, serve
+from tests.fakes.server import serve
+from tests.support.waiting import eventually
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.fakes.x_api import KEYS, FakeXApi
 from tests.support.apps import settings_for

@@ -14,10 +14,8 @@ from bot.handlers.slack.customers import reply_request, to_inbound
 from bot.messages import Outbound
 from storage import conversations
 from tests.fake_slack import BOT_ID, BOT_USER
-from tests.slack_harness import (HELD, OWNER_CHANNEL, SAM, Desk, desk, event_envelope, fake_slack, listeners_done,
-                                 payload)
+from tests.slack_harness import HELD, OWNER_CHANNEL, SAM, Desk, event_envelope, listeners_done, payload
 
-__all__ = ["desk", "fake_slack"]
 
 
 def test_a_mention_becomes_an_inbound_in_its_own_thread_without_the_bot_name() -> None:

@@ -11,9 +11,7 @@ from bot.errors import ChannelError, DeliveryUncertain, RateLimited, Unreachable
 from bot.handlers.slack.customers import SlackChannel
 from bot.messages import Outbound
 from tests.fake_slack import FakeSlack
-from tests.slack_harness import fake_slack
 
-__all__ = ["fake_slack"]
 REPLY = Outbound("slack", "C0LAN2Q65:1515449522.000016", "We open at 9.", "reply:1")
 
 

@@ -16,7 +16,6 @@ from storage import outbox
 from tests.slack_harness import HELD, Desk, click_payload, event_envelope, listeners_done, signed
 from tests.support.fixtures import AppWith
 
-__all__ = ["desk", "fake_slack"]
 
 
 async def _card_rows(desk: Desk) -> list:

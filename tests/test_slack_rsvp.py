@@ -14,9 +14,8 @@ from bot.handlers.slack.presses import Press, press_to_inbound
 from bot.messages import Button, Outbound
 from storage import conversations
 from tests.conftest import london
-from tests.slack_harness import ALEX, Desk, desk, fake_slack, listeners_done, payload
+from tests.slack_harness import ALEX, Desk, listeners_done, payload
 
-__all__ = ["desk", "fake_slack"]
 EVENTS_CHANNEL = "C0EVENTS"
 GRACE = "U0789GRACE"
 _stamps = itertools.count(1)

@@ -14,18 +14,16 @@ from bot.clock import FrozenClock
 from bot.handlers.slack.blocks import cards
 from bot.messages import Inbound, Sender
 from bot.runner import run_bot
-from bot.settings import Settings
 from tests.fake_slack import FakeSlack
-from tests.slack_harness import HELD, click_payload, fake_slack
+from tests.slack_harness import HELD, click_payload
+from tests.support.apps import settings_for
 
-__all__ = ["fake_slack"]
 
 
 @pytest.fixture
 async def running(profile_dir: Path, sqlite_url: str, clock: FrozenClock,
                   fake_slack: FakeSlack) -> AsyncIterator[tuple[App, StringIO]]:
-    settings = Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"),
-                        slack_bot_token="xoxb-test", slack_app_token="xapp-test", slack_api_url=fake_slack.url)
+    settings = settings_for(profile_dir, sqlite_url, slack_bot_token="xoxb-test", slack_app_token="xapp-test", slack_api_url=fake_slack.url)
     out = StringIO()
     app = await build_app(settings, clock=clock, outlets=Outlets.for_run(out, console=False))
     task = asyncio.create_task(run_bot(app, console=False, out=out))

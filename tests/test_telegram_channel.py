@@ -26,7 +26,8 @@ from bot.owner import Approvals
 from bot.web import create_web_app
 from storage import contacts, conversations, cursors, drafts, outbox
 from tests.conftest import london
-from tests.fakes.server import eventually, serve
+from tests.fakes.server import serve
+from tests.support.waiting import eventually
 from tests.fakes.telegram_api import TOKEN, FakeBotApi, blocked, html_problem, too_many_requests
 from tests.payloads.load import payload
 from tests.test_durability_processes import free_port

@@ -27,7 +27,8 @@ from bot.handlers.x.channel import DMS_CURSOR, MENTIONS_CURSOR, XChannel
 from bot.web import create_web_app
 from storage import audit, cursors, drafts
 from storage.models import MessageRow
-from tests.fakes.server import eventually, serve
+from tests.fakes.server import serve
+from tests.support.waiting import eventually
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.fakes.x_api import FakeXApi
 from tests.test_x_channel import PRIYA, TOM, make_x

@@ -24,7 +24,7 @@ from bot.outbox import OutboxWorker
 from bot.web import create_web_app
 from storage import conversations, outbox, transcripts
 from storage.engine import Database
-from tests.fakes.server import eventually
+from tests.support.waiting import eventually
 from tests.support.fixtures import AppWith
 
 SATURDAY_HOURS = "We're open 9am–5pm on Saturday 28 November."

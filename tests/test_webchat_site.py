@@ -24,9 +24,9 @@ from bot.registry import webchat_provider
 from bot.profile.load import load_profile
 from bot.registry import customer_channels
 from bot.runner import describe_channels, web_deliveries
-from bot.settings import Settings
 from bot.web import create_web_app, route_providers
 from storage import conversations, outbox
+from tests.support.apps import settings_for
 
 WEBSITE = "https://cornerbean.example.org"
 HOSTILE_NAME = "Bean </script><script>alert(1)</script> & <b>Co</b>"
@@ -34,10 +34,6 @@ HOSTILE_NAME = "Bean </script><script>alert(1)</script> & <b>Co</b>"
 
 def body(visitor_id: str, text: str = "are you open on saturday?") -> dict[str, str]:
     return {"visitor_id": visitor_id, "name": "", "text": text, "client_message_id": secrets.token_hex(4)}
-
-
-def settings_for(profile_dir: Path, sqlite_url: str) -> Settings:
-    return Settings(_env_file=None, database_url=sqlite_url, socialdesk_config=str(profile_dir / "business.yaml"))
 
 
 def edit_profile(profile_dir: Path, old: str, new: str) -> None:

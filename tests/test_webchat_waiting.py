@@ -18,7 +18,7 @@ from bot.registry import webchat_provider
 from bot.outbox import OutboxWorker
 from bot.web import create_web_app
 from storage.engine import Database
-from tests.fakes.server import eventually
+from tests.support.waiting import eventually
 
 WAITING = 200
 

@@ -25,7 +25,8 @@ from storage.migrate import upgrade
 from tests.fakes.server import serve as serve_fake
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.test_cli import PROCESS_NOW, SOCIALDESK
-from tests.test_durability_processes import environment, eventually_async, free_port
+from tests.test_durability_processes import environment, free_port
+from tests.support.waiting import eventually
 
 NO_WORKER_WARNING = "warning: no socialdesk worker is running"
 # The longest a process may take to be up on a busy machine (it trains its model first): a deadline for
@@ -68,7 +69,7 @@ async def answering(client: httpx.AsyncClient) -> None:
         with contextlib.suppress(httpx.TransportError):
             return (await client.get("/health")).status_code in (200, 503)
         return False
-    await eventually_async(up, timeout=STARTUP)
+    await eventually(up, timeout=STARTUP, every=0.05)
 
 
 async def complaint(client: httpx.AsyncClient) -> None:
@@ -114,14 +115,14 @@ async def test_serve_says_no_worker_is_alive_while_a_card_waits_until_a_worker_r
             alone = await client.get("/health")
 
             async with started("worker", cwd=cafe, env=env) as worker:
-                await eventually_async(lambda: card_sent(migrated_database_url), timeout=STARTUP)  # to the owner's desk (the log)
+                await eventually(lambda: card_sent(migrated_database_url), timeout=STARTUP, every=0.05)  # to the owner's desk (the log)
                 answered = await client.get("/health")
                 (beating,) = await worker_rows(migrated_database_url)
                 await worker.stopped()
             stopped_cleanly = await worker_rows(migrated_database_url)
 
             async with started("worker", cwd=cafe, env=env) as worker:
-                await eventually_async(lambda: _has_worker(migrated_database_url), timeout=STARTUP)
+                await eventually(lambda: _has_worker(migrated_database_url), timeout=STARTUP, every=0.05)
                 await worker.stopped(signal.SIGKILL)  # no goodbye: its row stays and goes stale
             first_errors = await serve.stopped()
 
@@ -173,7 +174,7 @@ async def test_a_web_process_worker_covers_only_its_own_platforms(db: Database) 
                                  due_at=clock.now() + timedelta(seconds=30), now=clock.now())
     task = asyncio.create_task(web.run_forever(stop))
     try:
-        await eventually_async(lambda: _has_worker(db.url, ("webchat",)))
+        await eventually(lambda: _has_worker(db.url, ("webchat",)), timeout=20.0, every=0.05)
         clock.advance(timedelta(seconds=30))  # both rows come due while the web worker's beat is fresh
         found = await unattended(db, clock)
     finally:
@@ -195,10 +196,10 @@ async def test_health_names_a_channel_the_worker_cannot_reach_until_it_connects(
 
             async def says(status: str) -> bool:
                 return (await client.get("/health")).json()["status"] == status
-            await eventually_async(lambda: says("degraded"), timeout=STARTUP)  # Telegram is not there yet
+            await eventually(lambda: says("degraded"), timeout=STARTUP, every=0.05)  # Telegram is not there yet
             degraded = await client.get("/health")
             async with serve_fake(FakeBotApi().app(), port=telegram_port):
-                await eventually_async(lambda: says("ok"), timeout=STARTUP)  # its retry connects; the next beat says so
+                await eventually(lambda: says("ok"), timeout=STARTUP, every=0.05)  # its retry connects; the next beat says so
             await worker.stopped()
             await serve.stopped()
     assert degraded.status_code == 200

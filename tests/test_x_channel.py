@@ -16,7 +16,8 @@ from bot.handlers.x.channel import MENTIONS_CURSOR, XChannel
 from bot.messages import Action, Decision, Draft, Intent
 from bot.profile.model import XChannelConfig
 from storage import contacts, conversations, cursors, drafts, outbox
-from tests.fakes.server import eventually, serve
+from tests.fakes.server import serve
+from tests.support.waiting import eventually
 from tests.fakes.x_api import KEYS, FakeXApi
 from tests.support.fixtures import AppWith
 
