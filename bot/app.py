@@ -21,6 +21,7 @@ from bot.events.service import EventService
 from bot.events.step import RsvpStep
 from bot.handlers.shell import ConsoleDesk, ShellChannel
 from bot.handlers.slack.ports import DeskPorts
+from bot.handlers.webchat.input import PLATFORM as WEBCHAT
 from bot.messages import Inbound, LabelledExample
 from bot.outbox import OutboxWorker
 from bot.owner import Approvals
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # A channel built from the handler ports, as every platform's is (the console's, a test's own).
 ChannelFactory = Callable[[HandlerPorts], Channel]
-WEBCHAT = "webchat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,40 +157,57 @@ async def build_app(settings: Settings, *, profile_path: Path | None = None, clo
     """`backend`, when given, replaces the profile's understanding backend (for `socialdesk eval replies`).
     `outlets`: the channels and the owner's desk this process delivers through (none by default)."""
     path = Path(profile_path or settings.socialdesk_config)
-    profile = load_profile(path)
-    if backend is not None:
-        understanding = profile.understanding.model_copy(update={"backend": backend})
-        profile = profile.model_copy(update={"understanding": understanding})
-    db = Database(settings.database_url)
-    if migrate:
-        await upgrade(db.url)
-    else:  # a shared database is upgraded by the release step: never start on a schema that is behind
-        await db.ping()
-        await require_current(db.url)
+    profile = _profile(path, backend)
+    db = await _database(settings, migrate)
     clock = clock or clock_starting_at(settings.socialdesk_now)
     drafter = Drafter(owner_templates_dir(profile, path), filters={"clock": clock_filter})
     learned = await confirmed_examples(db)
     classifier = await train_for(profile, db, model_cache_dir(path), learned)
     wake = asyncio.Event()
     router = Router(db, profile, classifier, drafter, clock, on_queued=wake.set, learned=learned)
-    approvers = list(profile.owner.approvers) if approvers_from_profile else None
-    approvals = Approvals(db, clock, approvers)
-    ctx = EventsContext(db, clock, profile, EventTexts(drafter, profile), settings.public_base_url)
-    router.add_step(RsvpStep(ctx, Rules.from_profile(profile)))
-    events = EventService(ctx)
+    approvals = Approvals(db, clock, list(profile.owner.approvers) if approvers_from_profile else None)
+    events = EventsContext(db, clock, profile, EventTexts(drafter, profile), settings.public_base_url)
+    router.add_step(RsvpStep(events, Rules.from_profile(profile)))
     ports = HandlerPorts(deliver=delivering(router, wake), wake=wake.set, db=db, clock=clock, settings=settings,
                          profile=profile)
-    desk = DeskPorts(ports, approvals, events)
+    desk = DeskPorts(ports, approvals, EventService(events))
+    statuses, worker, slack = _outbox_worker(desk, outlets, wake)
+    worker.register(Kind.EVENT_POST, EventPoster(events, worker.running).deliver)
+    return App(settings, profile, path, db, clock, drafter, router, approvals, worker, desk.events, ports, desk,
+               statuses, slack)
+
+
+def _profile(path: Path, backend: str | None) -> BusinessProfile:
+    profile = load_profile(path)
+    if backend is None:
+        return profile
+    understanding = profile.understanding.model_copy(update={"backend": backend})
+    return profile.model_copy(update={"understanding": understanding})
+
+
+async def _database(settings: Settings, migrate: bool) -> Database:
+    db = Database(settings.database_url)
+    if migrate:
+        await upgrade(db.url)
+    else:  # a shared database is upgraded by the release step: never start on a schema that is behind
+        await db.ping()
+        await require_current(db.url)
+    return db
+
+
+def _outbox_worker(desk: DeskPorts, outlets: Outlets,
+                   wake: asyncio.Event) -> tuple[tuple[ChannelStatus, ...], OutboxWorker, SlackDesk | None]:
+    """The worker with every channel and the owner's desk `outlets` asks for; the registry's platforms as
+    found, and the owner's Slack when it is the desk."""
+    ports = desk.ports
     statuses = tuple(customer_channels(ports, outlets.platforms)) if outlets.platforms != () else ()
     channels = {status.name: status.channel for status in statuses if status.channel is not None}
     channels.update({channel.platform: channel for channel in (make(ports) for make in outlets.channels)})
     slack = slack_desk(desk) if outlets.slack_owner else None
     owner = slack.desk if slack is not None else outlets.owner
-    worker = OutboxWorker(db, clock, channels, owner, wake=wake,
+    worker = OutboxWorker(ports.db, ports.clock, channels, owner, wake=wake,
                           only_platforms=tuple(channels) if outlets.own_rows_only else None)
-    worker.register(Kind.EVENT_POST, EventPoster(ctx, worker.running).deliver)
-    return App(settings, profile, path, db, clock, drafter, router, approvals, worker, events, ports, desk, statuses,
-               slack)
+    return statuses, worker, slack
 
 
 def delivering(router: Router, wake: asyncio.Event) -> Deliver:
