@@ -17,19 +17,22 @@ async def test_a_held_customer_hears_at_once_that_the_owner_will_reply(chat: Con
     assert "Corner Bean Café: Thanks, Ana! Sam will reply to you personally soon." in reply
 
 
-async def test_out_of_hours_the_acknowledgement_says_when_the_cafe_opens(chat: ConsoleTranscript, clock: FrozenClock) -> None:
+async def test_out_of_hours_the_acknowledgement_says_when_the_cafe_opens(
+        chat: ConsoleTranscript, clock: FrozenClock) -> None:
     clock.set(london(2026, 11, 25, 21, 0))  # a Wednesday evening, after closing
     reply = await chat.say(REFUND)
     assert "Thanks, Ana! Sam will reply to you personally. We're open again tomorrow at 7:30am." in reply
 
 
-async def test_on_christmas_day_the_acknowledgement_names_the_real_next_opening(chat: ConsoleTranscript, clock: FrozenClock) -> None:
+async def test_on_christmas_day_the_acknowledgement_names_the_real_next_opening(
+        chat: ConsoleTranscript, clock: FrozenClock) -> None:
     clock.set(london(2026, 12, 25, 11, 0))
     reply = await chat.say(REFUND)
     assert "We're open again on Sunday 27 December at 10am." in reply
 
 
-async def test_it_is_sent_once_while_the_customer_waits_and_again_after_the_owner_answered(chat: ConsoleTranscript) -> None:
+async def test_it_is_sent_once_while_the_customer_waits_and_again_after_the_owner_answered(
+        chat: ConsoleTranscript) -> None:
     first = await chat.say(REFUND)
     second = await chat.say("hello?? are you there, I want my money back")
     assert "Sam will reply to you personally" in first and "Sam will reply to you personally" not in second
@@ -52,7 +55,8 @@ async def test_the_owner_can_write_their_own_acknowledgement(chat: ConsoleTransc
     assert "Corner Bean Café: Got it, Ana: Sam is on it." in reply
 
 
-async def test_a_broken_acknowledgement_still_brings_the_card_to_the_owner(chat: ConsoleTranscript, profile_dir: Path) -> None:
+async def test_a_broken_acknowledgement_still_brings_the_card_to_the_owner(
+        chat: ConsoleTranscript, profile_dir: Path) -> None:
     own = profile_dir / "templates"
     own.mkdir(exist_ok=True)
     (own / "held_ack.j2").write_text("Got it {{ no_such_name }}\n", encoding="utf-8")

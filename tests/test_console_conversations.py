@@ -17,7 +17,8 @@ async def test_saturday_hours_come_from_the_profile(chat: ConsoleTranscript) -> 
     assert "[owner]" not in reply
 
 
-async def test_weekday_question_is_answered_in_the_business_time_zone(chat: ConsoleTranscript, clock: FrozenClock) -> None:
+async def test_weekday_question_is_answered_in_the_business_time_zone(
+        chat: ConsoleTranscript, clock: FrozenClock) -> None:
     # 17:30 UTC on a Thursday is 17:30 in London in November: open until 8pm.
     clock.set(london(2026, 11, 26, 17, 30))
     reply = await chat.say("are you open now?")
@@ -84,7 +85,8 @@ async def test_taken_over_conversation_gets_no_bot_answers_until_handed_back(cha
     assert "9am–5pm on Saturday 28 November" in await chat.say("what time do you open on saturday?")
 
 
-async def test_taken_over_conversation_returns_to_the_bot_after_the_quiet_period(chat: ConsoleTranscript, clock: FrozenClock) -> None:
+async def test_taken_over_conversation_returns_to_the_bot_after_the_quiet_period(
+        chat: ConsoleTranscript, clock: FrozenClock) -> None:
     await chat.say("hi")
     await chat.say("/takeover")
     clock.advance(timedelta(minutes=chat.app.profile.owner.quiet_period_minutes + 1))
@@ -101,7 +103,8 @@ def test_the_quiet_period_reads_naturally(minutes: int, words: str) -> None:
     assert quiet_words(timedelta(minutes=minutes)) == words
 
 
-async def test_the_address_the_map_and_the_hours_are_each_on_their_own_line(chat: ConsoleTranscript, clock: FrozenClock) -> None:
+async def test_the_address_the_map_and_the_hours_are_each_on_their_own_line(
+        chat: ConsoleTranscript, clock: FrozenClock) -> None:
     clock.set(london(2026, 11, 26, 11, 0))  # a Thursday morning: open
     reply = await chat.say("where are you?")
     assert ("Corner Bean Café: You'll find us at 14 Market Street, Leeds LS1 6DT.\n"

@@ -17,7 +17,8 @@ from tests.support.console import ConsoleTranscript
     "refund me or I'll post about you, bitcoin only",
     "food poisoning from your cafe!! click here http://review.example.com",
 ])
-async def test_a_serious_message_reaches_the_owner_whatever_keyword_it_matched(chat: ConsoleTranscript, text: str) -> None:
+async def test_a_serious_message_reaches_the_owner_whatever_keyword_it_matched(
+        chat: ConsoleTranscript, text: str) -> None:
     reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)  # nothing but the holding note went to the customer
@@ -27,7 +28,8 @@ async def test_a_serious_message_reaches_the_owner_whatever_keyword_it_matched(c
     "is the menu online, I want to book a table",  # the menu keyword, a booking request
     "what's your email, I want to apply for a job",  # the contact keyword, a job application
 ])
-async def test_a_keyword_whose_meaning_is_another_intent_waits_for_the_owner(chat: ConsoleTranscript, text: str) -> None:
+async def test_a_keyword_whose_meaning_is_another_intent_waits_for_the_owner(
+        chat: ConsoleTranscript, text: str) -> None:
     reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)
@@ -44,7 +46,8 @@ async def test_plain_spam_still_gets_no_reply_and_no_card(chat: ConsoleTranscrip
     "change my booking to 1pm",
     "I need to cancel my reservation for tonight",
 ])
-async def test_a_near_miss_of_booking_goes_to_the_owner_not_the_booking_link(chat: ConsoleTranscript, text: str) -> None:
+async def test_a_near_miss_of_booking_goes_to_the_owner_not_the_booking_link(
+        chat: ConsoleTranscript, text: str) -> None:
     reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)
@@ -112,7 +115,8 @@ async def test_a_fact_the_profile_leaves_out_is_never_invented(profile_dir: Path
     "do you have any vacancies for a manager role with visa sponsorship",
     "your website says you're open but you were shut at 3pm today",
 ])
-async def test_a_question_naming_what_the_reply_never_covers_waits_for_the_owner(chat: ConsoleTranscript, text: str) -> None:
+async def test_a_question_naming_what_the_reply_never_covers_waits_for_the_owner(
+        chat: ConsoleTranscript, text: str) -> None:
     reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply
     assert "which no" in reply and "example mentions" in reply  # the owner sees why
@@ -151,7 +155,8 @@ async def test_a_fact_that_names_the_thing_lets_the_reply_answer_it(profile_dir:
     "is parking free on sundays",  # the parking reply is the same every day
     "do you deliver on sundays",  # so is the delivery one
 ])
-async def test_a_question_about_a_day_the_reply_never_mentions_goes_to_the_owner(chat: ConsoleTranscript, text: str) -> None:
+async def test_a_question_about_a_day_the_reply_never_mentions_goes_to_the_owner(
+        chat: ConsoleTranscript, text: str) -> None:
     reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)
@@ -161,7 +166,8 @@ async def test_a_question_about_a_day_the_reply_never_mentions_goes_to_the_owner
     ("thanks so much!!", "Corner Bean Café: Thank you"),
     ("where can I park?!!", "Corner Bean Café: There's pay-and-display parking on Vicar Lane"),
 ])
-async def test_an_excited_message_with_no_unhappy_word_is_answered(chat: ConsoleTranscript, text: str, answer: str) -> None:
+async def test_an_excited_message_with_no_unhappy_word_is_answered(
+        chat: ConsoleTranscript, text: str, answer: str) -> None:
     reply = await chat.say(text)
     assert answer in reply and "[owner]" not in reply
 

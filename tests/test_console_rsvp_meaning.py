@@ -82,7 +82,8 @@ async def test_an_rsvp_in_a_conversation_a_person_has_taken_over_is_theirs(chat:
     assert await answers(chat.app, event_id) == []
 
 
-async def test_a_cancellation_naming_no_event_from_someone_without_an_rsvp_reaches_the_owner(chat: ConsoleTranscript) -> None:
+async def test_a_cancellation_naming_no_event_from_someone_without_an_rsvp_reaches_the_owner(
+        chat: ConsoleTranscript) -> None:
     # "the 5th" may be a table booking: the bot does not guess which arrangement is off.
     await tasting(chat.app, capacity=20)
     reply = await chat.say("I won't be able to make it on the 5th")
@@ -90,7 +91,8 @@ async def test_a_cancellation_naming_no_event_from_someone_without_an_rsvp_reach
     assert "nothing to cancel" not in reply
 
 
-async def test_cancelling_the_tasting_without_an_rsvp_is_told_there_is_nothing_to_cancel(chat: ConsoleTranscript) -> None:
+async def test_cancelling_the_tasting_without_an_rsvp_is_told_there_is_nothing_to_cancel(
+        chat: ConsoleTranscript) -> None:
     event_id = await tasting(chat.app, capacity=20)
     reply = await chat.say("can't come to the tasting after all, sorry")
     assert "so there's nothing to cancel." in reply and "[owner]" not in reply

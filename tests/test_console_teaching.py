@@ -33,7 +33,8 @@ async def test_the_owner_labels_a_message_and_the_same_message_is_understood_nex
     assert "Corner Bean Café: You can ring us on 0113 496 0000" in again
 
 
-async def test_out_of_scope_from_the_console_sends_the_next_one_to_the_owner(chat: ConsoleTranscript, clock: FrozenClock) -> None:
+async def test_out_of_scope_from_the_console_sends_the_next_one_to_the_owner(
+        chat: ConsoleTranscript, clock: FrozenClock) -> None:
     await chat.say("do you sell loaves of bread to take home")
     assert "learnt it" in await chat.say("/label out-of-scope")
     clock.advance(timedelta(minutes=chat.app.profile.policy.repeat_window_minutes + 1))

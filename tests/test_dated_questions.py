@@ -30,7 +30,8 @@ def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime
     ("are you open on new years day", "We're closed on Friday 1 January for New Year's Day, sorry! "
                                       "We open again on Saturday 2 January at 9am."),
 ])
-async def test_a_question_about_a_day_is_answered_for_that_day(chat: ConsoleTranscript, asked: str, answer: str) -> None:
+async def test_a_question_about_a_day_is_answered_for_that_day(
+        chat: ConsoleTranscript, asked: str, answer: str) -> None:
     # The clock fixture: Wednesday 25 November 2026, 10am in Leeds.
     assert f"Corner Bean Café: {answer}" in await chat.say(asked)
 
@@ -52,14 +53,16 @@ async def test_on_a_saturday_this_saturday_is_today(chat: ConsoleTranscript, clo
     assert "Today: 9am–5pm. Sunday 29 November: 10am–3pm." in await chat.say("open this weekend?")
 
 
-async def test_on_christmas_eve_afternoon_the_next_opening_skips_both_closures(chat: ConsoleTranscript, clock: FrozenClock) -> None:
+async def test_on_christmas_eve_afternoon_the_next_opening_skips_both_closures(
+        chat: ConsoleTranscript, clock: FrozenClock) -> None:
     clock.set(london(2026, 12, 24, 15, 0))
     reply = await chat.say("are you open tomorrow?")
     assert ("Corner Bean Café: We're closed tomorrow for Christmas Day, sorry! "
             "We open again on Sunday 27 December at 10am.") in reply
 
 
-async def test_on_boxing_day_the_bot_says_why_it_is_closed_and_when_it_opens(chat: ConsoleTranscript, clock: FrozenClock) -> None:
+async def test_on_boxing_day_the_bot_says_why_it_is_closed_and_when_it_opens(
+        chat: ConsoleTranscript, clock: FrozenClock) -> None:
     clock.set(london(2026, 12, 26, 10, 0))
     reply = await chat.say("are you open now?")
     assert "Corner Bean Café: We're closed right now for Boxing Day. We open again tomorrow at 10am." in reply
@@ -79,19 +82,22 @@ async def test_new_years_day_is_closed_and_the_weekend_follows(chat: ConsoleTran
     assert "We're closed today for New Year's Day, sorry! We open again tomorrow at 9am." in reply
 
 
-async def test_the_morning_clocks_go_forward_opening_is_read_in_summer_time(chat: ConsoleTranscript, clock: FrozenClock) -> None:
+async def test_the_morning_clocks_go_forward_opening_is_read_in_summer_time(
+        chat: ConsoleTranscript, clock: FrozenClock) -> None:
     # 09:30 UTC on Sunday 28 March 2027 is 10:30 in Leeds (BST): the café opened half an hour ago.
     clock.set(utc(2027, 3, 28, 9, 30))
     assert "we're open now until 3pm" in await chat.say("are you open now?")
 
 
-async def test_the_morning_clocks_go_back_opening_is_read_in_winter_time(chat: ConsoleTranscript, clock: FrozenClock) -> None:
+async def test_the_morning_clocks_go_back_opening_is_read_in_winter_time(
+        chat: ConsoleTranscript, clock: FrozenClock) -> None:
     # 09:30 UTC on Sunday 25 October 2026 is 09:30 in Leeds (GMT again): half an hour before opening.
     clock.set(utc(2026, 10, 25, 9, 30))
     assert "We're closed right now. We open again today at 10am." in await chat.say("are you open now?")
 
 
-async def test_the_night_before_the_clocks_change_tomorrow_is_sunday(chat: ConsoleTranscript, clock: FrozenClock) -> None:
+async def test_the_night_before_the_clocks_change_tomorrow_is_sunday(
+        chat: ConsoleTranscript, clock: FrozenClock) -> None:
     # 23:30 UTC on Saturday 27 March 2027 is still Saturday in Leeds; "tomorrow" is the Sunday.
     clock.set(utc(2027, 3, 27, 23, 30))
     assert "We're open 10am–3pm tomorrow." in await chat.say("are you open tomorrow?")
@@ -99,7 +105,8 @@ async def test_the_night_before_the_clocks_change_tomorrow_is_sunday(chat: Conso
 
 @pytest.mark.parametrize("asked", ["are you open over easter?", "are you open on the 35th?",
                                    "were you open on 31/12/2025?", "are u open bank holiday monday"])
-async def test_a_day_that_cannot_be_placed_goes_to_the_owner_never_answered_about_today(chat: ConsoleTranscript, asked: str) -> None:
+async def test_a_day_that_cannot_be_placed_goes_to_the_owner_never_answered_about_today(
+        chat: ConsoleTranscript, asked: str) -> None:
     reply = await chat.say(asked)
     assert "Corner Bean Café: Yes, we're open now" not in reply and "[owner] draft #1 needs you" in reply
     assert "which is not a day socialdesk can place" in reply

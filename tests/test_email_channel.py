@@ -112,7 +112,8 @@ async def email(app: App, imap_server: ImapServer, smtp_sink, inbox) -> AsyncIte
     await channel.stop()
 
 
-async def test_reply_lands_in_the_customers_thread(app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
+async def test_reply_lands_in_the_customers_thread(
+        app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
     app = await app_with(app, email)
     sink, _ = smtp_sink
     await arrive(inbox, customer_mail("Hi! What time do you open on Saturday?", message_id="<q1@customer.test>",
@@ -140,7 +141,8 @@ async def test_a_message_without_a_subject_gets_the_email_templates_subject_line
     assert "Subject:" not in sink.messages[0].get_content()
 
 
-async def test_reply_to_a_first_message_keeps_its_subject(app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
+async def test_reply_to_a_first_message_keeps_its_subject(
+        app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
     app = await app_with(app, email)
     sink, _ = smtp_sink
     await arrive(inbox, customer_mail("Hello there!", subject="Hello", message_id="<hi@customer.test>"))
@@ -201,7 +203,8 @@ async def test_no_message_is_answered_twice_or_missed_across_a_restart(any_app: 
     assert uid == str(last) and int(validity) > 0
 
 
-async def test_quoted_history_is_not_read_as_the_question(app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
+async def test_quoted_history_is_not_read_as_the_question(
+        app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
     app = await app_with(app, email)
     body = ("Thanks, that's all I needed!\n\nOn Tue, 1 Dec 2026 at 10:00, Corner Bean <inbox@cafe.test> wrote:\n"
             "> We're open 8:00-18:00 on Saturday. Would you like to book a table?\n> What time do you open?\n")
@@ -245,7 +248,8 @@ async def test_running_channel_answers_new_mail_as_the_server_announces_it(app: 
     assert [m["In-Reply-To"] for m in sink.messages] == ["<idle@customer.test>"]
 
 
-async def test_html_only_mail_is_read_as_its_text(app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
+async def test_html_only_mail_is_read_as_its_text(
+        app: App, app_with: AppWith, email: EmailChannel, inbox, smtp_sink) -> None:
     app = await app_with(app, email)
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "ann@customer.test", CAFE, "Re: hours"

@@ -109,7 +109,8 @@ async def test_posts_overdue_after_downtime_go_out_before_the_event_and_are_skip
     assert "event_post_skipped" in entries and "event_post_superseded" in entries
     await app.close()
 
-async def test_a_post_for_a_channel_that_is_not_running_waits_for_it(app: App, app_with: AppWith, clock: FrozenClock) -> None:
+async def test_a_post_for_a_channel_that_is_not_running_waits_for_it(
+        app: App, app_with: AppWith, clock: FrozenClock) -> None:
     from bot.events.spec import EventSpec
 
     assert app.events is not None
@@ -154,7 +155,8 @@ class FlakyX(RecordingChannel):
             raise RateLimited("429 Too Many Requests", retry_after=900)
         return await super().send(outbound)
 
-async def test_a_rate_limited_post_is_retried_after_the_wait_and_sent_once(app: App, app_with: AppWith, clock: FrozenClock) -> None:
+async def test_a_rate_limited_post_is_retried_after_the_wait_and_sent_once(
+        app: App, app_with: AppWith, clock: FrozenClock) -> None:
     from bot.events.spec import EventSpec
 
     x = FlakyX()

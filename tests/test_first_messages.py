@@ -48,7 +48,8 @@ async def undelivered(app: App) -> list[str]:
         return [f"{row.kind}:{row.status}" for row in await outbox.items(session) if row.status != "sent"]
 
 
-async def test_one_new_customers_first_messages_at_once_are_all_stored_and_answered(shared_app: App, app_with: AppWith) -> None:
+async def test_one_new_customers_first_messages_at_once_are_all_stored_and_answered(
+        shared_app: App, app_with: AppWith) -> None:
     channel = RecordingChannel()
     shared_app = await app_with(shared_app, channel)
     sender = Sender("console:new", "Noor Haddad", "noor")

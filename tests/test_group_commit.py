@@ -29,7 +29,8 @@ def from_customer(number: int, text: str, external_id: str | None = None):
                    sender=Sender(f"console:customer-{number}", f"Customer {number}"))
 
 
-async def test_a_burst_is_recorded_once_each_and_a_repeat_inside_it_is_a_duplicate(any_app: App, shell: RecordingChannel) -> None:
+async def test_a_burst_is_recorded_once_each_and_a_repeat_inside_it_is_a_duplicate(
+        any_app: App, shell: RecordingChannel) -> None:
     channel = shell
     burst = [from_customer(n, "what time do you open on saturday?") for n in range(12)]
     burst.insert(6, from_customer(3, "what time do you open on saturday?", external_id="burst-3"))
@@ -44,7 +45,8 @@ async def test_a_burst_is_recorded_once_each_and_a_repeat_inside_it_is_a_duplica
     assert len(channel.sent) == 12
 
 
-async def test_every_message_in_a_burst_keeps_its_reply_whatever_its_intent_reads(any_app: App, shell: RecordingChannel) -> None:
+async def test_every_message_in_a_burst_keeps_its_reply_whatever_its_intent_reads(
+        any_app: App, shell: RecordingChannel) -> None:
     # The dogs and wifi replies come from the owner's own templates folder, so drafting them reads more
     # than the hot path's prepared statements: a unit's ORM work must commit with the batch too.
     channel = shell

@@ -43,7 +43,7 @@ class Stream:
 @pytest.fixture
 async def web(profile_dir: Path, sqlite_url: str, clock) -> AsyncIterator[httpx.AsyncClient]:
     settings = settings_for(profile_dir, sqlite_url, slack_bot_token="xoxb-test", slack_signing_secret="s" * 32,
-                        telegram_bot_token="123:abc", telegram_webhook_secret="t" * 32)
+                            telegram_bot_token="123:abc", telegram_webhook_secret="t" * 32)
     app: App = await build_app(settings, clock=clock)
     asgi = create_web_app(app, route_providers())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as http:

@@ -44,7 +44,8 @@ async def test_many_addresses_together_cannot_pass_the_overall_limit(app: App) -
     assert await statuses_from(app, options, addresses) == [202] * 5 + [429] * 3
 
 
-async def test_the_owner_gets_one_note_when_the_limits_trip_however_many_are_refused(app: App, app_with: AppWith) -> None:
+async def test_the_owner_gets_one_note_when_the_limits_trip_however_many_are_refused(
+        app: App, app_with: AppWith) -> None:
     desk = StringIO()
     app = await app_with(app, owner=ConsoleDesk(desk))
 

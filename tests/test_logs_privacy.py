@@ -61,7 +61,8 @@ def captured(caplog: pytest.LogCaptureFixture) -> Iterator[Captured]:
         logging.getLogger(name).setLevel(value)
 
 
-async def test_telegram_polling_and_replying_log_neither_the_token_nor_the_words(app: App, app_with: AppWith, captured: Captured) -> None:
+async def test_telegram_polling_and_replying_log_neither_the_token_nor_the_words(
+        app: App, app_with: AppWith, captured: Captured) -> None:
     api = FakeBotApi()
     async with serve(api.app()) as url:
         channel = TelegramChannel(Bot(TOKEN, base_url=api_base_url(url)), app.db, clock=app.clock, poll_timeout=1)
@@ -79,7 +80,8 @@ async def test_telegram_polling_and_replying_log_neither_the_token_nor_the_words
     assert "what time do you open on saturday" not in captured.loud_records()
 
 
-async def test_console_conversation_logs_what_happened_but_not_what_was_said(chat: ConsoleTranscript, captured: Captured) -> None:
+async def test_console_conversation_logs_what_happened_but_not_what_was_said(
+        chat: ConsoleTranscript, captured: Captured) -> None:
     said = await chat.say("I want a refund, my coffee was cold")
     assert "they said: I want a refund" in said  # the owner sees the words in the console itself
     await chat.say("/edit So sorry Alex, your next coffee is on us.")

@@ -25,7 +25,7 @@ from tests.conftest import london
 from tests.fakes.graph_api import TOKEN, FakeGraphApi
 from tests.fakes.server import serve
 from tests.payloads.load import payload
-from tests.support.apps import from_ports, settings_for
+from tests.support.apps import from_ports, outlets, settings_for
 from tests.support.fixtures import AppWith
 from tests.support.outage import Outage
 
@@ -284,10 +284,10 @@ async def test_a_delivery_stored_but_not_routed_before_the_process_stopped_is_an
 async def test_while_the_database_is_down_meta_is_asked_to_send_again_and_the_retry_is_answered_once(
         outage: Outage, profile_dir, clock, graph) -> None:
     api, url = graph
-    settings = settings_for(profile_dir, outage.url, meta_app_secret=SecretStr(APP_SECRET), meta_verify_token=SecretStr(VERIFY_TOKEN),
-                        graph_api_url=url, whatsapp_token=SecretStr(TOKEN), whatsapp_phone_number_id="106540352242922")
-    app = await build_app(settings, clock=clock)
-    app.worker.channels["whatsapp"] = meta_channel(app, "whatsapp")
+    settings = settings_for(profile_dir, outage.url, meta_app_secret=SecretStr(APP_SECRET),
+                            meta_verify_token=SecretStr(VERIFY_TOKEN), graph_api_url=url,
+                            whatsapp_token=SecretStr(TOKEN), whatsapp_phone_number_id="106540352242922")
+    app = await build_app(settings, clock=clock, outlets=outlets(partial(meta_channel, platform="whatsapp")))
     try:
         body = now_stamped(app, "whatsapp_text")
         await outage.database_goes()

@@ -276,7 +276,8 @@ class FailingDesk(ConsoleDesk):
         raise ChannelError("slack is down")
 
 
-async def test_a_note_for_the_owner_that_fails_does_not_breed_more_notes(app: App, app_with: AppWith, clock: FrozenClock) -> None:
+async def test_a_note_for_the_owner_that_fails_does_not_breed_more_notes(
+        app: App, app_with: AppWith, clock: FrozenClock) -> None:
     app = await app_with(app, owner=FailingDesk(StringIO()))
     async with app.db.session() as session:
         await outbox.enqueue(session, key="note:x", kind="owner_note", platform="owner",

@@ -33,7 +33,8 @@ async def test_a_queued_row_reads_back_as_it_was_queued(db, clock: FrozenClock, 
     assert item.kind == row.kind and row_of(item) == row
 
 
-async def test_an_unreadable_row_fails_alone_and_the_next_reply_still_goes(app: App, shell: RecordingChannel, clock: FrozenClock) -> None:
+async def test_an_unreadable_row_fails_alone_and_the_next_reply_still_goes(
+        app: App, shell: RecordingChannel, clock: FrozenClock) -> None:
     channel = shell
     now = clock.now()
     async with app.db.session() as session:

@@ -257,7 +257,8 @@ async def test_when_the_bot_is_not_in_the_channel_the_answer_comes_by_direct_mes
 @pytest.fixture
 async def over_socket(profile_dir: Path, sqlite_url: str, clock: FrozenClock,
                       fake_slack: FakeSlack) -> AsyncIterator[App]:
-    settings = settings_for(profile_dir, sqlite_url, slack_bot_token="xoxb-test", slack_app_token="xapp-test", slack_api_url=fake_slack.url)
+    settings = settings_for(profile_dir, sqlite_url, slack_bot_token="xoxb-test", slack_app_token="xapp-test",
+                            slack_api_url=fake_slack.url)
     out = io.StringIO()
     app = await build_app(settings, clock=clock, outlets=Outlets.for_run(out, console=False))
     task = asyncio.create_task(run_bot(app, console=False, out=out))

@@ -23,7 +23,8 @@ from tests.support.apps import settings_for
 @pytest.fixture
 async def running(profile_dir: Path, sqlite_url: str, clock: FrozenClock,
                   fake_slack: FakeSlack) -> AsyncIterator[tuple[App, StringIO]]:
-    settings = settings_for(profile_dir, sqlite_url, slack_bot_token="xoxb-test", slack_app_token="xapp-test", slack_api_url=fake_slack.url)
+    settings = settings_for(profile_dir, sqlite_url, slack_bot_token="xoxb-test", slack_app_token="xapp-test",
+                            slack_api_url=fake_slack.url)
     out = StringIO()
     app = await build_app(settings, clock=clock, outlets=Outlets.for_run(out, console=False))
     task = asyncio.create_task(run_bot(app, console=False, out=out))

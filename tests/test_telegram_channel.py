@@ -76,7 +76,8 @@ async def test_private_question_gets_its_templated_answer_in_reply(app: App, app
     assert "deleteWebhook" in api.calls  # polling needs the webhook out of the way
 
 
-async def test_group_message_is_answered_only_when_it_mentions_the_bot(app: App, app_with: AppWith, fake, channel) -> None:
+async def test_group_message_is_answered_only_when_it_mentions_the_bot(
+        app: App, app_with: AppWith, fake, channel) -> None:
     app = await app_with(app, channel)
     api, _ = fake
     api.push(payload("telegram", "group_no_mention"))
@@ -87,7 +88,8 @@ async def test_group_message_is_answered_only_when_it_mentions_the_bot(app: App,
     assert SATURDAY in api.sent[0]["text"]
 
 
-async def test_button_press_is_answered_at_once_and_reaches_the_router(app: App, app_with: AppWith, fake, channel) -> None:
+async def test_button_press_is_answered_at_once_and_reaches_the_router(
+        app: App, app_with: AppWith, fake, channel) -> None:
     app = await app_with(app, channel)
     api, _ = fake
     api.push(payload("telegram", "callback_query"))
@@ -97,7 +99,8 @@ async def test_button_press_is_answered_at_once_and_reaches_the_router(app: App,
         assert await conversations.message_exists(session, "telegram", "cb:4382bfdwdsb323b2d9")
 
 
-async def test_restart_resumes_after_the_saved_offset_and_never_answers_twice(app: App, app_with: AppWith, fake) -> None:
+async def test_restart_resumes_after_the_saved_offset_and_never_answers_twice(
+        app: App, app_with: AppWith, fake) -> None:
     api, url = fake
     first = make_channel(app, url)
     app = await app_with(app, first)
@@ -134,7 +137,8 @@ async def test_flood_control_429_is_retried_after_the_delay(app: App, app_with: 
     assert len(api.sent) == 1 and SATURDAY in api.sent[0]["text"]
 
 
-async def test_customer_who_blocked_the_bot_is_marked_unreachable_not_retried(app: App, app_with: AppWith, fake, channel) -> None:
+async def test_customer_who_blocked_the_bot_is_marked_unreachable_not_retried(
+        app: App, app_with: AppWith, fake, channel) -> None:
     app = await app_with(app, channel)
     api, _ = fake
     api.fail_next("sendMessage", *blocked())
@@ -196,7 +200,8 @@ async def test_a_reply_that_could_not_connect_is_sent_on_the_next_try(app: App, 
     assert len(api.sent) == 1
 
 
-async def test_five_thousand_character_reply_arrives_as_two_messages(app: App, app_with: AppWith, fake, channel) -> None:
+async def test_five_thousand_character_reply_arrives_as_two_messages(
+        app: App, app_with: AppWith, fake, channel) -> None:
     app = await app_with(app, channel)
     api, _ = fake
     text = ("Our seasonal menu. " * 264)[:5000]
@@ -206,7 +211,8 @@ async def test_five_thousand_character_reply_arrives_as_two_messages(app: App, a
     assert reference == "123456789:500"
 
 
-async def test_long_formatted_reply_arrives_as_messages_telegram_accepts(app: App, app_with: AppWith, fake, channel) -> None:
+async def test_long_formatted_reply_arrives_as_messages_telegram_accepts(
+        app: App, app_with: AppWith, fake, channel) -> None:
     app = await app_with(app, channel)
     api, _ = fake
     text = ('<b>Winter menu</b>\n<i>' + "Soup &amp; bread, warm cakes. " * 180
@@ -255,7 +261,8 @@ async def test_webhook_with_a_wrong_secret_is_refused_and_not_processed(webhook_
     assert api.calls == []
 
 
-async def test_webhook_retry_of_the_same_update_is_answered_once(webhook_app: App, app_with: AppWith, fake, channel) -> None:
+async def test_webhook_retry_of_the_same_update_is_answered_once(
+        webhook_app: App, app_with: AppWith, fake, channel) -> None:
     webhook_app = await app_with(webhook_app, channel)
     api, _ = fake
     routes = create_web_app(webhook_app, [from_ports(telegram_routes)])
@@ -287,7 +294,8 @@ async def test_webhook_mode_registers_the_webhook_with_its_secret(app: App, fake
     await channel.stop()
 
 
-async def test_the_owners_own_words_reach_telegram_as_html_it_accepts(app: App, app_with: AppWith, fake, channel) -> None:
+async def test_the_owners_own_words_reach_telegram_as_html_it_accepts(
+        app: App, app_with: AppWith, fake, channel) -> None:
     app = await app_with(app, channel)
     api, _ = fake
     update = payload("telegram", "private_text")
@@ -309,7 +317,8 @@ async def test_the_owners_own_words_reach_telegram_as_html_it_accepts(app: App, 
                                                                   "P.S. bring a friend > bring nobody"]
 
 
-async def test_approving_a_draft_unchanged_sends_it_as_drafted_not_escaped_twice(app: App, app_with: AppWith, fake, channel) -> None:
+async def test_approving_a_draft_unchanged_sends_it_as_drafted_not_escaped_twice(
+        app: App, app_with: AppWith, fake, channel) -> None:
     app = await app_with(app, channel)
     api, _ = fake
     update = payload("telegram", "private_text")
@@ -330,7 +339,8 @@ async def test_approving_a_draft_unchanged_sends_it_as_drafted_not_escaped_twice
     assert html_problem(api.sent[0]["text"]) is None
 
 
-async def test_an_automatic_reply_leaves_when_it_is_queued_not_at_the_next_idle_poll(app: App, app_with: AppWith, fake, channel) -> None:
+async def test_an_automatic_reply_leaves_when_it_is_queued_not_at_the_next_idle_poll(
+        app: App, app_with: AppWith, fake, channel) -> None:
     app = await app_with(app, channel)
     api, _ = fake
     stop = asyncio.Event()
@@ -361,7 +371,8 @@ def channel_press(update_id: int, user_id: int, name: str, event_id: int) -> dic
     return press
 
 
-async def test_rsvp_presses_in_a_channel_are_confirmed_privately_one_conversation_each(app: App, app_with: AppWith, fake, channel) -> None:
+async def test_rsvp_presses_in_a_channel_are_confirmed_privately_one_conversation_each(
+        app: App, app_with: AppWith, fake, channel) -> None:
     app = await app_with(app, channel)
     api, _ = fake
     assert app.events is not None

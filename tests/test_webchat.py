@@ -206,7 +206,8 @@ async def test_a_long_poll_with_nothing_to_say_answers_empty_at_the_timeout(app:
     assert response.status_code == 200 and response.json() == {"messages": [], "cursor": 7}
 
 
-async def test_replies_are_returned_exactly_as_sent_and_in_order(app: App, app_with: AppWith, client: httpx.AsyncClient) -> None:
+async def test_replies_are_returned_exactly_as_sent_and_in_order(
+        app: App, app_with: AppWith, client: httpx.AsyncClient) -> None:
     desk = StringIO()
     app = await app_with(app, owner=ConsoleDesk(desk))
     me = visitor()

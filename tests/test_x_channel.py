@@ -62,7 +62,8 @@ async def first_start_then(app: App, x: XChannel, api: FakeXApi, mentions: tuple
     await app.worker.drain()
 
 
-async def test_new_mention_is_answered_in_reply_and_older_ones_are_left_alone(app: App, app_with: AppWith, fake, x) -> None:
+async def test_new_mention_is_answered_in_reply_and_older_ones_are_left_alone(
+        app: App, app_with: AppWith, fake, x) -> None:
     app = await app_with(app, x)
     api, _ = fake
     api.mention(1861000000000000100, TOM, "@cornerbeancafe do you have wifi?")
@@ -142,7 +143,8 @@ async def test_spent_write_budget_turns_the_reply_into_a_draft_for_the_owner(app
     await x.stop()
 
 
-async def test_approved_reply_waits_for_the_budget_instead_of_being_held_again(app: App, app_with: AppWith, fake) -> None:
+async def test_approved_reply_waits_for_the_budget_instead_of_being_held_again(
+        app: App, app_with: AppWith, fake) -> None:
     api, url = fake
     x = make_x(app, url, write_budget=1, budget_window_minutes=15)
     app = await app_with(app, x, owner=ConsoleDesk(StringIO()))
@@ -202,7 +204,8 @@ async def _mention_conversation(app: App, api: FakeXApi, x: XChannel) -> int:
     return int(answered.payload["conversation_id"])
 
 
-async def test_an_owner_reply_too_long_for_x_fails_at_once_and_is_never_retried(app: App, app_with: AppWith, fake, x) -> None:
+async def test_an_owner_reply_too_long_for_x_fails_at_once_and_is_never_retried(
+        app: App, app_with: AppWith, fake, x) -> None:
     api, _ = fake
     out = StringIO()
     app = await app_with(app, x, owner=ConsoleDesk(out))
@@ -244,7 +247,8 @@ async def test_an_automatic_reply_too_long_for_x_is_held_for_the_owner(app: App,
     assert "longer than X's 280 characters" in out.getvalue()
 
 
-async def test_a_second_customer_asking_the_same_is_held_for_the_owner_not_written_off(app: App, app_with: AppWith, fake, x) -> None:
+async def test_a_second_customer_asking_the_same_is_held_for_the_owner_not_written_off(
+        app: App, app_with: AppWith, fake, x) -> None:
     api, _ = fake
     out = StringIO()
     app = await app_with(app, x, owner=ConsoleDesk(out))
@@ -265,7 +269,8 @@ async def test_a_second_customer_asking_the_same_is_held_for_the_owner_not_writt
                                                                             "1861000000000000301"]
 
 
-async def test_an_owner_reply_x_refuses_as_a_duplicate_tells_the_owner_to_reword_it(app: App, app_with: AppWith, fake, x) -> None:
+async def test_an_owner_reply_x_refuses_as_a_duplicate_tells_the_owner_to_reword_it(
+        app: App, app_with: AppWith, fake, x) -> None:
     api, _ = fake
     out = StringIO()
     app = await app_with(app, x, owner=ConsoleDesk(out))
@@ -290,7 +295,8 @@ async def _conversation_of(app: App, user: dict[str, str]) -> int:
     return found.id
 
 
-async def test_a_person_with_two_linked_x_accounts_is_answered_on_the_one_they_wrote_from(app: App, app_with: AppWith, fake, x) -> None:
+async def test_a_person_with_two_linked_x_accounts_is_answered_on_the_one_they_wrote_from(
+        app: App, app_with: AppWith, fake, x) -> None:
     api, _ = fake
     app = await app_with(app, x, owner=ConsoleDesk(StringIO()))
     await first_start_then(app, x, api, dms=(
