@@ -83,10 +83,15 @@ async def running(*commands: tuple[str, ...], cwd: Path, env: dict[str, str]) ->
 
 async def outbox_reaches(url: str, expected: dict[str, int], timeout: float = 20.0) -> None:
     """Wait until the outbox's rows are in exactly these states; on timeout, show where they are."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (seen := await outbox_statuses(url)) != expected and loop.time() < deadline:
-        await asyncio.sleep(0.05)
+    seen: dict[str, int] = {}
+
+    async def reached() -> bool:
+        nonlocal seen
+        seen = await outbox_statuses(url)
+        return seen == expected
+
+    with contextlib.suppress(AssertionError):
+        await eventually(reached, timeout, every=0.05)
     assert seen == expected
 
 
