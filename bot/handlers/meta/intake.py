@@ -41,6 +41,7 @@ class MetaIntake:
         self._swept = datetime.min.replace(tzinfo=timezone.utc)  # when stranded deliveries were last looked for
         self._turns = asyncio.Semaphore(ROUTING_AT_ONCE)
         self._routed: list[int] = []  # routed, to be marked so with the next write
+        self._in_hand: set[int] = set()  # waiting for their turn or being routed here: never taken twice
 
     async def store(self, platform: str, body: bytes) -> StoredDelivery:
         """Record the body before anything else; raises when the database cannot take it. The deliveries
@@ -56,14 +57,22 @@ class MetaIntake:
     async def route_after_answer(self, stored: StoredDelivery) -> None:
         """Run once the 200 has gone: this delivery, then (once a minute at most) any that a stopped process
         or an outage left behind."""
+        if stored.id in self._in_hand:
+            return  # Meta sent it again before its turn came: it is routed once
+        self._in_hand.add(stored.id)
         try:
             async with self._turns:
                 await self._route(stored, tries=1)
+        except Exception:  # stored, so nothing is lost: a later delivery routes it
+            log.exception("meta delivery stored but not routed yet; it is routed with a later one")
+        finally:
+            self._in_hand.discard(stored.id)
+        try:
             if self._clock.now() - self._swept >= STRANDED_AFTER:
                 self._swept = self._clock.now()
                 await self.route_stranded()
-        except Exception:  # stored, so nothing is lost: a later delivery routes it
-            log.exception("meta delivery stored but not routed yet; it is routed with a later one")
+        except Exception:
+            log.exception("meta deliveries left unrouted could not be routed yet; the next look tries again")
 
     async def route_stranded(self) -> None:
         async with self._db.session() as session:
@@ -71,7 +80,7 @@ class MetaIntake:
             if routed:
                 await deliveries.mark_routed(session, routed, self._clock.now())
             left = await deliveries.stranded(session, self._clock.now() - STRANDED_AFTER)
-        for delivery_id in left:
+        for delivery_id in (d for d in left if d not in self._in_hand):  # a burst's backlog is not stranded
             async with self._db.session() as session:
                 stored = await deliveries.get(session, delivery_id)
                 if stored is None or stored.routed:
