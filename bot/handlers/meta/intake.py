@@ -16,12 +16,14 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.errors import BadPayload
+from bot.group_commit import GroupCommit
 from bot.handlers.meta.names import SenderNames
 from bot.handlers.meta.parse import Delivery, read_delivery
 from bot.handlers.meta.statuses import apply_status
 from bot.handlers.unhandled import OUTAGE_TRIES, Unhandled, describe, is_outage, record_unhandled
 from bot.messages import Inbound
 from storage import deliveries
+from storage.batch import Batch
 from storage.deliveries import StoredDelivery
 from storage.engine import Database
 
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 STRANDED_AFTER = timedelta(minutes=1)
 # Deliveries routed at once; the rest wait their turn (already answered), so a burst cannot take every
 # database connection and leave the webhook none to store the next delivery with.
-ROUTING_AT_ONCE = 16
+ROUTING_AT_ONCE = 20
 
 
 class MetaIntake:
@@ -42,17 +44,23 @@ class MetaIntake:
         self._turns = asyncio.Semaphore(ROUTING_AT_ONCE)
         self._routed: list[int] = []  # routed, to be marked so with the next write
         self._in_hand: set[int] = set()  # waiting for their turn or being routed here: never taken twice
+        self._stores: GroupCommit[tuple[str, bytes, list[int]], StoredDelivery] = GroupCommit(db, self._write_store)
 
     async def store(self, platform: str, body: bytes) -> StoredDelivery:
-        """Record the body before anything else; raises when the database cannot take it. The deliveries
-        routed since the last store are marked routed in the same write."""
+        """Record the body before anything else; raises when the database cannot take it. Deliveries that
+        arrive together are stored in one transaction (group commit), and those routed since the last
+        store are marked routed in it: one write for many, where each was two."""
         routed, self._routed = self._routed, []
         try:
-            async with self._db.session() as session:
-                return await deliveries.record(session, platform, body, self._clock.now(), routed)
+            return await self._stores.submit((platform, body, routed))
         except BaseException:
             self._routed = routed + self._routed
             raise
+
+    async def _write_store(self, batch: Batch, item: tuple[str, bytes, list[int]], alone: bool) -> StoredDelivery:
+        platform, body, routed = item
+        async with batch.unit(savepoint=not alone) as session:
+            return await deliveries.record(session, platform, body, self._clock.now(), routed)
 
     async def route_after_answer(self, stored: StoredDelivery) -> None:
         """Run once the 200 has gone: this delivery, then (once a minute at most) any that a stopped process
