@@ -11,6 +11,7 @@ from bot.understanding.base import OUT_OF_SCOPE_BELOW, PLEASANTRIES, rank_to_con
 from bot.understanding.features import Featurizer, Matrix, similarities
 from bot.understanding.keywords import KeywordRule, match_rules
 from bot.understanding.model import NOT_ANSWERED, CalibratedModel, Scored
+from bot.understanding.vocabulary import content_words
 
 
 # Where one question ends and another may begin: "?", ";", "!", " and ", " also ", or a comma before a
@@ -69,7 +70,9 @@ class IntentClassifier:
         if not parts or alone:
             return intent
         # Only each part's label matters here, so the nearest-example checks are skipped (they cost most).
-        others = [self._classify_one(part, thorough=False).name for part in parts]
+        # A part that names no thing of its own ("my dog is well behaved, can she come in?") follows on
+        # from the rest of the message: it asks nothing the rest does not.
+        others = [self._classify_one(part, thorough=False).name for part in parts if content_words(part)]
         also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
         return replace(intent, also=also) if also else intent
 
