@@ -1,6 +1,6 @@
 """Throughput, latency and memory of the router on an SQLite file.
 
-    python bench/pipeline.py [--messages 10000] [--burst N] [--json]
+    python bench/pipeline.py [--messages 10000] [--burst N] [--loop uvloop|asyncio] [--json]
 
 Pushes realistic customer messages, one at a time as the bot receives them, through the whole
 router (record, understand, decide, draft, outbox row) and prints messages per second, p50/p99
@@ -11,7 +11,9 @@ runs from its burst's arrival to its own answer.
 
 The business is the one `socialdesk init` writes, its templates folder included. The run fails
 loudly when a message is not answered as it should be: a draft that could not be rendered for a
-missing template, or a message, draft or queued reply missing from the database afterwards.
+missing template, or a message, draft or queued reply missing from the database afterwards. It runs
+on the event loop `socialdesk run`, `worker` and `serve` run on (uvloop, bot/eventloop.py); `--loop
+asyncio` measures asyncio's own loop instead.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select  # noqa: E402
 
 from bench.cafe import cafe_folder  # noqa: E402
+from bot import eventloop  # noqa: E402
 from bot.app import App, build_app  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
 from bot.messages import Action, Inbound, Sender  # noqa: E402
@@ -155,9 +158,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--burst", type=int, default=1, help="messages arriving at once (default: one at a time)")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
+                        help="the event loop (default: the one the bot's processes run on)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    result = asyncio.run(measure(args.messages, args.burst))
+    run = eventloop.run if args.loop == "uvloop" else asyncio.run
+    result = {"loop": args.loop, **run(measure(args.messages, args.burst))}
     if args.json:
         print(json.dumps(result))
         return

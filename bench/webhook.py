@@ -91,11 +91,11 @@ async def postgres_database(server_url: str) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def processes(folder: Path, env: dict[str, str], port: int) -> Any:
-    """`serve` and `worker`, stopped with SIGTERM afterwards. Their stderr goes to files, not pipes: a
-    pipe nobody reads fills up and then blocks the process mid-log, holding whatever it holds."""
-    logs = {name: folder / f"{name}.log" for name in ("serve", "worker")}
-    commands = {"serve": ("serve", "--port", str(port)), "worker": ("worker",)}
+async def processes(folder: Path, env: dict[str, str], commands: dict[str, tuple[str, ...]]) -> Any:
+    """socialdesk processes (a name each: its command's arguments), stopped with SIGTERM afterwards. Their
+    stderr goes to files, not pipes: a pipe nobody reads fills up and then blocks the process mid-log,
+    holding whatever it holds."""
+    logs = {name: folder / f"{name}.log" for name in commands}
     started = []
     for name, command in commands.items():
         with logs[name].open("wb") as log_file:
@@ -179,7 +179,8 @@ async def measure(updates: int, concurrency: int, database_url: str) -> dict[str
                                                        stdout=asyncio.subprocess.DEVNULL)
         if await upgrade.wait() != 0:
             raise SystemExit("socialdesk db upgrade failed")
-        async with processes(folder, env, port), aiohttp.ClientSession(
+        commands = {"serve": ("serve", "--port", str(port)), "worker": ("worker",)}
+        async with processes(folder, env, commands), aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=concurrency)) as client:
             async def healthy() -> bool:
                 with contextlib.suppress(aiohttp.ClientError):

@@ -15,6 +15,7 @@ from bot.cli.common import ConfigOption, bot_migrates, command_settings, friendl
 from bot.cli.contacts import contacts_app
 from bot.cli.evaluate import eval_app
 from bot.cli.events import events_app
+from bot import eventloop
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ def serve(config: Path | None = ConfigOption, host: str = typer.Option("127.0.0.
             await bot.close()
 
     try:
-        asyncio.run(main())
+        eventloop.run(main())
     except SystemExit as exc:  # uvicorn exits when it cannot listen; it has logged why just above
         if exc.code == 0:
             raise
@@ -219,7 +220,7 @@ def _run(config: Path | None, console: bool) -> None:
         finally:
             await bot.close()
 
-    asyncio.run(main())
+    eventloop.run(main())
 
 
 def main() -> None:
