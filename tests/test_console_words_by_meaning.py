@@ -11,7 +11,7 @@ from tests.factories import ConsoleTranscript, answered_alone
 
 @pytest.mark.parametrize(("text", "answer"), [
     ("what's the closest car park to you", "pay-and-display parking on Vicar Lane"),  # closest ~ nearest
-    ("whereabouts are you located", "14 Market Street"),  # whereabouts ~ located
+    ("is there an accessible restroom", "accessible toilet on the ground floor"),  # restroom ~ toilet
     ("closest bus stop?", "14 Market Street"),
 ])
 async def test_a_word_meaning_what_an_example_says_is_answered_alone(app: App, text: str, answer: str) -> None:
@@ -23,6 +23,7 @@ async def test_a_word_meaning_what_an_example_says_is_answered_alone(app: App, t
     "do you do delivery to LS7",  # a postcode is not the café's own LS1, however alike they look
     "can I bring my service dog",
     "is parking free for blue badge holders",
+    "can I pay with paypal",  # close to "pay" only because it starts with it
 ])
 async def test_a_word_for_something_the_reply_never_covers_still_waits(app: App, text: str) -> None:
     reply = await ConsoleTranscript(app).say(text)

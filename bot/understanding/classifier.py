@@ -25,6 +25,19 @@ MIN_CLAUSE_WORDS = 3
 KEYWORD_IN_DOUBT = OUT_OF_SCOPE_BELOW
 
 
+# Words that make a part a question of its own even when it names nothing ("where are you", "how much is it").
+_QUESTION_WORDS = frozenset({"where", "wheres", "when", "whens", "what", "whats", "how", "hows", "which", "who",
+                             "whos", "why", "wat", "wot", "wen"})
+
+
+def asks_of_its_own(part: str) -> bool:
+    """Whether a part of a message could be a question of its own: it names a thing, or asks where, when,
+    what or how. A yes-or-no follow-on naming nothing ("my dog is well behaved, can she come in?", "we
+    booked for 4, is that ok?") asks nothing the rest of the message does not."""
+    words = part.lower().replace("'", "").replace("\u2019", "").split()
+    return bool(content_words(part)) or any(word.strip(",.?!") in _QUESTION_WORDS for word in words)
+
+
 def clauses(text: str) -> list[str]:
     """The parts of a message that could each be a question of their own (three words or more)."""
     parts = [part.strip(" ,.") for part in _CLAUSE_BREAK.split(text)]
@@ -70,9 +83,7 @@ class IntentClassifier:
         if not parts or alone:
             return intent
         # Only each part's label matters here, so the nearest-example checks are skipped (they cost most).
-        # A part that names no thing of its own ("my dog is well behaved, can she come in?") follows on
-        # from the rest of the message: it asks nothing the rest does not.
-        others = [self._classify_one(part, thorough=False).name for part in parts if content_words(part)]
+        others = [self._classify_one(part, thorough=False).name for part in parts if asks_of_its_own(part)]
         also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
         return replace(intent, also=also) if also else intent
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -108,6 +109,9 @@ class IntentVocabulary:
         stems = {name: frozenset(_stem(w) for t in ts for w in _words(t)) for name, ts in lists.items()}
         if not by_meaning:
             return cls(stems)
+        # "post code" in an example is "postcode" in a message: adjacent words joined are known as one.
+        joined = {name: frozenset(a + b for t in ts for a, b in itertools.pairwise(_words(t))) for name, ts in lists.items()}
+        stems = {name: stems[name] | joined[name] for name in stems}
         content = {name: [w for t in ts for w in _words(t) if _is_content(w)] for name, ts in lists.items()}
         return cls(stems, WordNeighbours.of(content))
 
