@@ -45,3 +45,15 @@ async def test_a_follow_on_that_names_something_else_is_still_a_second_question(
     reply = await ConsoleTranscript(app).say("are you open on sunday? can we bring the dog")
     assert "[owner] draft #1 needs you" in reply and "also asks about dogs" in reply
     assert not answered_alone(reply)
+
+
+@pytest.mark.parametrize("text", ["are u open xmas eve?", "how late r u open 2nite", "are you open at lunchtime tomorrow"])
+async def test_a_day_in_chat_spelling_or_a_time_of_day_is_no_unknown_thing(app: App, text: str) -> None:
+    reply = await ConsoleTranscript(app).say(text)
+    assert "Corner Bean Café: " in reply and "[owner]" not in reply
+
+
+async def test_a_time_of_day_still_holds_a_reply_that_is_the_same_all_day(app: App) -> None:
+    reply = await ConsoleTranscript(app).say("do you deliver at lunchtime")
+    assert "[owner] draft #1 needs you" in reply
+    assert not answered_alone(reply)

@@ -16,6 +16,7 @@ from importlib import resources
 import snowballstemmer
 
 from bot.messages import LabelledExample
+from bot.profile.days import CHAT_SPELLINGS
 from bot.profile.model import BusinessProfile
 from bot.understanding.word_neighbours import WordNeighbours
 
@@ -29,6 +30,7 @@ _FILLERS = frozenset(
     right chance free available far near nearby place new usual usually hold drop stay visit come
     mum mums mom dad sister brother friend friends family partner wife husband son daughter kids people
     today tomorrow tonight yesterday morning afternoon evening night weekend weekday week month year day
+    lunchtime noon midday midnight teatime morn arvo
     days time times now soon later early late earlier am pm o clock
     monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
     january february march april may june july august september october november december
@@ -39,7 +41,8 @@ _FILLERS = frozenset(
 # every day, so "is parking free on sundays" or "do you deliver at 9am" asks what its reply does not say.
 _DAY_WORDS = frozenset(
     """
-    today tomorrow tonight morning afternoon evening weekend weekends weekday weekdays
+    today tomorrow tonight morning afternoon evening weekend weekends weekday weekdays lunchtime noon midday
+    midnight teatime morn arvo
     monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays
     saturdays sundays christmas
     """.split()
@@ -145,7 +148,8 @@ class IntentVocabulary:
             return []
         found = []
         dated = not known.isdisjoint(_DAY_STEMS)
-        for word in dict.fromkeys(_words(text)):
+        # Chat spellings of days ("2nite", "xmas") are those days.
+        for word in dict.fromkeys(CHAT_SPELLINGS.get(w, w) for w in _words(text)):
             if not dated and word in _DAY_WORDS:
                 found.append(word)
                 continue
