@@ -13,6 +13,7 @@ from tests.factories import ConsoleTranscript, answered_alone
     ("what's the closest car park to you", "pay-and-display parking on Vicar Lane"),  # closest ~ nearest
     ("is there an accessible restroom", "accessible toilet on the ground floor"),  # restroom ~ toilet
     ("closest bus stop?", "14 Market Street"),
+    ("is there a carpark nearby", "pay-and-display parking on Vicar Lane"),  # the examples' "car park", joined
 ])
 async def test_a_word_meaning_what_an_example_says_is_answered_alone(app: App, text: str, answer: str) -> None:
     reply = await ConsoleTranscript(app).say(text)
