@@ -16,9 +16,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 X_URL_LENGTH = 23
+META_WINDOW = timedelta(hours=24)  # Meta's customer-service window
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]*>")
 
@@ -78,6 +80,12 @@ class Traits:
     not_a_channel: str = ""
     # An invite here goes to the business's own timeline (X) or screen (the console), so it names no place.
     posts_without_place: bool = False
+    # No channel to post to: an invite goes to each customer who has written in, one message each, within
+    # `reply_window` of their last message (Meta's customer-service window); after it only through an
+    # approved template where `writes_first_by_template`, else it is held and the owner is told why.
+    invites_each_customer: bool = False
+    reply_window: timedelta | None = None
+    writes_first_by_template: bool = False
     # A held customer is told the owner will answer. Not on X: replies there are public, count against a
     # small write budget, and X refuses the same text twice, so a held X customer waits for the owner.
     acknowledges_held: bool = True
@@ -113,14 +121,14 @@ for _row in (
     Traits(Platform.EMAIL, "email", direct_messages=True,
            not_a_channel="email has no channel everyone reads: send the invite from your own mail list"),
     # Meta's Send API refuses longer texts (WhatsApp 4,096 characters, Messenger 2,000, Instagram 1,000).
-    # Writing first to someone who has not written in the last 24 hours needs Meta's rules, so these
-    # platforms are no channel for invites and no route for private notices.
-    Traits(Platform.WHATSAPP, "WhatsApp", hard_limit=4096, buttons=True,
-           not_a_channel="WhatsApp has no channel to post to, and writes first only with an approved template"),
-    Traits(Platform.MESSENGER, "Messenger", hard_limit=2000, buttons=True,
-           not_a_channel="Messenger only answers people who wrote to the Page in the last 24 hours"),
-    Traits(Platform.INSTAGRAM, "Instagram", hard_limit=1000, buttons=True,
-           not_a_channel="Instagram messaging only answers people who wrote in the last 24 hours"),
+    # A business may write freely only within 24 hours of the customer's last message, so an invite goes
+    # to each customer inside that window (WhatsApp: to the others through an approved template).
+    Traits(Platform.WHATSAPP, "WhatsApp", hard_limit=4096, buttons=True, invites_each_customer=True,
+           reply_window=META_WINDOW, writes_first_by_template=True),
+    Traits(Platform.MESSENGER, "Messenger", hard_limit=2000, buttons=True, invites_each_customer=True,
+           reply_window=META_WINDOW),
+    Traits(Platform.INSTAGRAM, "Instagram", hard_limit=1000, buttons=True, invites_each_customer=True,
+           reply_window=META_WINDOW),
     Traits(Platform.SHELL, "console", direct_messages=True, channel_posts=True, posts_without_place=True),
 ):
     add(_row)

@@ -43,6 +43,8 @@ class PlatformEntry:
     # limit of each path they take a body on. Rows may share one provider (Meta's one webhook).
     routes: Callable[[App], Sequence[BaseRoute]] | None = None
     body_limits: Callable[[], Mapping[str, int]] | None = None
+    # Of `needs`, those other platforms need too (Meta's app secret): set alone, they start no set-up here.
+    shared: tuple[str, ...] = ()
 
 
 def _build_telegram(app: App) -> Channel:
@@ -154,6 +156,9 @@ def _enabled(profile: BusinessProfile, name: str) -> bool:
     return toggle is None or bool(toggle.enabled)
 
 
+_META_SHARED = ("meta_app_secret", "meta_verify_token")  # one Meta app for WhatsApp, Messenger and Instagram
+
+
 def _shipped() -> list[PlatformEntry]:
     return [
         PlatformEntry("telegram", ("telegram_bot_token",),
@@ -170,15 +175,15 @@ def _shipped() -> list[PlatformEntry]:
         PlatformEntry("whatsapp", ("whatsapp_token", "whatsapp_phone_number_id", "meta_app_secret", "meta_verify_token"),
                       "set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, META_APP_SECRET and META_VERIFY_TOKEN in .env "
                       "(see docs/meta.md)", _build_meta("whatsapp"), "on: messages arrive at /meta/webhook in `socialdesk serve`",
-                      routes=_meta_routes, body_limits=_meta_limits),
+                      routes=_meta_routes, body_limits=_meta_limits, shared=_META_SHARED),
         PlatformEntry("messenger", ("messenger_page_token", "meta_app_secret", "meta_verify_token"),
                       "set MESSENGER_PAGE_TOKEN, META_APP_SECRET and META_VERIFY_TOKEN in .env (see docs/meta.md)",
                       _build_meta("messenger"), "on: messages arrive at /meta/webhook in `socialdesk serve`",
-                      routes=_meta_routes, body_limits=_meta_limits),
+                      routes=_meta_routes, body_limits=_meta_limits, shared=_META_SHARED),
         PlatformEntry("instagram", ("instagram_token", "meta_app_secret", "meta_verify_token"),
                       "set INSTAGRAM_TOKEN, META_APP_SECRET and META_VERIFY_TOKEN in .env (see docs/meta.md)",
                       _build_meta("instagram"), "on: messages arrive at /meta/webhook in `socialdesk serve`",
-                      routes=_meta_routes, body_limits=_meta_limits),
+                      routes=_meta_routes, body_limits=_meta_limits, shared=_META_SHARED),
         # Needs no credentials: visitors write through `socialdesk serve`; here replies are delivered.
         PlatformEntry("webchat", (), "", lambda app: WebChatChannel(),
                       "on in `socialdesk serve` at /webchat", routes=_webchat_routes, body_limits=_webchat_limits),
@@ -208,7 +213,8 @@ def missing_settings(settings: Settings, profile: BusinessProfile) -> list[str]:
         if not _enabled(profile, entry.name) or not entry.needs:
             continue
         missing = [name.upper() for name in entry.needs if not settings.configured(name)]
-        if missing and len(missing) < len(entry.needs):
+        started = any(settings.configured(name) for name in entry.needs if name not in entry.shared)
+        if missing and started:
             problems.append(f"{entry.name} is set up in part: set {_and(missing)} in .env, or unset the rest")
     return problems
 

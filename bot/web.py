@@ -64,11 +64,15 @@ async def metrics_text(app: App) -> str:
         oldest = await queue_stats.oldest_due(session, now)
         waiting = await queue_stats.drafts_waiting(session)
         answers = await queue_stats.answers_since(session, now - ANSWER_WINDOW)
+        receipts = await queue_stats.receipts(session)
     lines = [f'socialdesk_messages_total{{direction="in"}} {inbound}',
              f'socialdesk_messages_total{{direction="out"}} {outbound}']
     lines += [f'socialdesk_outbox_queued{{platform="{platform}"}} {count}' for platform, count in depth.items()]
     lines.append(f"socialdesk_outbox_oldest_due_seconds {max((now - oldest).total_seconds(), 0.0) if oldest else 0.0:g}")
     lines.append(f"socialdesk_drafts_waiting {waiting}")
+    # Where the platform reports it (WhatsApp), how far sent messages got: sent, delivered, read.
+    lines += [f'socialdesk_outbox_receipts{{platform="{platform}",receipt="{receipt}"}} {count}'
+              for (platform, receipt), count in receipts.items()]
     for by_owner, who in ((False, "bot"), (True, "owner")):
         seconds = sorted(a.seconds for a in answers if a.by_owner is by_owner)
         lines.append(f'socialdesk_answers_last_hour{{by="{who}"}} {len(seconds)}')

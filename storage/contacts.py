@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,8 +60,12 @@ async def summary(session: AsyncSession, contact_id: int) -> ContactSummary | No
     return await _summary(session, row) if row else None
 
 
+_PHONE = re.compile(r"\+[\d\s().-]{6,}\d")
+
+
 async def find_contact(session: AsyncSession, ref: str) -> Contact | None:
-    """A contact by id ("12"), by identity ("telegram:123456789") or by handle ("x:@priyashah", "@priyashah")."""
+    """A contact by id ("12"), by identity ("telegram:123456789"), by handle ("x:@priyashah", "@priyashah"),
+    by phone number ("+44 7700 900111", WhatsApp's) or by email address."""
     ref = ref.strip()
     if ref.isdigit():
         return await get_contact(session, int(ref))
@@ -67,7 +73,16 @@ async def find_contact(session: AsyncSession, ref: str) -> Contact | None:
     query = select(IdentityRow.contact_id)
     if platform:
         query = query.where(IdentityRow.platform == platform)
-    if who.startswith("@"):
+    if _PHONE.fullmatch(who):
+        # A phone number as people write it ("+44 7700 900111"): WhatsApp knows it by its digits.
+        digits = re.sub(r"\D", "", who)
+        query = query.where(or_(IdentityRow.platform_user_id == digits, IdentityRow.handle == f"+{digits}"))
+    elif "@" in who.lstrip("@"):
+        # An email address, in any case ("Ann@Customer.test").
+        address = who.lstrip("@").lower()
+        query = query.where(or_(func.lower(IdentityRow.platform_user_id) == address,
+                                func.lower(IdentityRow.handle) == address))
+    elif who.startswith("@"):
         query = query.where(func.lower(IdentityRow.handle) == who[1:].lower())
     else:
         query = query.where(IdentityRow.platform_user_id == who)

@@ -107,7 +107,8 @@ class DraftRow(Base):
 
 class OutboxRow(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+    # A delivery report names only the platform's id for the message: found by it, not by a scan.
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"), Index("ix_outbox_sent_as", "platform", "external_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(30))
@@ -125,6 +126,10 @@ class OutboxRow(Base):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # How far a sent message got, where the platform reports it (WhatsApp: sent, delivered, read). Apart from
+    # `status`, which is the row's own journey; a report only ever moves this one forward.
+    receipt: Mapped[str | None] = mapped_column(String(20))
+    receipt_at: Mapped[datetime | None]
 
 
 class EventRow(Base):
@@ -202,3 +207,18 @@ class WorkerRow(Base):
     down: Mapped[list[Any]] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime]
     seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WebhookDeliveryRow(Base):
+    """One webhook body as it arrived (Meta's), kept until it has been routed: written before the webhook
+    answers 200, so a process that stops mid-way loses nothing Meta will not send again. `digest` (SHA-256
+    of the body) makes Meta's retry of the same body one row; the body is emptied once it is routed."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    routed_at: Mapped[datetime | None] = mapped_column(index=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0)

@@ -37,6 +37,7 @@ def to_item(row: OutboxRow) -> OutboxItem:
     return OutboxItem(
         row.id, row.idempotency_key, row.kind, row.platform, dict(row.payload), row.status, row.due_at,
         row.attempts, row.max_attempts, row.draft_id, row.event_id, row.last_error, row.external_id, row.sent_at,
+        row.receipt,
     )
 
 
@@ -211,6 +212,19 @@ async def _lost_in_flight(session: AsyncSession, item: OutboxItem, now: datetime
     await audit.record(session, at=now, actor="socialdesk", action=f"outbox_{UNCERTAIN}", subject=f"outbox:{item.id}",
                        detail={"error": LOST_IN_FLIGHT, "kind": item.kind})
     await note_not_sent(session, item, uncertain_note(LOST_IN_FLIGHT), now)
+
+
+RECEIPTS = ("sent", "delivered", "read")  # in the order a message gets there
+
+
+async def record_receipt(session: AsyncSession, item_id: int, receipt: str, at: datetime) -> bool:
+    """Note how far a sent message got. Reports come out of order (read before delivered): only a step
+    forward is kept. The row's status is not touched. True when the receipt moved."""
+    current = await session.scalar(select(OutboxRow.receipt).where(OutboxRow.id == item_id))
+    if receipt not in RECEIPTS or (current in RECEIPTS and RECEIPTS.index(current) >= RECEIPTS.index(receipt)):
+        return False
+    await _set(session, item_id, receipt=receipt, receipt_at=at)
+    return True
 
 
 async def sent_as(session: AsyncSession, platform: str, external_id: str) -> OutboxItem | None:

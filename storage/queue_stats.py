@@ -54,3 +54,10 @@ async def answers_since(session: AsyncSession, since: datetime) -> list[Answer]:
              .order_by(OutboxRow.sent_at.desc()).limit(ANSWERS_READ))
     return [Answer(max((sent - received).total_seconds(), 0.0), status != DraftStatus.AUTO)
             for sent, received, status in (await session.execute(query)).all()]
+
+
+async def receipts(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """Sent messages by how far the platform says they got: (platform, "delivered" or "read") → count."""
+    query = (select(OutboxRow.platform, OutboxRow.receipt, func.count()).where(OutboxRow.receipt.is_not(None))
+             .group_by(OutboxRow.platform, OutboxRow.receipt).order_by(OutboxRow.platform, OutboxRow.receipt))
+    return {(platform, receipt): int(count) for platform, receipt, count in (await session.execute(query)).all()}

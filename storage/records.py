@@ -91,6 +91,7 @@ class OutboxItem:
     last_error: str | None = None
     external_id: str | None = None
     sent_at: datetime | None = None
+    receipt: str | None = None  # how far the sent message got, where the platform says (delivered, read)
 
 
 @dataclass(frozen=True, slots=True)

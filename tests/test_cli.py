@@ -64,6 +64,16 @@ def test_check_names_the_settings_a_half_set_up_channel_still_needs(initialised:
     assert "telegram" not in result.stderr  # a channel with nothing set is simply off
 
 
+def test_check_names_what_whatsapp_still_needs_and_leaves_the_other_meta_platforms_alone(initialised: Path) -> None:
+    whatsapp = {"WHATSAPP_TOKEN": "token", "WHATSAPP_PHONE_NUMBER_ID": "106540352242922", "META_APP_SECRET": "secret"}
+    half = run("check", cwd=initialised, env=whatsapp)
+    assert "warning: whatsapp is set up in part: set META_VERIFY_TOKEN in .env" in half.stderr
+    whole = run("check", cwd=initialised, env={**whatsapp, "META_VERIFY_TOKEN": "verify"})
+    assert whole.returncode == 0, whole.stderr
+    assert "messenger" not in whole.stderr and "instagram" not in whole.stderr  # one Meta app, only WhatsApp on
+    assert "whatsapp has no approved template (channels.whatsapp.template)" in whole.stderr
+
+
 def test_init_dates_the_example_event_two_weeks_ahead_with_closures_that_repeat(tmp_path: Path) -> None:
     later = {"SOCIALDESK_NOW": "2031-06-10T09:00:00+00:00"}
     assert run("init", cwd=tmp_path, env=later).returncode == 0

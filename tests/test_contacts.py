@@ -137,3 +137,28 @@ def test_cli_links_exports_and_forgets_with_counts_only_in_the_audit_log(tmp_pat
 def test_cli_names_a_contact_it_cannot_find(tmp_path: Path, profile_dir: Path) -> None:
     result = CliRunner().invoke(cli, ["contacts", "show", "x:@nobody"], env=_cli_env(tmp_path, profile_dir))
     assert result.exit_code == 1 and "no contact 'x:@nobody'" in result.output
+
+
+def test_a_whatsapp_and_an_email_customer_are_named_by_phone_number_and_address_and_linked(
+        tmp_path: Path, profile_dir: Path) -> None:
+    # As the WhatsApp and email handlers record them: the number's digits with "+" as the handle; the address.
+    whatsapp = Sender("447700900111", "Priya Shah", "+447700900111")
+    email = Sender("priya@example.org", "Priya", "priya@example.org")
+    env = _cli_env(tmp_path, profile_dir)
+
+    async def prepare() -> None:
+        await upgrade(env["DATABASE_URL"])
+        database = Database(env["DATABASE_URL"])
+        async with database.session() as session:
+            await conversations.record_inbound(session, inbound("whatsapp", whatsapp, "wamid.1", "open sunday?"), NOW)
+            await conversations.record_inbound(session, inbound("email", email, "<a@example.org>", "table for 2?"), NOW)
+        await database.close()
+
+    asyncio.run(prepare())
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["contacts", "list"], env=env)
+    assert "whatsapp:+447700900111" in listed.output and "email:priya@example.org" in listed.output
+    linked = runner.invoke(cli, ["contacts", "link", "+44 7700 900111", "Priya@Example.org"], env=env)
+    assert linked.exit_code == 0, linked.output
+    shown = runner.invoke(cli, ["contacts", "show", "whatsapp:+44 (7700) 900-111"], env=env)
+    assert "[email:priya@example.org, whatsapp:+447700900111]" in shown.output

@@ -123,9 +123,18 @@ async def test_reply_lands_in_the_customers_thread(app: App, email: EmailChannel
     assert sink.recipients == [["ann@customer.test"]]
     assert reply["In-Reply-To"] == "<q1@customer.test>"
     assert reply["References"] == "<start@customer.test> <q1@customer.test>"
-    assert reply["Subject"] == "Our opening hours"  # the email template's own subject line
+    assert reply["Subject"] == "Re: Saturday"  # a new subject would start a new conversation in Gmail
     body = reply.get_content()
     assert "Saturday" in body and "Subject:" not in body and app.profile.business.name in body
+
+
+async def test_a_message_without_a_subject_gets_the_email_templates_subject_line(app: App, email: EmailChannel, inbox,
+                                                                               smtp_sink) -> None:
+    sink, _ = smtp_sink
+    await arrive(inbox, customer_mail("What time do you open on Saturday?", subject="", message_id="<q2@customer.test>"))
+    await read_and_send(app, email)
+    assert [m["Subject"] for m in sink.messages] == ["Our opening hours"]  # hours.email.j2's first line
+    assert "Subject:" not in sink.messages[0].get_content()
 
 
 async def test_reply_to_a_first_message_keeps_its_subject(app: App, email: EmailChannel, inbox, smtp_sink) -> None:

@@ -14,16 +14,18 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.app import App
+from bot.app import App, build_app
 from bot.events.spec import EventSpec
 from bot.handlers.meta.build import meta_channel, meta_routes
 from bot.handlers.meta.signature import HEADER, signature_for
+from bot.settings import Settings
 from bot.web import create_web_app
-from storage import audit, conversations, drafts, outbox
+from storage import audit, conversations, deliveries, drafts, outbox
 from tests.conftest import london
 from tests.fakes.graph_api import TOKEN, FakeGraphApi
 from tests.fakes.server import serve
 from tests.payloads.load import payload
+from tests.test_outbox_durability import Outage, outage  # noqa: F401 (a fixture)
 
 APP_SECRET, VERIFY_TOKEN = "meta-app-secret", "meta-verify-token"
 OWNER = "U0123SAM"  # one of the example profile's approvers
@@ -38,7 +40,10 @@ async def graph() -> AsyncIterator[tuple[FakeGraphApi, str]]:
 
 
 @pytest.fixture
-async def meta_app(app: App, graph) -> AsyncIterator[App]:
+async def meta_app(any_app: App, graph) -> AsyncIterator[App]:
+    """The example café with WhatsApp, Messenger and Instagram set up, on SQLite and (with TEST_DATABASE_URL)
+    Postgres."""
+    app = any_app
     _, url = graph
     settings = app.settings.model_copy(update={
         "meta_app_secret": SecretStr(APP_SECRET), "meta_verify_token": SecretStr(VERIFY_TOKEN), "graph_api_url": url,
@@ -231,3 +236,98 @@ async def test_a_signed_delivery_that_cannot_be_read_is_recorded_and_not_asked_f
     assert len(recorded) == 1 and recorded[0].subject.startswith("whatsapp:delivery ")
     assert "BadPayload" in recorded[0].detail["error"]
     assert len(notes) == 1  # the retry tells the owner nothing new
+
+
+async def test_delivered_and_read_reports_move_the_replys_receipt_forward_and_show_in_metrics(meta_app: App,
+                                                                                             graph) -> None:
+    assert (await post(meta_app, now_stamped(meta_app, "whatsapp_text"))).status_code == 200
+    await meta_app.worker.drain()
+    for state in ("sent", "read", "delivered"):  # Meta's reports can come out of order
+        report = copy.deepcopy(payload("meta", "whatsapp_status_failed"))
+        status = report["entry"][0]["changes"][0]["value"]["statuses"][0]
+        status.update(id="wamid.sent1", status=state)
+        status.pop("errors")
+        assert (await post(meta_app, report)).status_code == 200
+    async with meta_app.db.session() as session:
+        row = await outbox.sent_as(session, "whatsapp", "wamid.sent1")
+    assert row is not None and (row.status, row.receipt) == (outbox.SENT, "read")
+    asgi = create_web_app(meta_app, [meta_routes])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client:
+        metrics = (await client.get("/metrics")).text
+    assert 'socialdesk_outbox_receipts{platform="whatsapp",receipt="read"} 1' in metrics
+
+
+async def test_a_delivery_stored_but_not_routed_before_the_process_stopped_is_answered_with_the_next(
+        meta_app: App, graph) -> None:
+    # The webhook stores each body and answers 200 before routing it; this one was stored, then the process stopped.
+    api, _ = graph
+    stranded = json.dumps(now_stamped(meta_app, "whatsapp_text")).encode()
+    async with meta_app.db.session() as session:
+        await deliveries.record(session, "whatsapp", stranded, meta_app.clock.now())
+    meta_app.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+    assert (await post(meta_app, now_stamped(meta_app, "messenger_text"))).status_code == 200
+    await meta_app.worker.drain()
+    assert sorted(node for node, _ in api.sent) == ["106540352242922", "me"]
+    async with meta_app.db.session() as session:
+        assert await deliveries.count_waiting(session) == 0
+        assert await conversations.count_messages(session, "in") == 2
+    assert (await post(meta_app, json.loads(stranded))).status_code == 200  # Meta's late retry of it
+    await meta_app.worker.drain()
+    assert len(api.sent) == 2
+
+
+async def test_while_the_database_is_down_meta_is_asked_to_send_again_and_the_retry_is_answered_once(
+        outage: Outage, profile_dir, clock, graph) -> None:
+    api, url = graph
+    settings = Settings(_env_file=None, database_url=outage.url, socialdesk_config=str(profile_dir / "business.yaml"),
+                        meta_app_secret=SecretStr(APP_SECRET), meta_verify_token=SecretStr(VERIFY_TOKEN),
+                        graph_api_url=url, whatsapp_token=SecretStr(TOKEN), whatsapp_phone_number_id="106540352242922")
+    app = await build_app(settings, clock=clock)
+    app.worker.channels["whatsapp"] = meta_channel(app, "whatsapp")
+    try:
+        body = now_stamped(app, "whatsapp_text")
+        await outage.database_goes()
+        assert (await post(app, body)).status_code == 500  # nothing stored: Meta sends it again
+        await outage.database_back()
+        assert (await post(app, body)).status_code == 200
+        assert (await post(app, body)).status_code == 200
+        await app.worker.drain()
+        assert len(api.sent) == 1 and "Saturday" in api.sent[0][1]["text"]["body"]
+    finally:
+        await app.worker.channels["whatsapp"].stop()
+        await app.close()
+
+
+async def test_whatsapp_gets_its_own_hours_reply_bold_times_and_a_day_a_line(meta_app: App, graph) -> None:
+    api, _ = graph
+    assert (await post(meta_app, now_stamped(meta_app, "whatsapp_text"))).status_code == 200
+    await meta_app.worker.drain()
+    body = api.sent[0][1]["text"]["body"]
+    lines = body.splitlines()
+    assert "We're open *9am–5pm* on Saturday 28 November." in lines[0]
+    assert "*This week*" in lines and sum(1 for line in lines if line[:3] in ("Mon", "Tue", "Sat", "Sun")) == 4
+    assert body.count("Sat  9am–5pm") == 1
+
+
+@pytest.mark.parametrize("name,sender,profile,shown", [
+    ("messenger_text", PSID, {"first_name": "Peter", "last_name": "Chang"}, "Peter Chang"),
+    ("instagram_text", "1122334455667788", {"name": "Mia Lopez", "username": "mia.bakes"}, "Mia Lopez"),
+])
+async def test_the_owner_sees_a_messenger_or_instagram_customer_by_name(meta_app: App, graph, name: str, sender: str,
+                                                                       profile: dict[str, str], shown: str) -> None:
+    # Their webhooks carry only an id: the name comes from the Graph API's user profile.
+    api, _ = graph
+    api.profiles[sender] = profile
+    words = _text(name, "I want a refund, my coffee was cold")
+    assert (await post(meta_app, now_stamped(meta_app, name, **words))).status_code == 200
+    async with meta_app.db.session() as session:
+        (held,) = await drafts.pending_drafts(session)
+        view = await drafts.draft_view(session, held.id)
+    assert view is not None and view.customer_name == shown
+
+
+async def test_a_messenger_customer_whose_name_cannot_be_read_is_still_answered(meta_app: App, graph) -> None:
+    api, _ = graph  # no profile: the Graph API refuses the lookup
+    assert (await post(meta_app, now_stamped(meta_app, "messenger_text"))).status_code == 200
+    await meta_app.worker.drain()
+    assert len(api.sent) == 1 and api.sent[0][1]["message"]["text"].startswith(("Hi there", "We're open", "We"))

@@ -81,6 +81,7 @@ def check(config: Path | None = ConfigOption) -> None:
     from bot.clock import clock_starting_at
     from bot.drafting.drafter import Drafter
     from bot.events.checks import event_problems
+    from bot.handlers.meta.build import setup_notes
     from bot.profile.load import load_profile
     from bot.profile.warnings import date_warnings
     from bot.registry import missing_settings
@@ -93,7 +94,7 @@ def check(config: Path | None = ConfigOption) -> None:
     problems += event_problems(Drafter(owner_templates_dir(profile, path)), profile, now)
     for warning in date_warnings(profile, now):
         typer.echo(f"warning: {path.name}: {warning}", err=True)
-    for missing in missing_settings(settings, profile):
+    for missing in missing_settings(settings, profile) + setup_notes(settings, profile):
         typer.echo(f"warning: {missing}", err=True)
     if problems:
         raise ConfigError("\n".join(f"{path.name}: {p}" for p in problems))

@@ -60,11 +60,16 @@ async def _require(session: AsyncSession, ref: str) -> Contact:
 
 def _line(item: ContactSummary) -> str:
     contact = item.contact
-    where = ", ".join(f"{i.platform}:{'@' + i.handle if i.handle else i.platform_user_id}"
+    where = ", ".join(f"{i.platform}:{_handle(i.handle) if i.handle else i.platform_user_id}"
                       f"{' (unreachable)' if i.unreachable else ''}" for i in item.identities)
     vip = " VIP" if contact.vip else ""
     return (f"#{contact.id:<5} {contact.display_name}{vip}  [{where}]  {item.messages} messages, "
             f"last seen {contact.last_seen:%Y-%m-%d %H:%M} UTC")
+
+
+def _handle(handle: str) -> str:
+    """A handle as the platform shows it: "@priyashah", but a phone number or an email address as it is."""
+    return handle if handle.startswith("+") or "@" in handle else f"@{handle}"
 
 
 @contacts_app.command("list")

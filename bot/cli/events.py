@@ -23,10 +23,12 @@ if TYPE_CHECKING:  # the bot itself is imported when a command runs, keeping `so
     from bot.events.spec import EventSpec
     from bot.profile.model import BusinessProfile
     from storage.events import EventRecord, RsvpRecord
+    from storage.records import OutboxItem
 
 events_app = typer.Typer(help="Events: invites on every channel, RSVPs, reminders, calendars.", no_args_is_help=True)
 T = TypeVar("T")
-Channels = typer.Option(None, "--channel", help="Where to post: telegram:@chat, x, slack:#channel, webchat, shell (repeat).")
+Channels = typer.Option(None, "--channel", help="Where to post: telegram:@chat, x, slack:#channel, shell; whatsapp, messenger, instagram invite each "
+                        "customer who has written in, within Meta's rules (repeat).")
 
 
 def run_with_app(ctx: typer.Context, config: Path | None, work: Callable[[App], Awaitable[T]]) -> T:
@@ -208,9 +210,38 @@ def _service(app: App) -> EventService:
 
 
 async def _print_posts(app: App, event_id: int) -> None:
-    posts = [p for p in await _service(app).posts(event_id) if p.kind == Kind.EVENT_POST]
+    from bot.platforms import traits_of
+
+    service = _service(app)
+    posts = [p for p in await service.posts(event_id) if p.kind == Kind.EVENT_POST]
+    each = [p for p in posts if traits_of(p.platform).invites_each_customer]
     for post in posts:
-        local = post.due_at.astimezone(app.profile.zone)
         row = row_as(post, EventPost)
-        where = row.thread_key or "attendees (direct messages)"
+        if post in each and row.thread_key is not None:
+            continue  # one customer's invite: counted under the platform's line
+        local = post.due_at.astimezone(app.profile.zone)
+        where = row.thread_key or ("each customer (direct messages)" if post in each else "attendees (direct messages)")
         typer.echo(f"  {local:%a %d %b %H:%M}  {post.platform:<8} {where:<28} {row.post:<14} {post.status}")
+        if post in each:
+            for line in await _each_customer(app, event_id, post.platform, post.status, each):
+                typer.echo(f"{'':<20}{line}")
+
+
+async def _each_customer(app: App, event_id: int, platform: str, status: str, each: list[OutboxItem]) -> list[str]:
+    """Under an invite that goes to each customer: whom it reaches now (before it goes), or what became of it."""
+    service = _service(app)
+    if status == "pending":
+        found = (await service.invite_reach(event_id)).get(platform)
+        lines = found.summary() if found else []
+        return [("if it went now: " if n == 0 else " " * 16) + line for n, line in enumerate(lines)]
+    counts: dict[str, int] = {}
+    receipts: dict[str, int] = {}
+    for item in each:
+        if item.platform == platform and row_as(item, EventPost).thread_key is not None:
+            counts[item.status] = counts.get(item.status, 0) + 1
+            if item.receipt in ("delivered", "read"):  # how far they got, where the platform says
+                receipts[item.receipt] = receipts.get(item.receipt, 0) + 1
+    seen = ", ".join(f"{n} {receipt}" for receipt, n in sorted(receipts.items()))
+    invited = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) + (f" ({seen})" if seen else "")
+    lines = [f"{sum(counts.values())} invited: {invited}" if counts else "nobody was invited"]
+    return lines + (await service.held_invites(event_id)).get(platform, [])

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.errors import DataError
-from bot.platforms import traits_of, where
+from bot.platforms import Traits, traits_of, where
 from storage.events import EventRecord
 
 DRAFT, SCHEDULED, CANCELLED, OVER = "draft", "scheduled", "cancelled", "over"
@@ -57,18 +57,27 @@ class Target:
         traits = traits_of(platform)
         if traits.not_a_channel:
             raise DataError(f'"{text}": {traits.not_a_channel}')
-        if not traits.channel_posts:
-            raise DataError(f'"{text}": the channel must be one of {", ".join(where(lambda t: t.channel_posts))} '
+        if traits.invites_each_customer and place.strip():
+            raise DataError(f'"{text}": {traits.display_name} has no channel to post to; "{platform}" invites each '
+                            'customer who has written in there, so it takes no place after ":"')
+        if not traits.channel_posts and not traits.invites_each_customer:
+            raise DataError(f'"{text}": the channel must be one of {", ".join(where(_takes_invites))} '
                             '(optionally with a place, e.g. telegram:@yourchannel or slack:#events)')
         return cls(platform, place.strip() or None)
+
+    @property
+    def each_customer(self) -> bool:
+        """An invite here goes to each customer as a message of their own (see bot/events/reach.py)."""
+        return traits_of(self.platform).invites_each_customer
 
     @property
     def name(self) -> str:
         return f"{self.platform}:{self.place}" if self.place else self.platform
 
     @property
-    def thread_key(self) -> str:
-        return self.place or "announcements"
+    def thread_key(self) -> str | None:
+        """Where the post goes; None for a platform whose invite goes to each customer instead."""
+        return None if self.each_customer else self.place or "announcements"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +107,10 @@ class InvitePlan:
         announce = data.get("announce_at")
         return cls.build(list(data.get("channels", [])), datetime.fromisoformat(announce) if announce else None,
                          list(data.get("reminders", DEFAULT_REMINDERS)), data.get("attendee_reminder"))
+
+
+def _takes_invites(traits: Traits) -> bool:
+    return traits.channel_posts or traits.invites_each_customer
 
 
 def plan_of(event: EventRecord) -> InvitePlan:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.drafting.names import greeting_name
 from bot.errors import BrokenTemplate
+from bot.events.invites import still_reachable
 from bot.events.model import GOING, MAYBE, WAITLISTED
 from bot.events.render import EventTexts, EventView, event_view
 from bot.platforms import traits_of
@@ -24,6 +25,9 @@ from storage.outbox_rows import Reply, event_key
 
 # Platforms where the bot can write to one person privately (X replies would be public).
 ANSWERED = (GOING, MAYBE, WAITLISTED)
+# What each message to one person is, as the owner's note about one held back names it.
+NOTICES = {"event_attendee_reminder": "the reminder", "event_changed": "the news of the change",
+           "event_cancelled": "the cancellation", "rsvp_promotion": "the place off the waiting list"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +51,12 @@ def first_name(display_name: str) -> str:
 
 async def tell(session: AsyncSession, ctx: EventsContext, event: EventRecord, rsvp: RsvpRecord, *,
                template: str, key: str, now: datetime, **extra: Any) -> bool:
-    """Queue one message to the person behind an RSVP, on the platform they answered from."""
+    """Queue one message to the person behind an RSVP, on the platform they answered from (on WhatsApp,
+    Messenger and Instagram only within Meta's rules; the owner is told of one held back)."""
     if not rsvp.thread_key:
+        return False
+    if traits_of(rsvp.platform).invites_each_customer and not await still_reachable(
+            session, ctx.profile, event, rsvp.platform, rsvp.thread_key, now, NOTICES.get(template, "a message")):
         return False
     view = await ctx.view(session, event)
     try:
@@ -78,7 +86,8 @@ async def remind_attendees(session: AsyncSession, ctx: EventsContext, event: Eve
     """A direct message to each person going, on platforms that allow one."""
     told = 0
     for rsvp in await store.rsvps(session, event.id, statuses=(GOING,)):
-        if not traits_of(rsvp.platform).direct_messages:
+        traits = traits_of(rsvp.platform)
+        if not (traits.direct_messages or traits.invites_each_customer):
             continue
         key = event_key(event.id, "dm", post, rsvp.contact_id, version=event.sequence)
         told += await tell(session, ctx, event, rsvp, template="event_attendee_reminder", key=key, now=now,

@@ -47,10 +47,13 @@ def plan_posts(starts_at: datetime, zone: ZoneInfo, plan: InvitePlan, now: datet
         return []
     announce = max(plan.announce_at or now, now)
     posts = [PlannedPost(t, ANNOUNCE, announce) for t in plan.targets]
+    # Where the invite went to each customer, reminders would write to them all again: only those going
+    # are reminded there, by the attendee reminder, where the platform's rules let it reach them.
+    channels = [t for t in plan.targets if not t.each_customer]
     for offset in plan.reminders:
         due = before(starts_at, offset, zone)
         if announce < due < starts_at:
-            posts.extend(PlannedPost(t, f"{REMINDER}-{offset.label}", due) for t in plan.targets)
+            posts.extend(PlannedPost(t, f"{REMINDER}-{offset.label}", due) for t in channels)
     if plan.attendee_reminder is not None:
         due = before(starts_at, plan.attendee_reminder, zone)
         if now <= due < starts_at:

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ChannelNotRunning
+from bot.events.invites import invite_each, still_reachable
 from bot.events.model import SCHEDULED, Offset
 from bot.events.notices import EventsContext, remind_attendees
 from bot.events.planning import ANNOUNCE, ATTENDEES, REMINDER, should_send_late, superseded
@@ -23,8 +24,6 @@ from storage import events as store
 from storage.events import EventRecord
 from storage.outbox_rows import EventPost, Kind, OwnerNote, note_key, row_as
 from storage.records import OutboxItem
-
-# Platforms whose posts carry RSVP buttons (Telegram inline keyboards, Slack buttons).
 
 
 def when_label(offset: Offset) -> str:
@@ -82,6 +81,12 @@ class EventPoster:
                 await remind_attendees(session, self._ctx, event, post=row.post,
                                        when=when_label(Offset.parse(label)), now=now)
                 return None
+            if traits_of(item.platform).invites_each_customer:
+                if row.thread_key is None:  # the invite itself: one post per customer it may reach
+                    await invite_each(session, self._ctx.profile, event, item.platform, row.post, item.idempotency_key, now)
+                    return None
+                if not await still_reachable(session, self._ctx.profile, event, item.platform, row.thread_key, now):
+                    return None
             return await self._ctx.view(session, event)
 
     async def _superseded(self, session: AsyncSession, item: OutboxItem, row: EventPost, event: EventRecord,

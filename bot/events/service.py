@@ -14,9 +14,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DataError
+from bot.events.invites import HELD, reach_now
 from bot.events.model import CANCELLED, SCHEDULED, InvitePlan, plan_of
 from bot.events.notices import EventsContext, tell_everyone
 from bot.events.planning import plan_posts, post_key
+from bot.events.reach import Reach
 from bot.events.rsvp import promote
 from bot.events.spec import EventSpec, spec_of
 from storage import audit, outbox
@@ -89,6 +91,27 @@ class EventService:
     async def posts(self, event_id: int) -> list[OutboxItem]:
         async with self.ctx.db.session() as session:
             return await store.outbox_rows(session, event_id)
+
+    async def invite_reach(self, event_id: int) -> dict[str, Reach]:
+        """For each platform where the invite goes to each customer (WhatsApp, Messenger, Instagram): whom it
+        would reach if it went now, and whom Meta's rules hold back."""
+        now = self.ctx.clock.now()
+        async with self.ctx.db.session() as session:
+            event = await self._get(session, event_id)
+            return {t.platform: await reach_now(session, self.ctx.profile, event, t.platform, now)
+                    for t in plan_of(event).targets if t.each_customer}
+
+    async def held_invites(self, event_id: int) -> dict[str, list[str]]:
+        """Per platform, why customers were not sent the invite (one line per time it happened)."""
+        async with self.ctx.db.session() as session:
+            entries = await audit.entries(session, subject=f"event:{event_id}")
+        held: dict[str, list[str]] = {}
+        for entry in entries:
+            if entry.action == HELD:
+                names = ", ".join(entry.detail.get("names", []))
+                held.setdefault(entry.detail["platform"], []).append(
+                    f"{entry.detail['held']} held ({names}): {entry.detail['reason']}")
+        return held
 
     async def attendees(self, event_id: int) -> list[RsvpRecord]:
         async with self.ctx.db.session() as session:

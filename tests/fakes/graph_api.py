@@ -12,6 +12,8 @@ TOKEN = "graph-test-token"
 
 class FakeGraphApi:
     def __init__(self) -> None:
+        # User profiles by id, as Messenger's and Instagram's user profile APIs answer them.
+        self.profiles: dict[str, dict[str, Any]] = {}
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self._errors: list[tuple[int, dict[str, Any]]] = []
         self._count = 0
@@ -25,7 +27,18 @@ class FakeGraphApi:
     def app(self) -> web.Application:
         application = web.Application()
         application.router.add_post("/{version}/{node}/messages", self._messages)
+        application.router.add_get("/{version}/{node}", self._profile)
         return application
+
+    async def _profile(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return web.json_response({"error": {"message": "Invalid OAuth access token", "code": 190}}, status=401)
+        found = self.profiles.get(request.match_info["node"])
+        if found is None:
+            return web.json_response({"error": {"message": "Unsupported get request.", "code": 100,
+                                                "error_subcode": 33}}, status=400)
+        wanted = request.query.get("fields", "").split(",")
+        return web.json_response({"id": request.match_info["node"], **{k: v for k, v in found.items() if k in wanted}})
 
     async def _messages(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":

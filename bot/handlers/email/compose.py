@@ -1,8 +1,9 @@
 """Email, the outgoing half: one Outbound as a reply that lands in the customer's thread.
 
 In-Reply-To names the customer's message and References carries the thread's ids with it, so every
-mail client files the reply under the customer's own message. The subject is "Re: " and theirs,
-unless the template's first line sets one ("Subject: Our opening hours"). The reply quotes nothing.
+mail client files the reply under the customer's own message. The subject is "Re: " and theirs: Gmail
+starts a new conversation when the subject changes, whatever the headers say. A template's own subject
+line ("Subject: Our opening hours") names a reply to a message that had no subject. The reply quotes nothing.
 Its Message-ID comes from the outbox row's idempotency key: should a send be tried again, mail systems
 see the same message, not a second one.
 """
@@ -47,7 +48,8 @@ def build_reply(outbound: Outbound, parent: ThreadHeaders | None, *, sender: str
     message = EmailMessage()
     message["From"] = formataddr((sender_name, sender))
     message["To"] = recipient
-    message["Subject"] = own_subject or reply_subject(parent.subject if parent else "")
+    theirs = parent.subject.strip() if parent else ""
+    message["Subject"] = reply_subject(theirs) if theirs or not own_subject else own_subject
     message["Date"] = formatdate(timestamp, usegmt=True)
     message["Message-ID"] = message_id_for(outbound.idempotency_key, sender.rpartition("@")[2] or "localhost")
     if parent is not None:

@@ -18,6 +18,7 @@ from storage.engine import Database
 
 WHATSAPP_BUTTONS, BUTTON_TITLE = 3, 20  # WhatsApp: at most 3 reply buttons, titles of 20 characters
 QUICK_REPLIES = 13  # Messenger and Instagram
+INTERACTIVE_BODY = 1024  # WhatsApp: the most characters a message with reply buttons may carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +69,13 @@ def request_body(outbound: Outbound, mode: SendMode, template: str | None, langu
 def _whatsapp(outbound: Outbound, mode: SendMode, template: str | None, language: str) -> dict[str, Any]:
     base: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": outbound.thread_key}
     if mode is SendMode.TEMPLATE:
-        # The owner's approved template carries the reply as its one body variable ({{1}}).
+        # The owner's approved template carries the reply as its one body variable ({{1}}). WhatsApp refuses a
+        # variable with a new line, a tab or more than four spaces in a row (error 132018): one line it is.
+        value = " ".join(outbound.text.split())
         return base | {"type": "template", "template": {
             "name": template, "language": {"code": language},
-            "components": [{"type": "body", "parameters": [{"type": "text", "text": outbound.text}]}]}}
-    if outbound.buttons:
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": value}]}]}}
+    if outbound.buttons and len(outbound.text) <= INTERACTIVE_BODY:  # longer: words alone, answered in words
         buttons = [{"type": "reply", "reply": {"id": b.value, "title": b.label[:BUTTON_TITLE]}}
                    for b in outbound.buttons[:WHATSAPP_BUTTONS]]
         return base | {"type": "interactive", "interactive": {"type": "button", "body": {"text": outbound.text},

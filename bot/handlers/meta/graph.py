@@ -39,6 +39,17 @@ class GraphClient:
             raise translate_error(response.status_code, answer.get("error") or {})
         return answer if isinstance(answer, dict) else {}
 
+    async def get(self, path: str, fields: str) -> dict[str, Any]:
+        """A node's fields (a customer's name). Raises ChannelError when it cannot be read."""
+        try:
+            response = await self._client.get(f"{self._url}/{path.lstrip('/')}", params={"fields": fields})
+            answer = response.json()
+        except (httpx.TransportError, ValueError) as exc:
+            raise ChannelError(f"cannot read {path} from the Graph API: {exc!r}") from exc
+        if response.status_code >= 400 or not isinstance(answer, dict) or "error" in answer:
+            raise translate_error(response.status_code, answer.get("error") or {} if isinstance(answer, dict) else {})
+        return answer
+
     async def close(self) -> None:
         await self._client.aclose()
 

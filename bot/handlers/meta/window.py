@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.errors import Refused
+from bot.platforms import META_WINDOW
 
-WINDOW = timedelta(hours=24)
+WINDOW = META_WINDOW
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 
 
