@@ -48,7 +48,11 @@ async def test_a_follow_on_that_names_something_else_is_still_a_second_question(
     assert not answered_alone(reply)
 
 
-@pytest.mark.parametrize("text", ["are u open xmas eve?", "how late r u open 2nite", "are you open at lunchtime tomorrow"])
+@pytest.mark.parametrize("text", [
+    "are u open xmas eve?",
+    "how late r u open 2nite",
+    "are you open at lunchtime tomorrow",
+])
 async def test_a_day_in_chat_spelling_or_a_time_of_day_is_no_unknown_thing(app: App, text: str) -> None:
     reply = await ConsoleTranscript(app).say(text)
     assert "Corner Bean Café: " in reply and "[owner]" not in reply

@@ -23,8 +23,8 @@ from bot.understanding.word_neighbours import WordNeighbours
 # Words that name no thing: chat fillers, politeness, and the days and times every question may carry.
 _FILLERS = frozenset(
     """
-    pls plz please ta thx thanks cheers hi hey hello hiya yo ok okay sure lol guys mate folks team just
-    ppl btw tho really actually quick question wondering wonder know like love wanna gonna gotta got get getting need
+    pls plz please ta thx thanks cheers hi hey hello hiya yo ok okay sure lol guys mate folks team just ppl btw tho
+    really actually quick question wondering wonder know like love wanna gonna gotta got get getting need
     want able possible tell let ask asking hoping hope help use wat whats im ive id youre dont cant wont
     isnt arent doesnt didnt u ur r ya yeah yes sort kind thing things anything something stuff bit lot
     right chance free available far near nearby place new usual usually hold drop stay visit come
@@ -108,14 +108,14 @@ class IntentVocabulary:
 
     @classmethod
     def build(cls, texts: Mapping[str, Iterable[str]], by_meaning: bool = True) -> "IntentVocabulary":
-        lists = {name: list(ts) for name, ts in texts.items()}
-        stems = {name: frozenset(_stem(w) for t in ts for w in _words(t)) for name, ts in lists.items()}
+        """`by_meaning`: also know the words close in meaning to the examples' (see word_neighbours.py)."""
+        words = {name: [_words(t) for t in ts] for name, ts in texts.items()}
+        # "car park" in an example is "carpark" in a message: adjacent words joined are known as one word.
+        stems = {name: frozenset(_stem(w) for ws in lists for w in ws)
+                 | frozenset(a + b for ws in lists for a, b in itertools.pairwise(ws)) for name, lists in words.items()}
         if not by_meaning:
             return cls(stems)
-        # "post code" in an example is "postcode" in a message: adjacent words joined are known as one.
-        joined = {name: frozenset(a + b for t in ts for a, b in itertools.pairwise(_words(t))) for name, ts in lists.items()}
-        stems = {name: stems[name] | joined[name] for name in stems}
-        content = {name: [w for t in ts for w in _words(t) if _is_content(w)] for name, ts in lists.items()}
+        content = {name: [w for ws in lists for w in ws if _is_content(w)] for name, lists in words.items()}
         return cls(stems, WordNeighbours.of(content))
 
     @classmethod

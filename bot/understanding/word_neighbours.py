@@ -1,9 +1,11 @@
 """Words of nearly the same meaning, from the shipped static word vectors.
 
 An intent's examples cannot name every way of saying a thing: "closest" asks what "nearest" asks, and
-"postcode" what "post code" asks. A word is known to an intent when one of the intent's own words lies
-close to it in the static vector table (bot/understanding/static_vectors.py), so only words whose meaning
-the intent already covers pass; "visa" or "sponsorship" for jobs stay unknown.
+"restroom" what "toilet" asks. A word is known to an intent when one of the intent's own words lies close
+to it in the static vector table (bot/understanding/static_vectors.py), so only words whose meaning the
+intent already covers pass; "visa" or "sponsorship" for jobs stay unknown. The table is distilled for
+sentences, not single words: it misses many synonyms ("loo" and "toilet" are far apart), so the bar is
+high and a miss only means the owner sees the draft first.
 """
 
 from __future__ import annotations
