@@ -26,6 +26,9 @@ STRONG_NEGATIVE: tuple[str, ...] = (
 MILD_NEGATIVE: tuple[str, ...] = (
     "terrible", "awful", "horrible", "angry", "rude", "ridiculous", "disappointed", "useless", "annoyed",
     "fed up", "unhappy", "waste", "joke", "rubbish",
+    # Thanks that are not thanks: the thanks reply to these would read as mockery.
+    "for nothing", "unhelpful", "not helpful", "no help", "didn't help", "didn't answer", "doesn't answer",
+    "not what i asked",
 )
 NEGATIVE_TONE_SCORE = 2
 # Silence is the one decision nobody reviews, so the model must be surer of it than of an answer.

@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,8 +30,12 @@ def digest_of(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-async def record(session: AsyncSession, platform: str, body: bytes, now: datetime) -> StoredDelivery:
-    """Store a body unless the same body is stored already; either way, the stored row."""
+async def record(session: AsyncSession, platform: str, body: bytes, now: datetime,
+                 routed_since: list[int] | None = None) -> StoredDelivery:
+    """Store a body unless the same body is stored already; either way, the stored row. `routed_since`:
+    bodies routed since the last store, marked routed in the same transaction (one write, not two)."""
+    if routed_since:
+        await mark_routed(session, routed_since, now)
     digest = digest_of(body)
     module = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     await session.execute(module.insert(WebhookDeliveryRow).values(
@@ -47,25 +51,19 @@ async def get(session: AsyncSession, delivery_id: int) -> StoredDelivery | None:
     return _stored(row) if row else None
 
 
+async def mark_routed(session: AsyncSession, delivery_ids: list[int], now: datetime) -> None:
+    await session.execute(update(WebhookDeliveryRow).where(WebhookDeliveryRow.id.in_(delivery_ids))
+                          .values(routed_at=now, body=""))
+
+
 async def stranded(session: AsyncSession, received_before: datetime, limit: int = 20) -> list[int]:
     """Bodies stored before `received_before` and never routed (the process stopped, or the database
-    went away mid-way), oldest first."""
+    went away mid-way), oldest first. Digests of bodies routed long ago are let go on the way."""
+    await session.execute(delete(WebhookDeliveryRow).where(WebhookDeliveryRow.routed_at < received_before - KEEP_ROUTED))
     query = (select(WebhookDeliveryRow.id).where(WebhookDeliveryRow.routed_at.is_(None),
                                                   WebhookDeliveryRow.received_at < received_before)
              .order_by(WebhookDeliveryRow.id).limit(limit))
     return list((await session.scalars(query)).all())
-
-
-async def count_waiting(session: AsyncSession) -> int:
-    """Bodies stored and not routed yet."""
-    query = select(func.count()).select_from(WebhookDeliveryRow).where(WebhookDeliveryRow.routed_at.is_(None))
-    return int(await session.scalar(query) or 0)
-
-
-async def mark_routed(session: AsyncSession, delivery_id: int, now: datetime) -> None:
-    await session.execute(update(WebhookDeliveryRow).where(WebhookDeliveryRow.id == delivery_id)
-                          .values(routed_at=now, body=""))
-    await session.execute(delete(WebhookDeliveryRow).where(WebhookDeliveryRow.routed_at < now - KEEP_ROUTED))
 
 
 async def count_try(session: AsyncSession, delivery_id: int) -> int:

@@ -274,7 +274,6 @@ async def test_a_delivery_stored_but_not_routed_before_the_process_stopped_is_an
     await meta_app.worker.drain()
     assert sorted(node for node, _ in api.sent) == ["106540352242922", "me"]
     async with meta_app.db.session() as session:
-        assert await deliveries.count_waiting(session) == 0
         assert await conversations.count_messages(session, "in") == 2
     assert (await post(meta_app, json.loads(stranded))).status_code == 200  # Meta's late retry of it
     await meta_app.worker.drain()

@@ -20,6 +20,8 @@ _SLANG = {"2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr":
           "tommorow": "tomorrow", "tomorow": "tomorrow", "2day": "today", "tonite": "tonight", "2nite": "tonight",
           "xmas": "christmas", "chrimbo": "christmas", "satuday": "saturday", "saterday": "saturday",
           "wensday": "wednesday", "wednsday": "wednesday", "thursady": "thursday"}
+# Public: the words customers use for these are read the same everywhere (bot/understanding/vocabulary.py).
+CHAT_SPELLINGS = _SLANG
 _TODAY_WORDS = ("today", "tonight", "this morning", "this afternoon", "this evening")
 # Holidays customers name without a date, as (month, day) in every year.
 _HOLIDAYS: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (

@@ -11,6 +11,7 @@ from bot.understanding.base import OUT_OF_SCOPE_BELOW, PLEASANTRIES, rank_to_con
 from bot.understanding.features import Featurizer, Matrix, similarities
 from bot.understanding.keywords import KeywordRule, match_rules
 from bot.understanding.model import NOT_ANSWERED, CalibratedModel, Scored
+from bot.understanding.vocabulary import content_words
 
 
 # Where one question ends and another may begin: "?", ";", "!", " and ", " also ", or a comma before a
@@ -22,6 +23,19 @@ MIN_CLAUSE_WORDS = 3
 # A keyword rule's confidence when the model reads the message as another intent: in scope, but below any
 # auto-send threshold an owner would choose.
 KEYWORD_IN_DOUBT = OUT_OF_SCOPE_BELOW
+
+
+# Words that make a part a question of its own even when it names nothing ("where are you", "how much is it").
+_QUESTION_WORDS = frozenset({"where", "wheres", "when", "whens", "what", "whats", "how", "hows", "which", "who",
+                             "whos", "why", "wat", "wot", "wen"})
+
+
+def asks_of_its_own(part: str) -> bool:
+    """Whether a part of a message could be a question of its own: it names a thing, or asks where, when,
+    what or how. A yes-or-no follow-on naming nothing ("my dog is well behaved, can she come in?", "we
+    booked for 4, is that ok?") asks nothing the rest of the message does not."""
+    words = part.lower().replace("'", "").replace("\u2019", "").split()
+    return bool(content_words(part)) or any(word.strip(",.?!") in _QUESTION_WORDS for word in words)
 
 
 def clauses(text: str) -> list[str]:
@@ -69,7 +83,7 @@ class IntentClassifier:
         if not parts or alone:
             return intent
         # Only each part's label matters here, so the nearest-example checks are skipped (they cost most).
-        others = [self._classify_one(part, thorough=False).name for part in parts]
+        others = [self._classify_one(part, thorough=False).name for part in parts if asks_of_its_own(part)]
         also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
         return replace(intent, also=also) if also else intent
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,18 +16,21 @@ from importlib import resources
 import snowballstemmer
 
 from bot.messages import LabelledExample
+from bot.profile.days import CHAT_SPELLINGS
 from bot.profile.model import BusinessProfile
+from bot.understanding.word_neighbours import WordNeighbours
 
 # Words that name no thing: chat fillers, politeness, and the days and times every question may carry.
 _FILLERS = frozenset(
     """
-    pls plz please ta thx thanks cheers hi hey hello hiya yo ok okay sure lol guys mate folks team just
+    pls plz please ta thx thanks cheers hi hey hello hiya yo ok okay sure lol guys mate folks team just ppl btw tho
     really actually quick question wondering wonder know like love wanna gonna gotta got get getting need
     want able possible tell let ask asking hoping hope help use wat whats im ive id youre dont cant wont
     isnt arent doesnt didnt u ur r ya yeah yes sort kind thing things anything something stuff bit lot
     right chance free available far near nearby place new usual usually hold drop stay visit come
     mum mums mom dad sister brother friend friends family partner wife husband son daughter kids people
     today tomorrow tonight yesterday morning afternoon evening night weekend weekday week month year day
+    lunchtime noon midday midnight teatime morn arvo
     days time times now soon later early late earlier am pm o clock
     monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
     january february march april may june july august september october november december
@@ -37,7 +41,8 @@ _FILLERS = frozenset(
 # every day, so "is parking free on sundays" or "do you deliver at 9am" asks what its reply does not say.
 _DAY_WORDS = frozenset(
     """
-    today tomorrow tonight morning afternoon evening weekend weekends weekday weekdays
+    today tomorrow tonight morning afternoon evening weekend weekends weekday weekdays lunchtime noon midday
+    midnight teatime morn arvo
     monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays
     saturdays sundays christmas
     """.split()
@@ -46,6 +51,7 @@ _DAY_WORDS = frozenset(
 # and the menu, whose link lists every dish and price however the customer names them.
 OPEN_ENDED_INTENTS = frozenset({"greeting", "thanks", "rsvp", "menu"})
 _TOKEN = re.compile(r"[a-z0-9]+")
+_HAS_DIGIT = re.compile(r"\d")
 _NUMBER_OR_TIME = re.compile(r"\d+(?:st|nd|rd|th|am|pm|h)?")
 # A typo one or two letters off a known word ("resevation") is still that word.
 _TYPO_CUTOFF = 0.84
@@ -81,6 +87,11 @@ def _is_content(word: str) -> bool:
     return len(word) >= 3 and word not in _plain_stems() and _stem(word) not in _plain_stems()
 
 
+def content_words(text: str) -> list[str]:
+    """The words of `text` that name a thing, not chat, politeness or grammar ("can she come in?": none)."""
+    return [word for word in _words(text) if _is_content(word)]
+
+
 def _about_business(profile: BusinessProfile) -> list[str]:
     """The business's own name and address: "where's the corner bean" names the business, not a thing."""
     business = profile.business
@@ -89,13 +100,23 @@ def _about_business(profile: BusinessProfile) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class IntentVocabulary:
-    """Per intent, the stems its examples, keywords and facts use."""
+    """Per intent, the stems its examples, keywords and facts use, and (when given) their neighbours in
+    meaning: a word close to one of the intent's words is no new thing ("closest" for "nearest")."""
 
     stems: Mapping[str, frozenset[str]]
+    neighbours: WordNeighbours | None = None
 
     @classmethod
-    def build(cls, texts: Mapping[str, Iterable[str]]) -> "IntentVocabulary":
-        return cls({name: frozenset(_stem(w) for t in ts for w in _words(t)) for name, ts in texts.items()})
+    def build(cls, texts: Mapping[str, Iterable[str]], by_meaning: bool = True) -> "IntentVocabulary":
+        """`by_meaning`: also know the words close in meaning to the examples' (see word_neighbours.py)."""
+        words = {name: [_words(t) for t in ts] for name, ts in texts.items()}
+        # "car park" in an example is "carpark" in a message: adjacent words joined are known as one word.
+        stems = {name: frozenset(_stem(w) for ws in lists for w in ws)
+                 | frozenset(a + b for ws in lists for a, b in itertools.pairwise(ws)) for name, lists in words.items()}
+        if not by_meaning:
+            return cls(stems)
+        content = {name: [w for ws in lists for w in ws if _is_content(w)] for name, lists in words.items()}
+        return cls(stems, WordNeighbours.of(content))
 
     @classmethod
     def from_profile(cls, profile: BusinessProfile, intents: Iterable[str],
@@ -127,7 +148,8 @@ class IntentVocabulary:
             return []
         found = []
         dated = not known.isdisjoint(_DAY_STEMS)
-        for word in dict.fromkeys(_words(text)):
+        # Chat spellings of days ("2nite", "xmas") are those days.
+        for word in dict.fromkeys(CHAT_SPELLINGS.get(w, w) for w in _words(text)):
             if not dated and word in _DAY_WORDS:
                 found.append(word)
                 continue
@@ -137,6 +159,9 @@ class IntentVocabulary:
             if stem in known or word in known:
                 continue
             if len(stem) >= _TYPO_MIN_LENGTH and difflib.get_close_matches(stem, known, n=1, cutoff=_TYPO_CUTOFF):
+                continue
+            # A code with digits ("LS6", "A4") names one thing exactly: only its own spelling is known.
+            if self.neighbours is not None and not _HAS_DIGIT.search(word) and self.neighbours.knows(intent, word):
                 continue
             found.append(word)
         return found

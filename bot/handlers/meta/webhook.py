@@ -62,7 +62,7 @@ def meta_webhook(app_secret: str, verify_token: str, platforms: frozenset[str], 
             return PlainTextResponse("the delivery could not be stored now", status_code=500)
         if stored.routed:
             return Response(status_code=200)  # Meta's retry of a body already handled
-        return Response(status_code=200, background=BackgroundTask(intake.route_after_answer, stored.id))
+        return Response(status_code=200, background=BackgroundTask(intake.route_after_answer, stored))
 
     return [Route(WEBHOOK_PATH, verify, methods=["GET"]), Route(WEBHOOK_PATH, receive, methods=["POST"])]
 
