@@ -183,7 +183,7 @@ async def test_an_angry_message_is_still_louder_with_exclamation_marks(chat: Con
     "thanks but that didn't answer my question",
     "cheers, not helpful at all",
 ])
-async def test_thanks_that_is_not_thanks_waits_for_the_owner(app: App, text: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_thanks_that_is_not_thanks_waits_for_the_owner(chat: ConsoleTranscript, text: str) -> None:
+    reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply and "may be unhappy" in reply
     assert not answered_alone(reply)

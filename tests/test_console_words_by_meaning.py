@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import App
-from tests.factories import ConsoleTranscript, answered_alone
+from tests.factories import answered_alone
+from tests.support.console import ConsoleTranscript
 
 
 @pytest.mark.parametrize(("text", "answer"), [
@@ -15,8 +15,8 @@ from tests.factories import ConsoleTranscript, answered_alone
     ("closest bus stop?", "14 Market Street"),
     ("is there a carpark nearby", "pay-and-display parking on Vicar Lane"),  # the examples' "car park", joined
 ])
-async def test_a_word_meaning_what_an_example_says_is_answered_alone(app: App, text: str, answer: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_a_word_meaning_what_an_example_says_is_answered_alone(chat: ConsoleTranscript, text: str, answer: str) -> None:
+    reply = await chat.say(text)
     assert answer in reply and "[owner]" not in reply
 
 
@@ -26,8 +26,8 @@ async def test_a_word_meaning_what_an_example_says_is_answered_alone(app: App, t
     "is parking free for blue badge holders",
     "can I pay with paypal",  # close to "pay" only because it starts with it
 ])
-async def test_a_word_for_something_the_reply_never_covers_still_waits(app: App, text: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_a_word_for_something_the_reply_never_covers_still_waits(chat: ConsoleTranscript, text: str) -> None:
+    reply = await chat.say(text)
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)
 
@@ -37,13 +37,13 @@ async def test_a_word_for_something_the_reply_never_covers_still_waits(app: App,
     ("where are you? we want to come over", "14 Market Street"),
     ("do you do takeaway? can I come and get it", "Everything on the menu can be taken away"),
 ])
-async def test_a_follow_on_that_names_nothing_new_is_no_second_question(app: App, text: str, answer: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_a_follow_on_that_names_nothing_new_is_no_second_question(chat: ConsoleTranscript, text: str, answer: str) -> None:
+    reply = await chat.say(text)
     assert answer in reply and "[owner]" not in reply
 
 
-async def test_a_follow_on_that_names_something_else_is_still_a_second_question(app: App) -> None:
-    reply = await ConsoleTranscript(app).say("are you open on sunday? can we bring the dog")
+async def test_a_follow_on_that_names_something_else_is_still_a_second_question(chat: ConsoleTranscript) -> None:
+    reply = await chat.say("are you open on sunday? can we bring the dog")
     assert "[owner] draft #1 needs you" in reply and "also asks about dogs" in reply
     assert not answered_alone(reply)
 
@@ -53,12 +53,12 @@ async def test_a_follow_on_that_names_something_else_is_still_a_second_question(
     "how late r u open 2nite",
     "are you open at lunchtime tomorrow",
 ])
-async def test_a_day_in_chat_spelling_or_a_time_of_day_is_no_unknown_thing(app: App, text: str) -> None:
-    reply = await ConsoleTranscript(app).say(text)
+async def test_a_day_in_chat_spelling_or_a_time_of_day_is_no_unknown_thing(chat: ConsoleTranscript, text: str) -> None:
+    reply = await chat.say(text)
     assert "Corner Bean Café: " in reply and "[owner]" not in reply
 
 
-async def test_a_time_of_day_still_holds_a_reply_that_is_the_same_all_day(app: App) -> None:
-    reply = await ConsoleTranscript(app).say("do you deliver at lunchtime")
+async def test_a_time_of_day_still_holds_a_reply_that_is_the_same_all_day(chat: ConsoleTranscript) -> None:
+    reply = await chat.say("do you deliver at lunchtime")
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)
