@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import re
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from bot.errors import StorageError
@@ -90,6 +91,12 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def sqlite_busy(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite's "database is locked": another process held the write lock past the busy timeout."""
+    return isinstance(exc, OperationalError) and isinstance(exc.orig, sqlite3.OperationalError) and \
+        "database is locked" in str(exc.orig)
 
 
 def sqlite_path(url: URL) -> str:

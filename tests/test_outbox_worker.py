@@ -1,6 +1,8 @@
 """The outbox worker: retries, Retry-After, uncertain sends, unreachable customers."""
 
 import asyncio
+import logging
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.errors import ChannelError, DeliveryUncertain, RateLimited, Unreachable
-from storage import contacts, outbox
+from storage import contacts, engine, outbox
 from tests.conftest import POSTGRES_SKIP, _admin
 from tests.factories import inbound
 from tests.support.apps import outlets, settings_for
@@ -144,3 +146,28 @@ async def test_a_row_queued_by_another_process_wakes_an_idle_worker_on_postgres(
         await delivering.close()
         await receiving.close()
     assert channel.sent[0].text.startswith("We're open 9am–5pm on Saturday 28 November.")
+
+
+async def test_a_worker_kept_from_the_sqlite_write_lock_warns_and_sends_once_it_is_free(
+        profile_dir: Path, sqlite_url: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 50)  # the other process's flood, shortened
+    channel = RecordingChannel()
+    bot = await build_app(settings_for(profile_dir, sqlite_url), clock=clock, outlets=outlets(channel))
+    await bot.router.handle(inbound(QUESTION, external_id="tg-busy"))
+    other_process = sqlite3.connect(sqlite_url.split(":///", 1)[1], isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+    stop = asyncio.Event()
+    worker = asyncio.create_task(bot.worker.run_forever(stop, idle_seconds=0.05))
+    try:
+        await eventually(lambda: any("database busy" in r.getMessage() for r in caplog.records), timeout=10)
+        assert channel.sent == []
+        other_process.execute("ROLLBACK")
+        await eventually(lambda: len(channel.sent) == 1, timeout=10)
+    finally:
+        other_process.close()
+        stop.set()
+        await worker
+        await bot.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(channel.sent) == 1
