@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import copy
 import json
 import os
 import sys
@@ -32,35 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.cafe import cafe_folder  # noqa: E402
+from bench.meta_webhook import APP_SECRET, count, question  # noqa: E402
 from bench.webhook import DEFAULT_POSTGRES, SOCIALDESK, free_port, postgres_database, processes, until  # noqa: E402
 from bot.handlers.meta.signature import HEADER, signature_for  # noqa: E402
-from storage.engine import Database  # noqa: E402
 from tests.fakes.graph_api import TOKEN, FakeGraphApi  # noqa: E402
 from tests.fakes.server import serve  # noqa: E402
-from tests.payloads.load import payload  # noqa: E402
 
-APP_SECRET, PHONE_NUMBER_ID = "bench-app-secret", "106540352242922"
-
-
-def whatsapp_question(number: int) -> bytes:
-    body = copy.deepcopy(payload("meta", "whatsapp_text"))
-    value = body["entry"][0]["changes"][0]["value"]
-    customer = str(447_700_000_000 + number)  # a new customer each time
-    value["contacts"][0]["wa_id"] = customer
-    message = value["messages"][0]
-    message.update({"from": customer, "id": f"wamid.bench{number}", "timestamp": str(int(time.time()))})
-    return json.dumps(body).encode()
-
-
-async def count(database_url: str, sql: str) -> int:
-    from sqlalchemy import text
-
-    database = Database(database_url)
-    try:
-        async with database.session() as session:
-            return int((await session.execute(text(sql))).scalar() or 0)
-    finally:
-        await database.close()
+PHONE_NUMBER_ID = "106540352242922"
 
 
 async def queue_replies(folder: Path, env: dict[str, str], database_url: str, replies: int) -> None:
@@ -74,7 +51,7 @@ async def queue_replies(folder: Path, env: dict[str, str], database_url: str, re
                     return response.status in (200, 503)  # 503: no worker alive yet, as expected here
             return False
         await until(listening, 120, "socialdesk serve")
-        bodies = [whatsapp_question(number) for number in range(replies)]
+        bodies = [question(number) for number in range(replies)]
 
         async def poster() -> None:
             while bodies:
