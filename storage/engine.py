@@ -74,6 +74,30 @@ def _sqlite_on_begin(connection: Any) -> None:
         cursor.close()
 
 
+async def _begin_immediate(driver: Any, dialect: Any) -> None:
+    """Take SQLite's write lock: at once on the event loop when nobody holds it (the usual case, and a
+    hand-off to aiosqlite's thread saved), else by waiting for it on that thread, so another process's
+    long write never blocks the loop."""
+    raw = driver._conn
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        return
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise DBAPIError.instance("BEGIN IMMEDIATE", [], exc, sqlite3.Error, dialect=dialect) from exc
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    await prepared.on_driver(driver, dialect, "BEGIN IMMEDIATE")
+
+
+def _commit_inline(dbapi_connection: Any) -> None:
+    # The transaction holds the write lock (every one begins IMMEDIATE), so COMMIT waits for nobody:
+    # in WAL mode it appends to the log, and synchronous=NORMAL does not sync it. Run on the event loop
+    # rather than handed to aiosqlite's thread and back, which costs more than the COMMIT.
+    dbapi_connection.driver_connection._conn.commit()
+
+
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     url = normalise_url(url)
     # A database error's text would otherwise carry its statement's parameters: a customer's words.
@@ -83,6 +107,9 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         # Every unit of work ends in COMMIT or ROLLBACK (Database.session), so a returned
         # connection is already clean: skip the extra ROLLBACK.
         options.setdefault("pool_reset_on_return", None)
+        # Statements inside a transaction run on the event loop, not only on aiosqlite's own thread
+        # (storage/prepared.py on_driver): one task uses a connection at a time, so never concurrently.
+        options.setdefault("connect_args", {"check_same_thread": False})
     try:
         engine = create_async_engine(url, **options)
     except (ArgumentError, ModuleNotFoundError) as exc:
@@ -90,6 +117,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+        engine.dialect.do_commit = _commit_inline  # type: ignore[method-assign]
     return engine
 
 
@@ -150,7 +178,7 @@ class Database:
             connection, driver = await self._sqlite_connection()
             if driver.in_transaction:  # left open by a unit of work cancelled while it rolled back
                 await prepared.on_driver(driver, connection.dialect, "ROLLBACK")
-            await prepared.on_driver(driver, connection.dialect, "BEGIN IMMEDIATE")
+            await _begin_immediate(driver, connection.dialect)
             async with connection.begin():
                 yield Batch(connection, driver)
 
