@@ -6,8 +6,8 @@ Starts real `serve` and `worker` processes on one database (an SQLite file, or a
 Postgres server of TEST_DATABASE_URL, default postgresql+asyncpg://postgres@127.0.0.1:5432/test), both
 pointed at the fake Telegram Bot API from the tests. Posts N distinct private questions, each from a new
 customer, to /telegram/webhook at the given concurrency and prints requests per second, p50 and p99 in
-milliseconds and the error count. Then it waits for the replies and counts, in the database and at the
-fake: every update recorded once, every reply queued once and sent once. It exits non-zero if anything
+milliseconds, the error count, and the CPU time `serve` spent per update and `worker` per reply. Then it
+waits for the replies and counts, in the database and at the fake: every update recorded once, every reply queued once and sent once. It exits non-zero if anything
 was lost or doubled, or if a question went to the owner instead of being answered.
 """
 
@@ -103,7 +103,7 @@ async def processes(folder: Path, env: dict[str, str], commands: dict[str, tuple
                 SOCIALDESK, *command, cwd=folder, env=env, stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL, stderr=log_file))
     try:
-        yield
+        yield {name: process.pid for name, process in zip(commands, started)}
     finally:
         for process in started:
             if process.returncode is None:
@@ -113,6 +113,13 @@ async def processes(folder: Path, env: dict[str, str], commands: dict[str, tuple
         errors = path.read_text(encoding="utf-8", errors="replace")
         if "Traceback" in errors:
             raise SystemExit(f"`socialdesk {name}` failed (its log: {path}):\n{errors[-4000:]}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far (user + system, from /proc): steadier than wall time on a
+    machine that runs other work too."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def until(condition: Any, timeout: float, what: str) -> None:
@@ -180,7 +187,7 @@ async def measure(updates: int, concurrency: int, database_url: str) -> dict[str
         if await upgrade.wait() != 0:
             raise SystemExit("socialdesk db upgrade failed")
         commands = {"serve": ("serve", "--port", str(port)), "worker": ("worker",)}
-        async with processes(folder, env, commands), aiohttp.ClientSession(
+        async with processes(folder, env, commands) as pids, aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=concurrency)) as client:
             async def healthy() -> bool:
                 with contextlib.suppress(aiohttp.ClientError):
@@ -192,10 +199,12 @@ async def measure(updates: int, concurrency: int, database_url: str) -> dict[str
             bodies = [update(number) for number in range(updates + WARM_UP)]
             await post_all(client, f"{base}/telegram/webhook", bodies[:WARM_UP], 5)  # first messages load more
             await until(lambda: len(telegram.sent) >= WARM_UP, 60, "the warm-up replies")
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             started = time.perf_counter()
             latencies, statuses = await post_all(client, f"{base}/telegram/webhook", bodies[WARM_UP:], concurrency)
             elapsed = time.perf_counter() - started
             await until(lambda: len(telegram.sent) >= updates + WARM_UP, 300, "every reply")
+            cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
             await asyncio.sleep(1)  # anything doubled would arrive now
             found = await counts(database_url)
     chats = Counter(int(sent["chat_id"]) for sent in telegram.sent)
@@ -206,6 +215,8 @@ async def measure(updates: int, concurrency: int, database_url: str) -> dict[str
         "p50_ms": round(statistics.median(latencies), 1),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1),
         "errors": sum(n for status, n in statuses.items() if status != 200),
+        "serve_cpu_us_per_update": round(cpu["serve"] / updates * 1e6),
+        "worker_cpu_us_per_reply": round(cpu["worker"] / updates * 1e6),
         **found,
         "sent_at_fake": len(telegram.sent), "chats_answered_twice": sum(1 for n in chats.values() if n > 1),
     }

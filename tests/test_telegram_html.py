@@ -86,3 +86,20 @@ def test_a_cut_right_after_an_opening_tag_leaves_no_empty_formatting() -> None:
     pieces = split_html(text, 40)
     assert_valid(pieces, 40)
     assert "<b></b>" not in "".join(pieces)
+
+
+def test_a_reply_that_fits_is_one_message_as_written() -> None:
+    text = '\n <b>Open</b> 9am–5pm &amp; <a href="https://example.com/menu?a=1&amp;b=2">menu</a> \n'
+    assert split_html(text, 4096) == [text.strip()]
+
+
+def test_formatting_left_open_in_a_short_reply_is_closed() -> None:
+    assert split_html("<b>open late <i>tonight", 4096) == ["<b>open late <i>tonight</i></b>"]
+
+
+def test_a_reply_that_fits_only_without_its_closing_tags_is_split() -> None:
+    text = "<b>" + "word " * 7 + "end"  # 41 characters; with "</b>" it would be 45
+    pieces = split_html(text, 42)
+    assert len(pieces) == 2
+    assert_valid(pieces, 42)
+    assert visible_words(pieces) == ["word"] * 7 + ["end"]
