@@ -16,7 +16,7 @@ from importlib import resources
 import snowballstemmer
 
 from bot.messages import LabelledExample
-from bot.profile.days import CHAT_SPELLINGS
+from bot.understanding.chat_words import DISCOURSE, TIMES_OF_DAY, plain_text, plain_word
 from bot.profile.model import BusinessProfile
 from bot.understanding.word_neighbours import WordNeighbours
 
@@ -37,16 +37,21 @@ _FILLERS = frozenset(
     jan feb mar apr jun jul aug sep sept oct nov dec
     """.split()
 )
-# Words that name a day or a time of day. An intent whose examples never name one gives the same reply
-# every day, so "is parking free on sundays" or "do you deliver at 9am" asks what its reply does not say.
+# Words that name a day. An intent whose examples never name one gives the same reply every day, so
+# "is parking free on sundays" asks what its reply does not say.
 _DAY_WORDS = frozenset(
     """
-    today tomorrow tonight morning afternoon evening weekend weekends weekday weekdays lunchtime noon midday
-    midnight teatime morn arvo
+    today tomorrow tonight weekend weekends weekday weekdays
     monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays
     saturdays sundays christmas
     """.split()
 )
+# An intent knows times of day when its examples or facts name one ("after 6pm", "for sunday lunch").
+_TIME_WORDS = TIMES_OF_DAY | {"tonight", "today"}
+_CLOCK_TIME = re.compile(r"\d+(?:am|pm)|\d+:\d+")
+# A day or time named after "for" is what the visit is for or how long, not when the reply's answer
+# changes: "gift vouchers for christmas", "a laptop for a few hours".
+_PURPOSE_REACH = 3
 # Replies that answer any wording of their question: a greeting, thanks, an RSVP (read by its own step),
 # and the menu, whose link lists every dish and price however the customer names them.
 OPEN_ENDED_INTENTS = frozenset({"greeting", "thanks", "rsvp", "menu"})
@@ -58,6 +63,7 @@ _TYPO_CUTOFF = 0.84
 _TYPO_MIN_LENGTH = 5
 _STEMMER = snowballstemmer.stemmer("english")
 _DAY_STEMS = frozenset(str(_STEMMER.stemWord(w)) for w in _DAY_WORDS)
+_TIME_STEMS = frozenset(str(_STEMMER.stemWord(w)) for w in _TIME_WORDS)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -67,7 +73,9 @@ def _stem(word: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower().replace("'", "").replace("\u2019", ""))
+    """The words of `text` in plain spelling ("heyyy" → "hey", "wots" → "whats", "9ish" → "9")."""
+    found = _TOKEN.findall(plain_text(text).replace("'", "").replace("\u2019", ""))
+    return [plain for word in found if (plain := plain_word(word))]
 
 
 @functools.cache
@@ -79,7 +87,7 @@ def stop_words() -> frozenset[str]:
 
 @functools.cache
 def _plain_stems() -> frozenset[str]:
-    plain = stop_words() | _FILLERS
+    plain = stop_words() | _FILLERS | DISCOURSE
     return frozenset(plain | {_stem(w) for w in plain})
 
 
@@ -148,20 +156,30 @@ class IntentVocabulary:
             return []
         found = []
         dated = not known.isdisjoint(_DAY_STEMS)
-        # Chat spellings of days ("2nite", "xmas") are those days.
-        for word in dict.fromkeys(CHAT_SPELLINGS.get(w, w) for w in _words(text)):
-            if not dated and word in _DAY_WORDS:
-                found.append(word)
+        timed = dated or not known.isdisjoint(_TIME_STEMS) or any(_CLOCK_TIME.fullmatch(s) for s in known)
+        words = _words(text)
+        for index, word in enumerate(words):
+            if word in found:
                 continue
-            if _NUMBER_OR_TIME.fullmatch(word) or not _is_content(word):
+            if word in _DAY_WORDS or word in _TIME_WORDS:
+                if not _for_purpose(words, index) and not (dated if word in _DAY_WORDS else timed):
+                    found.append(word)
                 continue
-            stem = _stem(word)
-            if stem in known or word in known:
-                continue
-            if len(stem) >= _TYPO_MIN_LENGTH and difflib.get_close_matches(stem, known, n=1, cutoff=_TYPO_CUTOFF):
-                continue
-            # A code with digits ("LS6", "A4") names one thing exactly: only its own spelling is known.
-            if self.neighbours is not None and not _HAS_DIGIT.search(word) and self.neighbours.knows(intent, word):
+            if _NUMBER_OR_TIME.fullmatch(word) or not _is_content(word) or self._knows(intent, known, word):
                 continue
             found.append(word)
         return found
+
+    def _knows(self, intent: str, known: frozenset[str], word: str) -> bool:
+        stem = _stem(word)
+        if stem in known or word in known:
+            return True
+        if len(stem) >= _TYPO_MIN_LENGTH and difflib.get_close_matches(stem, known, n=1, cutoff=_TYPO_CUTOFF):
+            return True
+        # A code with digits ("LS6", "A4") names one thing exactly: only its own spelling is known.
+        return self.neighbours is not None and not _HAS_DIGIT.search(word) and self.neighbours.knows(intent, word)
+
+
+def _for_purpose(words: list[str], index: int) -> bool:
+    """Whether the day or time at `index` follows a "for" closely ("for a few hours", "for sunday lunch")."""
+    return "for" in words[max(0, index - _PURPOSE_REACH):index]
