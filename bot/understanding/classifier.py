@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from bot.messages import Intent
 from bot.understanding.base import OUT_OF_SCOPE_BELOW, PLEASANTRIES, rank_to_confidence
 from bot.understanding.features import Featurizer, Matrix, similarities
 from bot.understanding.keywords import KeywordRule, match_rules
 from bot.understanding.model import NOT_ANSWERED, CalibratedModel, Scored
-from bot.understanding.vocabulary import content_words
+from bot.understanding.vocabulary import IntentVocabulary, content_words
 
 
 # Where one question ends and another may begin: "?", ";", "!", " and ", " also ", or a comma before a
@@ -52,6 +54,11 @@ class TrainedModel:
     model: CalibratedModel | None
     out_of_scope_rows: Matrix | None
     backend: str
+    # The texts of `out_of_scope_rows` from `owner_rejects` on (the owner's own come first and always
+    # reject), and the intents' example words, to tell a near miss from a question framed like one.
+    reject_texts: tuple[str, ...] = ()
+    owner_rejects: int = 0
+    vocabulary: IntentVocabulary | None = None
 
 
 @dataclass(frozen=True)
@@ -122,14 +129,25 @@ class IntentClassifier:
             return None  # not one word or character sequence the examples know
         with_rejects = nearest and self.trained.out_of_scope_rows is not None
         scored = self.trained.model.score_rows(row, with_rejects)[0]
-        return self._after_owner_out_of_scope(row, scored) if with_rejects else scored
+        return self._after_owner_out_of_scope(row, scored, text) if with_rejects else scored
 
-    def _after_owner_out_of_scope(self, row: Matrix, scored: Scored) -> Scored:
-        """A message closer to an example the owner called out of scope than to its intent is out."""
+    def _after_owner_out_of_scope(self, row: Matrix, scored: Scored, text: str) -> Scored:
+        """A message closer to an example the owner called out of scope than to its intent is out. Closer
+        to a near miss, it is out when it shares with one the word that makes it a near miss (one its
+        intent's examples never use): sharing only a question's frame ("what's the price of a pot of tea"
+        and "what's the price of hiring the room") is no near miss."""
         oos = self.trained.out_of_scope_rows
         if oos is None:
             return scored
-        nearest_oos = float(similarities(row, oos).max())
-        if nearest_oos <= scored.similarity:
+        nearer = np.flatnonzero(similarities(row, oos)[0] > scored.similarity)
+        if len(nearer) == 0 or not self._near_a_miss(scored.label, text, nearer):
             return scored
         return replace(scored, rank=0.0)
+
+    def _near_a_miss(self, label: str, text: str, nearer: np.ndarray) -> bool:
+        trained = self.trained
+        vocabulary, first = trained.vocabulary, trained.owner_rejects
+        if vocabulary is None or len(trained.reject_texts) + first != trained.out_of_scope_rows.shape[0]:
+            return True
+        return any(index < first or vocabulary.shares_unknown(label, text, trained.reject_texts[index - first])
+                   for index in nearer.tolist())

@@ -15,6 +15,7 @@ from bot.understanding.features import Featurizer
 from bot.understanding.keywords import compile_rules
 from bot.understanding.model import NOT_ANSWERED, CalibratedModel, ModelSettings
 from bot.understanding.static_vectors import StaticVectorFeaturizer, table_digest
+from bot.understanding.vocabulary import IntentVocabulary
 
 BACKENDS = ("default", "embeddings")
 
@@ -99,7 +100,13 @@ def fit(data: TrainingSet, backend: str, model_name: str | None, cache_dir: Path
     # than to any example of its intent is out of scope, however the linear model ranks it.
     rejects = list(data.out_of_scope) + [t for t, label in zip(data.texts, data.labels) if label == NOT_ANSWERED]
     oos_rows = featurizer.transform(rejects) if rejects else None
-    return TrainedModel(featurizer, model, oos_rows, backend)
+    by_intent: dict[str, list[str]] = {}
+    for text, label in zip(data.texts, data.labels):
+        if label != NOT_ANSWERED:
+            by_intent.setdefault(label, []).append(text)
+    vocabulary = IntentVocabulary.build(by_intent, by_meaning=False)
+    owner_rejects = len(data.out_of_scope)
+    return TrainedModel(featurizer, model, oos_rows, backend, tuple(rejects[owner_rejects:]), owner_rejects, vocabulary)
 
 
 def train_classifier(

@@ -52,6 +52,8 @@ _CLOCK_TIME = re.compile(r"\d+(?:am|pm)|\d+:\d+")
 # A day or time named after "for" is what the visit is for or how long, not when the reply's answer
 # changes: "gift vouchers for christmas", "a laptop for a few hours".
 _PURPOSE_REACH = 3
+# A word the examples of this many intents use names the business, not one intent's topic.
+_GENERAL_AMONG = 3
 # Replies that answer any wording of their question: a greeting, thanks, an RSVP (read by its own step),
 # and the menu, whose link lists every dish and price however the customer names them.
 OPEN_ENDED_INTENTS = frozenset({"greeting", "thanks", "rsvp", "menu"})
@@ -169,6 +171,22 @@ class IntentVocabulary:
                 continue
             found.append(word)
         return found
+
+    def shares_unknown(self, intent: str, text: str, other: str) -> bool:
+        """Whether `text` names a content word none of `intent`'s examples use that `other` (a near miss)
+        or another intent's examples use: "book me a room at a hotel" shares "hotel" with the near miss
+        "book me a hotel room", and "how much does the tasting cost" names the events' "tasting", while
+        "what's ur postcode" shares with "do you deliver to my postcode" only what location knows."""
+        known = self.stems.get(intent, frozenset())
+        unknown = {stem for word in content_words(text) if (stem := _stem(word)) not in known}
+        if not unknown:
+            return False
+        if not unknown.isdisjoint(_stem(word) for word in content_words(other)):
+            return True
+        # A word many intents use ("cafe", "coffee") names the business, not another intent's topic.
+        owners = [name for name, stems in self.stems.items() if name != intent and not unknown.isdisjoint(stems)]
+        topical = {stem for stem in unknown if sum(stem in self.stems[name] for name in owners) < _GENERAL_AMONG}
+        return bool(topical)
 
     def _knows(self, intent: str, known: frozenset[str], word: str) -> bool:
         stem = _stem(word)
