@@ -69,9 +69,12 @@ _TIME_STEMS = frozenset(str(_STEMMER.stemWord(w)) for w in _TIME_WORDS)
 
 
 @functools.lru_cache(maxsize=8192)
-def _stem(word: str) -> str:
+def word_stem(word: str) -> str:
     """Snowball's English stem, so "chairs", "booking" and "booked" meet "chair" and "book"."""
     return str(_STEMMER.stemWord(word))
+
+
+_stem = word_stem
 
 
 def _words(text: str) -> list[str]:
