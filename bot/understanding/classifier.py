@@ -90,9 +90,20 @@ class IntentClassifier:
         if not parts or alone:
             return intent
         # Only each part's label matters here, so the nearest-example checks are skipped (they cost most).
-        others = [self._classify_one(part, thorough=False).name for part in parts if asks_of_its_own(part)]
+        asking = [part for part in parts if asks_of_its_own(part)]
+        others = [self._classify_one(part, thorough=False).name for part in asking]
         also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
-        return replace(intent, also=also) if also else intent
+        if also:
+            return replace(intent, also=also)
+        return self._surer_of_the_question(intent, asking) if len(asking) == 1 < len(parts) else intent
+
+    def _surer_of_the_question(self, intent: Intent, asking: list[str]) -> Intent:
+        """When one part asks and the rest only tells ("where are you? we want to come over"), the question
+        is read as surely as it would be alone: the telling part names nothing to doubt it by."""
+        question = self._classify_one(asking[0])
+        if question.name != intent.name or question.confidence <= intent.confidence:
+            return intent
+        return replace(intent, confidence=question.confidence)
 
     def _classify_one(self, text: str, thorough: bool = True) -> Intent:
         ruled = match_rules(list(self.rules), text)
