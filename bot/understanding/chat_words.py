@@ -39,8 +39,8 @@ TIMES_OF_DAY = frozenset(
 # Two-word phrases that name a time of day ("after work" is early evening, "half 5" is 5:30).
 _TIME_PHRASES = re.compile(r"\b(?:after|before) (?:work|school|college|uni|the school run)\b")
 _HALF_PAST = re.compile(r"\bhalf (?=\d)")
-# A letter written three or more times over is chat emphasis: "heyyy", "sooo", "pleaseee".
-_ELONGATED = re.compile(r"([a-z])\1{2,}")
+# A letter written three or more times over is chat emphasis: "heyyy", "sooo", "pleaseee" (not a link's "www.").
+_ELONGATED = re.compile(r"([a-z])\1{2,}(?![.\w])")
 # "9ish", "half 5ish": about that time.
 _ABOUT_A_TIME = re.compile(r"(\d)ish\b")
 
@@ -51,6 +51,20 @@ def plain_text(text: str) -> str:
     lowered = _ABOUT_A_TIME.sub(r"\1", lowered)
     lowered = _HALF_PAST.sub("", lowered)
     return _TIME_PHRASES.sub(" evening ", lowered)
+
+
+# Chat spellings the classifier reads as the plain words its examples use ("wat time r u open tmrw").
+_FOR_THE_CLASSIFIER = {**{k: v for k, v in _CHAT_FORMS.items() if v}, **CHAT_SPELLINGS,
+                       "u": "you", "r": "are", "ur": "your", "n": "and", "tho": "though", "thru": "through"}
+_CHAT_WORD = re.compile(r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _FOR_THE_CLASSIFIER), key=len, reverse=True))
+                        + r")(?![\w'])", re.IGNORECASE)
+
+
+def plain_message(text: str) -> str:
+    """The message with chat spellings written out and emphasis off, punctuation kept, for the classifier:
+    "wat time r u open tmrw" reads as "what time are you open tomorrow"."""
+    text = _ELONGATED.sub(r"\1", _ABOUT_A_TIME.sub(r"\1", text))
+    return _CHAT_WORD.sub(lambda match: _FOR_THE_CLASSIFIER[match.group(1).lower()], text)
 
 
 def plain_word(word: str) -> str:

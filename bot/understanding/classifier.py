@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.messages import Intent
+from bot.understanding.chat_words import plain_message
 from bot.understanding.base import OUT_OF_SCOPE_BELOW, PLEASANTRIES, rank_to_confidence
 from bot.understanding.features import Featurizer, Matrix, similarities
 from bot.understanding.keywords import KeywordRule, match_rules
@@ -83,6 +84,7 @@ class IntentClassifier:
 
     def classify(self, text: str) -> Intent:
         """The message's intent; `also` names what else it asks, so the reply is not sent as if it answered all."""
+        text = plain_message(text)
         intent = self._classify_one(text)
         parts = clauses(text) if intent.name is not None else []
         # Two questions, or a greeting with something else in it ("hello? you said you'd ring me back").
