@@ -55,9 +55,8 @@ class TrainedModel:
     model: CalibratedModel | None
     out_of_scope_rows: Matrix | None
     backend: str
-    # The texts of `out_of_scope_rows` from `owner_rejects` on (the owner's own come first and always
-    # reject), and the intents' example words, to tell a near miss from a question framed like one.
-    reject_texts: tuple[str, ...] = ()
+    # How many of `out_of_scope_rows` are the owner's own (they come first and always reject), and the
+    # intents' example words, to tell a near miss from a question framed like one.
     owner_rejects: int = 0
     vocabulary: IntentVocabulary | None = None
 
@@ -146,9 +145,9 @@ class IntentClassifier:
 
     def _after_owner_out_of_scope(self, row: Matrix, scored: Scored, text: str) -> Scored:
         """A message closer to an example the owner called out of scope than to its intent is out. Closer
-        to a near miss, it is out when it shares with one the word that makes it a near miss (one its
-        intent's examples never use): sharing only a question's frame ("what's the price of a pot of tea"
-        and "what's the price of hiring the room") is no near miss."""
+        to a near miss, it is out only when it also names a thing its intent's examples never do: one that
+        shares just a question's frame with a near miss ("what's ur postcode" and "do you deliver to my
+        postcode", "anything on at the cafe this month" and "how much is it to hire the cafe") is no near miss."""
         oos = self.trained.out_of_scope_rows
         if oos is None:
             return scored
@@ -158,9 +157,7 @@ class IntentClassifier:
         return replace(scored, rank=0.0)
 
     def _near_a_miss(self, label: str, text: str, nearer: np.ndarray) -> bool:
-        trained = self.trained
-        vocabulary, first = trained.vocabulary, trained.owner_rejects
-        if vocabulary is None or len(trained.reject_texts) + first != trained.out_of_scope_rows.shape[0]:
+        vocabulary = self.trained.vocabulary
+        if vocabulary is None or int(nearer.min()) < self.trained.owner_rejects:
             return True
-        return any(index < first or vocabulary.shares_unknown(label, text, trained.reject_texts[index - first])
-                   for index in nearer.tolist())
+        return vocabulary.names_unknown(label, text)

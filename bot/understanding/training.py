@@ -106,7 +106,7 @@ def fit(data: TrainingSet, backend: str, model_name: str | None, cache_dir: Path
             by_intent.setdefault(label, []).append(text)
     vocabulary = IntentVocabulary.build(by_intent, by_meaning=False)
     owner_rejects = len(data.out_of_scope)
-    return TrainedModel(featurizer, model, oos_rows, backend, tuple(rejects[owner_rejects:]), owner_rejects, vocabulary)
+    return TrainedModel(featurizer, model, oos_rows, backend, owner_rejects, vocabulary)
 
 
 def train_classifier(

@@ -175,21 +175,13 @@ class IntentVocabulary:
             found.append(word)
         return found
 
-    def shares_unknown(self, intent: str, text: str, other: str) -> bool:
-        """Whether `text` names a content word none of `intent`'s examples use that `other` (a near miss)
-        or another intent's examples use: "book me a room at a hotel" shares "hotel" with the near miss
-        "book me a hotel room", and "how much does the tasting cost" names the events' "tasting", while
-        "what's ur postcode" shares with "do you deliver to my postcode" only what location knows."""
+    def names_unknown(self, intent: str, text: str) -> bool:
+        """Whether `text` names a content word none of `intent`'s examples use, other than one many intents
+        use ("cafe", "coffee" name the business): "book me a room at a hotel" names "hotel", which booking
+        never does, while "what's ur postcode" names only what location knows."""
         known = self.stems.get(intent, frozenset())
         unknown = {stem for word in content_words(text) if (stem := _stem(word)) not in known}
-        if not unknown:
-            return False
-        if not unknown.isdisjoint(_stem(word) for word in content_words(other)):
-            return True
-        # A word many intents use ("cafe", "coffee") names the business, not another intent's topic.
-        owners = [name for name, stems in self.stems.items() if name != intent and not unknown.isdisjoint(stems)]
-        topical = {stem for stem in unknown if sum(stem in self.stems[name] for name in owners) < _GENERAL_AMONG}
-        return bool(topical)
+        return any(sum(stem in stems for stems in self.stems.values()) < _GENERAL_AMONG for stem in unknown)
 
     def _knows(self, intent: str, known: frozenset[str], word: str) -> bool:
         stem = _stem(word)
