@@ -27,6 +27,7 @@ DISCOURSE = frozenset(
     possibly perhaps maybe currently presently moment minute second best better easiest quickest fastest
     simplest nearest closest round around pop popping nip nipping swing head heading grab grabbing share
     send sending quick quickly fine okay alright anyway wondered wondering curious enquire enquiring query
+    couple loads lots bunch handful
     """.split()
 )
 # Parts of the day, meals and lengths of time: when a question is asked for, like a day.
@@ -36,6 +37,8 @@ TIMES_OF_DAY = frozenset(
     teatime morn arvo breakfast brunch lunch lunches dinner supper hour hours minutes while
     """.split()
 )
+# Occasions a visit or a present is for: like a day, they change only a reply that varies by day.
+OCCASIONS = frozenset("birthday birthdays anniversary anniversaries christmas valentines mothers fathers".split())
 # Two-word phrases that name a time of day ("after work" is early evening, "half 5" is 5:30).
 _TIME_PHRASES = re.compile(r"\b(?:after|before) (?:work|school|college|uni|the school run)\b")
 _HALF_PAST = re.compile(r"\bhalf (?=\d)")

@@ -16,7 +16,7 @@ from importlib import resources
 import snowballstemmer
 
 from bot.messages import LabelledExample
-from bot.understanding.chat_words import DISCOURSE, TIMES_OF_DAY, plain_text, plain_word
+from bot.understanding.chat_words import DISCOURSE, OCCASIONS, TIMES_OF_DAY, plain_text, plain_word
 from bot.profile.model import BusinessProfile
 from bot.understanding.word_neighbours import WordNeighbours
 
@@ -43,9 +43,9 @@ _DAY_WORDS = frozenset(
     """
     today tomorrow tonight weekend weekends weekday weekdays
     monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays
-    saturdays sundays christmas
+    saturdays sundays
     """.split()
-)
+) | OCCASIONS
 # An intent knows times of day when its examples or facts name one ("after 6pm", "for sunday lunch").
 _TIME_WORDS = TIMES_OF_DAY | {"tonight", "today"}
 _CLOCK_TIME = re.compile(r"\d+(?:am|pm)|\d+:\d+")
