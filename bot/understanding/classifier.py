@@ -55,10 +55,8 @@ class TrainedModel:
     model: CalibratedModel | None
     out_of_scope_rows: Matrix | None
     backend: str
-    # How many of `out_of_scope_rows` are the owner's own (they come first and always reject), and the
-    # intents' example words, to tell a near miss from a question framed like one.
+    # How many of `out_of_scope_rows` are the owner's own: they come first and always reject.
     owner_rejects: int = 0
-    vocabulary: IntentVocabulary | None = None
 
 
 @dataclass(frozen=True)
@@ -66,13 +64,15 @@ class IntentClassifier:
     """Classifies one message at a time, as the router calls it.
 
     `gate` is the held-out rank below which a message is out of scope (see base.py);
-    `from_cache` says whether the model was loaded from disk rather than trained.
+    `from_cache` says whether the model was loaded from disk rather than trained; `vocabulary`, the
+    intents' example words, tells a near miss from a question only framed like one.
     """
 
     trained: TrainedModel
     rules: tuple[KeywordRule, ...]
     gate: float
     from_cache: bool = False
+    vocabulary: IntentVocabulary | None = None
 
     @property
     def backend(self) -> str:
@@ -157,7 +157,7 @@ class IntentClassifier:
         return replace(scored, rank=0.0)
 
     def _near_a_miss(self, label: str, text: str, nearer: np.ndarray) -> bool:
-        vocabulary = self.trained.vocabulary
+        vocabulary = self.vocabulary
         if vocabulary is None or int(nearer.min()) < self.trained.owner_rejects:
             return True
         return vocabulary.names_unknown(label, text)
