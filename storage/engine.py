@@ -8,7 +8,7 @@ import os
 import re
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 from bot.errors import StorageError
 from storage import prepared
 from storage.batch import Batch
+from storage.checkpoints import Checkpointer
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -74,7 +75,45 @@ def _sqlite_on_begin(connection: Any) -> None:
         cursor.close()
 
 
-def create_engine(url: str, **options: Any) -> AsyncEngine:
+async def _begin_immediate(driver: Any, dialect: Any) -> None:
+    """Take SQLite's write lock: at once on the event loop when nobody holds it (the usual case, and a
+    hand-off to aiosqlite's thread saved), else by waiting for it on that thread, so another process's
+    long write never blocks the loop."""
+    raw = driver._conn
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        return
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise DBAPIError.instance("BEGIN IMMEDIATE", [], exc, sqlite3.Error, dialect=dialect) from exc
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    await prepared.on_driver(driver, dialect, "BEGIN IMMEDIATE")
+
+
+def _committing_inline(checkpoints: Checkpointer | None) -> Callable[[Any], None]:
+    """The dialect's COMMIT. The transaction holds the write lock (every one begins IMMEDIATE), so COMMIT
+    waits for nobody: in WAL mode it appends to the log, and synchronous=NORMAL does not sync it. It runs
+    on the event loop rather than handed to aiosqlite's thread and back, which costs more than the COMMIT;
+    the log is copied back into the database on `checkpoints`' thread (storage/checkpoints.py)."""
+
+    def commit(dbapi_connection: Any) -> None:
+        dbapi_connection.driver_connection._conn.commit()
+        if checkpoints is not None:
+            checkpoints.committed()
+
+    return commit
+
+
+def _without_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
+def create_engine(url: str, checkpoints: Checkpointer | None = None, **options: Any) -> AsyncEngine:
+    """`checkpoints`: on SQLite, the thread that checkpoints the log instead of the committing connection."""
     url = normalise_url(url)
     # A database error's text would otherwise carry its statement's parameters: a customer's words.
     options.setdefault("hide_parameters", True)
@@ -83,6 +122,9 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         # Every unit of work ends in COMMIT or ROLLBACK (Database.session), so a returned
         # connection is already clean: skip the extra ROLLBACK.
         options.setdefault("pool_reset_on_return", None)
+        # Statements inside a transaction run on the event loop, not only on aiosqlite's own thread
+        # (storage/prepared.py on_driver): one task uses a connection at a time, so never concurrently.
+        options.setdefault("connect_args", {"check_same_thread": False})
     try:
         engine = create_async_engine(url, **options)
     except (ArgumentError, ModuleNotFoundError) as exc:
@@ -90,6 +132,9 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+        if checkpoints is not None:
+            event.listen(engine.sync_engine, "connect", _without_autocheckpoint)
+        engine.dialect.do_commit = _committing_inline(checkpoints)  # type: ignore[method-assign]
     return engine
 
 
@@ -120,9 +165,11 @@ class Database:
 
     def __init__(self, url: str, **options: Any) -> None:
         self.url = normalise_url(url)
-        self.engine = create_engine(self.url, **options)
         parsed = make_url(self.url)
         self._sqlite_file = os.path.abspath(sqlite_path(parsed)) if parsed.get_backend_name() == "sqlite" else None
+        on_file = self._sqlite_file is not None and sqlite_path(parsed) != ":memory:"
+        self._checkpoints = Checkpointer(self._sqlite_file) if on_file and self._sqlite_file else None
+        self.engine = create_engine(self.url, self._checkpoints, **options)
         self._held: tuple[AsyncConnection, Any] | None = None
 
     @property
@@ -150,7 +197,7 @@ class Database:
             connection, driver = await self._sqlite_connection()
             if driver.in_transaction:  # left open by a unit of work cancelled while it rolled back
                 await prepared.on_driver(driver, connection.dialect, "ROLLBACK")
-            await prepared.on_driver(driver, connection.dialect, "BEGIN IMMEDIATE")
+            await _begin_immediate(driver, connection.dialect)
             async with connection.begin():
                 yield Batch(connection, driver)
 
@@ -202,3 +249,5 @@ class Database:
             with contextlib.suppress(Exception):
                 await held.close()
         await self.engine.dispose()
+        if self._checkpoints is not None:
+            await asyncio.to_thread(self._checkpoints.stop)

@@ -122,6 +122,21 @@ async def list_events(session: AsyncSession, *, since: datetime | None = None,
     return [to_event(row) for row in (await session.scalars(query)).all()]
 
 
+async def scheduled_after(session: AsyncSession, now: datetime) -> list[EventRecord]:
+    """Scheduled events starting after `now`, soonest first: what an RSVP in words may be for."""
+    rows = await run(session, _SCHEDULED_AFTER, {"p_now": now})
+    return [EventRecord(*row[:12], dict(row[12] or {}), *row[13:]) for row in rows.rows]
+
+
+# Every message that reads like an RSVP runs this, so it is prepared (storage/prepared.py).
+_SCHEDULED_AFTER = Prepared(
+    select(EventRow.id, EventRow.key, EventRow.uid, EventRow.title, EventRow.description, EventRow.starts_at,
+           EventRow.ends_at, EventRow.timezone, EventRow.place, EventRow.capacity, EventRow.image_url,
+           EventRow.status, EventRow.plan, EventRow.sequence, EventRow.created_at, EventRow.updated_at)
+    .where(EventRow.status == "scheduled", EventRow.starts_at > bindparam("p_now", type_=EventRow.starts_at.type))
+    .order_by(EventRow.starts_at, EventRow.id))
+
+
 async def get_rsvp(session: AsyncSession, event_id: int, contact_id: int) -> RsvpRecord | None:
     found = await rsvps(session, event_id, contact_id=contact_id)
     return found[0] if found else None

@@ -98,13 +98,29 @@ async def run(session: AsyncSession, prepared: Prepared, values: Mapping[str, An
 
 
 async def on_driver(driver: Any, dialect: Dialect, sql: str, parameters: Sequence[Any] = ()) -> Any:
-    """One statement on an aiosqlite connection, in one hand-off to its thread; an error is raised as
-    SQLAlchemy raises it, so callers see one kind of database error."""
+    """One statement on an aiosqlite connection; an error is raised as SQLAlchemy raises it, so callers
+    see one kind of database error.
+
+    Inside a transaction the statement runs here, on the event loop: every transaction on SQLite begins
+    IMMEDIATE (storage/engine.py), so it already holds the write lock and no statement in it can wait for
+    another process's lock (in WAL mode readers never block). A hand-off to aiosqlite's thread costs more
+    than most of these statements take. Outside a transaction it goes to the thread, where a wait for the
+    lock blocks nothing else."""
     try:
+        connection = inline_connection(driver)
+        if connection is not None:
+            return connection.execute(sql, parameters).fetchall()
         return await driver.execute_fetchall(sql, parameters)
     except sqlite3.Error as exc:
         raise DBAPIError.instance(sql, list(parameters), exc, sqlite3.Error, hide_parameters=True,
                                   dialect=dialect) from exc
+
+
+def inline_connection(driver: Any) -> sqlite3.Connection | None:
+    """The aiosqlite connection's sqlite3 connection when it is in a transaction (so holds the write lock)
+    and its thread is idle, which it is between two awaited calls of the one task using it; else None."""
+    connection = driver._conn  # as SQLAlchemy's own aiosqlite adapter reaches it
+    return connection if connection.in_transaction else None
 
 
 def bind_connection(session: AsyncSession, connection: AsyncConnection, driver: Any) -> None:

@@ -107,7 +107,7 @@ class RsvpStep:
 
     async def _candidates(self, session: AsyncSession, contact_id: int, status: str) -> list[EventRecord]:
         now = self._ctx.clock.now()
-        upcoming = [e for e in await store.list_events(session, since=now, statuses=(SCHEDULED,)) if e.starts_at > now]
+        upcoming = await store.scheduled_after(session, now)
         if status != NOT_GOING:
             return upcoming
         answered = []
