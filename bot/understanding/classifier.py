@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.messages import Intent
-from bot.understanding.chat_words import plain_message
 from bot.understanding.base import OUT_OF_SCOPE_BELOW, PLEASANTRIES, rank_to_confidence
+from bot.understanding.chat_words import plain_message
 from bot.understanding.features import Featurizer, Matrix, similarities
 from bot.understanding.keywords import KeywordRule, match_rules
 from bot.understanding.model import NOT_ANSWERED, CalibratedModel, Scored

@@ -12,10 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.profile.model import BusinessProfile
-from bot.understanding.vocabulary import IntentVocabulary, content_words, word_stem
+from bot.understanding.vocabulary import GENERAL_AMONG, IntentVocabulary, content_words, word_stem
 
-# A word the examples of this many intents use names the business, not one intent's topic.
-GENERAL_AMONG = 3
 # The replies that list what the business sells, whatever the customer calls it.
 LISTING_INTENTS = frozenset({"menu"})
 # Intents whose examples tell how a visit went or who should answer ("my coffee was cold", "a real

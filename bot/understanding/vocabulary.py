@@ -16,8 +16,8 @@ from importlib import resources
 import snowballstemmer
 
 from bot.messages import LabelledExample
-from bot.understanding.chat_words import DISCOURSE, OCCASIONS, TIMES_OF_DAY, plain_text, plain_word
 from bot.profile.model import BusinessProfile
+from bot.understanding.chat_words import DISCOURSE, OCCASIONS, TIMES_OF_DAY, plain_text, plain_word
 from bot.understanding.word_neighbours import WordNeighbours
 
 # Words that name no thing: chat fillers, politeness, and the days and times every question may carry.
@@ -52,8 +52,8 @@ _CLOCK_TIME = re.compile(r"\d+(?:am|pm)|\d+:\d+")
 # A day or time named after "for" is what the visit is for or how long, not when the reply's answer
 # changes: "gift vouchers for christmas", "a laptop for a few hours".
 _PURPOSE_REACH = 3
-# A word the examples of this many intents use names the business, not one intent's topic.
-_GENERAL_AMONG = 3
+# A word the examples of this many intents use names the business ("cafe", "coffee"), not one intent's topic.
+GENERAL_AMONG = 3
 # Replies that answer any wording of their question: a greeting, thanks, an RSVP (read by its own step),
 # and the menu, whose link lists every dish and price however the customer names them.
 OPEN_ENDED_INTENTS = frozenset({"greeting", "thanks", "rsvp", "menu"})
@@ -74,9 +74,6 @@ def word_stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
-_stem = word_stem
-
-
 def _words(text: str) -> list[str]:
     """The words of `text` in plain spelling ("heyyy" → "hey", "wots" → "whats", "9ish" → "9")."""
     found = _TOKEN.findall(plain_text(text).replace("'", "").replace("\u2019", ""))
@@ -93,11 +90,11 @@ def stop_words() -> frozenset[str]:
 @functools.cache
 def _plain_stems() -> frozenset[str]:
     plain = stop_words() | _FILLERS | DISCOURSE
-    return frozenset(plain | {_stem(w) for w in plain})
+    return frozenset(plain | {word_stem(w) for w in plain})
 
 
 def _is_content(word: str) -> bool:
-    return len(word) >= 3 and word not in _plain_stems() and _stem(word) not in _plain_stems()
+    return len(word) >= 3 and word not in _plain_stems() and word_stem(word) not in _plain_stems()
 
 
 def content_words(text: str) -> list[str]:
@@ -124,7 +121,7 @@ class IntentVocabulary:
         """`by_meaning`: also know the words close in meaning to the examples' (see word_neighbours.py)."""
         words = {name: [_words(t) for t in ts] for name, ts in texts.items()}
         # "car park" in an example is "carpark" in a message: adjacent words joined are known as one word.
-        stems = {name: frozenset(_stem(w) for ws in lists for w in ws)
+        stems = {name: frozenset(word_stem(w) for ws in lists for w in ws)
                  | frozenset(a + b for ws in lists for a, b in itertools.pairwise(ws)) for name, lists in words.items()}
         if not by_meaning:
             return cls(stems)
@@ -180,11 +177,11 @@ class IntentVocabulary:
         use ("cafe", "coffee" name the business): "book me a room at a hotel" names "hotel", which booking
         never does, while "what's ur postcode" names only what location knows."""
         known = self.stems.get(intent, frozenset())
-        unknown = {stem for word in content_words(text) if (stem := _stem(word)) not in known}
-        return any(sum(stem in stems for stems in self.stems.values()) < _GENERAL_AMONG for stem in unknown)
+        unknown = {stem for word in content_words(text) if (stem := word_stem(word)) not in known}
+        return any(sum(stem in stems for stems in self.stems.values()) < GENERAL_AMONG for stem in unknown)
 
     def _knows(self, intent: str, known: frozenset[str], word: str) -> bool:
-        stem = _stem(word)
+        stem = word_stem(word)
         if stem in known or word in known:
             return True
         if len(stem) >= _TYPO_MIN_LENGTH and difflib.get_close_matches(stem, known, n=1, cutoff=_TYPO_CUTOFF):
