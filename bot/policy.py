@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.messages import Action, ConversationState, Decision, Intent, LabelledExample
 from bot.profile.model import BusinessProfile
+from bot.understanding.topics import LISTING_INTENTS, IntentTopics
 from bot.understanding.vocabulary import IntentVocabulary
 
 RISK_WORDS: tuple[str, ...] = (
@@ -60,6 +61,7 @@ class Rules:
     risk_words: tuple[str, ...] = RISK_WORDS
     negative_words: tuple[str, ...] = MILD_NEGATIVE
     vocabulary: IntentVocabulary = IntentVocabulary({})
+    topics: IntentTopics = IntentTopics({})
 
     @classmethod
     def from_profile(cls, profile: BusinessProfile, learned: Iterable[LabelledExample] = ()) -> "Rules":
@@ -76,6 +78,7 @@ class Rules:
             risk_words=RISK_WORDS + tuple(w.lower() for w in policy.risk_words),
             negative_words=MILD_NEGATIVE + tuple(w.lower() for w in policy.negative_words),
             vocabulary=IntentVocabulary.from_profile(profile, (n for n, i in intents.items() if i.auto_send), learned),
+            topics=IntentTopics.from_profile(profile),
         )
 
 
@@ -130,6 +133,11 @@ def _hold_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> 
         if unfamiliar:
             named = ", ".join(f'"{w}"' for w in unfamiliar)
             reasons.append(f"names {named}, which no {intent.name} example mentions: the reply may not answer it")
+    if intent.name in LISTING_INTENTS and not intent.also:
+        # Any dish is on the menu, but not another intent's topic ("how much does the tasting cost").
+        for word, owners in rules.topics.foreign(intent.name, text).items():
+            reasons.append(f'names "{word}", which {" and ".join(owners)} examples name, not {intent.name}: '
+                           "the reply may not answer it")
     tone = negative_tone(text, rules.negative_words)
     if 0 < tone < NEGATIVE_TONE_SCORE:
         reasons.append("may be unhappy")

@@ -58,7 +58,13 @@ async def test_a_day_in_chat_spelling_or_a_time_of_day_is_no_unknown_thing(chat:
     assert "Corner Bean Café: " in reply and "[owner]" not in reply
 
 
-async def test_a_time_of_day_still_holds_a_reply_that_is_the_same_all_day(chat: ConsoleTranscript) -> None:
-    reply = await chat.say("do you deliver at lunchtime")
+async def test_a_time_of_day_still_holds_a_reply_that_names_no_time(chat: ConsoleTranscript) -> None:
+    reply = await chat.say("is there step free access in the evening")
     assert "[owner] draft #1 needs you" in reply
     assert not answered_alone(reply)
+
+
+async def test_a_time_of_day_is_answered_by_a_reply_whose_facts_name_a_time(chat: ConsoleTranscript) -> None:
+    # The parking fact says "free on-street parking after 6pm", so the evening is what it answers.
+    reply = await chat.say("is parking free in the evening?")
+    assert "free on-street parking after 6pm" in reply and "[owner]" not in reply

@@ -17,7 +17,7 @@ from bot.understanding.classifier import TrainedModel
 from bot.understanding.files import write_atomically
 
 # 3: the model is stored as plain arrays (TfidfBlock, LinearWeights), not scikit-learn objects.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4  # 4: how many out-of-scope rows are the owner's own rides along
 # The model in use and the one before it (an owner who undoes a profile edit gets it back without
 # training); anything older is deleted when a new model is stored, so the folder stays a few MB.
 KEEP_PER_BACKEND = 2

@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from bot.messages import Intent
 from bot.understanding.base import OUT_OF_SCOPE_BELOW, PLEASANTRIES, rank_to_confidence
+from bot.understanding.chat_words import plain_message
 from bot.understanding.features import Featurizer, Matrix, similarities
 from bot.understanding.keywords import KeywordRule, match_rules
 from bot.understanding.model import NOT_ANSWERED, CalibratedModel, Scored
-from bot.understanding.vocabulary import content_words
+from bot.understanding.vocabulary import IntentVocabulary, content_words
 
 
 # Where one question ends and another may begin: "?", ";", "!", " and ", " also ", or a comma before a
@@ -52,6 +55,8 @@ class TrainedModel:
     model: CalibratedModel | None
     out_of_scope_rows: Matrix | None
     backend: str
+    # How many of `out_of_scope_rows` are the owner's own: they come first and always reject.
+    owner_rejects: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,13 +64,15 @@ class IntentClassifier:
     """Classifies one message at a time, as the router calls it.
 
     `gate` is the held-out rank below which a message is out of scope (see base.py);
-    `from_cache` says whether the model was loaded from disk rather than trained.
+    `from_cache` says whether the model was loaded from disk rather than trained; `vocabulary`, the
+    intents' example words, tells a near miss from a question only framed like one.
     """
 
     trained: TrainedModel
     rules: tuple[KeywordRule, ...]
     gate: float
     from_cache: bool = False
+    vocabulary: IntentVocabulary | None = None
 
     @property
     def backend(self) -> str:
@@ -76,6 +83,7 @@ class IntentClassifier:
 
     def classify(self, text: str) -> Intent:
         """The message's intent; `also` names what else it asks, so the reply is not sent as if it answered all."""
+        text = plain_message(text)
         intent = self._classify_one(text)
         parts = clauses(text) if intent.name is not None else []
         # Two questions, or a greeting with something else in it ("hello? you said you'd ring me back").
@@ -83,9 +91,20 @@ class IntentClassifier:
         if not parts or alone:
             return intent
         # Only each part's label matters here, so the nearest-example checks are skipped (they cost most).
-        others = [self._classify_one(part, thorough=False).name for part in parts if asks_of_its_own(part)]
+        asking = [part for part in parts if asks_of_its_own(part)]
+        others = [self._classify_one(part, thorough=False).name for part in asking]
         also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
-        return replace(intent, also=also) if also else intent
+        if also:
+            return replace(intent, also=also)
+        return self._surer_of_the_question(intent, asking) if len(asking) == 1 < len(parts) else intent
+
+    def _surer_of_the_question(self, intent: Intent, asking: list[str]) -> Intent:
+        """When one part asks and the rest only tells ("where are you? we want to come over"), the question
+        is read as surely as it would be alone: the telling part names nothing to doubt it by."""
+        question = self._classify_one(asking[0])
+        if question.name != intent.name or question.confidence <= intent.confidence:
+            return intent
+        return replace(intent, confidence=question.confidence)
 
     def _classify_one(self, text: str, thorough: bool = True) -> Intent:
         ruled = match_rules(list(self.rules), text)
@@ -122,14 +141,23 @@ class IntentClassifier:
             return None  # not one word or character sequence the examples know
         with_rejects = nearest and self.trained.out_of_scope_rows is not None
         scored = self.trained.model.score_rows(row, with_rejects)[0]
-        return self._after_owner_out_of_scope(row, scored) if with_rejects else scored
+        return self._after_owner_out_of_scope(row, scored, text) if with_rejects else scored
 
-    def _after_owner_out_of_scope(self, row: Matrix, scored: Scored) -> Scored:
-        """A message closer to an example the owner called out of scope than to its intent is out."""
+    def _after_owner_out_of_scope(self, row: Matrix, scored: Scored, text: str) -> Scored:
+        """A message closer to an example the owner called out of scope than to its intent is out. Closer
+        to a near miss, it is out only when it also names a thing its intent's examples never do: one that
+        shares just a question's frame with a near miss ("what's ur postcode" and "do you deliver to my
+        postcode", "anything on at the cafe this month" and "how much is it to hire the cafe") is no near miss."""
         oos = self.trained.out_of_scope_rows
         if oos is None:
             return scored
-        nearest_oos = float(similarities(row, oos).max())
-        if nearest_oos <= scored.similarity:
+        nearer = np.flatnonzero(similarities(row, oos)[0] > scored.similarity)
+        if len(nearer) == 0 or not self._near_a_miss(scored.label, text, nearer):
             return scored
         return replace(scored, rank=0.0)
+
+    def _near_a_miss(self, label: str, text: str, nearer: np.ndarray) -> bool:
+        vocabulary = self.vocabulary
+        if vocabulary is None or int(nearer.min()) < self.trained.owner_rejects:
+            return True
+        return vocabulary.names_unknown(label, text)

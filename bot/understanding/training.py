@@ -15,6 +15,7 @@ from bot.understanding.features import Featurizer
 from bot.understanding.keywords import compile_rules
 from bot.understanding.model import NOT_ANSWERED, CalibratedModel, ModelSettings
 from bot.understanding.static_vectors import StaticVectorFeaturizer, table_digest
+from bot.understanding.vocabulary import IntentVocabulary
 
 BACKENDS = ("default", "embeddings")
 
@@ -99,7 +100,16 @@ def fit(data: TrainingSet, backend: str, model_name: str | None, cache_dir: Path
     # than to any example of its intent is out of scope, however the linear model ranks it.
     rejects = list(data.out_of_scope) + [t for t, label in zip(data.texts, data.labels) if label == NOT_ANSWERED]
     oos_rows = featurizer.transform(rejects) if rejects else None
-    return TrainedModel(featurizer, model, oos_rows, backend)
+    return TrainedModel(featurizer, model, oos_rows, backend, len(data.out_of_scope))
+
+
+def example_words(data: TrainingSet) -> IntentVocabulary:
+    """The words each intent's examples use (the owner's confirmed ones included)."""
+    by_intent: dict[str, list[str]] = {}
+    for text, label in zip(data.texts, data.labels):
+        if label != NOT_ANSWERED:
+            by_intent.setdefault(label, []).append(text)
+    return IntentVocabulary.build(by_intent, by_meaning=False)
 
 
 def train_classifier(
@@ -125,10 +135,11 @@ def train_classifier(
     chosen_gate = DEFAULT_GATES[backend] if gate is None else gate
     if backend == "embeddings":
         model_name = model_name or DEFAULT_MODEL
+    vocabulary = example_words(data)
     if cache_dir is None:
-        return IntentClassifier(fit(data, backend, model_name), rules, chosen_gate)
+        return IntentClassifier(fit(data, backend, model_name), rules, chosen_gate, vocabulary=vocabulary)
     trained, from_cache = cached_fit(Path(cache_dir), data, backend, model_name)
-    return IntentClassifier(trained, rules, chosen_gate, from_cache=from_cache)
+    return IntentClassifier(trained, rules, chosen_gate, from_cache=from_cache, vocabulary=vocabulary)
 
 
 def cached_fit(cache_dir: Path, data: TrainingSet, backend: str, model_name: str | None) -> tuple[TrainedModel, bool]:

@@ -16,8 +16,8 @@ from importlib import resources
 import snowballstemmer
 
 from bot.messages import LabelledExample
-from bot.profile.days import CHAT_SPELLINGS
 from bot.profile.model import BusinessProfile
+from bot.understanding.chat_words import DISCOURSE, OCCASIONS, TIMES_OF_DAY, plain_text, plain_word
 from bot.understanding.word_neighbours import WordNeighbours
 
 # Words that name no thing: chat fillers, politeness, and the days and times every question may carry.
@@ -37,16 +37,23 @@ _FILLERS = frozenset(
     jan feb mar apr jun jul aug sep sept oct nov dec
     """.split()
 )
-# Words that name a day or a time of day. An intent whose examples never name one gives the same reply
-# every day, so "is parking free on sundays" or "do you deliver at 9am" asks what its reply does not say.
+# Words that name a day. An intent whose examples never name one gives the same reply every day, so
+# "is parking free on sundays" asks what its reply does not say.
 _DAY_WORDS = frozenset(
     """
-    today tomorrow tonight morning afternoon evening weekend weekends weekday weekdays lunchtime noon midday
-    midnight teatime morn arvo
+    today tomorrow tonight weekend weekends weekday weekdays
     monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays
-    saturdays sundays christmas
+    saturdays sundays
     """.split()
-)
+) | OCCASIONS
+# An intent knows times of day when its examples or facts name one ("after 6pm", "for sunday lunch").
+_TIME_WORDS = TIMES_OF_DAY | {"tonight", "today"}
+_CLOCK_TIME = re.compile(r"\d+(?:am|pm)|\d+:\d+")
+# A day or time named after "for" is what the visit is for or how long, not when the reply's answer
+# changes: "gift vouchers for christmas", "a laptop for a few hours".
+_PURPOSE_REACH = 3
+# A word the examples of this many intents use names the business ("cafe", "coffee"), not one intent's topic.
+GENERAL_AMONG = 3
 # Replies that answer any wording of their question: a greeting, thanks, an RSVP (read by its own step),
 # and the menu, whose link lists every dish and price however the customer names them.
 OPEN_ENDED_INTENTS = frozenset({"greeting", "thanks", "rsvp", "menu"})
@@ -58,16 +65,19 @@ _TYPO_CUTOFF = 0.84
 _TYPO_MIN_LENGTH = 5
 _STEMMER = snowballstemmer.stemmer("english")
 _DAY_STEMS = frozenset(str(_STEMMER.stemWord(w)) for w in _DAY_WORDS)
+_TIME_STEMS = frozenset(str(_STEMMER.stemWord(w)) for w in _TIME_WORDS)
 
 
 @functools.lru_cache(maxsize=8192)
-def _stem(word: str) -> str:
+def word_stem(word: str) -> str:
     """Snowball's English stem, so "chairs", "booking" and "booked" meet "chair" and "book"."""
     return str(_STEMMER.stemWord(word))
 
 
 def _words(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower().replace("'", "").replace("\u2019", ""))
+    """The words of `text` in plain spelling ("heyyy" → "hey", "wots" → "whats", "9ish" → "9")."""
+    found = _TOKEN.findall(plain_text(text).replace("'", "").replace("\u2019", ""))
+    return [plain for word in found if (plain := plain_word(word))]
 
 
 @functools.cache
@@ -79,12 +89,12 @@ def stop_words() -> frozenset[str]:
 
 @functools.cache
 def _plain_stems() -> frozenset[str]:
-    plain = stop_words() | _FILLERS
-    return frozenset(plain | {_stem(w) for w in plain})
+    plain = stop_words() | _FILLERS | DISCOURSE
+    return frozenset(plain | {word_stem(w) for w in plain})
 
 
 def _is_content(word: str) -> bool:
-    return len(word) >= 3 and word not in _plain_stems() and _stem(word) not in _plain_stems()
+    return len(word) >= 3 and word not in _plain_stems() and word_stem(word) not in _plain_stems()
 
 
 def content_words(text: str) -> list[str]:
@@ -111,7 +121,7 @@ class IntentVocabulary:
         """`by_meaning`: also know the words close in meaning to the examples' (see word_neighbours.py)."""
         words = {name: [_words(t) for t in ts] for name, ts in texts.items()}
         # "car park" in an example is "carpark" in a message: adjacent words joined are known as one word.
-        stems = {name: frozenset(_stem(w) for ws in lists for w in ws)
+        stems = {name: frozenset(word_stem(w) for ws in lists for w in ws)
                  | frozenset(a + b for ws in lists for a, b in itertools.pairwise(ws)) for name, lists in words.items()}
         if not by_meaning:
             return cls(stems)
@@ -148,20 +158,38 @@ class IntentVocabulary:
             return []
         found = []
         dated = not known.isdisjoint(_DAY_STEMS)
-        # Chat spellings of days ("2nite", "xmas") are those days.
-        for word in dict.fromkeys(CHAT_SPELLINGS.get(w, w) for w in _words(text)):
-            if not dated and word in _DAY_WORDS:
-                found.append(word)
+        timed = dated or not known.isdisjoint(_TIME_STEMS) or any(_CLOCK_TIME.fullmatch(s) for s in known)
+        words = _words(text)
+        for index, word in enumerate(words):
+            if word in found:
                 continue
-            if _NUMBER_OR_TIME.fullmatch(word) or not _is_content(word):
+            if word in _DAY_WORDS or word in _TIME_WORDS:
+                if not _for_purpose(words, index) and not (dated if word in _DAY_WORDS else timed):
+                    found.append(word)
                 continue
-            stem = _stem(word)
-            if stem in known or word in known:
-                continue
-            if len(stem) >= _TYPO_MIN_LENGTH and difflib.get_close_matches(stem, known, n=1, cutoff=_TYPO_CUTOFF):
-                continue
-            # A code with digits ("LS6", "A4") names one thing exactly: only its own spelling is known.
-            if self.neighbours is not None and not _HAS_DIGIT.search(word) and self.neighbours.knows(intent, word):
+            if _NUMBER_OR_TIME.fullmatch(word) or not _is_content(word) or self._knows(intent, known, word):
                 continue
             found.append(word)
         return found
+
+    def names_unknown(self, intent: str, text: str) -> bool:
+        """Whether `text` names a content word none of `intent`'s examples use, other than one many intents
+        use ("cafe", "coffee" name the business): "book me a room at a hotel" names "hotel", which booking
+        never does, while "what's ur postcode" names only what location knows."""
+        known = self.stems.get(intent, frozenset())
+        unknown = {stem for word in content_words(text) if (stem := word_stem(word)) not in known}
+        return any(sum(stem in stems for stems in self.stems.values()) < GENERAL_AMONG for stem in unknown)
+
+    def _knows(self, intent: str, known: frozenset[str], word: str) -> bool:
+        stem = word_stem(word)
+        if stem in known or word in known:
+            return True
+        if len(stem) >= _TYPO_MIN_LENGTH and difflib.get_close_matches(stem, known, n=1, cutoff=_TYPO_CUTOFF):
+            return True
+        # A code with digits ("LS6", "A4") names one thing exactly: only its own spelling is known.
+        return self.neighbours is not None and not _HAS_DIGIT.search(word) and self.neighbours.knows(intent, word)
+
+
+def _for_purpose(words: list[str], index: int) -> bool:
+    """Whether the day or time at `index` follows a "for" closely ("for a few hours", "for sunday lunch")."""
+    return "for" in words[max(0, index - _PURPOSE_REACH):index]
