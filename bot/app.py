@@ -25,7 +25,6 @@ from bot.handlers.webchat.input import PLATFORM as WEBCHAT
 from bot.messages import Inbound, LabelledExample
 from bot.outbox import OutboxWorker
 from bot.owner import Approvals
-from bot.policy import Rules
 from bot.ports import Channel, Deliver, HandlerPorts, OwnerDesk
 from bot.profile.load import default_not_offered, load_profile
 from bot.profile.model import BusinessProfile
@@ -167,7 +166,7 @@ async def build_app(settings: Settings, *, profile_path: Path | None = None, clo
     router = Router(db, profile, classifier, drafter, clock, on_queued=wake.set, learned=learned)
     approvals = Approvals(db, clock, list(profile.owner.approvers) if approvers_from_profile else None)
     events = EventsContext(db, clock, profile, EventTexts(drafter, profile), settings.public_base_url)
-    router.add_step(RsvpStep(events, Rules.from_profile(profile)))
+    router.add_step(RsvpStep(events, router.rules))
     ports = HandlerPorts(deliver=delivering(router, wake), wake=wake.set, db=db, clock=clock, settings=settings,
                          profile=profile)
     desk = DeskPorts(ports, approvals, EventService(events))

@@ -69,6 +69,12 @@ class Router:
         self._on_queued = on_queued
         self._commits: GroupCommit[tuple[Inbound, Intent], Handled] = GroupCommit(db, self._write)
 
+    @property
+    def rules(self) -> Rules:
+        """The policy's rules for this profile, as the router holds them now (built once: they cost a
+        vocabulary of every intent's words)."""
+        return self._rules
+
     def add_step(self, step: Step) -> None:
         self._steps.append(step)
 
