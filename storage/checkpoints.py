@@ -2,7 +2,7 @@
 
 By default the connection whose COMMIT takes the write-ahead log past 1,000 pages copies the log back into
 the database file then and there, syncing both. Commits run on the event loop (storage/prepared.py), so
-one message in a hundred would wait for that copy: 5 ms at p99 instead of 0.1. Instead, this process's
+one message in a hundred would wait for that copy: 5 ms at p99 instead of 0.2. Instead, this process's
 connections never checkpoint, and a thread with its own connection does, once a second while there are
 commits, without waiting for readers or writers (PASSIVE), as SQLite allows any connection to.
 """
@@ -43,7 +43,7 @@ class Checkpointer:
             self._thread = None
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(self._path, isolation_level=None)
         try:
             while True:
                 self._dirty.wait()
