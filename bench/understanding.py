@@ -7,7 +7,9 @@ and 10 examples per intent with the shipped defaults (`--calibrate none`), mean 
 0, 1, 2. Both backends when the `embeddings` extra is installed. Scored on test + oos_test.
 With `--hold-out-intents N`, the same two rows with N intents (drawn with seeds 0, 1, 2; the full row
 with seed 0) left out of training, their test queries counted as out of scope: the full row's gate is
-tuned on val weighed half in scope, half out (`--oos-share 0.5`), as an inbox's near misses are many.
+tuned on val weighed half in scope, half out (`--oos-share 0.5`), as an inbox's near misses are many, and
+the out-of-scope half is itself half near misses (`--near-share 0.5`: the val queries of a fifth of the
+intents, left out of a second, tuning-only training) and half val's own out-of-scope queries.
 Below the table: how long a typical business (30 intents x 25 examples) takes to train, and to
 retrain after the owner teaches it one example.
 """
@@ -45,6 +47,9 @@ P99_TARGET_MS = {"default": 2.0, "embeddings": 15.0}
 TYPICAL_TRAIN_TARGET_S = 1.0
 # With intents held out: (in-scope accuracy, held-out recall) the issue asks for, whatever the backend.
 HELD_OUT_TARGETS = {"full, val 0.5": (80.0, 65.0), "10 shots, none": (80.0, 40.0)}
+# The held-out full row's gate: half of its out-of-scope weight on near misses (intents left out of a
+# tuning-only training, see `evaluate`), half on val's own out-of-scope queries.
+NEAR_SHARE = 0.5
 
 
 def embeddings_installed() -> bool:
@@ -95,7 +100,8 @@ def mean_report(reports: list[EvalReport]) -> dict[str, float]:
 
 
 def held_out_grid(path: Path, backend: str, count: int) -> list[tuple[str, dict[str, float]]]:
-    full = evaluate(load_clinc150(path, hold_out=count), backend=backend, calibrate=True, oos_share=0.5)
+    full = evaluate(load_clinc150(path, hold_out=count), backend=backend, calibrate=True, oos_share=0.5,
+                    near_share=NEAR_SHARE)
     few = [evaluate(load_clinc150(path, shots=10, seed=seed, hold_out=count), backend=backend) for seed in (0, 1, 2)]
     return [("full, val 0.5", mean_report([full])), ("10 shots, none", mean_report(few))]
 

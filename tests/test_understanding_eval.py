@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli.evaluate import eval_app
 from bot.errors import DataError
-from bot.understanding.evaluation import score
-from bot.understanding.evaluation_data import hold_out_intents, load_clinc150, take_shots
+from bot.understanding import train_classifier
+from bot.understanding.evaluation import score, specs_from, tune_gate, with_intents_held_out_of_tuning
+from bot.understanding.evaluation_data import Example, hold_out_intents, load_clinc150, take_shots
 from bot.understanding.training import DEFAULT_GATES
 from tests.fixtures.cafe import FIXTURES
 
@@ -184,3 +186,36 @@ def test_holding_out_every_intent_is_one_clear_error():
     result = runner.invoke(eval_app, ["clinc150", str(FIXTURES / "clinc_tiny.json"), "--hold-out-intents", "7"])
     assert result.exit_code == 1
     assert result.output.strip().endswith("cannot hold out 7 intents: the training set has 7, and at least one must stay in scope")
+
+
+def test_tuning_for_near_misses_trains_without_a_fifth_of_the_intents_and_reads_their_val_as_out_of_scope():
+    tiny = load_clinc150(FIXTURES / "clinc_tiny.json")
+    data = replace(tiny, val=tiny.test)  # every intent has a message to validate on
+    tuned_on = with_intents_held_out_of_tuning(data)
+    left_out = {e.label for e in data.train} - {e.label for e in tuned_on.train}
+    assert len(left_out) == 1  # a fifth of 7 intents, rounded
+    near = [e for e in tuned_on.val if e.held_out_from is not None]
+    assert near and all(e.label is None and e.held_out_from in left_out for e in near)
+    assert len(tuned_on.val) == len(data.val) and tuned_on.test == data.test
+    assert with_intents_held_out_of_tuning(data) == tuned_on  # the same intents every time
+
+
+def test_a_gate_weighed_on_near_misses_is_the_lowest_that_catches_them_all():
+    data = load_clinc150(FIXTURES / "clinc_tiny.json")
+    classifier = train_classifier(specs_from([e for e in data.train if e.label != "booking"]))
+    # Asked of a café without booking: close to what it answers, unlike val's trivia questions.
+    near = [Example("can i reserve a table for two tonight", None, "booking"),
+            Example("could i book a table for friday evening", None, "booking")]
+    val = [e for e in data.val if e.label != "booking"] + near
+    gate = tune_gate(classifier, val, oos_share=0.99, near_share=1.0)
+    near_rank = max(classifier.score(e.text).rank for e in near)
+    ranks = [classifier.score(e.text).rank for e in val] + [1.0 + 1e-9]
+    assert gate == pytest.approx(min(rank for rank in ranks if rank > near_rank))
+
+
+def test_eval_clinc150_tunes_the_gate_for_near_misses_when_asked():
+    args = ("clinc150", str(FIXTURES / "clinc_tiny.json"), "--hold-out-intents", "2", "--calibrate", "val",
+            "--oos-share", "0.5")
+    near = run_json(*args, "--near-share", "0.5")
+    assert near["n_train"] == run_json(*args)["n_train"]  # the tuning-only training is not the one tested
+    assert 0.0 <= near["gate"] <= 1.0 and "held_out_recall" in near

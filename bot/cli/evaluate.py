@@ -69,11 +69,12 @@ def render(report: EvalReport, as_json: bool, title: str) -> None:
 
 
 def run(load: Callable[[], EvalSet], backend: Backend, calibrate: bool, model: str | None, as_json: bool, title: str,
-        oos_share: float | None = None) -> None:
+        oos_share: float | None = None, near_share: float | None = None) -> None:
     """Load, evaluate and print; our errors become one line on stderr and exit code 1."""
     with reported_errors():
         data = load()
-        report = evaluate(data, backend=backend.value, calibrate=calibrate, model_name=model, oos_share=oos_share)
+        report = evaluate(data, backend=backend.value, calibrate=calibrate, model_name=model, oos_share=oos_share,
+                          near_share=near_share)
     render(report, as_json, title)
 
 
@@ -89,6 +90,9 @@ def clinc150(
     oos_share: Annotated[float | None, typer.Option(
         min=0.001, max=0.999, help="With --calibrate val: weigh val as if this share of messages were out of scope "
         "(default: the split's own mix, as in Larson et al. 2019).")] = None,
+    near_share: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="With --oos-share: give this share of the out-of-scope weight to near misses, the "
+        "val messages of a fifth of the intents left out of a second, tuning-only training.")] = None,
     hold_out_intents: Annotated[int, typer.Option(
         min=0, help="Leave N in-scope intents (drawn with --seed) out of training; their test messages count as "
         "out of scope, and their validation messages are not used.")] = 0,
@@ -96,7 +100,7 @@ def clinc150(
     """Train on `train` (in-scope), test on `test` + `oos_test`."""
     title = f"CLINC150 {path.name}" + (f", {hold_out_intents} intents held out" if hold_out_intents else "")
     run(lambda: load_clinc150(path, shots, seed, hold_out_intents), backend, calibrate is Calibrate.val, model,
-        as_json, title, oos_share)
+        as_json, title, oos_share, near_share)
 
 
 @eval_app.command("csv")
