@@ -9,6 +9,7 @@ commits, without waiting for readers or writers (PASSIVE), as SQLite allows any 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import threading
@@ -19,25 +20,40 @@ CHECKPOINT_EVERY_SECONDS = 1.0
 
 
 class Checkpointer:
-    """Checkpoints one SQLite file's log while commits are made (`committed()`), until `stop()`."""
+    """Checkpoints one SQLite file's log about `every_seconds` after commits are made (`committed()`, on
+    the event loop), until `stop()`. The delay is the event loop's timer, not a timed wait on the thread:
+    the loop's timers are what every part of the bot already keeps time with."""
 
     def __init__(self, path: str, every_seconds: float = CHECKPOINT_EVERY_SECONDS) -> None:
         self._path, self._every = path, every_seconds
-        self._dirty = threading.Event()
-        self._stopping = threading.Event()
+        self._due = threading.Event()
+        self._stopping = False
+        self._scheduled = False
         self._thread: threading.Thread | None = None
 
     def committed(self) -> None:
-        """A commit added to the log: checkpoint at the next turn (starts the thread on first use)."""
-        self._dirty.set()
+        """A commit added to the log: checkpoint soon (starts the thread on first use)."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="sqlite-checkpoints", daemon=True)
             self._thread.start()
+        if self._scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # committed outside an event loop: checkpoint now
+            self._due.set()
+            return
+        self._scheduled = True
+        loop.call_later(self._every, self._make_due)
+
+    def _make_due(self) -> None:
+        self._scheduled = False
+        self._due.set()
 
     def stop(self) -> None:
         """Stop the thread after a last checkpoint of what was committed."""
-        self._stopping.set()
-        self._dirty.set()
+        self._stopping = True
+        self._due.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -46,12 +62,11 @@ class Checkpointer:
         connection = sqlite3.connect(self._path, isolation_level=None)
         try:
             while True:
-                self._dirty.wait()
-                if self._stopping.wait(self._every) or self._stopping.is_set():
-                    self._checkpoint(connection)
-                    return
-                self._dirty.clear()
+                self._due.wait()
+                self._due.clear()
                 self._checkpoint(connection)
+                if self._stopping:
+                    return
         finally:
             connection.close()
 
