@@ -6,9 +6,12 @@ Starts real `serve` and `worker` processes on one database (an SQLite file, or a
 Postgres server of TEST_DATABASE_URL, default postgresql+asyncpg://postgres@127.0.0.1:5432/test), both
 pointed at the fake Telegram Bot API from the tests. Posts N distinct private questions, each from a new
 customer, to /telegram/webhook at the given concurrency and prints requests per second, p50 and p99 in
-milliseconds, the error count, and the CPU time `serve` spent per update and `worker` per reply. Then it
-waits for the replies and counts, in the database and at the fake: every update recorded once, every reply queued once and sent once. It exits non-zero if anything
-was lost or doubled, or if a question went to the owner instead of being answered.
+milliseconds, the error count, the CPU time `serve` spent per update and `worker` per reply, and, while
+the updates were posted, the CPU per update of each process on the cores (serve, worker, the Postgres
+server, this bench with its fake platform) and how many cores were busy. Then it waits for the replies
+and counts, in the database and at the fake: every update recorded once, every reply queued once and
+sent once. It exits non-zero if anything was lost or doubled, or if a question went to the owner instead
+of being answered.
 """
 
 from __future__ import annotations
@@ -115,6 +118,19 @@ async def processes(folder: Path, env: dict[str, str], commands: dict[str, tuple
             raise SystemExit(f"`socialdesk {name}` failed (its log: {path}):\n{errors[-4000:]}")
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time the machine's Postgres server processes have used so far (0 where none run): the server
+    shares the cores with the bot, so its share of the work counts as much as the bot's."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
+            if name == "postgres":
+                fields = rest.split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time a process has used so far (user + system, from /proc): steadier than wall time on a
     machine that runs other work too."""
@@ -200,9 +216,12 @@ async def measure(updates: int, concurrency: int, database_url: str) -> dict[str
             await post_all(client, f"{base}/telegram/webhook", bodies[:WARM_UP], 5)  # first messages load more
             await until(lambda: len(telegram.sent) >= WARM_UP, 60, "the warm-up replies")
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            server_before, bench_before = postgres_cpu_seconds(), time.process_time()
             started = time.perf_counter()
             latencies, statuses = await post_all(client, f"{base}/telegram/webhook", bodies[WARM_UP:], concurrency)
             elapsed = time.perf_counter() - started
+            ingest_cpu = {"postgres": postgres_cpu_seconds() - server_before, "bench": time.process_time() - bench_before,
+                          **{name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}}
             await until(lambda: len(telegram.sent) >= updates + WARM_UP, 300, "every reply")
             cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
             await asyncio.sleep(1)  # anything doubled would arrive now
@@ -217,6 +236,9 @@ async def measure(updates: int, concurrency: int, database_url: str) -> dict[str
         "errors": sum(n for status, n in statuses.items() if status != 200),
         "serve_cpu_us_per_update": round(cpu["serve"] / updates * 1e6),
         "worker_cpu_us_per_reply": round(cpu["worker"] / updates * 1e6),
+        # While the updates were posted: each process's CPU per update, and how busy the cores were.
+        **{f"ingest_{name}_cpu_us_per_update": round(seconds / updates * 1e6) for name, seconds in ingest_cpu.items()},
+        "ingest_cores_busy": round(sum(ingest_cpu.values()) / elapsed, 2),
         **found,
         "sent_at_fake": len(telegram.sent), "chats_answered_twice": sum(1 for n in chats.values() if n > 1),
     }

@@ -17,7 +17,7 @@ from bot.drafting.drafter import Drafter, over_limit_reason
 from bot.drafting.facts import with_facts
 from bot.drafting.names import greeting_name
 from bot.errors import Duplicate
-from bot.group_commit import GroupCommit
+from bot.group_commit import WriteLanes
 from bot.logs import fingerprint
 from bot.messages import Action, ConversationState, Decision, Draft, DraftStatus, Inbound, Intent, LabelledExample
 from bot.platforms import traits_of
@@ -67,7 +67,8 @@ class Router:
         # Called once a message's rows are committed, so the outbox worker sends them at once
         # instead of at its next idle poll.
         self._on_queued = on_queued
-        self._commits: GroupCommit[tuple[Inbound, Intent], Handled] = GroupCommit(db, self._write)
+        self._commits: WriteLanes[tuple[Inbound, Intent], Handled] = WriteLanes(
+            db, self._write, key=lambda item: f"{item[0].platform}:{item[0].thread_key}", count=db.write_lanes)
 
     @property
     def rules(self) -> Rules:

@@ -12,13 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage import prepared
 
+# session.info key: what the transaction has already done that is needed once per transaction (a NOTIFY).
+ONCE_PER_TRANSACTION = "once_per_transaction"
+
 
 class Batch:
-    """The transaction on `connection`; `driver` is its aiosqlite connection on SQLite (None elsewhere)."""
+    """The transaction on `connection`; `driver` is its driver connection (storage.prepared.driver_of), or
+    None for a database with neither SQLite's nor asyncpg's driver."""
 
     def __init__(self, connection: AsyncConnection, driver: Any) -> None:
         self._connection, self._driver = connection, driver
         self._names = count(1)
+        # Postgres keeps a few dozen open savepoints per transaction cheaply, then slows every reader:
+        # there a unit's savepoint is released when it succeeds.
+        self._release = connection.dialect.name == "postgresql"
+        self._once: set[str] = set()
 
     @asynccontextmanager
     async def unit(self, savepoint: bool = True) -> AsyncIterator[AsyncSession]:
@@ -32,17 +40,20 @@ class Batch:
                 async with self._session() as session:
                     yield session
         else:
-            # On SQLite the savepoint goes straight to the driver, in one hand-off. One that succeeds is
-            # left open: the COMMIT that ends the transaction keeps its work, and rolling back to a later
-            # savepoint leaves it alone, so releasing it would only cost a hand-off more.
+            # The savepoint goes straight to the driver, without SQLAlchemy's machinery around it. On
+            # SQLite one that succeeds is left open: the COMMIT that ends the transaction keeps its work,
+            # and rolling back to a later savepoint leaves it alone, so releasing it would only cost more.
             name = f"unit_{next(self._names)}"
             await self._sql(f"SAVEPOINT {name}")
             try:
                 async with self._session() as session:
                     yield session
             except BaseException:
-                await self._sql(f"ROLLBACK TO {name}")
+                await self._sql(f"ROLLBACK TO SAVEPOINT {name}")
+                self._once.clear()  # what the unit did once may be undone with it: do it again
                 raise
+            if self._release:
+                await self._sql(f"RELEASE SAVEPOINT {name}")
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
@@ -51,6 +62,7 @@ class Batch:
         # close() then rolls back, silently undoing a grouped unit's ORM writes (Postgres path).
         session = AsyncSession(bind=self._connection, expire_on_commit=False, join_transaction_mode="rollback_only")
         prepared.bind_connection(session, self._connection, self._driver)
+        session.info[ONCE_PER_TRANSACTION] = self._once
         try:
             yield session
             if session.new or session.dirty or session.deleted:
@@ -60,4 +72,4 @@ class Batch:
                 await session.close()
 
     async def _sql(self, sql: str) -> None:
-        await prepared.on_driver(self._driver, self._connection.dialect, sql)
+        await prepared.control(self._driver, self._connection.dialect, sql)

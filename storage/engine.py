@@ -160,6 +160,11 @@ _SQLITE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, as
 SQLITE_QUEUE_SECONDS = 30.0
 
 
+# Enough transactions at once to keep the server busy while each waits for its round trips, few enough
+# to leave the pool's other connections to the web chat's polls and the owner's commands.
+WRITE_LANES = 4
+
+
 class Database:
     """One engine and its session factory. `session()` is a unit of work: commit on success."""
 
@@ -175,6 +180,12 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def write_lanes(self) -> int:
+        """How many transactions this process should write at once: SQLite has one writer; Postgres
+        runs several side by side, within the connection pool (bot/group_commit.py)."""
+        return 1 if self._sqlite_file is not None else WRITE_LANES
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -192,7 +203,7 @@ class Database:
             if self._sqlite_file is None:
                 async with self.engine.connect() as connection:
                     async with connection.begin():
-                        yield Batch(connection, None)
+                        yield Batch(connection, await prepared.driver_of(connection))
                 return
             connection, driver = await self._sqlite_connection()
             if driver.in_transaction:  # left open by a unit of work cancelled while it rolled back

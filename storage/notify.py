@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.batch import ONCE_PER_TRANSACTION
 from storage.engine import Database
 from storage.prepared import Prepared, run
 
@@ -27,8 +28,11 @@ _NOTIFY_SENT = Prepared(select(func.pg_notify(SENT_CHANNEL, bindparam("thread"))
 
 async def announce_queued(session: AsyncSession) -> None:
     """Tell listening workers, at commit, that a row was queued (Postgres only)."""
-    if session.bind.dialect.name == "postgresql" and not session.info.get("outbox_announced"):
-        session.info["outbox_announced"] = True  # once per transaction is enough
+    if session.bind.dialect.name != "postgresql":
+        return
+    done = session.info.setdefault(ONCE_PER_TRANSACTION, set())
+    if OUTBOX_CHANNEL not in done:  # once per transaction is enough, however many units it holds
+        done.add(OUTBOX_CHANNEL)
         await run(session, _NOTIFY, {})
 
 

@@ -5,7 +5,9 @@ run it: the compiled-cache lookup, an execution context, result wrapping, and on
 hand-offs (cursor, execute, fetch, close). A `Prepared` statement is compiled by SQLAlchemy itself, once
 per dialect, with the order and conversion of its parameters and result columns; on SQLite it then runs
 in one hand-off to aiosqlite's thread (`execute_fetchall`), in the same transaction as the session's
-other statements. On Postgres it goes through SQLAlchemy as any statement does.
+other statements. On Postgres it runs on asyncpg's connection, prepared once per connection in
+SQLAlchemy's own statement cache, in the transaction SQLAlchemy began there; errors come back as
+SQLAlchemy raises them either way.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ async def run(session: AsyncSession, prepared: Prepared, values: Mapping[str, An
     """Run `prepared` in the session's transaction; its RETURNING or selected rows, as plain tuples."""
     connection, driver = await _connections(session)
     dialect = connection.dialect
-    if driver is None:
+    if driver is None:  # a database with neither driver: SQLAlchemy's own path
         result = await connection.execute(prepared.statement, dict(values))
         return Rows([tuple(row) for row in result] if result.returns_rows else [])
     sql, parameters = prepared.parameters(dialect, values)
@@ -98,10 +100,15 @@ async def run(session: AsyncSession, prepared: Prepared, values: Mapping[str, An
 
 
 async def on_driver(driver: Any, dialect: Dialect, sql: str, parameters: Sequence[Any] = ()) -> Any:
-    """One statement on an aiosqlite connection; an error is raised as SQLAlchemy raises it, so callers
-    see one kind of database error.
+    """One statement on the driver's connection (aiosqlite's, or SQLAlchemy's adapter of asyncpg's); an
+    error is raised as SQLAlchemy raises it, so callers see one kind of database error."""
+    if dialect.name == "postgresql":
+        return await _on_asyncpg(driver, dialect, sql, parameters)
+    return await _on_aiosqlite(driver, dialect, sql, parameters)
 
-    Inside a transaction the statement runs here, on the event loop: every transaction on SQLite begins
+
+async def _on_aiosqlite(driver: Any, dialect: Dialect, sql: str, parameters: Sequence[Any]) -> Any:
+    """Inside a transaction the statement runs here, on the event loop: every transaction on SQLite begins
     IMMEDIATE (storage/engine.py), so it already holds the write lock and no statement in it can wait for
     another process's lock (in WAL mode readers never block). A hand-off to aiosqlite's thread costs more
     than most of these statements take. Outside a transaction it goes to the thread, where a wait for the
@@ -116,6 +123,42 @@ async def on_driver(driver: Any, dialect: Dialect, sql: str, parameters: Sequenc
                                   dialect=dialect) from exc
 
 
+async def control(driver: Any, dialect: Dialect, sql: str) -> None:
+    """A statement of the transaction's own (SAVEPOINT, ROLLBACK TO ...), on the driver's connection. On
+    Postgres it is sent as a simple query: prepared, each savepoint's name would take a place in the
+    connection's statement cache from the statements that are run again and again."""
+    if dialect.name == "postgresql":
+        await _on_asyncpg(driver, dialect, sql, None)
+    else:
+        await _on_aiosqlite(driver, dialect, sql, ())
+
+
+async def _on_asyncpg(adapted: Any, dialect: Dialect, sql: str, parameters: Sequence[Any] | None) -> Any:
+    """What SQLAlchemy's asyncpg cursor does for a statement, without the cursor, execution context and
+    result wrapping around it, which cost more than the round trip: the transaction SQLAlchemy began
+    is started on first use, as its cursor starts it, and the statement is taken from the connection's
+    prepared-statement cache."""
+    dbapi = dialect.loaded_dbapi
+    try:
+        async with adapted._execute_mutex:
+            if adapted._transaction is None:
+                await adapted._start_transaction()
+            if parameters is None:
+                return await adapted._connection.execute(sql)
+            statement, _ = await adapted._prepare(sql, dialect._invalidate_schema_cache_asof)  # type: ignore[attr-defined]
+            return await statement.fetch(*parameters)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, list(parameters or ()), exc, dbapi.Error, hide_parameters=True,
+                                  dialect=dialect) from exc
+    except Exception as exc:
+        try:
+            adapted._handle_exception(exc)  # asyncpg's error as the DB-API error SQLAlchemy knows
+        except dbapi.Error as translated:
+            raise DBAPIError.instance(sql, list(parameters or ()), translated, dbapi.Error, hide_parameters=True,
+                                      dialect=dialect) from exc
+        raise
+
+
 def inline_connection(driver: Any) -> sqlite3.Connection | None:
     """The aiosqlite connection's sqlite3 connection when it is in a transaction (so holds the write lock)
     and its thread is idle, which it is between two awaited calls of the one task using it; else None."""
@@ -124,7 +167,7 @@ def inline_connection(driver: Any) -> sqlite3.Connection | None:
 
 
 def bind_connection(session: AsyncSession, connection: AsyncConnection, driver: Any) -> None:
-    """Tell `run` which connection (and aiosqlite connection, on SQLite) the session's transaction is on."""
+    """Tell `run` which connection (and driver connection: see `driver_of`) the session's transaction is on."""
     session.info[_CONNECTION] = (connection, driver)
 
 
@@ -133,8 +176,17 @@ async def _connections(session: AsyncSession) -> tuple[AsyncConnection, Any]:
     if cached is not None:
         return cached
     connection = session.bind if isinstance(session.bind, AsyncConnection) else await session.connection()
-    driver = None
-    if connection.dialect.name == "sqlite":
-        driver = (await connection.get_raw_connection()).driver_connection
+    driver = await driver_of(connection)
     bind_connection(session, connection, driver)
     return connection, driver
+
+
+async def driver_of(connection: AsyncConnection) -> Any:
+    """What `on_driver` runs statements on: aiosqlite's connection on SQLite, SQLAlchemy's adapter of
+    asyncpg's connection on Postgres (it owns the transaction and the statement cache), else None."""
+    raw = await connection.get_raw_connection()
+    if connection.dialect.name == "sqlite":
+        return raw.driver_connection
+    if connection.dialect.driver == "asyncpg":
+        return raw.dbapi_connection
+    return None

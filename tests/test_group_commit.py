@@ -1,14 +1,20 @@
 """Messages that arrive together are written together, and each still gets its own outcome."""
 
 import asyncio
+import zlib
 from importlib import resources
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.app import App
+from bot.group_commit import WriteLanes
 from bot.messages import Action, Sender
 from storage import conversations, outbox
+from storage.batch import Batch
+from storage.engine import Database
+from tests.conftest import POSTGRES_SKIP
 from tests.factories import inbound
 from tests.support.channels import RecordingChannel
 
@@ -66,3 +72,47 @@ async def test_each_message_in_a_burst_gets_its_own_decision(any_app: App) -> No
     async with any_app.db.session() as session:
         keys = sorted(item.idempotency_key.split(":")[0] for item in await outbox.items(session))
     assert keys == ["ack", "card", "reply"]  # the refund's card and acknowledgement, the location's reply
+
+
+def _keys_in_different_lanes(count: int) -> tuple[str, str]:
+    lane = {key: zlib.crc32(key.encode()) % count for key in (f"telegram:chat-{n}" for n in range(20))}
+    first = next(iter(lane))
+    return first, next(key for key, number in lane.items() if number != lane[first])
+
+
+async def test_on_postgres_lanes_write_at_once_and_a_deadlock_between_them_is_written_again(
+        postgres_server_url: str | None) -> None:
+    # Two conversations' transactions lock the same two rows in opposite orders: Postgres cancels one
+    # to break the deadlock, and that one is written again instead of failing its messages.
+    if postgres_server_url is None:
+        pytest.skip(POSTGRES_SKIP)
+    database = Database(postgres_server_url)
+    try:
+        async with database.session() as session:
+            await session.execute(text("DROP TABLE IF EXISTS lane_locks"))
+            await session.execute(text("CREATE TABLE lane_locks (id integer PRIMARY KEY, n integer NOT NULL)"))
+            await session.execute(text("INSERT INTO lane_locks VALUES (1, 0), (2, 0)"))
+        holding = {1: asyncio.Event(), 2: asyncio.Event()}
+        tries: list[int] = []
+
+        async def write(batch: Batch, item: tuple[str, int, int], alone: bool) -> str:
+            key, first, second = item
+            tries.append(first)
+            async with batch.unit(savepoint=not alone) as session:
+                await session.execute(text("UPDATE lane_locks SET n = n + 1 WHERE id = :id"), {"id": first})
+                holding[first].set()
+                await holding[second].wait()
+                await session.execute(text("UPDATE lane_locks SET n = n + 1 WHERE id = :id"), {"id": second})
+            return key
+
+        lanes = WriteLanes(database, write, key=lambda item: item[0], count=database.write_lanes)
+        one, other = _keys_in_different_lanes(database.write_lanes)
+        written = await asyncio.wait_for(asyncio.gather(lanes.submit((one, 1, 2)), lanes.submit((other, 2, 1))), 30)
+        assert written == [one, other]
+        assert len(tries) == 3  # one transaction ran twice
+        async with database.session() as session:
+            counts = (await session.execute(text("SELECT id, n FROM lane_locks ORDER BY id"))).all()
+            await session.execute(text("DROP TABLE lane_locks"))
+        assert [tuple(row) for row in counts] == [(1, 2), (2, 2)]  # the undone try left nothing behind
+    finally:
+        await database.close()
