@@ -118,17 +118,22 @@ async def processes(folder: Path, env: dict[str, str], commands: dict[str, tuple
             raise SystemExit(f"`socialdesk {name}` failed (its log: {path}):\n{errors[-4000:]}")
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU time the machine's Postgres server processes have used so far (0 where none run): the server
-    shares the cores with the bot, so its share of the work counts as much as the bot's."""
-    total = 0.0
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU time each of the machine's Postgres server processes has used so far (none where none run):
+    the server shares the cores with the bot, so its share of the work counts as much as the bot's."""
+    used = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
             name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
             if name == "postgres":
                 fields = rest.split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+                used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """What the server's processes used since `before` (a process that ended meanwhile is not counted)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in postgres_cpu_seconds().items())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -220,7 +225,7 @@ async def measure(updates: int, concurrency: int, database_url: str) -> dict[str
             started = time.perf_counter()
             latencies, statuses = await post_all(client, f"{base}/telegram/webhook", bodies[WARM_UP:], concurrency)
             elapsed = time.perf_counter() - started
-            ingest_cpu = {"postgres": postgres_cpu_seconds() - server_before, "bench": time.process_time() - bench_before,
+            ingest_cpu = {"postgres": postgres_cpu_since(server_before), "bench": time.process_time() - bench_before,
                           **{name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}}
             await until(lambda: len(telegram.sent) >= updates + WARM_UP, 300, "every reply")
             cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 # SQLSTATEs of a transaction the server undid only because another ran at the same time: written again.
 _CONFLICTS = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
 _CONFLICT_RETRIES = 3
+# Units in one transaction at most: on Postgres each unit's savepoint that writes takes a transaction id
+# of its own, and past 64 of them the server's per-session cache overflows, slowing every reader.
+MAX_UNITS = 64
 
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
@@ -55,7 +58,7 @@ class GroupCommit(Generic[Item, Outcome]):
     async def _write_waiting(self) -> None:
         self._writing = True
         try:
-            batch, self._waiting = self._waiting, []
+            batch, self._waiting = self._waiting[:MAX_UNITS], self._waiting[MAX_UNITS:]
             await self._commit(batch)
         finally:
             self._writing = False

@@ -23,9 +23,6 @@ class Batch:
     def __init__(self, connection: AsyncConnection, driver: Any) -> None:
         self._connection, self._driver = connection, driver
         self._names = count(1)
-        # Postgres keeps a few dozen open savepoints per transaction cheaply, then slows every reader:
-        # there a unit's savepoint is released when it succeeds.
-        self._release = connection.dialect.name == "postgresql"
         self._once: set[str] = set()
 
     @asynccontextmanager
@@ -40,9 +37,10 @@ class Batch:
                 async with self._session() as session:
                     yield session
         else:
-            # The savepoint goes straight to the driver, without SQLAlchemy's machinery around it. On
-            # SQLite one that succeeds is left open: the COMMIT that ends the transaction keeps its work,
-            # and rolling back to a later savepoint leaves it alone, so releasing it would only cost more.
+            # The savepoint goes straight to the driver, without SQLAlchemy's machinery around it. One that
+            # succeeds is left open: the COMMIT that ends the transaction keeps its work, and rolling back
+            # to a later savepoint leaves it alone, so releasing it would only cost a round trip more (on
+            # Postgres a released savepoint that wrote still holds its transaction id until COMMIT).
             name = f"unit_{next(self._names)}"
             await self._sql(f"SAVEPOINT {name}")
             try:
@@ -52,8 +50,6 @@ class Batch:
                 await self._sql(f"ROLLBACK TO SAVEPOINT {name}")
                 self._once.clear()  # what the unit did once may be undone with it: do it again
                 raise
-            if self._release:
-                await self._sql(f"RELEASE SAVEPOINT {name}")
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
