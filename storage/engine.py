@@ -78,18 +78,20 @@ def _sqlite_on_begin(connection: Any) -> None:
 async def _begin_immediate(driver: Any, dialect: Any) -> None:
     """Take SQLite's write lock: at once on the event loop when nobody holds it (the usual case, and a
     hand-off to aiosqlite's thread saved), else by waiting for it on that thread, so another process's
-    long write never blocks the loop."""
+    long write never blocks the loop. The connection's busy timeout is 0 between transactions
+    (`Database._sqlite_connection`): only the wait on the thread needs one."""
     raw = driver._conn
-    raw.execute("PRAGMA busy_timeout=0")
     try:
         raw.execute("BEGIN IMMEDIATE")
         return
     except sqlite3.OperationalError as exc:
         if "locked" not in str(exc) and "busy" not in str(exc):
             raise DBAPIError.instance("BEGIN IMMEDIATE", [], exc, sqlite3.Error, dialect=dialect) from exc
+    raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    try:
+        await prepared.on_driver(driver, dialect, "BEGIN IMMEDIATE")
     finally:
-        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    await prepared.on_driver(driver, dialect, "BEGIN IMMEDIATE")
+        raw.execute("PRAGMA busy_timeout=0")
 
 
 def _committing_inline(checkpoints: Checkpointer | None) -> Callable[[Any], None]:
@@ -222,7 +224,11 @@ class Database:
             self._held = None
         if self._held is None:
             connection = await self.engine.connect()
-            self._held = (connection, (await connection.get_raw_connection()).driver_connection)
+            driver = (await connection.get_raw_connection()).driver_connection
+            # Its transactions begin IMMEDIATE, holding the write lock: none of their statements waits for
+            # it, and the wait for BEGIN itself sets its own timeout (`_begin_immediate`).
+            await prepared.on_driver(driver, connection.dialect, "PRAGMA busy_timeout=0")
+            self._held = (connection, driver)
         return self._held
 
     @asynccontextmanager
@@ -234,6 +240,15 @@ class Database:
             yield
             return
         lock = _file_lock(self._sqlite_file)
+        if not lock.locked():
+            # Nobody writing: taken without the timeout's timer, which costs more than the rest. (Should a
+            # waiter just woken be due to take it first, this waits for that one transaction alone.)
+            await lock.acquire()
+            try:
+                yield
+            finally:
+                lock.release()
+            return
         try:
             # Awaited in this task (not wait_for's inner task), so a cancellation can never leave
             # the lock taken by nobody, nor be swallowed as the lock is granted.

@@ -14,7 +14,8 @@ from bot.messages import Action, Sender
 from storage import conversations, outbox
 from storage.batch import Batch
 from storage.engine import Database
-from tests.conftest import POSTGRES_SKIP
+
+LANES_SKIP = "TEST_DATABASE_URL not set: write lanes run side by side on Postgres only (SQLite has one writer)"
 from tests.factories import inbound
 from tests.support.channels import RecordingChannel
 
@@ -85,7 +86,7 @@ async def test_on_postgres_lanes_write_at_once_and_a_deadlock_between_them_is_wr
     # Two conversations' transactions lock the same two rows in opposite orders: Postgres cancels one
     # to break the deadlock, and that one is written again instead of failing its messages.
     if postgres_server_url is None:
-        pytest.skip(POSTGRES_SKIP)
+        pytest.skip(LANES_SKIP)
     database = Database(postgres_server_url)
     try:
         async with database.session() as session:

@@ -33,7 +33,19 @@ class Facts:
 
 
 def with_facts(context: dict[str, Any], profile: BusinessProfile) -> dict[str, Any]:
-    return {**context, "facts": Facts(profile.facts)}
+    return {**context, "facts": facts_of(profile.facts)}
+
+
+_latest: tuple[FactsConfig, Facts] | None = None
+
+
+def facts_of(config: FactsConfig) -> Facts:
+    """The facts of `config`, made once for the profile in use rather than for every reply: a profile is
+    replaced, never changed, when the owner edits business.yaml."""
+    global _latest
+    if _latest is None or _latest[0] is not config:
+        _latest = (config, Facts(config))
+    return _latest[1]
 
 
 def is_missing_fact(error: str | None) -> bool:
