@@ -204,8 +204,13 @@ class Database:
         async with self._turn():
             if self._sqlite_file is None:
                 async with self.engine.connect() as connection:
-                    async with connection.begin():
-                        yield Batch(connection, await prepared.driver_of(connection))
+                    try:
+                        async with connection.begin():
+                            yield Batch(connection, await prepared.driver_of(connection))
+                    except DBAPIError as exc:
+                        if exc.connection_invalidated:  # lost under a statement run on the driver
+                            await connection.invalidate()
+                        raise
                 return
             connection, driver = await self._sqlite_connection()
             if driver.in_transaction:  # left open by a unit of work cancelled while it rolled back

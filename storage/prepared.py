@@ -147,16 +147,25 @@ async def _on_asyncpg(adapted: Any, dialect: Dialect, sql: str, parameters: Sequ
                 return await adapted._connection.execute(sql)
             statement, _ = await adapted._prepare(sql, dialect._invalidate_schema_cache_asof)  # type: ignore[attr-defined]
             return await statement.fetch(*parameters)
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, list(parameters or ()), exc, dbapi.Error, hide_parameters=True,
-                                  dialect=dialect) from exc
     except Exception as exc:
-        try:
-            adapted._handle_exception(exc)  # asyncpg's error as the DB-API error SQLAlchemy knows
-        except dbapi.Error as translated:
-            raise DBAPIError.instance(sql, list(parameters or ()), translated, dbapi.Error, hide_parameters=True,
-                                      dialect=dialect) from exc
-        raise
+        translated = exc if isinstance(exc, dbapi.Error) else _known_error(adapted, exc)
+        if translated is None:
+            raise
+        # A lost connection is marked so, as SQLAlchemy marks it, for the pool to drop it (storage/engine.py).
+        lost = dialect.is_disconnect(translated, adapted, None)
+        raise DBAPIError.instance(sql, list(parameters or ()), translated, dbapi.Error, hide_parameters=True,
+                                  dialect=dialect, connection_invalidated=lost) from exc
+
+
+def _known_error(adapted: Any, exc: Exception) -> Exception | None:
+    """asyncpg's error as the DB-API error SQLAlchemy knows it by (None for one that is no database's)."""
+    try:
+        adapted._handle_exception(exc)
+    except adapted.dbapi.Error as known:
+        return known
+    except Exception:
+        return None
+    return None
 
 
 def inline_connection(driver: Any) -> sqlite3.Connection | None:

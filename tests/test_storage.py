@@ -7,6 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from bot.errors import Duplicate
 from bot.messages import Action, Decision, Draft, Intent, Sender
@@ -154,3 +155,32 @@ async def test_a_time_given_in_another_zone_is_stored_as_the_same_moment(db: Dat
     async with db.session() as session:
         found = await events.get_event(session, made.id)
     assert found is not None and found.starts_at == datetime(2027, 7, 3, 17, 30, tzinfo=timezone.utc)
+
+
+async def test_a_connection_the_server_drops_is_replaced_and_the_next_message_is_recorded(
+        postgres_server_url: str | None) -> None:
+    if postgres_server_url is None:
+        pytest.skip("TEST_DATABASE_URL not set: only a database server can drop a connection")
+    from storage.migrate import upgrade
+
+    async with Database(postgres_server_url).session() as admin:
+        await admin.execute(text("DROP SCHEMA public CASCADE"))
+        await admin.execute(text("CREATE SCHEMA public"))
+    await upgrade(postgres_server_url)
+    database = Database(postgres_server_url, pool_size=1, max_overflow=0)
+    try:
+        async with database.session() as session:
+            await conversations.record_inbound(session, inbound("hi", external_id="before"), NOW)
+        admin_database = Database(postgres_server_url)
+        async with admin_database.session() as admin:  # the server ends the bot's session
+            await admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     "WHERE pid <> pg_backend_pid() AND datname = current_database()"))
+        await admin_database.close()
+        with pytest.raises(DBAPIError):
+            async with database.session() as session:
+                await conversations.record_inbound(session, inbound("hi", external_id="lost"), NOW)
+        async with database.session() as session:
+            await conversations.record_inbound(session, inbound("hi", external_id="after"), NOW)
+            assert await conversations.count_messages(session) == 2
+    finally:
+        await database.close()
