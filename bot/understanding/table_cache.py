@@ -19,12 +19,18 @@ from bot.understanding.files import write_atomically
 from bot.understanding.onnx_cache import cache_root
 
 
-def vectors_file(digest: str, root: Path | None = None) -> Path:
-    return (root or cache_root()) / f"static-vectors-{digest}.npy"
+def vectors_file(digest: str, root: Path | None = None) -> Path | None:
+    """Where the vectors of the table with `digest` are kept unpacked; None without a home to keep them in."""
+    try:
+        return (root or cache_root()) / f"static-vectors-{digest}.npy"
+    except (KeyError, RuntimeError):  # no $HOME and no password entry: the table is only unpacked each time
+        return None
 
 
-def mapped(path: Path, rows: int) -> np.ndarray | None:
+def mapped(path: Path | None, rows: int) -> np.ndarray | None:
     """The int8 vectors of `rows` word pieces mapped from `path`, or None when the file is not that."""
+    if path is None:
+        return None
     try:
         vectors = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError):
@@ -34,8 +40,11 @@ def mapped(path: Path, rows: int) -> np.ndarray | None:
     return np.asarray(vectors)
 
 
-def keep(path: Path, vectors: np.ndarray) -> None:
+def keep(path: Path | None, vectors: np.ndarray) -> None:
     """Write `vectors` for the next start; a cache that cannot be written is only a slower start."""
+    if path is None:
+        return
+
     def write(tmp: Path) -> None:
         with tmp.open("wb") as handle:
             np.save(handle, vectors, allow_pickle=False)
