@@ -8,8 +8,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from starlette.routing import BaseRoute
-
 from bot.handlers.slack.ports import DeskPorts
 from bot.handlers.webchat.channel import WebChatChannel, WebChatOptions
 from bot.ports import Channel, HandlerPorts
@@ -17,6 +15,8 @@ from bot.profile.model import BusinessProfile
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from starlette.routing import BaseRoute  # only `serve` builds routes: `run` and `chat` never load Starlette
+
     from bot.handlers.slack.owner_desk import SlackDesk
 
 
@@ -33,7 +33,7 @@ class Served:
         return self.desk.ports
 
 
-RouteProvider = Callable[[Served], Sequence[BaseRoute]]
+RouteProvider = Callable[[Served], Sequence["BaseRoute"]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import Duplicate
 from bot.messages import ConversationState, Inbound
+from storage.dialects import PerDialect
 from storage.prepared import Prepared, run
 from storage.models import ContactRow, ConversationRow, IdentityRow, MessageRow
 from storage.records import Contact, Conversation, Identity, RecordedInbound
@@ -98,12 +98,11 @@ def _insert_unless(dialect_module: Any, row: Any, unique: list[str], columns: li
                     columns)
 
 
-_DIALECTS = {"sqlite": sqlite, "postgresql": postgresql}
-_UPSERT_CONVERSATION = {name: _conversation_upsert(module) for name, module in _DIALECTS.items()}
-_INSERT_IDENTITY = {name: _insert_unless(module, IdentityRow, ["platform", "platform_user_id"], _IDENTITY_COLUMNS)
-                    for name, module in _DIALECTS.items()}
-_INSERT_MESSAGE = {name: _insert_unless(module, MessageRow, ["platform", "external_id"], _MESSAGE_COLUMNS)
-                   for name, module in _DIALECTS.items()}
+_UPSERT_CONVERSATION = PerDialect(_conversation_upsert)
+_INSERT_IDENTITY = PerDialect(lambda module: _insert_unless(module, IdentityRow, ["platform", "platform_user_id"],
+                                                            _IDENTITY_COLUMNS))
+_INSERT_MESSAGE = PerDialect(lambda module: _insert_unless(module, MessageRow, ["platform", "external_id"],
+                                                           _MESSAGE_COLUMNS))
 
 
 async def _touch_contact(session: AsyncSession, inbound: Inbound, now: datetime) -> tuple[Contact, int]:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialects import dialect_module
 from storage.models import WebhookDeliveryRow
 
 # Routed bodies' digests are kept this long: Meta retries an unanswered delivery for days, not weeks.
@@ -37,8 +37,7 @@ async def record(session: AsyncSession, platform: str, body: bytes, now: datetim
     if routed_since:
         await mark_routed(session, routed_since, now)
     digest = digest_of(body)
-    module = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    await session.execute(module.insert(WebhookDeliveryRow).values(
+    await session.execute(dialect_module(session.bind.dialect.name).insert(WebhookDeliveryRow).values(
         platform=platform, digest=digest, body=body.decode("utf-8", "replace"), received_at=now, routed_at=None,
         tries=0).on_conflict_do_nothing(index_elements=["digest"]))
     row = await session.scalar(select(WebhookDeliveryRow).where(WebhookDeliveryRow.digest == digest))

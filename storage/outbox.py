@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
+from storage.dialects import PerDialect
 from storage.models import OutboxRow
 from storage.notify import announce_queued
 from storage.outbox_rows import OWNER, OwnerNote, Reply, Row, note_key, retired_key, row_of, to_payload
@@ -26,11 +26,9 @@ LOST_IN_FLIGHT = "worker stopped while sending"
 # Built once: constructing a statement per call costs more than running it.
 _COLUMNS = ["idempotency_key", "kind", "platform", "payload", "status", "due_at", "attempts", "max_attempts",
             "draft_id", "event_id", "created_at", "lease_owner", "lease_until", "last_error", "external_id", "sent_at"]
-_INSERT_UNLESS_KEY_EXISTS = {
-    name: Prepared(module.insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
-                   .returning(OutboxRow.__table__.c.id), _COLUMNS)
-    for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
-}
+_INSERT_UNLESS_KEY_EXISTS = PerDialect(lambda module: Prepared(
+    module.insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(OutboxRow.__table__.c.id), _COLUMNS))
 
 
 def to_item(row: OutboxRow) -> OutboxItem:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialects import dialect_module
 from storage.models import OutboxRow, WorkerRow
 
 # Rows that wait to be sent (a claimed row waits too: its worker may have died with it).
@@ -33,8 +33,7 @@ async def beat(session: AsyncSession, worker_id: str, platforms: tuple[str, ...]
     """Say this worker is alive at `now` (its row is created on the first beat)."""
     values = {"worker_id": worker_id, "platforms": list(platforms) if platforms is not None else None,
               "started_at": started_at, "seen_at": now, "down": sorted(down)}
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(WorkerRow).values(**values)
+    statement = dialect_module(session.bind.dialect.name).insert(WorkerRow).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["worker_id"], set_={"seen_at": now, "platforms": values["platforms"], "down": values["down"]})
     await session.execute(statement)

@@ -94,3 +94,47 @@ def test_one_message_gets_the_same_row_as_in_a_batch():
         alone = featurizer.transform([text]).toarray()
         in_batch = featurizer.transform([text, "another message"])[0].toarray()
         assert np.allclose(alone, in_batch)
+
+
+def _small_table(path) -> str:
+    rng = np.random.default_rng(1)
+    quantised, scales = quantise(rng.normal(size=(40, 6)).astype(np.float32))
+    pieces = [f"p{i}" for i in range(20)] + [f"##s{i}" for i in range(20)]
+    return write_table(path, pieces, quantised, scales, "test")
+
+
+def _shipped_rows(path) -> np.ndarray:
+    with np.load(path, allow_pickle=False) as stored:
+        return stored["vectors"]
+
+
+def test_the_next_start_reads_the_vectors_unpacked_by_the_first(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    digest = _small_table(tmp_path / "first.npz")
+    first = load_table(tmp_path / "first.npz")
+    unpacked = tmp_path / "cache" / "socialdesk" / f"static-vectors-{digest}.npy"
+    assert unpacked.is_file()
+    (tmp_path / "second.npz").write_bytes((tmp_path / "first.npz").read_bytes())  # the same table, read anew
+    second = load_table(tmp_path / "second.npz")
+    assert np.array_equal(second.vectors, _shipped_rows(tmp_path / "first.npz"))
+    assert np.array_equal(second.rows(np.arange(40)), first.rows(np.arange(40)))
+
+
+def test_a_damaged_unpacked_file_is_unpacked_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    digest = _small_table(tmp_path / "t.npz")
+    unpacked = tmp_path / "cache" / "socialdesk" / f"static-vectors-{digest}.npy"
+    unpacked.parent.mkdir(parents=True)
+    unpacked.write_bytes(b"\x93NUMPY cut short")
+    table = load_table(tmp_path / "t.npz")
+    assert np.array_equal(table.vectors, _shipped_rows(tmp_path / "t.npz"))
+    assert np.array_equal(np.load(unpacked, allow_pickle=False), _shipped_rows(tmp_path / "t.npz"))
+
+
+def test_a_cache_that_cannot_be_written_still_reads_the_table(tmp_path, monkeypatch):
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+    _small_table(tmp_path / "t.npz")
+    table = load_table(tmp_path / "t.npz")
+    assert np.array_equal(table.vectors, _shipped_rows(tmp_path / "t.npz"))
+    assert table.wordpiece.ids("p3") == [3]

@@ -9,9 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
 
 from bot.cli.common import reported_errors
 from bot.understanding.evaluation import EvalReport, evaluate
@@ -60,6 +57,10 @@ def render(report: EvalReport, as_json: bool, title: str) -> None:
     if as_json:
         typer.echo(json.dumps(report.as_dict()))
         return
+    # Rich only for the tables: every other command (a chat's cold start among them) goes without it.
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -132,6 +133,9 @@ def replies(
     """Run each message through the real bot as a new customer and score what it would do."""
     import asyncio
 
+    from rich.console import Console
+    from rich.progress import Progress
+
     from bot.cli.evaluate_replies import evaluate_replies, load_cases  # builds the whole bot: imported only here
 
     with reported_errors():
@@ -151,6 +155,9 @@ def replies(
 
 
 def render_replies(report: "ReplyReport") -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     summary = report.as_dict()
     table = Table(title=f"{summary['messages']} messages")
     table.add_column("outcome")

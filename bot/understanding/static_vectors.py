@@ -21,6 +21,7 @@ import numpy as np
 from scipy import sparse
 
 from bot.errors import ConfigError
+from bot.understanding import table_cache
 from bot.understanding.features import Matrix, TfidfFeaturizer, join_dense, other_share
 from bot.understanding.wordpiece import WordPiece
 
@@ -62,12 +63,23 @@ def _read(path: Path) -> StaticVectors:
     try:
         with np.load(path, allow_pickle=False) as stored:
             pieces = [str(piece) for piece in stored["pieces"]]
-            vectors, scales, digest = stored["vectors"], stored["scales"].astype(np.float32), str(stored["digest"])
+            scales, digest = stored["scales"].astype(np.float32), str(stored["digest"])
+            vectors = _vectors(stored, digest, len(pieces))
     except (OSError, KeyError, ValueError) as exc:
         raise ConfigError(f"the word vector table {path} could not be read ({exc}); reinstall socialdesk") from exc
     if vectors.ndim != 2 or len(pieces) != vectors.shape[0] or scales.shape != (len(pieces),):
         raise ConfigError(f"the word vector table {path} is inconsistent; reinstall socialdesk")
     return StaticVectors(WordPiece({piece: index for index, piece in enumerate(pieces)}), vectors, scales, digest)
+
+
+def _vectors(stored: Any, digest: str, rows: int) -> np.ndarray:
+    """The table's vectors: mapped from the user's cache when unpacked there before (table_cache.py)."""
+    cached = table_cache.vectors_file(digest)
+    vectors = table_cache.mapped(cached, rows)
+    if vectors is None:
+        vectors = stored["vectors"]
+        table_cache.keep(cached, vectors)
+    return vectors
 
 
 def table_digest() -> str:
