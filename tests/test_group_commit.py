@@ -117,3 +117,17 @@ async def test_on_postgres_lanes_write_at_once_and_a_deadlock_between_them_is_wr
         assert [tuple(row) for row in counts] == [(1, 2), (2, 2)]  # the undone try left nothing behind
     finally:
         await database.close()
+
+
+async def test_a_conversation_s_messages_arriving_together_are_recorded_in_the_order_they_came(any_app: App) -> None:
+    # On Postgres several transactions are written at once; a conversation's messages stay in one of them.
+    questions = ["hi", "where are you?", "do you have wifi", "can I bring my dog", "what's on the menu?"]
+    mine = [from_customer(1, text, external_id=f"order-{n}") for n, text in enumerate(questions)]
+    others = [from_customer(n, "what time do you open on saturday?") for n in range(2, 14)]
+    burst = [message for pair in zip(mine, others) for message in pair] + others[len(mine):]
+    handled = await asyncio.gather(*(any_app.router.handle(message) for message in burst))
+    assert not any(h.duplicate for h in handled)
+    async with any_app.db.session() as session:
+        rows = (await session.execute(text(
+            "SELECT text FROM messages WHERE direction = 'in' AND external_id LIKE 'order-%' ORDER BY id"))).all()
+    assert [row[0] for row in rows] == questions
