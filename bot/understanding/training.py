@@ -46,7 +46,7 @@ BACKENDS = ("default", "embeddings")
 DEFAULT_GATES = {"default": 0.2, "embeddings": 0.1}
 SETTINGS = {
     "default": ModelSettings(c=3.0),
-    "embeddings": ModelSettings(c=1.0, prototype_weight=0.5, wording_weight=0.3),
+    "embeddings": ModelSettings(c=1.0, prototype_weight=0.3, wording_weight=0.2, margin_weight=0.3),
 }
 
 
