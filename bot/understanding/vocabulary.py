@@ -63,6 +63,8 @@ _NUMBER_OR_TIME = re.compile(r"\d+(?:st|nd|rd|th|am|pm|h)?")
 # A typo one or two letters off a known word ("resevation") is still that word.
 _TYPO_CUTOFF = 0.84
 _TYPO_MIN_LENGTH = 5
+# Two neighbouring letters typed the wrong way round ("tkae", "bokoing") from this length.
+_SWAP_MIN_LENGTH = 4
 _STEMMER = snowballstemmer.stemmer("english")
 _DAY_STEMS = frozenset(str(_STEMMER.stemWord(w)) for w in _DAY_WORDS)
 _TIME_STEMS = frozenset(str(_STEMMER.stemWord(w)) for w in _TIME_WORDS)
@@ -146,6 +148,9 @@ class IntentVocabulary:
         for example in learned:
             if example.intent in texts:
                 texts[example.intent].append(example.text)
+        if "events" in texts:
+            # The events reply names the next event, its place and what it is: "the winter tasting" is its topic.
+            texts["events"] += [f"{e.title} {e.description} {e.place or ''}" for e in profile.events]
         if "hours" in texts:
             # "Boxing Day" is answered by the hours reply when the profile names it.
             texts["hours"] += [e.note for e in profile.hours.exceptions if e.note]
@@ -178,7 +183,21 @@ class IntentVocabulary:
         never does, while "what's ur postcode" names only what location knows."""
         known = self.stems.get(intent, frozenset())
         unknown = {stem for word in content_words(text) if (stem := word_stem(word)) not in known}
-        return any(sum(stem in stems for stems in self.stems.values()) < GENERAL_AMONG for stem in unknown)
+        return any(self._used_by(stem) < GENERAL_AMONG for stem in unknown)
+
+    def vouches(self, intent: str, text: str) -> bool:
+        """Whether the words of `text` speak for `intent` on their own: it names at least one thing, every
+        thing it names is one the intent's examples name, and one of them is the intent's own (fewer than
+        GENERAL_AMONG intents use it). "any parking near yours" names only parking's "parking"; "book me a
+        room at a hotel" names "hotel", and "anything at the cafe" only the business, so neither does."""
+        known = self.stems.get(intent)
+        words = content_words(text)
+        if known is None or not words or self.unfamiliar(intent, text):
+            return False
+        return any((stem := word_stem(word)) in known and self._used_by(stem) < GENERAL_AMONG for word in words)
+
+    def _used_by(self, stem: str) -> int:
+        return sum(stem in stems for stems in self.stems.values())
 
     def _knows(self, intent: str, known: frozenset[str], word: str) -> bool:
         stem = word_stem(word)
@@ -186,8 +205,18 @@ class IntentVocabulary:
             return True
         if len(stem) >= _TYPO_MIN_LENGTH and difflib.get_close_matches(stem, known, n=1, cutoff=_TYPO_CUTOFF):
             return True
+        if any(word_stem(swapped) in known for swapped in _swapped_letters(word)):
+            return True
         # A code with digits ("LS6", "A4") names one thing exactly: only its own spelling is known.
         return self.neighbours is not None and not _HAS_DIGIT.search(word) and self.neighbours.knows(intent, word)
+
+
+def _swapped_letters(word: str) -> list[str]:
+    """The word with two neighbouring letters swapped: "tkae" is "take" typed fast. Words of three letters
+    are too short to tell a slip from another word."""
+    if len(word) < _SWAP_MIN_LENGTH:
+        return []
+    return [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1) if word[i] != word[i + 1]]
 
 
 def _for_purpose(words: list[str], index: int) -> bool:
