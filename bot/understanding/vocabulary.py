@@ -182,7 +182,9 @@ class IntentVocabulary:
         use ("cafe", "coffee" name the business): "book me a room at a hotel" names "hotel", which booking
         never does, while "what's ur postcode" names only what location knows."""
         known = self.stems.get(intent, frozenset())
-        unknown = {stem for word in content_words(text) if (stem := word_stem(word)) not in known}
+        # When it is asked for ("on the 14th", "for my birthday", "saturday") is no thing of its own.
+        unknown = {stem for word in content_words(text) if (stem := word_stem(word)) not in known
+                   and not _NUMBER_OR_TIME.fullmatch(word) and word not in _DAY_WORDS and word not in _TIME_WORDS}
         return any(self._used_by(stem) < GENERAL_AMONG for stem in unknown)
 
     def vouches(self, intent: str, text: str) -> bool:
