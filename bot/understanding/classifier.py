@@ -14,7 +14,7 @@ from bot.understanding.chat_words import plain_message
 from bot.understanding.features import Featurizer, Matrix, similarities
 from bot.understanding.keywords import KeywordRule, match_rules
 from bot.understanding.model import NOT_ANSWERED, CalibratedModel, Scored
-from bot.understanding.vocabulary import IntentVocabulary, content_words
+from bot.understanding.vocabulary import OPEN_ENDED_INTENTS, IntentVocabulary, content_words
 
 
 # Where one question ends and another may begin: "?", ";", "!", " and ", " also ", or a comma before a
@@ -32,6 +32,11 @@ KEYWORD_IN_DOUBT = OUT_OF_SCOPE_BELOW
 _QUESTION_WORDS = frozenset({"where", "wheres", "when", "whens", "what", "whats", "how", "hows", "which", "who",
                              "whos", "why", "wat", "wot", "wen"})
 
+# Words a question opens with, in plain spelling: a part opening otherwise tells ("we're coming over").
+_QUESTION_OPENERS = _QUESTION_WORDS | frozenset(
+    "can could do does did is are was were will would should shall may might have has had any anything anyone "
+    "got please tell send show book give let".split())
+
 
 def asks_of_its_own(part: str) -> bool:
     """Whether a part of a message could be a question of its own: it names a thing, or asks where, when,
@@ -39,6 +44,13 @@ def asks_of_its_own(part: str) -> bool:
     booked for 4, is that ok?") asks nothing the rest of the message does not."""
     words = part.lower().replace("'", "").replace("\u2019", "").split()
     return bool(content_words(part)) or any(word.strip(",.?!") in _QUESTION_WORDS for word in words)
+
+
+def only_tells(part: str) -> bool:
+    """Whether a part is said rather than asked: it opens with no question word or verb ("need to do some
+    work", "I'm on briggate", "heading into town on friday evening")."""
+    words = part.lower().replace("'", "").replace("\u2019", "").split()
+    return not words or words[0].strip(",.?!") not in _QUESTION_OPENERS
 
 
 def clauses(text: str) -> list[str]:
@@ -93,6 +105,12 @@ class IntentClassifier:
         # Only each part's label matters here, so the nearest-example checks are skipped (they cost most).
         asking = [part for part in parts if asks_of_its_own(part)]
         others = [self._classify_one(part, thorough=False).name for part in asking]
+        if intent.name not in OPEN_ENDED_INTENTS:
+            # A part that only tells and is no intent's ("heading into town on friday, are you open till 8?")
+            # is the customer's own context. What it names is still weighed: the policy holds a reply whose
+            # intent never names "town", so only replies with examples to check it against skip it.
+            kept = [(part, name) for part, name in zip(asking, others) if name is not None or not only_tells(part)]
+            asking, others = [part for part, _ in kept], [name for _, name in kept]
         also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
         if also:
             return replace(intent, also=also)
