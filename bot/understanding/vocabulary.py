@@ -105,9 +105,29 @@ def content_words(text: str) -> list[str]:
 
 
 def _about_business(profile: BusinessProfile) -> list[str]:
-    """The business's own name and address: "where's the corner bean" names the business, not a thing."""
+    """The business's own name, address and owner: "where's the corner bean" or "thanks sam" names the
+    business, not a thing."""
     business = profile.business
-    return [business.name, business.address or "", "cafe coffee shop place"]
+    return [business.name, business.address or "", profile.owner.name, "cafe coffee shop place"]
+
+
+def profile_words(profile: BusinessProfile, intents: Iterable[str]) -> dict[str, list[str]]:
+    """Per intent, what the profile says its reply answers beyond its examples: its keywords and facts
+    ("Apple Pay", "Deliveroo"), the business itself, the closures the hours reply names ("Boxing Day") and
+    the events the events reply names ("the winter tasting")."""
+    specs = profile.active_intents()
+    facts = {k: v for k, v in profile.facts.model_dump().items() if isinstance(v, str)}
+    words: dict[str, list[str]] = {}
+    for name in intents:
+        spec = specs.get(name)
+        keywords = [k.removeprefix("re:") for k in spec.keywords] if spec else []
+        own_facts = [v for k, v in facts.items() if k == name or (name == "takeaway" and k == "delivery")]
+        words[name] = [*keywords, *own_facts, name.replace("_", " "), *_about_business(profile)]
+    if "events" in words:
+        words["events"] += [f"{e.title} {e.description} {e.place or ''}" for e in profile.events]
+    if "hours" in words:
+        words["hours"] += [e.note for e in profile.hours.exceptions if e.note]
+    return words
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,26 +155,20 @@ class IntentVocabulary:
                      learned: Iterable[LabelledExample] = ()) -> "IntentVocabulary":
         """`learned`: the examples the owner confirmed, which the intent now answers as well."""
         specs = profile.active_intents()
-        facts = {k: v for k, v in profile.facts.model_dump().items() if isinstance(v, str)}
-        texts: dict[str, list[str]] = {}
-        for name in intents:
-            spec = specs.get(name)
-            if spec is None or name in OPEN_ENDED_INTENTS:
-                continue
-            keywords = [k.removeprefix("re:") for k in spec.keywords]
-            # The reply's own facts are what it answers ("Apple Pay", "Deliveroo").
-            own_facts = [v for k, v in facts.items() if k == name or (name == "takeaway" and k == "delivery")]
-            texts[name] = [*spec.examples, *keywords, *own_facts, name.replace("_", " "), *_about_business(profile)]
+        named = [name for name in intents if name in specs and name not in OPEN_ENDED_INTENTS]
+        extra = profile_words(profile, named)
+        texts = {name: [*specs[name].examples, *extra[name]] for name in named}
         for example in learned:
             if example.intent in texts:
                 texts[example.intent].append(example.text)
-        if "events" in texts:
-            # The events reply names the next event, its place and what it is: "the winter tasting" is its topic.
-            texts["events"] += [f"{e.title} {e.description} {e.place or ''}" for e in profile.events]
-        if "hours" in texts:
-            # "Boxing Day" is answered by the hours reply when the profile names it.
-            texts["hours"] += [e.note for e in profile.hours.exceptions if e.note]
         return cls.build(texts)
+
+    def with_words(self, extra: Mapping[str, Iterable[str]]) -> "IntentVocabulary":
+        """This vocabulary, its intents also knowing the words of `extra`'s texts (neighbours unchanged)."""
+        added = IntentVocabulary.build({name: list(texts) for name, texts in extra.items() if name in self.stems},
+                                       by_meaning=False).stems
+        return IntentVocabulary({name: stems | added.get(name, frozenset()) for name, stems in self.stems.items()},
+                                self.neighbours)
 
     def unfamiliar(self, intent: str, text: str) -> list[str]:
         """The content words of `text` that none of `intent`'s examples use (empty for unknown intents)."""
