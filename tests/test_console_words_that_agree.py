@@ -15,6 +15,7 @@ from tests.support.console import ConsoleTranscript
 @pytest.mark.parametrize(("text", "answer"), [
     ("could you drop me a map pin?", "14 Market Street"),  # just under the threshold, every word location's
     ("do you tkae google pay", "We take cards"),  # "tkae" is "take" typed fast
+    ("hw much is the parikng", "pay-and-display parking"),  # parking typed fast, not a price on the menu
     ("do you sell gift cards? want one for my dad's 60th", "gift cards for any amount"),  # the rest only tells
 ])
 async def test_words_that_agree_with_the_intent_are_answered_alone(chat: ConsoleTranscript, text: str,
@@ -27,6 +28,14 @@ async def test_the_events_reply_knows_the_words_of_the_event_it_names(chat: Cons
     await sync_profile_events(chat.app.events, chat.app.profile)  # as `socialdesk chat` does on start
     reply = await chat.say("tell me about the winter coffee tasting")
     assert "Next up: Winter coffee tasting" in reply and "[owner]" not in reply
+
+
+async def test_a_part_that_only_tells_and_names_nothing_of_what_it_was_read_as_is_context(
+        chat: ConsoleTranscript) -> None:
+    # "we're all coming over" reads like an RSVP, but names no event: it is why the customer asks.
+    reply = await chat.say("where are you? we're all coming over from york")
+    assert "14 Market Street" in reply or "[owner] draft #1 needs" in reply
+    assert "also asks about rsvp" not in reply
 
 
 @pytest.mark.parametrize("text", [

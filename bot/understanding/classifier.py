@@ -49,8 +49,9 @@ def asks_of_its_own(part: str) -> bool:
 def only_tells(part: str) -> bool:
     """Whether a part is said rather than asked: it opens with no question word or verb ("need to do some
     work", "I'm on briggate", "heading into town on friday evening")."""
-    words = part.lower().replace("'", "").replace("\u2019", "").split()
-    return not words or words[0].strip(",.?!") not in _QUESTION_OPENERS
+    words = part.lower().replace("\u2019", "'").split()
+    # "what's" opens a question, "we're" does not: a contraction counts by its first word.
+    return not words or words[0].strip(",.?!").split("'")[0] not in _QUESTION_OPENERS
 
 
 def clauses(text: str) -> list[str]:
@@ -96,6 +97,8 @@ class IntentClassifier:
     def classify(self, text: str) -> Intent:
         """The message's intent; `also` names what else it asks, so the reply is not sent as if it answered all."""
         text = plain_message(text)
+        if self.vocabulary is not None:
+            text = self.vocabulary.respelled(text)
         intent = self._classify_one(text)
         parts = clauses(text) if intent.name is not None else []
         # Two questions, or a greeting with something else in it ("hello? you said you'd ring me back").
@@ -106,15 +109,24 @@ class IntentClassifier:
         asking = [part for part in parts if asks_of_its_own(part)]
         others = [self._classify_one(part, thorough=False).name for part in asking]
         if intent.name not in OPEN_ENDED_INTENTS:
-            # A part that only tells and is no intent's ("heading into town on friday, are you open till 8?")
-            # is the customer's own context. What it names is still weighed: the policy holds a reply whose
-            # intent never names "town", so only replies with examples to check it against skip it.
-            kept = [(part, name) for part, name in zip(asking, others) if name is not None or not only_tells(part)]
+            # A part that only tells and names nothing of the intent it was read as ("heading into town on
+            # friday, are you open till 8?", "I'm new to leeds, where are you?") is the customer's own context.
+            # What it names is still weighed: the policy holds a reply whose intent never names "town", so
+            # only replies with examples to check it against skip it.
+            kept = [(part, name) for part, name in zip(asking, others) if not self._context(part, name)]
             asking, others = [part for part, _ in kept], [name for _, name in kept]
         also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
         if also:
             return replace(intent, also=also)
         return self._surer_of_the_question(intent, asking) if len(asking) == 1 < len(parts) else intent
+
+    def _context(self, part: str, read_as: str | None) -> bool:
+        """Whether a part only tells and its reading rests on its frame alone, no word of it its intent's."""
+        if not only_tells(part):
+            return False
+        if read_as is None or self.vocabulary is None:
+            return read_as is None
+        return not self.vocabulary.names_any(read_as, part)
 
     def _surer_of_the_question(self, intent: Intent, asking: list[str]) -> Intent:
         """When one part asks and the rest only tells ("where are you? we want to come over"), the question

@@ -9,7 +9,7 @@ import functools
 import itertools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from importlib import resources
 
@@ -18,6 +18,7 @@ import snowballstemmer
 from bot.messages import LabelledExample
 from bot.profile.model import BusinessProfile
 from bot.understanding.chat_words import DISCOURSE, OCCASIONS, TIMES_OF_DAY, plain_text, plain_word
+from bot.understanding.static_vectors import load_table
 from bot.understanding.word_neighbours import WordNeighbours
 
 # Words that name no thing: chat fillers, politeness, and the days and times every question may carry.
@@ -58,6 +59,7 @@ GENERAL_AMONG = 3
 # and the menu, whose link lists every dish and price however the customer names them.
 OPEN_ENDED_INTENTS = frozenset({"greeting", "thanks", "rsvp", "menu"})
 _TOKEN = re.compile(r"[a-z0-9]+")
+_LETTERS = re.compile(r"[A-Za-z]{4,}")
 _HAS_DIGIT = re.compile(r"\d")
 _NUMBER_OR_TIME = re.compile(r"\d+(?:st|nd|rd|th|am|pm|h)?")
 # A typo one or two letters off a known word ("resevation") is still that word.
@@ -137,6 +139,12 @@ class IntentVocabulary:
 
     stems: Mapping[str, frozenset[str]]
     neighbours: WordNeighbours | None = None
+    # Every intent's stems together, for respelling a message before it is read.
+    every: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.every:
+            object.__setattr__(self, "every", frozenset().union(*self.stems.values()))
 
     @classmethod
     def build(cls, texts: Mapping[str, Iterable[str]], by_meaning: bool = True) -> "IntentVocabulary":
@@ -201,6 +209,22 @@ class IntentVocabulary:
                    and not _NUMBER_OR_TIME.fullmatch(word) and word not in _DAY_WORDS and word not in _TIME_WORDS}
         return any(self._used_by(stem) < GENERAL_AMONG for stem in unknown)
 
+    def respelled(self, text: str) -> str:
+        """`text` with each word no intent uses, but which one with two neighbouring letters swapped is, written
+        that way: "hw much is the parikng" is read as asking about parking, not as a price on the menu."""
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            lowered = word.lower()
+            if word_stem(lowered) in self.every:
+                return word
+            return next((swapped for swapped in _swapped_letters(lowered) if word_stem(swapped) in self.every), word)
+        return _LETTERS.sub(fix, text)
+
+    def names_any(self, intent: str, text: str) -> bool:
+        """Whether `text` names a thing `intent`'s examples name ("tasting" for the RSVP; not "briggate")."""
+        known = self.stems.get(intent, frozenset())
+        return any(word_stem(word) in known for word in content_words(text))
+
     def vouches(self, intent: str, text: str) -> bool:
         """Whether the words of `text` speak for `intent` on their own: it names at least one thing, every
         thing it names is one the intent's examples name, and one of them is the intent's own (fewer than
@@ -228,11 +252,18 @@ class IntentVocabulary:
 
 
 def _swapped_letters(word: str) -> list[str]:
-    """The word with two neighbouring letters swapped: "tkae" is "take" typed fast. Words of three letters
-    are too short to tell a slip from another word."""
-    if len(word) < _SWAP_MIN_LENGTH:
+    """The word with two neighbouring letters swapped, if it may be a slip: "tkae" is "take" typed fast,
+    while "form", a word of its own in the vector table, is not "from". Words of three letters are too
+    short to tell a slip from another word."""
+    if len(word) < _SWAP_MIN_LENGTH or _is_a_word(word):
         return []
     return [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1) if word[i] != word[i + 1]]
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_a_word(word: str) -> bool:
+    """Whether the static vector table knows `word` whole (one piece), as it knows every common word."""
+    return len(load_table().wordpiece.ids(word)) == 1
 
 
 def _for_purpose(words: list[str], index: int) -> bool:
