@@ -26,6 +26,9 @@ MIN_CLAUSE_WORDS = 3
 # A keyword rule's confidence when the model reads the message as another intent: in scope, but below any
 # auto-send threshold an owner would choose.
 KEYWORD_IN_DOUBT = OUT_OF_SCOPE_BELOW
+# The lowest confidence (half the gate's rank) at which a message whose words all belong to its intent
+# is still read as that intent rather than out of scope.
+VOUCHED_FLOOR = OUT_OF_SCOPE_BELOW / 2
 
 
 # Words that make a part a question of its own even when it names nothing ("where are you", "how much is it").
@@ -151,13 +154,16 @@ class IntentClassifier:
             return Intent(ruled, 1.0, "keyword")
         if scored is None:
             return Intent(None, 0.0, "none")
-        return self.intent_for(scored)
+        return self.intent_for(scored, text)
 
-    def intent_for(self, scored: Scored) -> Intent:
+    def intent_for(self, scored: Scored, text: str = "") -> Intent:
         if scored.label == NOT_ANSWERED:
             return Intent(None, 0.0, "none")  # closest to what the business does not answer
         confidence = rank_to_confidence(scored.rank, self.gate)
         if confidence < OUT_OF_SCOPE_BELOW:
+            if confidence >= VOUCHED_FLOOR and self.vocabulary is not None and self.vocabulary.vouches(scored.label, text):
+                # Under the gate, but every thing the message names is the intent's own: in scope, just.
+                return Intent(scored.label, OUT_OF_SCOPE_BELOW, "model")
             return Intent(None, confidence, "none")
         return Intent(scored.label, confidence, "model")
 
