@@ -16,6 +16,7 @@ from tests.support.console import ConsoleTranscript
     ("could you drop me a map pin?", "14 Market Street"),  # just under the threshold, every word location's
     ("do you tkae google pay", "We take cards"),  # "tkae" is "take" typed fast
     ("hw much is the parikng", "pay-and-display parking"),  # parking typed fast, not a price on the menu
+    ("is it worth booking a table for friday", "book a table here"),  # "worth" is how it is asked
     ("do you sell gift cards? want one for my dad's 60th", "gift cards for any amount"),  # the rest only tells
 ])
 async def test_words_that_agree_with_the_intent_are_answered_alone(chat: ConsoleTranscript, text: str,
