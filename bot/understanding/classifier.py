@@ -161,7 +161,8 @@ class IntentClassifier:
             return Intent(None, 0.0, "none")  # closest to what the business does not answer
         confidence = rank_to_confidence(scored.rank, self.gate)
         if confidence < OUT_OF_SCOPE_BELOW:
-            if confidence >= VOUCHED_FLOOR and self.vocabulary is not None and self.vocabulary.vouches(scored.label, text):
+            vocabulary = self.vocabulary
+            if confidence >= VOUCHED_FLOOR and vocabulary is not None and vocabulary.vouches(scored.label, text):
                 # Under the gate, but every thing the message names is the intent's own: in scope, just.
                 return Intent(scored.label, OUT_OF_SCOPE_BELOW, "model")
             return Intent(None, confidence, "none")
