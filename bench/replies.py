@@ -29,7 +29,7 @@ from bot.profile.load import example_profile_text  # noqa: E402
 DATA = ROOT / "bench" / "data"
 SETS = ["cafe_replies.csv", "cafe_replies_holdout.csv", "cafe_replies_fresh.csv", "cafe_replies_blind.csv",
         "cafe_replies_unseen.csv", "cafe_replies_later.csv",
-        "cafe_replies_winter.csv"]
+        "cafe_replies_winter.csv", "cafe_replies_spring.csv"]
 NOW = datetime(2026, 12, 1, 11, 0, tzinfo=timezone.utc)
 KEYS = ("answered_right", "answered_wrong", "held", "silenced", "routine_answered_right")
 

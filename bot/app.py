@@ -32,6 +32,7 @@ from bot.registry import ChannelStatus, customer_channels, slack_desk
 from bot.router import Handled, Router
 from bot.settings import Settings
 from bot.understanding import Classifier, IntentSpec, train_classifier
+from bot.understanding.vocabulary import profile_words
 from storage import examples
 from storage.engine import Database
 from storage.migrate import require_current, upgrade
@@ -140,7 +141,8 @@ async def train_for(profile: BusinessProfile, db: Database, cache_dir: Path | No
     # Training is CPU work (seconds for the embeddings backend): keep the event loop free meanwhile.
     return await asyncio.to_thread(train_classifier, intent_specs(profile), confirmed, backend=understanding.backend,
                                    cache_dir=cache_dir, model_name=understanding.model_name,
-                                   not_answered=not_offered(profile))
+                                   not_answered=not_offered(profile),
+                                   profile_words=profile_words(profile, profile.active_intents()))
 
 
 def owner_templates_dir(profile: BusinessProfile, profile_path: Path) -> Path | None:

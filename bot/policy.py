@@ -34,6 +34,8 @@ MILD_NEGATIVE: tuple[str, ...] = (
 NEGATIVE_TONE_SCORE = 2
 # Silence is the one decision nobody reviews, so the model must be surer of it than of an answer.
 SILENT_CONFIDENCE = 0.8
+# How far under the threshold an answer may be when its words speak for its intent (see _threshold_for).
+VOUCHED_LEEWAY = 0.1
 _LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|net|org|io|ly|co|uk|me|info|biz|xyz)\b", re.IGNORECASE)
 _SHOUTED_WORD = re.compile(r"\b[A-Z]{3,}\b")
 _MENTION = re.compile(r"(?<!\w)@\w")
@@ -122,7 +124,7 @@ def _hold_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> 
     reasons = []
     if intent.name is not None and intent.name not in rules.auto_send_intents | rules.escalate_intents:
         reasons.append(f"{intent.name} replies need approval")
-    if not intent.out_of_scope and intent.confidence < rules.threshold:
+    if not intent.out_of_scope and intent.confidence < _threshold_for(text, intent, rules):
         reasons.append(f"low confidence ({intent.confidence:.2f} < {rules.threshold:.2f})")
     if intent.also:
         asked = ", ".join(name or "something no reply covers" for name in intent.also)
@@ -154,6 +156,14 @@ def _hold_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> 
     if len(text) > rules.long_message_chars:
         reasons.append(f"much longer than usual ({len(text)} characters)")
     return reasons
+
+
+def _threshold_for(text: str, intent: Intent, rules: Rules) -> float:
+    """The confidence an answer needs: the owner's threshold, or up to VOUCHED_LEEWAY less when every thing
+    the message names is one the intent's own examples name (the words agree with the model)."""
+    if intent.name is not None and not intent.also and rules.vocabulary.vouches(intent.name, text):
+        return rules.threshold - VOUCHED_LEEWAY
+    return rules.threshold
 
 
 def risk_words_in(text: str, words: tuple[str, ...]) -> list[str]:

@@ -36,7 +36,8 @@ async def test_maybe_is_recorded_as_maybe(chat: ConsoleTranscript) -> None:
 
 
 @pytest.mark.parametrize("question", ["Is the tasting still on?", "How much are tickets?",
-                                      "vegan options at the tasting?", "what time does the tasting finish?"])
+                                      "vegan options at the tasting?", "what time does the tasting finish?",
+                                      "whens the tasting on", "can kids come along to the tasting"])
 async def test_a_question_about_the_event_is_not_an_rsvp(chat: ConsoleTranscript, question: str) -> None:
     event_id = await tasting(chat.app, capacity=20)
     reply = await chat.say(question)

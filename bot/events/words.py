@@ -32,7 +32,10 @@ _NEGATED_ATTENDING = re.compile(
 _WITHDRAW = re.compile(r"\b(?:cancel|drop out|pull out|withdraw|give my (?:place|spot|ticket))\b")
 _EAGER = re.compile(r"\bcan'?t wait\b|\b(?:not|never) (?:going to|gonna) miss\b|\bwouldn'?t miss\b")
 # A question about an event rather than an answer to it: "is the tasting still on?", "how much are tickets?".
-_QUESTION_START = re.compile(r"^(?:is|are|how|what|whats|what's|when|where|which|who|why|does|do|will|has|have|any)\b")
+# Chat spellings count: "whens the tasting on" asks when it is, it says nothing about coming.
+_QUESTION_START = re.compile(
+    r"^(?:is|are|r|was|were|how|hows|how's|what|whats|what's|wat|wot|when|whens|when's|wen|where|wheres|where's|"
+    r"which|who|whos|who's|why|does|do|did|will|would|could|can|has|have|any)\b")
 _ASKS_TO_COME = re.compile(
     r"\b(?:can|could|may)\s+(?:i|we)\s+(?:still\s+)?(?:come|join|attend|sign up|register|get|have|book|reserve|grab)\b"
     r"|\bis there (?:still )?(?:room|space|a place|a spot)\b|\bare there (?:any )?(?:places|spots|tickets) left\b")

@@ -28,6 +28,7 @@ DISCOURSE = frozenset(
     simplest nearest closest round around pop popping nip nipping swing head heading grab grabbing share
     send sending quick quickly fine okay alright anyway wondered wondering curious enquire enquiring query
     couple loads lots bunch handful
+    way ways worth look looking planned planning
     """.split()
 )
 # Parts of the day, meals and lengths of time: when a question is asked for, like a day.

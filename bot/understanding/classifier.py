@@ -14,7 +14,7 @@ from bot.understanding.chat_words import plain_message
 from bot.understanding.features import Featurizer, Matrix, similarities
 from bot.understanding.keywords import KeywordRule, match_rules
 from bot.understanding.model import NOT_ANSWERED, CalibratedModel, Scored
-from bot.understanding.vocabulary import IntentVocabulary, content_words
+from bot.understanding.vocabulary import OPEN_ENDED_INTENTS, IntentVocabulary, content_words
 
 
 # Where one question ends and another may begin: "?", ";", "!", " and ", " also ", or a comma before a
@@ -26,11 +26,19 @@ MIN_CLAUSE_WORDS = 3
 # A keyword rule's confidence when the model reads the message as another intent: in scope, but below any
 # auto-send threshold an owner would choose.
 KEYWORD_IN_DOUBT = OUT_OF_SCOPE_BELOW
+# The lowest confidence (half the gate's rank) at which a message whose words all belong to its intent
+# is still read as that intent rather than out of scope.
+VOUCHED_FLOOR = OUT_OF_SCOPE_BELOW / 2
 
 
 # Words that make a part a question of its own even when it names nothing ("where are you", "how much is it").
 _QUESTION_WORDS = frozenset({"where", "wheres", "when", "whens", "what", "whats", "how", "hows", "which", "who",
                              "whos", "why", "wat", "wot", "wen"})
+
+# Words a question opens with, in plain spelling: a part opening otherwise tells ("we're coming over").
+_QUESTION_OPENERS = _QUESTION_WORDS | frozenset(
+    "can could do does did is are was were will would should shall may might have has had any anything anyone "
+    "got please tell send show book give let".split())
 
 
 def asks_of_its_own(part: str) -> bool:
@@ -39,6 +47,14 @@ def asks_of_its_own(part: str) -> bool:
     booked for 4, is that ok?") asks nothing the rest of the message does not."""
     words = part.lower().replace("'", "").replace("\u2019", "").split()
     return bool(content_words(part)) or any(word.strip(",.?!") in _QUESTION_WORDS for word in words)
+
+
+def only_tells(part: str) -> bool:
+    """Whether a part is said rather than asked: it opens with no question word or verb ("need to do some
+    work", "I'm on briggate", "heading into town on friday evening")."""
+    words = part.lower().replace("\u2019", "'").split()
+    # "what's" opens a question, "we're" does not: a contraction counts by its first word.
+    return not words or words[0].strip(",.?!").split("'")[0] not in _QUESTION_OPENERS
 
 
 def clauses(text: str) -> list[str]:
@@ -84,6 +100,8 @@ class IntentClassifier:
     def classify(self, text: str) -> Intent:
         """The message's intent; `also` names what else it asks, so the reply is not sent as if it answered all."""
         text = plain_message(text)
+        if self.vocabulary is not None:
+            text = self.vocabulary.respelled(text)
         intent = self._classify_one(text)
         parts = clauses(text) if intent.name is not None else []
         # Two questions, or a greeting with something else in it ("hello? you said you'd ring me back").
@@ -93,10 +111,25 @@ class IntentClassifier:
         # Only each part's label matters here, so the nearest-example checks are skipped (they cost most).
         asking = [part for part in parts if asks_of_its_own(part)]
         others = [self._classify_one(part, thorough=False).name for part in asking]
+        if intent.name not in OPEN_ENDED_INTENTS:
+            # A part that only tells and names nothing of the intent it was read as ("heading into town on
+            # friday, are you open till 8?", "I'm new to leeds, where are you?") is the customer's own context.
+            # What it names is still weighed: the policy holds a reply whose intent never names "town", so
+            # only replies with examples to check it against skip it.
+            kept = [(part, name) for part, name in zip(asking, others) if not self._context(part, name)]
+            asking, others = [part for part, _ in kept], [name for _, name in kept]
         also = tuple(dict.fromkeys(name for name in others if name != intent.name and name not in PLEASANTRIES))
         if also:
             return replace(intent, also=also)
         return self._surer_of_the_question(intent, asking) if len(asking) == 1 < len(parts) else intent
+
+    def _context(self, part: str, read_as: str | None) -> bool:
+        """Whether a part only tells and its reading rests on its frame alone, no word of it its intent's."""
+        if not only_tells(part):
+            return False
+        if read_as is None or self.vocabulary is None:
+            return read_as is None
+        return not self.vocabulary.names_any(read_as, part)
 
     def _surer_of_the_question(self, intent: Intent, asking: list[str]) -> Intent:
         """When one part asks and the rest only tells ("where are you? we want to come over"), the question
@@ -121,13 +154,17 @@ class IntentClassifier:
             return Intent(ruled, 1.0, "keyword")
         if scored is None:
             return Intent(None, 0.0, "none")
-        return self.intent_for(scored)
+        return self.intent_for(scored, text)
 
-    def intent_for(self, scored: Scored) -> Intent:
+    def intent_for(self, scored: Scored, text: str = "") -> Intent:
         if scored.label == NOT_ANSWERED:
             return Intent(None, 0.0, "none")  # closest to what the business does not answer
         confidence = rank_to_confidence(scored.rank, self.gate)
         if confidence < OUT_OF_SCOPE_BELOW:
+            vocabulary = self.vocabulary
+            if confidence >= VOUCHED_FLOOR and vocabulary is not None and vocabulary.vouches(scored.label, text):
+                # Under the gate, but every thing the message names is the intent's own: in scope, just.
+                return Intent(scored.label, OUT_OF_SCOPE_BELOW, "model")
             return Intent(None, confidence, "none")
         return Intent(scored.label, confidence, "model")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +46,7 @@ BACKENDS = ("default", "embeddings")
 DEFAULT_GATES = {"default": 0.2, "embeddings": 0.1}
 SETTINGS = {
     "default": ModelSettings(c=3.0),
-    "embeddings": ModelSettings(c=1.0, prototype_weight=0.5, wording_weight=0.3),
+    "embeddings": ModelSettings(c=1.0, prototype_weight=0.3, wording_weight=0.2, margin_weight=0.3),
 }
 
 
@@ -129,12 +129,15 @@ def train_classifier(
     model_name: str | None = None,
     gate: float | None = None,
     not_answered: Sequence[str] = (),
+    profile_words: Mapping[str, Sequence[str]] | None = None,
 ) -> IntentClassifier:
     """Train (or load from `cache_dir` when the examples are unchanged) and return a classifier.
 
     `gate` overrides the shipped out-of-scope gate (a held-out rank, see base.py); keyword
     rules are compiled fresh every time and never cause a retrain. `not_answered` are requests the
-    business does not serve, trained with every intent's near misses (see `training_set`).
+    business does not serve, trained with every intent's near misses (see `training_set`). `profile_words`:
+    per intent, what the business profile says its reply answers besides the examples (its facts, closures,
+    events), so a message near a near miss is not sent out of scope for naming one of them.
     """
     if backend not in BACKENDS:
         raise ConfigError(f"unknown understanding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -143,7 +146,7 @@ def train_classifier(
     chosen_gate = DEFAULT_GATES[backend] if gate is None else gate
     if backend == "embeddings":
         model_name = model_name or DEFAULT_MODEL
-    vocabulary = example_words(data)
+    vocabulary = example_words(data).with_words(profile_words or {})
     if cache_dir is None:
         return IntentClassifier(fit(data, backend, model_name), rules, chosen_gate, vocabulary=vocabulary)
     trained, from_cache = cached_fit(Path(cache_dir), data, backend, model_name)

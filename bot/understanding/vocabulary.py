@@ -9,7 +9,7 @@ import functools
 import itertools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from importlib import resources
 
@@ -18,6 +18,7 @@ import snowballstemmer
 from bot.messages import LabelledExample
 from bot.profile.model import BusinessProfile
 from bot.understanding.chat_words import DISCOURSE, OCCASIONS, TIMES_OF_DAY, plain_text, plain_word
+from bot.understanding.static_vectors import load_table
 from bot.understanding.word_neighbours import WordNeighbours
 
 # Words that name no thing: chat fillers, politeness, and the days and times every question may carry.
@@ -58,11 +59,14 @@ GENERAL_AMONG = 3
 # and the menu, whose link lists every dish and price however the customer names them.
 OPEN_ENDED_INTENTS = frozenset({"greeting", "thanks", "rsvp", "menu"})
 _TOKEN = re.compile(r"[a-z0-9]+")
+_LETTERS = re.compile(r"[A-Za-z]{4,}")
 _HAS_DIGIT = re.compile(r"\d")
 _NUMBER_OR_TIME = re.compile(r"\d+(?:st|nd|rd|th|am|pm|h)?")
 # A typo one or two letters off a known word ("resevation") is still that word.
 _TYPO_CUTOFF = 0.84
 _TYPO_MIN_LENGTH = 5
+# Two neighbouring letters typed the wrong way round ("tkae", "bokoing") from this length.
+_SWAP_MIN_LENGTH = 4
 _STEMMER = snowballstemmer.stemmer("english")
 _DAY_STEMS = frozenset(str(_STEMMER.stemWord(w)) for w in _DAY_WORDS)
 _TIME_STEMS = frozenset(str(_STEMMER.stemWord(w)) for w in _TIME_WORDS)
@@ -103,9 +107,29 @@ def content_words(text: str) -> list[str]:
 
 
 def _about_business(profile: BusinessProfile) -> list[str]:
-    """The business's own name and address: "where's the corner bean" names the business, not a thing."""
+    """The business's own name, address and owner: "where's the corner bean" or "thanks sam" names the
+    business, not a thing."""
     business = profile.business
-    return [business.name, business.address or "", "cafe coffee shop place"]
+    return [business.name, business.address or "", profile.owner.name, "cafe coffee shop place"]
+
+
+def profile_words(profile: BusinessProfile, intents: Iterable[str]) -> dict[str, list[str]]:
+    """Per intent, what the profile says its reply answers beyond its examples: its keywords and facts
+    ("Apple Pay", "Deliveroo"), the business itself, the closures the hours reply names ("Boxing Day") and
+    the events the events reply names ("the winter tasting")."""
+    specs = profile.active_intents()
+    facts = {k: v for k, v in profile.facts.model_dump().items() if isinstance(v, str)}
+    words: dict[str, list[str]] = {}
+    for name in intents:
+        spec = specs.get(name)
+        keywords = [k.removeprefix("re:") for k in spec.keywords] if spec else []
+        own_facts = [v for k, v in facts.items() if k == name or (name == "takeaway" and k == "delivery")]
+        words[name] = [*keywords, *own_facts, name.replace("_", " "), *_about_business(profile)]
+    if "events" in words:
+        words["events"] += [f"{e.title} {e.description} {e.place or ''}" for e in profile.events]
+    if "hours" in words:
+        words["hours"] += [e.note for e in profile.hours.exceptions if e.note]
+    return words
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +139,12 @@ class IntentVocabulary:
 
     stems: Mapping[str, frozenset[str]]
     neighbours: WordNeighbours | None = None
+    # Every intent's stems together, for respelling a message before it is read.
+    every: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.every:
+            object.__setattr__(self, "every", frozenset().union(*self.stems.values()))
 
     @classmethod
     def build(cls, texts: Mapping[str, Iterable[str]], by_meaning: bool = True) -> "IntentVocabulary":
@@ -133,23 +163,20 @@ class IntentVocabulary:
                      learned: Iterable[LabelledExample] = ()) -> "IntentVocabulary":
         """`learned`: the examples the owner confirmed, which the intent now answers as well."""
         specs = profile.active_intents()
-        facts = {k: v for k, v in profile.facts.model_dump().items() if isinstance(v, str)}
-        texts: dict[str, list[str]] = {}
-        for name in intents:
-            spec = specs.get(name)
-            if spec is None or name in OPEN_ENDED_INTENTS:
-                continue
-            keywords = [k.removeprefix("re:") for k in spec.keywords]
-            # The reply's own facts are what it answers ("Apple Pay", "Deliveroo").
-            own_facts = [v for k, v in facts.items() if k == name or (name == "takeaway" and k == "delivery")]
-            texts[name] = [*spec.examples, *keywords, *own_facts, name.replace("_", " "), *_about_business(profile)]
+        named = [name for name in intents if name in specs and name not in OPEN_ENDED_INTENTS]
+        extra = profile_words(profile, named)
+        texts = {name: [*specs[name].examples, *extra[name]] for name in named}
         for example in learned:
             if example.intent in texts:
                 texts[example.intent].append(example.text)
-        if "hours" in texts:
-            # "Boxing Day" is answered by the hours reply when the profile names it.
-            texts["hours"] += [e.note for e in profile.hours.exceptions if e.note]
         return cls.build(texts)
+
+    def with_words(self, extra: Mapping[str, Iterable[str]]) -> "IntentVocabulary":
+        """This vocabulary, its intents also knowing the words of `extra`'s texts (neighbours unchanged)."""
+        added = IntentVocabulary.build({name: list(texts) for name, texts in extra.items() if name in self.stems},
+                                       by_meaning=False).stems
+        return IntentVocabulary({name: stems | added.get(name, frozenset()) for name, stems in self.stems.items()},
+                                self.neighbours)
 
     def unfamiliar(self, intent: str, text: str) -> list[str]:
         """The content words of `text` that none of `intent`'s examples use (empty for unknown intents)."""
@@ -177,8 +204,40 @@ class IntentVocabulary:
         use ("cafe", "coffee" name the business): "book me a room at a hotel" names "hotel", which booking
         never does, while "what's ur postcode" names only what location knows."""
         known = self.stems.get(intent, frozenset())
-        unknown = {stem for word in content_words(text) if (stem := word_stem(word)) not in known}
-        return any(sum(stem in stems for stems in self.stems.values()) < GENERAL_AMONG for stem in unknown)
+        # When it is asked for ("on the 14th", "for my birthday", "saturday") is no thing of its own.
+        unknown = {stem for word in content_words(text) if (stem := word_stem(word)) not in known
+                   and not _NUMBER_OR_TIME.fullmatch(word) and word not in _DAY_WORDS and word not in _TIME_WORDS}
+        return any(self._used_by(stem) < GENERAL_AMONG for stem in unknown)
+
+    def respelled(self, text: str) -> str:
+        """`text` with each word no intent uses, but which one with two neighbouring letters swapped is, written
+        that way: "hw much is the parikng" is read as asking about parking, not as a price on the menu."""
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            lowered = word.lower()
+            if word_stem(lowered) in self.every:
+                return word
+            return next((swapped for swapped in _swapped_letters(lowered) if word_stem(swapped) in self.every), word)
+        return _LETTERS.sub(fix, text)
+
+    def names_any(self, intent: str, text: str) -> bool:
+        """Whether `text` names a thing `intent`'s examples name ("tasting" for the RSVP; not "briggate")."""
+        known = self.stems.get(intent, frozenset())
+        return any(word_stem(word) in known for word in content_words(text))
+
+    def vouches(self, intent: str, text: str) -> bool:
+        """Whether the words of `text` speak for `intent` on their own: it names at least one thing, every
+        thing it names is one the intent's examples name, and one of them is the intent's own (fewer than
+        GENERAL_AMONG intents use it). "any parking near yours" names only parking's "parking"; "book me a
+        room at a hotel" names "hotel", and "anything at the cafe" only the business, so neither does."""
+        known = self.stems.get(intent)
+        words = content_words(text)
+        if known is None or not words or self.unfamiliar(intent, text):
+            return False
+        return any((stem := word_stem(word)) in known and self._used_by(stem) < GENERAL_AMONG for word in words)
+
+    def _used_by(self, stem: str) -> int:
+        return sum(stem in stems for stems in self.stems.values())
 
     def _knows(self, intent: str, known: frozenset[str], word: str) -> bool:
         stem = word_stem(word)
@@ -186,8 +245,25 @@ class IntentVocabulary:
             return True
         if len(stem) >= _TYPO_MIN_LENGTH and difflib.get_close_matches(stem, known, n=1, cutoff=_TYPO_CUTOFF):
             return True
+        if any(word_stem(swapped) in known for swapped in _swapped_letters(word)):
+            return True
         # A code with digits ("LS6", "A4") names one thing exactly: only its own spelling is known.
         return self.neighbours is not None and not _HAS_DIGIT.search(word) and self.neighbours.knows(intent, word)
+
+
+def _swapped_letters(word: str) -> list[str]:
+    """The word with two neighbouring letters swapped, if it may be a slip: "tkae" is "take" typed fast,
+    while "form", a word of its own in the vector table, is not "from". Words of three letters are too
+    short to tell a slip from another word."""
+    if len(word) < _SWAP_MIN_LENGTH or _is_a_word(word):
+        return []
+    return [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1) if word[i] != word[i + 1]]
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_a_word(word: str) -> bool:
+    """Whether the static vector table knows `word` whole (one piece), as it knows every common word."""
+    return len(load_table().wordpiece.ids(word)) == 1
 
 
 def _for_purpose(words: list[str], index: int) -> bool:
