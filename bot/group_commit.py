@@ -110,6 +110,8 @@ class GroupCommit(Generic[Item, Outcome]):
         try:
             return await self._write(batch, item, False)
         except Exception as exc:  # undone in its savepoint; the others still commit
+            if _conflict(exc):
+                raise  # nothing wrong with the message: the whole transaction is written again
             return exc
 
 

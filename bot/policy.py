@@ -124,7 +124,8 @@ def _hold_reasons(text: str, intent: Intent, signals: Signals, rules: Rules) -> 
     reasons = []
     if intent.name is not None and intent.name not in rules.auto_send_intents | rules.escalate_intents:
         reasons.append(f"{intent.name} replies need approval")
-    if not intent.out_of_scope and intent.confidence < _threshold_for(text, intent, rules):
+    if not intent.out_of_scope and intent.confidence < rules.threshold and \
+            intent.confidence < _threshold_for(text, intent, rules):
         reasons.append(f"low confidence ({intent.confidence:.2f} < {rules.threshold:.2f})")
     if intent.also:
         asked = ", ".join(name or "something no reply covers" for name in intent.also)
