@@ -141,6 +141,10 @@ class IntentVocabulary:
     neighbours: WordNeighbours | None = None
     # Every intent's stems together, for respelling a message before it is read.
     every: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    # What `_knows` and `_used_by` found, by their arguments: customers use the same words again and again,
+    # and a typo check against an intent's words costs a string comparison with each of them.
+    _known: dict[tuple[str, str], bool] = field(default_factory=dict, compare=False, repr=False)
+    _use: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.every:
@@ -237,9 +241,22 @@ class IntentVocabulary:
         return any((stem := word_stem(word)) in known and self._used_by(stem) < GENERAL_AMONG for word in words)
 
     def _used_by(self, stem: str) -> int:
-        return sum(stem in stems for stems in self.stems.values())
+        found = self._use.get(stem)
+        if found is None:
+            found = self._use[stem] = sum(stem in stems for stems in self.stems.values())
+            _bounded(self._use)
+        return found
 
     def _knows(self, intent: str, known: frozenset[str], word: str) -> bool:
+        """Whether `intent`'s examples use `word`, a typo of one of their words, or (by meaning) a neighbour."""
+        key = (intent, word)
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = self._knows_now(intent, known, word)
+            _bounded(self._known)
+        return found
+
+    def _knows_now(self, intent: str, known: frozenset[str], word: str) -> bool:
         stem = word_stem(word)
         if stem in known or word in known:
             return True
@@ -249,6 +266,15 @@ class IntentVocabulary:
             return True
         # A code with digits ("LS6", "A4") names one thing exactly: only its own spelling is known.
         return self.neighbours is not None and not _HAS_DIGIT.search(word) and self.neighbours.knows(intent, word)
+
+
+# Distinct words (or intent and word pairs) remembered; past this the memory starts again.
+_REMEMBERED = 50_000
+
+
+def _bounded(memo: dict) -> None:  # type: ignore[type-arg]
+    if len(memo) > _REMEMBERED:
+        memo.clear()
 
 
 def _swapped_letters(word: str) -> list[str]:
