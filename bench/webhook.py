@@ -124,10 +124,9 @@ def postgres_cpu_seconds() -> dict[int, float]:
     used = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
-            name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
-            if name == "postgres":
-                fields = rest.split()
-                used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            text = stat.read_text()
+            if text.split("(", 1)[1].rsplit(")", 1)[0] == "postgres":
+                used[int(stat.parent.name)] = _cpu_of(text)
     return used
 
 
@@ -139,7 +138,12 @@ def postgres_cpu_since(before: dict[int, float]) -> float:
 def cpu_seconds(pid: int) -> float:
     """CPU time a process has used so far (user + system, from /proc): steadier than wall time on a
     machine that runs other work too."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return _cpu_of(Path(f"/proc/{pid}/stat").read_text())
+
+
+def _cpu_of(stat: str) -> float:
+    """User + system time from the text of /proc/PID/stat (after the command name, which may hold spaces)."""
+    fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

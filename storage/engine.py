@@ -249,18 +249,14 @@ class Database:
             # Nobody writing: taken without the timeout's timer, which costs more than the rest. (Should a
             # waiter just woken be due to take it first, this waits for that one transaction alone.)
             await lock.acquire()
+        else:
             try:
-                yield
-            finally:
-                lock.release()
-            return
-        try:
-            # Awaited in this task (not wait_for's inner task), so a cancellation can never leave
-            # the lock taken by nobody, nor be swallowed as the lock is granted.
-            async with asyncio.timeout(SQLITE_QUEUE_SECONDS):
-                await lock.acquire()
-        except TimeoutError:
-            raise StorageError(f"the SQLite database stayed busy for {SQLITE_QUEUE_SECONDS:.0f} s") from None
+                # Awaited in this task (not wait_for's inner task), so a cancellation can never leave
+                # the lock taken by nobody, nor be swallowed as the lock is granted.
+                async with asyncio.timeout(SQLITE_QUEUE_SECONDS):
+                    await lock.acquire()
+            except TimeoutError:
+                raise StorageError(f"the SQLite database stayed busy for {SQLITE_QUEUE_SECONDS:.0f} s") from None
         try:
             yield
         finally:
